@@ -1,0 +1,120 @@
+//! The provider abstraction: one async trait speaking domain types, so the
+//! app never knows which platform it talks to.
+
+pub mod qpien;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::domain::{
+    Agent, ChannelInfo, Contact, ContactId, ContactQuery, Conversation, ConversationId,
+    ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery, OutgoingText, Page,
+    Template,
+};
+
+/// What a provider offers; the UI hides or greys out the rest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Capabilities {
+    pub incremental_sync: bool,
+    pub send_text: bool,
+    pub update_status: bool,
+    pub assign: bool,
+    pub star: bool,
+    pub priority: bool,
+    pub conversation_tags: bool,
+    pub contacts: bool,
+    pub agents: bool,
+    pub templates: bool,
+    pub channels: bool,
+}
+
+/// Errors shared by every provider. Messages are written for the agent: they
+/// say what went wrong and, where it helps, what to do next. They never carry
+/// secrets.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ApiError {
+    #[error("network error: {0}")]
+    Network(String),
+    #[error("the server did not answer within {0:?}")]
+    Timeout(Duration),
+    #[error("rate-limited by the server; retrying in {}s", retry_after.as_secs())]
+    RateLimited { retry_after: Duration },
+    #[error("client id or secret rejected: {0}. Check the account's credentials in the config")]
+    InvalidCredentials(String),
+    #[error("not authorized: {0}")]
+    Unauthorized(String),
+    #[error("the access token expired")]
+    TokenExpired,
+    #[error("the API key lacks the scope {}; enable it on the key in the dashboard", scope.as_deref().unwrap_or("needed for this action"))]
+    InsufficientScope { scope: Option<String> },
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("the server refused: {message}")]
+    Rejected { code: Option<i64>, message: String },
+    #[error("server error (HTTP {status}): {message}")]
+    Server { status: u16, message: String },
+    #[error("unexpected response: {0}")]
+    Decode(String),
+    #[error("the API does not support this request: {0}")]
+    SchemaMismatch(String),
+    #[error("{0} is not offered by this provider")]
+    Unsupported(&'static str),
+}
+
+impl ApiError {
+    /// Worth retrying later without any change from the agent.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Network(_)
+                | ApiError::Timeout(_)
+                | ApiError::RateLimited { .. }
+                | ApiError::TokenExpired
+                | ApiError::Server { .. }
+        )
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[async_trait]
+pub trait Provider: Send + Sync {
+    /// Short provider name for the status bar, e.g. `Qpien`.
+    fn name(&self) -> &str;
+
+    fn capabilities(&self) -> Capabilities;
+
+    /// Checks the credentials; cheap to call again.
+    async fn authenticate(&self) -> ApiResult<()>;
+
+    /// Conversations, most recently updated first.
+    async fn list_conversations(&self, query: &ConversationQuery) -> ApiResult<Page<Conversation>>;
+
+    async fn get_conversation(&self, id: &ConversationId) -> ApiResult<Conversation>;
+
+    async fn update_conversation(
+        &self,
+        id: &ConversationId,
+        update: &ConversationUpdate,
+    ) -> ApiResult<Conversation>;
+
+    /// Messages newest first.
+    async fn list_messages(&self, query: &MessageQuery) -> ApiResult<Page<Message>>;
+
+    async fn get_message(&self, id: &MessageId) -> ApiResult<Message>;
+
+    /// Sends a reply; sending the same `client_id` twice yields one message.
+    async fn send_text(&self, message: &OutgoingText) -> ApiResult<Message>;
+
+    async fn list_contacts(&self, query: &ContactQuery) -> ApiResult<Page<Contact>>;
+
+    async fn get_contact(&self, id: &ContactId) -> ApiResult<Contact>;
+
+    async fn list_agents(&self) -> ApiResult<Vec<Agent>>;
+
+    async fn list_channels(&self) -> ApiResult<Vec<ChannelInfo>>;
+
+    /// Approved and pending templates; only approved ones can be sent.
+    async fn list_templates(&self) -> ApiResult<Vec<Template>>;
+}

@@ -1,0 +1,1 @@
+//! Qpien GraphQL provider.

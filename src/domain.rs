@@ -1,0 +1,384 @@
+//! Provider-neutral types. Every provider maps its wire format into these at
+//! its edge; text fields here have already been sanitized (see `text.rs`).
+
+use std::fmt;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub String);
+
+        impl $name {
+            pub fn new(id: impl Into<String>) -> Self {
+                Self(id.into())
+            }
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl From<&str> for $name {
+            fn from(s: &str) -> Self {
+                Self(s.to_string())
+            }
+        }
+    };
+}
+
+id_type!(
+    /// Opaque conversation id as the provider issued it.
+    ConversationId
+);
+id_type!(MessageId);
+id_type!(ContactId);
+id_type!(AgentId);
+id_type!(ChannelId);
+id_type!(TemplateId);
+id_type!(TagId);
+
+/// The messaging network a conversation or message travels on.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Channel {
+    WhatsApp,
+    Instagram,
+    Messenger,
+    Email,
+    LiveChat,
+    Telegram,
+    Sms,
+    Other(String),
+}
+
+impl Channel {
+    pub fn label(&self) -> &str {
+        match self {
+            Channel::WhatsApp => "WhatsApp",
+            Channel::Instagram => "Instagram",
+            Channel::Messenger => "Messenger",
+            Channel::Email => "Email",
+            Channel::LiveChat => "Live chat",
+            Channel::Telegram => "Telegram",
+            Channel::Sms => "SMS",
+            Channel::Other(name) => name,
+        }
+    }
+
+    /// A fixed-width tag for dense list rows.
+    pub fn short(&self) -> &'static str {
+        match self {
+            Channel::WhatsApp => "WA",
+            Channel::Instagram => "IG",
+            Channel::Messenger => "FB",
+            Channel::Email => "EM",
+            Channel::LiveChat => "LC",
+            Channel::Telegram => "TG",
+            Channel::Sms => "SM",
+            Channel::Other(_) => "··",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ConversationStatus {
+    Open,
+    Pending,
+    Resolved,
+    Closed,
+    Unknown(String),
+}
+
+impl ConversationStatus {
+    pub fn label(&self) -> &str {
+        match self {
+            ConversationStatus::Open => "open",
+            ConversationStatus::Pending => "pending",
+            ConversationStatus::Resolved => "resolved",
+            ConversationStatus::Closed => "closed",
+            ConversationStatus::Unknown(s) => s,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Priority {
+    Low,
+    Medium,
+    High,
+    Urgent,
+    Unknown(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SenderKind {
+    Contact,
+    Agent,
+    Bot,
+    System,
+    Unknown,
+}
+
+/// Delivery acknowledgement, ordered so that progress only moves forward.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Ack {
+    Unknown,
+    Pending,
+    Sent,
+    Delivered,
+    Read,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub id: TagId,
+    pub name: String,
+    pub color: Option<String>,
+}
+
+/// The newest message of a conversation, as shown in the list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessagePreview {
+    pub text: String,
+    pub sender: SenderKind,
+    pub kind: MessageKind,
+    pub ack: Ack,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Conversation {
+    pub id: ConversationId,
+    pub contact_id: Option<ContactId>,
+    /// Display name of the customer; providers fill it from the contact.
+    pub contact_name: String,
+    pub channel: Channel,
+    /// Channel to reply through (Qpien: `lastReceivedMessageChannel`).
+    pub reply_channel_id: Option<ChannelId>,
+    pub status: ConversationStatus,
+    pub assignee: Option<AgentId>,
+    pub starred: bool,
+    pub priority: Option<Priority>,
+    pub tags: Vec<Tag>,
+    pub last_message: Option<MessagePreview>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    /// Unread count when the provider reports one; `None` lets the store derive it.
+    pub unread: Option<u32>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum MessageKind {
+    Text,
+    Image,
+    Video,
+    Audio,
+    File,
+    Sticker,
+    Location,
+    Email,
+    Template,
+    Note,
+    System,
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Media {
+    /// Lower-case kind such as `image` or `document`.
+    pub kind: String,
+    pub url: Option<String>,
+    pub file_name: Option<String>,
+    pub mime_type: Option<String>,
+    pub caption: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotedMessage {
+    pub id: Option<MessageId>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub id: MessageId,
+    pub conversation_id: ConversationId,
+    /// Client-chosen idempotency key (Qpien `frontMsgId`), echoed by the server.
+    pub client_id: Option<String>,
+    pub sender: SenderKind,
+    pub sender_name: Option<String>,
+    pub kind: MessageKind,
+    pub channel: Option<Channel>,
+    /// Plain text: HTML bodies are already converted.
+    pub text: String,
+    pub subject: Option<String>,
+    pub media: Vec<Media>,
+    pub quoted: Option<QuotedMessage>,
+    pub ack: Ack,
+    pub failed_reason: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactPlatform {
+    pub channel: Channel,
+    pub external_id: Option<String>,
+    pub username: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Contact {
+    pub id: ContactId,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub username: Option<String>,
+    pub avatar: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub phone_country_code: Option<String>,
+    pub country: Option<String>,
+    pub gender: Option<String>,
+    pub language: Option<String>,
+    pub tags: Vec<Tag>,
+    pub phone_usage_permission: Option<bool>,
+    pub email_usage_permission: Option<bool>,
+    pub owner: Option<String>,
+    pub platforms: Vec<ContactPlatform>,
+    pub created_at: Option<DateTime<Utc>>,
+    pub updated_at: Option<DateTime<Utc>>,
+}
+
+impl Contact {
+    pub fn display_name(&self) -> String {
+        match self.last_name.as_deref().filter(|s| !s.is_empty()) {
+            Some(last) => format!("{} {}", self.first_name, last),
+            None => self.first_name.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Agent {
+    pub id: AgentId,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: String,
+    /// Provider role name, e.g. `ADMIN`.
+    pub role: String,
+    pub active: bool,
+    pub is_bot: bool,
+}
+
+impl Agent {
+    pub fn display_name(&self) -> String {
+        format!("{} {}", self.first_name, self.last_name).trim().to_string()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChannelInfo {
+    pub id: ChannelId,
+    pub name: String,
+    pub channel: Channel,
+    pub connected: bool,
+    /// Phone number, e-mail address or handle, whichever identifies it.
+    pub address: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TemplateStatus {
+    Approved,
+    Pending,
+    Rejected,
+    Paused,
+    Disabled,
+    Other(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateButton {
+    pub kind: String,
+    pub text: String,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Template {
+    pub id: TemplateId,
+    pub name: String,
+    pub language: String,
+    pub category: Option<String>,
+    pub status: TemplateStatus,
+    pub channel_id: Option<ChannelId>,
+    pub header: Option<String>,
+    pub body: String,
+    pub footer: Option<String>,
+    pub buttons: Vec<TemplateButton>,
+}
+
+/// One page of a list; `has_more` says whether asking for the next page is useful.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub has_more: bool,
+    pub total: Option<u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationQuery {
+    /// 1-based page number.
+    pub page: u32,
+    pub limit: u32,
+    pub updated_since: Option<DateTime<Utc>>,
+    pub status: Vec<ConversationStatus>,
+    pub assignee: Option<AgentId>,
+    pub unassigned: bool,
+    pub search: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageQuery {
+    pub conversation_id: ConversationId,
+    /// Only messages strictly older than this (paging backwards).
+    pub before: Option<DateTime<Utc>>,
+    /// Only messages strictly newer than this (incremental refresh).
+    pub after: Option<DateTime<Utc>>,
+    pub limit: u32,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactQuery {
+    pub page: u32,
+    pub limit: u32,
+    pub search: Option<String>,
+}
+
+/// A free-text reply. `client_id` is generated once per reply and reused on
+/// every retry so the server never creates it twice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingText {
+    pub conversation_id: ConversationId,
+    pub client_id: String,
+    pub text: String,
+    pub channel_id: Option<ChannelId>,
+}
+
+/// Fields left `None` are not changed. `assignee: Some(None)` unassigns.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ConversationUpdate {
+    pub status: Option<ConversationStatus>,
+    pub starred: Option<bool>,
+    pub priority: Option<Priority>,
+    pub assignee: Option<Option<AgentId>>,
+    pub tags: Option<Vec<TagId>>,
+}

@@ -1,0 +1,267 @@
+//! Untrusted text: everything that came over the network passes through
+//! [`sanitize`] or [`sanitize_line`] at the provider edge, before it can reach
+//! the terminal. Also width-aware truncation and wrapping for the panes.
+
+use std::borrow::Cow;
+
+use unicode_segmentation::UnicodeSegmentation;
+use unicode_width::UnicodeWidthStr;
+
+/// Strips escape sequences and control characters; keeps `\n`, turns tabs
+/// into spaces and `\r\n` / lone `\r` into `\n`.
+pub fn sanitize(input: &str) -> String {
+    clean(input, false)
+}
+
+/// Like [`sanitize`] for one-line fields (names, subjects, previews): line
+/// breaks become single spaces.
+pub fn sanitize_line(input: &str) -> String {
+    clean(input, true)
+}
+
+fn clean(input: &str, single_line: bool) -> String {
+    let mut out = String::with_capacity(input.len());
+    let mut chars = input.chars().peekable();
+    let mut pending_space = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{1b}' => skip_escape(&mut chars),
+            // C1 CSI / OSC / DCS / SOS / PM / APC introducers carry sequences too.
+            '\u{9b}' => skip_csi_body(&mut chars),
+            '\u{90}' | '\u{9d}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string_body(&mut chars),
+            '\r' => {
+                if chars.peek() == Some(&'\n') {
+                    continue;
+                }
+                push_break(&mut out, single_line, &mut pending_space);
+            }
+            '\n' | '\u{2028}' | '\u{2029}' | '\u{85}' => {
+                push_break(&mut out, single_line, &mut pending_space)
+            }
+            '\t' => out.push(' '),
+            c if is_unsafe(c) => {}
+            c => {
+                if pending_space {
+                    if !out.is_empty() && !out.ends_with(' ') && c != ' ' {
+                        out.push(' ');
+                    }
+                    pending_space = false;
+                }
+                out.push(c);
+            }
+        }
+    }
+    if single_line {
+        let trimmed = out.trim();
+        if trimmed.len() != out.len() {
+            return trimmed.to_string();
+        }
+    }
+    out
+}
+
+fn push_break(out: &mut String, single_line: bool, pending_space: &mut bool) {
+    if single_line {
+        *pending_space = true;
+    } else {
+        out.push('\n');
+    }
+}
+
+/// Characters that move the cursor, change terminal state or reorder text
+/// invisibly. Zero-width joiners stay: emoji sequences need them.
+fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(c,
+            '\u{200e}' | '\u{200f}'            // LRM / RLM
+            | '\u{202a}'..='\u{202e}'          // bidi embeddings and overrides
+            | '\u{2066}'..='\u{2069}'          // bidi isolates
+            | '\u{feff}'                       // BOM / zero-width no-break space
+            | '\u{fff9}'..='\u{fffb}'          // interlinear annotation
+        )
+}
+
+fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    match chars.next() {
+        Some('[') => skip_csi_body(chars),
+        Some(']') | Some('P') | Some('X') | Some('^') | Some('_') => skip_string_body(chars),
+        // Character-set selection and similar take one more byte.
+        Some('(') | Some(')') | Some('*') | Some('+') | Some('#') | Some('%') => {
+            chars.next();
+        }
+        _ => {}
+    }
+}
+
+fn skip_csi_body(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    // Parameters and intermediates, then one final byte in 0x40..=0x7e.
+    for c in chars.by_ref() {
+        if ('\u{40}'..='\u{7e}').contains(&c) {
+            break;
+        }
+        if !('\u{20}'..='\u{3f}').contains(&c) {
+            break;
+        }
+    }
+}
+
+fn skip_string_body(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+    // Ends at BEL, ST (ESC \) or the C1 ST.
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{7}' | '\u{9c}' => break,
+            '\u{1b}' => {
+                if chars.peek() == Some(&'\\') {
+                    chars.next();
+                }
+                break;
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Converts an HTML body to readable text, then sanitizes it.
+pub fn html_to_text(html: &str, width: usize) -> String {
+    let rendered = html2text::config::plain()
+        .string_from_read(html.as_bytes(), width.max(20))
+        .unwrap_or_else(|_| html.to_string());
+    let text = sanitize(&rendered);
+    let trimmed: Vec<&str> = text.lines().map(str::trim_end).collect();
+    trimmed.join("\n").trim().to_string()
+}
+
+/// Display width in terminal cells.
+pub fn width(s: &str) -> usize {
+    UnicodeWidthStr::width(s)
+}
+
+/// Cuts `s` to at most `max` cells, ending in `…` when cut. Never splits a
+/// grapheme cluster.
+pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
+    if width(s) <= max {
+        return Cow::Borrowed(s);
+    }
+    if max == 0 {
+        return Cow::Borrowed("");
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for g in s.graphemes(true) {
+        let w = width(g);
+        if used + w > max - 1 {
+            break;
+        }
+        out.push_str(g);
+        used += w;
+    }
+    out.push('…');
+    Cow::Owned(out)
+}
+
+/// Wraps text to `max` cells per line: at spaces where possible, inside a
+/// word (by grapheme) when a word is wider than the line. Explicit line
+/// breaks are kept; empty lines survive.
+pub fn wrap(s: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut lines = Vec::new();
+    for paragraph in s.split('\n') {
+        let mut line = String::new();
+        let mut line_width = 0;
+        for word in paragraph.split_word_bounds() {
+            let w = width(word);
+            if line_width + w <= max {
+                line.push_str(word);
+                line_width += w;
+                continue;
+            }
+            if word.trim().is_empty() {
+                // A space at the break point is dropped, not carried over.
+                lines.push(std::mem::take(&mut line).trim_end().to_string());
+                line_width = 0;
+                continue;
+            }
+            if line_width > 0 && w <= max {
+                lines.push(std::mem::take(&mut line).trim_end().to_string());
+                line.push_str(word);
+                line_width = w;
+                continue;
+            }
+            for g in word.graphemes(true) {
+                let gw = width(g);
+                if line_width + gw > max && line_width > 0 {
+                    lines.push(std::mem::take(&mut line));
+                    line_width = 0;
+                }
+                line.push_str(g);
+                line_width += gw;
+            }
+        }
+        lines.push(line.trim_end().to_string());
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_csi_osc_and_c0() {
+        let hostile = "hi\u{1b}[2J\u{1b}[31mred\u{1b}[0m\u{7}\u{1b}]0;pwned\u{7} \u{1b}]8;;http://x\u{1b}\\link\u{0}";
+        assert_eq!(sanitize(hostile), "hired link");
+    }
+
+    #[test]
+    fn strips_c1_and_bidi_overrides() {
+        assert_eq!(sanitize("a\u{9b}31mb\u{202e}c\u{2066}d"), "abcd");
+        assert_eq!(sanitize("x\u{9d}title\u{9c}y"), "xy");
+    }
+
+    #[test]
+    fn keeps_newlines_and_normalizes_returns_and_tabs() {
+        assert_eq!(sanitize("a\r\nb\rc\td"), "a\nb\nc d");
+    }
+
+    #[test]
+    fn single_line_joins_lines() {
+        assert_eq!(sanitize_line("  Deniz\nYılmaz\r\n "), "Deniz Yılmaz");
+    }
+
+    #[test]
+    fn keeps_emoji_cjk_arabic_and_zwj() {
+        let s = "👩‍💻 こんにちは مرحبا 🇹🇷";
+        assert_eq!(sanitize(s), s);
+    }
+
+    #[test]
+    fn unterminated_sequences_do_not_eat_forever_past_csi_final() {
+        assert_eq!(sanitize("a\u{1b}[12;34Hb"), "ab");
+        assert_eq!(sanitize("a\u{1b}"), "a");
+    }
+
+    #[test]
+    fn truncates_by_cells_not_bytes() {
+        assert_eq!(truncate("こんにちは", 5), "こん…");
+        assert_eq!(truncate("hello", 5), "hello");
+        assert_eq!(truncate("hello!", 5), "hell…");
+    }
+
+    #[test]
+    fn wraps_words_and_breaks_long_ones() {
+        assert_eq!(wrap("the quick brown fox", 10), vec!["the quick", "brown fox"]);
+        assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
+        assert_eq!(wrap("a\n\nb", 4), vec!["a", "", "b"]);
+        for line in wrap("日本語のテキストを折り返す", 6) {
+            assert!(width(&line) <= 6, "{line}");
+        }
+    }
+
+    #[test]
+    fn html_becomes_text() {
+        let text = html_to_text("<p>Hello <b>there</b></p><script>\u{1b}[2J</script>", 80);
+        assert!(text.contains("Hello"));
+        assert!(!text.contains('\u{1b}'));
+        assert!(!text.contains('<'));
+    }
+}
