@@ -1,7 +1,17 @@
 //! termdesk: a keyboard-driven terminal inbox for customer-messaging platforms.
 
 pub mod api;
+pub mod app;
+pub mod cli;
 pub mod config;
 pub mod domain;
+pub mod launch;
+pub mod logging;
+pub mod paths;
 pub mod sandbox;
+pub mod store;
+pub mod sync;
 pub mod text;
+pub mod timefmt;
+pub mod tui;
+pub mod ui;

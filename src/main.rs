@@ -1,1 +1,199 @@
-fn main() {}
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use chrono::Utc;
+use termdesk::app::AppState;
+use termdesk::app::runtime;
+use termdesk::cli;
+use termdesk::tui;
+use termdesk::launch::{self, LaunchOptions};
+
+/// A keyboard-driven terminal inbox for customer-messaging platforms.
+#[derive(Debug, Parser)]
+#[command(name = "termdesk", version, about)]
+struct Args {
+    /// Config file (default: the platform config dir's termdesk/config.toml).
+    #[arg(long, global = true, value_name = "PATH")]
+    config: Option<PathBuf>,
+    /// Account to use (an [[accounts]] name in the config).
+    #[arg(long, global = true, value_name = "NAME")]
+    account: Option<String>,
+    /// Run the built-in demo even when a config file exists.
+    #[arg(long, global = true)]
+    demo: bool,
+    /// Log detail: error, warn, info, debug or trace (logs go to a file).
+    #[arg(long, global = true, value_name = "LEVEL", default_value = "info")]
+    log_level: String,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve a local Qpien-compatible GraphQL API with seeded data.
+    Sandbox {
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 7800)]
+        port: u16,
+        /// Seed of the generated data.
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        /// Simulate live traffic: new customer messages, delivery progress.
+        #[arg(long)]
+        live: bool,
+        /// Listen on all interfaces instead of 127.0.0.1.
+        #[arg(long)]
+        public: bool,
+    },
+    /// Conversations of the account.
+    Conversations {
+        #[command(subcommand)]
+        command: ConversationsCommand,
+    },
+    /// Print the newest messages of a conversation, oldest first.
+    Messages {
+        conversation_id: String,
+        #[arg(long, default_value_t = 30)]
+        limit: u32,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a text reply into a conversation.
+    Send {
+        conversation_id: String,
+        text: String,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ConversationsCommand {
+    /// List conversations, most recently updated first.
+    List {
+        #[arg(long, default_value_t = 25)]
+        limit: u32,
+        /// Only these statuses (open, pending, resolved, closed).
+        #[arg(long, value_delimiter = ',')]
+        status: Vec<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    let _log = match termdesk::logging::init(&args.log_level) {
+        Ok(guard) => Some(guard),
+        Err(err) => {
+            eprintln!("termdesk: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("termdesk: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("termdesk: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), String> {
+    let options = LaunchOptions {
+        config_path: args.config.clone(),
+        account: args.account.clone(),
+        demo: args.demo,
+        live: false,
+    };
+    match args.command {
+        Some(Command::Sandbox {
+            port,
+            seed,
+            live,
+            public,
+        }) => {
+            let host = if public { [0, 0, 0, 0] } else { [127, 0, 0, 1] };
+            cli::run_sandbox(host, port, seed, live).await
+        }
+        Some(Command::Conversations {
+            command:
+                ConversationsCommand::List {
+                    limit,
+                    status,
+                    json,
+                },
+        }) => {
+            let statuses = cli::parse_statuses(&status)?;
+            let connection = connect_for_cli(&options).await?;
+            cli::list_conversations(connection.provider.as_ref(), limit, statuses, json).await
+        }
+        Some(Command::Messages {
+            conversation_id,
+            limit,
+            json,
+        }) => {
+            let connection = connect_for_cli(&options).await?;
+            cli::show_messages(connection.provider.as_ref(), &conversation_id, limit, json).await
+        }
+        Some(Command::Send {
+            conversation_id,
+            text,
+            json,
+        }) => {
+            let connection = connect_for_cli(&options).await?;
+            cli::send(connection.provider.as_ref(), &conversation_id, &text, json).await
+        }
+        None => run_tui(LaunchOptions { live: true, ..options }).await,
+    }
+}
+
+async fn run_tui(options: LaunchOptions) -> Result<(), String> {
+    let plan = launch::plan(&options)?;
+    let (mut terminal, guard) = tui::enter().map_err(|err| format!("cannot start the terminal UI: {err}"))?;
+    let size = terminal.size().map_err(|err| err.to_string())?;
+    let mut state = AppState::new(
+        plan.label.clone(),
+        plan.provider_label.clone(),
+        plan.is_demo,
+        plan.config.composer.send_key,
+        Utc::now(),
+        (size.width, size.height),
+    );
+    // Paint before connecting so the agent sees termdesk at once.
+    runtime::draw_if_dirty(&mut terminal, &mut state).map_err(|err| err.to_string())?;
+    let connection = launch::connect_plan(plan).await?;
+    let result = runtime::run(
+        &mut terminal,
+        &mut runtime::CrosstermHost,
+        &mut state,
+        connection.provider.clone(),
+        connection.poll_interval,
+    )
+    .await;
+    drop(guard);
+    result.map_err(|err| format!("terminal error: {err}"))
+}
+
+async fn connect_for_cli(options: &LaunchOptions) -> Result<launch::Connection, String> {
+    let connection = launch::connect(options).await?;
+    if connection.is_demo() {
+        eprintln!("termdesk: no config file; using the demo sandbox (see `termdesk --help`).");
+    }
+    connection
+        .provider
+        .authenticate()
+        .await
+        .map_err(|err| err.to_string())?;
+    Ok(connection)
+}

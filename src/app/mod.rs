@@ -1,0 +1,15 @@
+//! The application core: state, events, the pure `update`, commands and
+//! the runtime loop that ties them to the terminal and the network.
+
+pub mod command;
+pub mod event;
+pub mod executor;
+pub mod keymap;
+pub mod runtime;
+pub mod state;
+pub mod update;
+
+pub use command::Command;
+pub use event::{Event, SyncEvent};
+pub use state::AppState;
+pub use update::update;

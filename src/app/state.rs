@@ -1,0 +1,186 @@
+//! All application state: plain data, no locks, no channels.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use ratatui_textarea::{TextArea, WrapMode};
+
+use crate::app::keymap::{Keymap, Scope};
+use crate::api::ApiError;
+use crate::config::SendKey;
+use crate::domain::{ConversationId, MessageId};
+use crate::store::Store;
+use crate::store::outbox::Outbox;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    List,
+    Thread,
+    Composer,
+}
+
+impl Focus {
+    pub fn scope(self) -> Scope {
+        match self {
+            Focus::List => Scope::List,
+            Focus::Thread => Scope::Thread,
+            Focus::Composer => Scope::Composer,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncStatus {
+    Connecting,
+    Synced { at: DateTime<Utc> },
+    Offline { retry_at: DateTime<Utc>, reason: String },
+    RateLimited { retry_at: DateTime<Utc> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeLevel {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A one-line message to the agent in the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub level: NoticeLevel,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Overlay {
+    Help,
+    ConfirmQuit,
+}
+
+/// The reply being written. `seen_inbound` is the newest customer message
+/// the agent had in front of them; a send is held back once if newer ones
+/// arrived while they typed.
+#[derive(Debug, Clone)]
+pub struct Composer {
+    pub textarea: TextArea<'static>,
+    pub seen_inbound: Option<MessageId>,
+}
+
+impl Default for Composer {
+    fn default() -> Self {
+        Self {
+            textarea: new_textarea(Vec::new()),
+            seen_inbound: None,
+        }
+    }
+}
+
+pub fn new_textarea(lines: Vec<String>) -> TextArea<'static> {
+    let mut textarea = TextArea::new(lines);
+    textarea.set_wrap_mode(WrapMode::WordOrGlyph);
+    textarea.set_cursor_line_style(ratatui::style::Style::default());
+    textarea.set_placeholder_text("Type a reply…");
+    textarea
+}
+
+impl Composer {
+    pub fn text(&self) -> String {
+        self.textarea.lines().join("\n")
+    }
+
+    pub fn set_text(&mut self, text: &str) {
+        let lines = text.split('\n').map(str::to_string).collect();
+        self.textarea = new_textarea(lines);
+        self.textarea
+            .move_cursor(ratatui_textarea::CursorMove::Bottom);
+        self.textarea.move_cursor(ratatui_textarea::CursorMove::End);
+    }
+
+    pub fn is_blank(&self) -> bool {
+        self.textarea.lines().iter().all(|l| l.trim().is_empty())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub outbox: Outbox,
+    pub focus: Focus,
+    pub selected: Option<ConversationId>,
+    /// First visible row of the conversation list.
+    pub list_offset: usize,
+    pub open: Option<ConversationId>,
+    /// Lines scrolled up from the newest message; 0 follows new messages.
+    pub thread_scroll: usize,
+    pub composer: Composer,
+    pub drafts: HashMap<ConversationId, String>,
+    pub sync: SyncStatus,
+    pub notice: Option<Notice>,
+    pub overlay: Option<Overlay>,
+    pub width: u16,
+    pub height: u16,
+    /// Account name, or "demo".
+    pub account_label: String,
+    pub is_demo: bool,
+    pub provider_name: String,
+    pub keymap: Keymap,
+    pub now: DateTime<Utc>,
+    /// Something visible changed since the last frame.
+    pub dirty: bool,
+    pub quitting: bool,
+    /// Text of time-based labels at the last frame, to skip needless redraws.
+    pub time_labels: String,
+}
+
+impl AppState {
+    pub fn new(
+        account_label: impl Into<String>,
+        provider_name: impl Into<String>,
+        is_demo: bool,
+        send_key: SendKey,
+        now: DateTime<Utc>,
+        (width, height): (u16, u16),
+    ) -> Self {
+        Self {
+            store: Store::default(),
+            outbox: Outbox::default(),
+            focus: Focus::List,
+            selected: None,
+            list_offset: 0,
+            open: None,
+            thread_scroll: 0,
+            composer: Composer::default(),
+            drafts: HashMap::new(),
+            sync: SyncStatus::Connecting,
+            notice: None,
+            overlay: None,
+            width,
+            height,
+            account_label: account_label.into(),
+            is_demo,
+            provider_name: provider_name.into(),
+            keymap: Keymap::new(send_key),
+            now,
+            dirty: true,
+            quitting: false,
+            time_labels: String::new(),
+        }
+    }
+
+    pub fn notify(&mut self, level: NoticeLevel, text: impl Into<String>) {
+        self.notice = Some(Notice {
+            text: text.into(),
+            level,
+        });
+        self.dirty = true;
+    }
+
+    pub fn notify_error(&mut self, what: &str, error: &ApiError) {
+        self.notify(NoticeLevel::Error, format!("{what}: {error}"));
+    }
+
+    pub fn selected_index(&self) -> Option<usize> {
+        let selected = self.selected.as_ref()?;
+        self.store.order().iter().position(|id| id == selected)
+    }
+}

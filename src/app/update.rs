@@ -1,0 +1,584 @@
+//! The only place state changes. Pure: no IO, no clock reads (the time of
+//! each event is passed in), no awaiting. Returns what to do next.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind};
+
+use crate::api::ApiError;
+use crate::app::command::Command;
+use crate::app::event::{Event, SyncEvent};
+use crate::app::keymap::Action;
+use crate::app::state::{AppState, Composer, Focus, NoticeLevel, Overlay, SyncStatus};
+use crate::domain::{ConversationId, Message, MessagePreview};
+use crate::store::outbox::{self, OutboxItem, OutboxState};
+use crate::text;
+use crate::ui::{self, layout, thread};
+
+pub fn update(state: &mut AppState, event: Event, now: DateTime<Utc>) -> Vec<Command> {
+    state.now = now;
+    match event {
+        Event::Key(key) => on_key(state, key),
+        Event::Paste(pasted) => {
+            on_paste(state, &pasted);
+            Vec::new()
+        }
+        Event::Resize { width, height } => {
+            state.width = width;
+            state.height = height;
+            ensure_selected_visible(state);
+            state.dirty = true;
+            Vec::new()
+        }
+        Event::Tick => {
+            let labels = ui::time_labels(state);
+            if labels != state.time_labels {
+                state.time_labels = labels;
+                state.dirty = true;
+            }
+            Vec::new()
+        }
+        Event::Sync(sync) => on_sync(state, sync),
+        Event::MessagesLoaded {
+            conversation_id,
+            page,
+            older,
+        } => on_messages(state, conversation_id, page.items, page.has_more, older),
+        Event::MessagesFailed {
+            conversation_id,
+            error,
+            older,
+        } => {
+            if older {
+                state.store.thread_mut(&conversation_id).loading_older = false;
+            }
+            state.notify_error("Could not load messages", &error);
+            Vec::new()
+        }
+        Event::SendConfirmed { client_id, message } => on_send_confirmed(state, &client_id, message),
+        Event::SendFailed { client_id, error } => on_send_failed(state, &client_id, &error),
+        Event::RetryDue { client_id } => {
+            let Some(item) = state.outbox.get_mut(&client_id) else {
+                return Vec::new();
+            };
+            let OutboxState::WaitingRetry { attempt, .. } = item.state else {
+                return Vec::new();
+            };
+            item.state = OutboxState::Sending { attempt: attempt + 1 };
+            state.dirty = true;
+            vec![Command::Send(item.outgoing())]
+        }
+        Event::EditorClosed(result) => {
+            match result {
+                Ok(edited) => {
+                    state.composer.set_text(text::sanitize(&edited).trim_end());
+                    state.focus = Focus::Composer;
+                }
+                Err(reason) => state.notify(NoticeLevel::Error, format!("$EDITOR failed: {reason}")),
+            }
+            state.dirty = true;
+            Vec::new()
+        }
+    }
+}
+
+fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    state.dirty = true;
+    if state
+        .notice
+        .as_ref()
+        .is_some_and(|n| n.level == NoticeLevel::Info)
+    {
+        state.notice = None;
+    }
+    match state.overlay {
+        Some(Overlay::Help) => {
+            if matches!(key.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter) {
+                state.overlay = None;
+            }
+            return Vec::new();
+        }
+        Some(Overlay::ConfirmQuit) => {
+            return match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => quit(state),
+                KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
+                    state.overlay = None;
+                    Vec::new()
+                }
+                _ => Vec::new(),
+            };
+        }
+        None => {}
+    }
+    let Some(action) = state.keymap.lookup(state.focus.scope(), &key) else {
+        if state.focus == Focus::Composer {
+            state.composer.textarea.input(key);
+        }
+        return Vec::new();
+    };
+    on_action(state, action)
+}
+
+fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
+    match action {
+        Action::Quit => request_quit(state),
+        Action::Help => {
+            state.overlay = Some(Overlay::Help);
+            Vec::new()
+        }
+        Action::FocusNext | Action::FocusPrev => {
+            let order = if state.open.is_some() {
+                &[Focus::List, Focus::Thread, Focus::Composer][..]
+            } else {
+                &[Focus::List][..]
+            };
+            let index = order.iter().position(|f| *f == state.focus).unwrap_or(0);
+            let next = if action == Action::FocusNext {
+                (index + 1) % order.len()
+            } else {
+                (index + order.len() - 1) % order.len()
+            };
+            if order[next] == Focus::Composer {
+                begin_compose(state);
+            } else {
+                state.focus = order[next];
+            }
+            Vec::new()
+        }
+        Action::Up | Action::Down | Action::Top | Action::Bottom | Action::PageUp | Action::PageDown => {
+            match state.focus {
+                Focus::List => {
+                    move_selection(state, action);
+                    Vec::new()
+                }
+                _ => scroll_thread(state, action),
+            }
+        }
+        Action::Open => match state.selected.clone() {
+            Some(id) => {
+                let commands = open_conversation(state, id);
+                state.focus = Focus::Thread;
+                commands
+            }
+            None => Vec::new(),
+        },
+        Action::Reply => {
+            let mut commands = Vec::new();
+            if state.focus == Focus::List
+                && let Some(id) = state.selected.clone()
+            {
+                commands = open_conversation(state, id);
+            }
+            if state.open.is_some() {
+                begin_compose(state);
+            }
+            commands
+        }
+        Action::Back => {
+            state.focus = match state.focus {
+                Focus::Composer => Focus::Thread,
+                _ => Focus::List,
+            };
+            Vec::new()
+        }
+        Action::RetryFailed => retry_failed(state),
+        Action::EditFailed => {
+            edit_failed(state);
+            Vec::new()
+        }
+        Action::Send => try_send(state),
+        Action::NewLine => {
+            state.composer.textarea.insert_newline();
+            Vec::new()
+        }
+        Action::ExternalEditor => vec![Command::OpenEditor {
+            initial: state.composer.text(),
+        }],
+    }
+}
+
+fn request_quit(state: &mut AppState) -> Vec<Command> {
+    if state.outbox.in_flight() > 0 {
+        state.overlay = Some(Overlay::ConfirmQuit);
+        Vec::new()
+    } else {
+        quit(state)
+    }
+}
+
+fn quit(state: &mut AppState) -> Vec<Command> {
+    state.overlay = None;
+    state.quitting = true;
+    vec![Command::Quit]
+}
+
+fn current_layout(state: &AppState) -> layout::AppLayout {
+    layout::compute(state.width, state.height, thread::composer_lines(state))
+}
+
+fn move_selection(state: &mut AppState, action: Action) {
+    let len = state.store.len();
+    if len == 0 {
+        return;
+    }
+    let page = layout::list_capacity(&current_layout(state));
+    let index = state.selected_index().unwrap_or(0);
+    let target = match action {
+        Action::Up => index.saturating_sub(1),
+        Action::Down => (index + 1).min(len - 1),
+        Action::Top => 0,
+        Action::Bottom => len - 1,
+        Action::PageUp => index.saturating_sub(page),
+        Action::PageDown => (index + page).min(len - 1),
+        _ => index,
+    };
+    state.selected = Some(state.store.order()[target].clone());
+    ensure_selected_visible(state);
+}
+
+/// Keeps the selected row inside the list viewport as rows move.
+fn ensure_selected_visible(state: &mut AppState) {
+    let capacity = layout::list_capacity(&current_layout(state));
+    let len = state.store.len();
+    match state.selected_index() {
+        Some(index) => {
+            if index < state.list_offset {
+                state.list_offset = index;
+            } else if index >= state.list_offset + capacity {
+                state.list_offset = index + 1 - capacity;
+            }
+        }
+        None => state.list_offset = state.list_offset.min(len.saturating_sub(1)),
+    }
+    state.list_offset = state.list_offset.min(len.saturating_sub(capacity));
+}
+
+fn scroll_thread(state: &mut AppState, action: Action) -> Vec<Command> {
+    if state.open.is_none() {
+        return Vec::new();
+    }
+    let page = usize::from(layout::inner(current_layout(state).thread).height.saturating_sub(2)).max(1);
+    let max = thread::max_scroll(state);
+    state.thread_scroll = match action {
+        Action::Up => state.thread_scroll + 1,
+        Action::Down => state.thread_scroll.saturating_sub(1),
+        Action::PageUp => state.thread_scroll + page,
+        Action::PageDown => state.thread_scroll.saturating_sub(page),
+        Action::Top => max,
+        Action::Bottom => 0,
+        _ => state.thread_scroll,
+    }
+    .min(max);
+    if state.thread_scroll >= max {
+        return load_older_if_possible(state);
+    }
+    Vec::new()
+}
+
+fn load_older_if_possible(state: &mut AppState) -> Vec<Command> {
+    let Some(id) = state.open.clone() else {
+        return Vec::new();
+    };
+    let thread = state.store.thread_mut(&id);
+    if !thread.loaded || !thread.has_older || thread.loading_older {
+        return Vec::new();
+    }
+    let Some(before) = thread.oldest_time() else {
+        return Vec::new();
+    };
+    thread.loading_older = true;
+    vec![Command::LoadMessages {
+        conversation_id: id,
+        before: Some(before),
+    }]
+}
+
+fn open_conversation(state: &mut AppState, id: ConversationId) -> Vec<Command> {
+    if state.open.as_ref() == Some(&id) {
+        state.store.mark_read(&id);
+        return Vec::new();
+    }
+    if let Some(previous) = state.open.take() {
+        let draft = std::mem::take(&mut state.composer);
+        if draft.is_blank() {
+            state.drafts.remove(&previous);
+        } else {
+            state.drafts.insert(previous, draft.text());
+        }
+    }
+    if let Some(draft) = state.drafts.get(&id) {
+        state.composer.set_text(draft);
+    }
+    state.selected = Some(id.clone());
+    state.open = Some(id.clone());
+    state.thread_scroll = 0;
+    state.store.mark_read(&id);
+    let mut commands = vec![Command::WatchConversation(Some(id.clone()))];
+    if !state.store.thread(&id).is_some_and(|t| t.loaded) {
+        commands.push(Command::LoadMessages {
+            conversation_id: id,
+            before: None,
+        });
+    }
+    commands
+}
+
+fn begin_compose(state: &mut AppState) {
+    state.focus = Focus::Composer;
+    state.composer.seen_inbound = newest_inbound_id(state);
+}
+
+fn newest_inbound_id(state: &AppState) -> Option<crate::domain::MessageId> {
+    let id = state.open.as_ref()?;
+    state
+        .store
+        .thread(id)?
+        .newest_inbound()
+        .map(|m| m.id.clone())
+}
+
+fn try_send(state: &mut AppState) -> Vec<Command> {
+    let Some(id) = state.open.clone() else {
+        state.notify(NoticeLevel::Warning, "Open a conversation before replying.");
+        return Vec::new();
+    };
+    if state.composer.is_blank() {
+        state.notify(NoticeLevel::Warning, "Nothing to send: the reply is empty.");
+        return Vec::new();
+    }
+    let newest = newest_inbound_id(state);
+    if newest.is_some() && newest != state.composer.seen_inbound {
+        let arrived = count_inbound_after(state, &id, state.composer.seen_inbound.as_ref());
+        state.composer.seen_inbound = newest;
+        state.thread_scroll = 0;
+        let who = state
+            .store
+            .get(&id)
+            .map(|e| e.conversation.contact_name.clone())
+            .unwrap_or_else(|| "the customer".into());
+        let plural = if arrived == 1 { "message" } else { "messages" };
+        state.notify(
+            NoticeLevel::Warning,
+            format!("{arrived} new {plural} from {who} while you typed; read them, then press Enter again to send."),
+        );
+        return Vec::new();
+    }
+    let item = OutboxItem {
+        client_id: uuid::Uuid::new_v4().to_string(),
+        conversation_id: id.clone(),
+        channel_id: state
+            .store
+            .get(&id)
+            .and_then(|e| e.conversation.reply_channel_id.clone()),
+        text: state.composer.text().trim_end().to_string(),
+        created_at: state.now,
+        state: OutboxState::Sending { attempt: 1 },
+    };
+    let command = Command::Send(item.outgoing());
+    state.outbox.push(item);
+    state.composer = Composer::default();
+    state.drafts.remove(&id);
+    state.thread_scroll = 0;
+    vec![command]
+}
+
+fn count_inbound_after(
+    state: &AppState,
+    id: &ConversationId,
+    seen: Option<&crate::domain::MessageId>,
+) -> usize {
+    let Some(thread) = state.store.thread(id) else {
+        return 0;
+    };
+    let start = seen
+        .and_then(|seen| thread.messages.iter().position(|m| &m.id == seen))
+        .map(|i| i + 1)
+        .unwrap_or(0);
+    thread.messages[start..]
+        .iter()
+        .filter(|m| m.sender == crate::domain::SenderKind::Contact)
+        .count()
+}
+
+fn retry_failed(state: &mut AppState) -> Vec<Command> {
+    let Some(id) = state.open.clone().or_else(|| state.selected.clone()) else {
+        return Vec::new();
+    };
+    let Some(client_id) = state.outbox.latest_failed(&id).map(|i| i.client_id.clone()) else {
+        state.notify(NoticeLevel::Info, "No failed reply here to retry.");
+        return Vec::new();
+    };
+    let Some(item) = state.outbox.get_mut(&client_id) else {
+        return Vec::new();
+    };
+    item.state = OutboxState::Sending { attempt: 1 };
+    vec![Command::Send(item.outgoing())]
+}
+
+fn edit_failed(state: &mut AppState) {
+    let Some(id) = state.open.clone() else {
+        return;
+    };
+    let Some(client_id) = state.outbox.latest_failed(&id).map(|i| i.client_id.clone()) else {
+        state.notify(NoticeLevel::Info, "No failed reply here to edit.");
+        return;
+    };
+    let Some(item) = state.outbox.remove(&client_id) else {
+        return;
+    };
+    let text = if state.composer.is_blank() {
+        item.text
+    } else {
+        format!("{}\n{}", state.composer.text(), item.text)
+    };
+    state.composer.set_text(&text);
+    begin_compose(state);
+}
+
+fn on_paste(state: &mut AppState, pasted: &str) {
+    if state.focus != Focus::Composer {
+        if state.open.is_none() {
+            return;
+        }
+        begin_compose(state);
+    }
+    state.composer.textarea.insert_str(text::sanitize(pasted));
+    state.dirty = true;
+}
+
+fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
+    state.dirty = true;
+    match sync {
+        SyncEvent::Connecting => state.sync = SyncStatus::Connecting,
+        SyncEvent::Conversations { items, .. } => {
+            state.store.upsert_conversations(items, state.open.as_ref());
+            if state.selected.is_none() {
+                state.selected = state.store.order().first().cloned();
+            }
+            ensure_selected_visible(state);
+            state.sync = SyncStatus::Synced { at: state.now };
+        }
+        SyncEvent::Agents(agents) => state.store.set_agents(agents),
+        SyncEvent::Failed { error, retry_in } => {
+            let retry_at = state.now + chrono::Duration::from_std(retry_in).unwrap_or_default();
+            state.sync = match error {
+                ApiError::RateLimited { .. } => SyncStatus::RateLimited { retry_at },
+                ref other => SyncStatus::Offline {
+                    retry_at,
+                    reason: other.to_string(),
+                },
+            };
+            if !error.is_transient() {
+                state.notify_error("Sync failed", &error);
+            }
+        }
+    }
+    Vec::new()
+}
+
+fn on_messages(
+    state: &mut AppState,
+    id: ConversationId,
+    messages: Vec<Message>,
+    has_more: bool,
+    older: bool,
+) -> Vec<Command> {
+    let is_open = state.open.as_ref() == Some(&id);
+    let follow_new = is_open && !older && state.thread_scroll > 0;
+    let lines_before = if follow_new { thread_height(state) } else { 0 };
+    let confirmed: Vec<String> = messages.iter().filter_map(|m| m.client_id.clone()).collect();
+    if older {
+        state.store.merge_messages(&id, messages, Some(has_more), None);
+    } else {
+        state.store.merge_messages(&id, messages, None, Some(has_more));
+    }
+    // An echo seen by polling confirms a send whose response was lost.
+    for client_id in confirmed {
+        state.outbox.remove(&client_id);
+    }
+    if follow_new {
+        // Keep the agent's place when messages arrive below it.
+        let grown = thread_height(state).saturating_sub(lines_before);
+        state.thread_scroll += grown;
+    }
+    if !is_open {
+        return Vec::new();
+    }
+    state.store.mark_read(&id);
+    state.dirty = true;
+    if thread::max_scroll(state) == 0 || (older && state.thread_scroll >= thread::max_scroll(state)) {
+        return load_older_if_possible(state);
+    }
+    Vec::new()
+}
+
+fn thread_height(state: &AppState) -> usize {
+    let inner = layout::inner(current_layout(state).thread);
+    thread::build_lines(state, usize::from(inner.width)).len()
+}
+
+fn on_send_confirmed(state: &mut AppState, client_id: &str, message: Message) -> Vec<Command> {
+    state.outbox.remove(client_id);
+    let id = message.conversation_id.clone();
+    if let Some(entry) = state.store.get(&id).cloned() {
+        let mut conversation = entry.conversation;
+        conversation.last_message = Some(MessagePreview {
+            text: text::sanitize_line(&message.text),
+            sender: message.sender,
+            kind: message.kind.clone(),
+            ack: message.ack,
+            created_at: message.created_at,
+        });
+        conversation.updated_at = conversation.updated_at.max(message.created_at);
+        state.store.upsert_conversations(vec![conversation], state.open.as_ref());
+        ensure_selected_visible(state);
+    }
+    state.store.merge_messages(&id, vec![message], None, None);
+    state.dirty = true;
+    Vec::new()
+}
+
+fn on_send_failed(state: &mut AppState, client_id: &str, error: &ApiError) -> Vec<Command> {
+    let Some(item) = state.outbox.get_mut(client_id) else {
+        return Vec::new();
+    };
+    let attempt = match item.state {
+        OutboxState::Sending { attempt } | OutboxState::WaitingRetry { attempt, .. } => attempt,
+        OutboxState::Failed { .. } => return Vec::new(),
+    };
+    state.dirty = true;
+    if error.is_transient() && attempt < outbox::MAX_AUTOMATIC_ATTEMPTS {
+        let delay = match error {
+            ApiError::RateLimited { retry_after } => *retry_after,
+            _ => outbox::retry_delay(attempt),
+        };
+        item.state = OutboxState::WaitingRetry {
+            attempt,
+            retry_at: state.now + chrono::Duration::from_std(delay).unwrap_or_default(),
+            reason: error.to_string(),
+        };
+        return vec![Command::ScheduleRetry {
+            client_id: client_id.to_string(),
+            after: delay,
+        }];
+    }
+    let reason = if error.is_transient() {
+        format!("{error} (gave up after {attempt} attempts)")
+    } else {
+        error.to_string()
+    };
+    item.state = OutboxState::Failed { reason };
+    let conversation = item.conversation_id.clone();
+    let who = state
+        .store
+        .get(&conversation)
+        .map(|e| e.conversation.contact_name.clone())
+        .unwrap_or_else(|| "the customer".into());
+    state.notify(
+        NoticeLevel::Error,
+        format!("Reply to {who} not sent: {error}. Its text is kept: R retries, e edits."),
+    );
+    Vec::new()
+}

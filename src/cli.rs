@@ -1,0 +1,197 @@
+//! The plain CLI subcommands: useful in scripts, and a quick way to see what
+//! termdesk sees. Output is text for people or `--json` for programs.
+
+use std::net::SocketAddr;
+
+use chrono::Utc;
+use serde::Serialize;
+
+use crate::api::Provider;
+use crate::domain::{
+    ConversationId, ConversationQuery, ConversationStatus, MessageQuery, OutgoingText,
+};
+use crate::sandbox::{Sandbox, SandboxOptions};
+use crate::text;
+use crate::timefmt;
+
+fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).map_err(|err| err.to_string())?;
+    println!("{text}");
+    Ok(())
+}
+
+pub fn parse_statuses(list: &[String]) -> Result<Vec<ConversationStatus>, String> {
+    list.iter()
+        .map(|s| match s.to_ascii_lowercase().as_str() {
+            "open" => Ok(ConversationStatus::Open),
+            "pending" => Ok(ConversationStatus::Pending),
+            "resolved" => Ok(ConversationStatus::Resolved),
+            "closed" => Ok(ConversationStatus::Closed),
+            other => Err(format!(
+                "unknown status `{other}` (use open, pending, resolved or closed)"
+            )),
+        })
+        .collect()
+}
+
+pub async fn list_conversations(
+    provider: &dyn Provider,
+    limit: u32,
+    statuses: Vec<ConversationStatus>,
+    json: bool,
+) -> Result<(), String> {
+    let query = ConversationQuery {
+        page: 1,
+        limit: limit.clamp(1, 100),
+        status: statuses,
+        ..ConversationQuery::default()
+    };
+    let page = provider
+        .list_conversations(&query)
+        .await
+        .map_err(|err| err.to_string())?;
+    if json {
+        return print_json(&page.items);
+    }
+    let now = Utc::now();
+    println!(
+        "{:<24}  {:<2}  {:<8}  {:<22}  {:>4}  PREVIEW",
+        "ID", "CH", "STATUS", "CONTACT", "AGE"
+    );
+    for conversation in &page.items {
+        let preview = conversation
+            .last_message
+            .as_ref()
+            .map(|m| text::sanitize_line(&m.text))
+            .unwrap_or_default();
+        println!(
+            "{:<24}  {:<2}  {:<8}  {}  {:>4}  {}",
+            conversation.id,
+            conversation.channel.short(),
+            conversation.status.label(),
+            pad(&conversation.contact_name, 22),
+            timefmt::relative(now, conversation.updated_at),
+            text::truncate(&preview, 60)
+        );
+    }
+    let total = page
+        .total
+        .map(|t| format!(" of {t}"))
+        .unwrap_or_default();
+    println!("({} shown{total})", page.items.len());
+    Ok(())
+}
+
+pub async fn show_messages(
+    provider: &dyn Provider,
+    conversation: &str,
+    limit: u32,
+    json: bool,
+) -> Result<(), String> {
+    let query = MessageQuery {
+        conversation_id: ConversationId::new(conversation),
+        before: None,
+        after: None,
+        limit: limit.clamp(1, 100),
+    };
+    let page = provider
+        .list_messages(&query)
+        .await
+        .map_err(|err| err.to_string())?;
+    let mut messages = page.items;
+    messages.reverse();
+    if json {
+        return print_json(&messages);
+    }
+    let now = Utc::now();
+    for message in &messages {
+        let who = message
+            .sender_name
+            .clone()
+            .unwrap_or_else(|| format!("{:?}", message.sender).to_lowercase());
+        println!(
+            "[{}] {} ({:?})",
+            timefmt::clock(now, message.created_at),
+            who,
+            message.ack
+        );
+        if let Some(subject) = &message.subject {
+            println!("  Subject: {subject}");
+        }
+        for line in message.text.lines() {
+            println!("  {line}");
+        }
+        for media in &message.media {
+            println!(
+                "  [{}] {}",
+                media.kind,
+                media.url.as_deref().unwrap_or("(no URL)")
+            );
+        }
+    }
+    Ok(())
+}
+
+pub async fn send(
+    provider: &dyn Provider,
+    conversation: &str,
+    body: &str,
+    json: bool,
+) -> Result<(), String> {
+    if body.trim().is_empty() {
+        return Err("refusing to send an empty message".into());
+    }
+    let outgoing = OutgoingText {
+        conversation_id: ConversationId::new(conversation),
+        client_id: uuid::Uuid::new_v4().to_string(),
+        text: body.to_string(),
+        channel_id: None,
+    };
+    let message = provider
+        .send_text(&outgoing)
+        .await
+        .map_err(|err| err.to_string())?;
+    if json {
+        return print_json(&message);
+    }
+    println!("sent {} ({:?})", message.id, message.ack);
+    Ok(())
+}
+
+/// Serves the sandbox until Ctrl-C.
+pub async fn run_sandbox(host: [u8; 4], port: u16, seed: u64, live: bool) -> Result<(), String> {
+    let options = SandboxOptions {
+        seed,
+        live,
+        ..SandboxOptions::default()
+    };
+    let (client_id, client_secret) = (options.client_id.clone(), options.client_secret.clone());
+    let sandbox = Sandbox::start(SocketAddr::from((host, port)), options)
+        .await
+        .map_err(|err| format!("cannot start the sandbox on port {port}: {err}"))?;
+    let url = sandbox.base_url();
+    println!("Qpien sandbox listening on {url}");
+    println!("  client id:     {client_id}");
+    println!("  client secret: {client_secret}");
+    println!(
+        "  seed {seed}, live traffic {}",
+        if live { "on" } else { "off (use --live)" }
+    );
+    println!();
+    println!("Get a token:");
+    println!(
+        "  curl -s {url} -H 'Content-Type: application/json' -d '{{\"query\":\"mutation {{ generateOAuthToken(input: {{clientId: \\\"{client_id}\\\", clientSecret: \\\"{client_secret}\\\"}}) {{ data {{ accessToken expiresIn }} }} }}\"}}'"
+    );
+    println!("Then send it as `Authorization: Bearer TOKEN`. Press Ctrl-C to stop.");
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|err| format!("cannot wait for Ctrl-C: {err}"))?;
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+fn pad(s: &str, width: usize) -> String {
+    let cut = text::truncate(s, width);
+    let fill = width.saturating_sub(text::width(&cut));
+    format!("{cut}{}", " ".repeat(fill))
+}

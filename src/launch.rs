@@ -1,0 +1,139 @@
+//! Picks what termdesk talks to: the configured account, or the demo (the
+//! Qpien sandbox started in-process).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::SecretString;
+
+use crate::api::Provider;
+use crate::api::qpien::{QpienClient, QpienConfig};
+use crate::config::{AccountConfig, Config, ProviderKind};
+use crate::sandbox::{Sandbox, SandboxOptions};
+
+#[derive(Debug, Clone, Default)]
+pub struct LaunchOptions {
+    pub config_path: Option<PathBuf>,
+    pub account: Option<String>,
+    /// Run the demo even when a config file exists.
+    pub demo: bool,
+    /// Simulated live traffic in the demo sandbox.
+    pub live: bool,
+}
+
+/// A provider ready to use, and what the status bar should call it.
+pub struct Connection {
+    pub provider: Arc<dyn Provider>,
+    /// Account name, or "demo".
+    pub label: String,
+    pub poll_interval: Duration,
+    pub config: Config,
+    /// Present in the demo; dropping it stops the sandbox.
+    pub demo_sandbox: Option<Sandbox>,
+}
+
+impl Connection {
+    pub fn is_demo(&self) -> bool {
+        self.demo_sandbox.is_some()
+    }
+}
+
+/// What to connect to, decided before any network or terminal work so
+/// config mistakes are reported plainly on stderr.
+pub struct LaunchPlan {
+    pub label: String,
+    pub provider_label: String,
+    pub is_demo: bool,
+    pub config: Config,
+    pub live: bool,
+    account: Option<(AccountConfig, SecretString)>,
+}
+
+/// Reads the config (if any) and picks the account. The demo is used when
+/// asked for, or when there is no `--config` and no config file at the
+/// default path.
+pub fn plan(options: &LaunchOptions) -> Result<LaunchPlan, String> {
+    let config_path = match &options.config_path {
+        Some(path) => Some(path.clone()),
+        None => Config::default_path().filter(|path| path.exists()),
+    };
+    let config = match &config_path {
+        Some(path) => Config::load(path).map_err(|err| err.to_string())?,
+        None => Config::default(),
+    };
+    if options.demo || config_path.is_none() {
+        return Ok(LaunchPlan {
+            label: "demo".into(),
+            provider_label: "Qpien sandbox".into(),
+            is_demo: true,
+            config,
+            live: options.live,
+            account: None,
+        });
+    }
+    let account = config.select_account(options.account.as_deref())?.clone();
+    if account.provider != ProviderKind::Qpien {
+        return Err(format!(
+            "account `{}`: this build of termdesk supports only provider = \"qpien\"",
+            account.name
+        ));
+    }
+    if account.client_id.is_none() {
+        return Err(format!("account `{}` needs a client_id", account.name));
+    }
+    let secret = account.resolve_secret()?;
+    Ok(LaunchPlan {
+        label: account.name.clone(),
+        provider_label: "Qpien".into(),
+        is_demo: false,
+        config,
+        live: options.live,
+        account: Some((account, secret)),
+    })
+}
+
+/// Plans and connects in one step.
+pub async fn connect(options: &LaunchOptions) -> Result<Connection, String> {
+    connect_plan(plan(options)?).await
+}
+
+pub async fn connect_plan(plan: LaunchPlan) -> Result<Connection, String> {
+    let Some((account, secret)) = plan.account else {
+        return start_demo(plan.config, plan.live).await;
+    };
+    let client_id = account.client_id.clone().unwrap_or_default();
+    let mut qpien = QpienConfig::new(account.base_url.clone(), client_id, secret);
+    qpien.request_timeout = account.request_timeout();
+    let provider: Arc<dyn Provider> =
+        Arc::new(QpienClient::new(qpien).map_err(|err| err.to_string())?);
+    Ok(Connection {
+        provider,
+        label: account.name.clone(),
+        poll_interval: account.poll_interval(),
+        config: plan.config,
+        demo_sandbox: None,
+    })
+}
+
+async fn start_demo(config: Config, live: bool) -> Result<Connection, String> {
+    let options = SandboxOptions {
+        live,
+        ..SandboxOptions::default()
+    };
+    let client_id = options.client_id.clone();
+    let secret = SecretString::from(options.client_secret.clone());
+    let sandbox = Sandbox::start(SocketAddr::from(([127, 0, 0, 1], 0)), options)
+        .await
+        .map_err(|err| format!("cannot start the demo sandbox: {err}"))?;
+    let client = QpienClient::new(QpienConfig::new(sandbox.base_url(), client_id, secret))
+        .map_err(|err| err.to_string())?;
+    Ok(Connection {
+        provider: Arc::new(client),
+        label: "demo".to_string(),
+        poll_interval: Duration::from_secs(2),
+        config,
+        demo_sandbox: Some(sandbox),
+    })
+}

@@ -1,0 +1,80 @@
+//! The terminal: raw mode and alternate screen on the way in, always undone
+//! on the way out (also after a panic), and handed over to `$EDITOR`.
+
+use std::io::{self, Stdout, Write};
+use std::sync::Once;
+
+use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use crossterm::{cursor, execute};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+
+pub type Tui = Terminal<CrosstermBackend<Stdout>>;
+
+static PANIC_HOOK: Once = Once::new();
+
+/// Enters the TUI. The returned guard restores the terminal when dropped.
+pub fn enter() -> io::Result<(Tui, TerminalGuard)> {
+    PANIC_HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let _ = restore();
+            previous(info);
+        }));
+    });
+    setup()?;
+    let guard = TerminalGuard;
+    let terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    Ok((terminal, guard))
+}
+
+fn setup() -> io::Result<()> {
+    terminal::enable_raw_mode()?;
+    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, cursor::Hide)
+}
+
+/// Leaves raw mode and the alternate screen. Safe to call twice.
+pub fn restore() -> io::Result<()> {
+    let mut stdout = io::stdout();
+    let _ = execute!(stdout, DisableBracketedPaste, LeaveAlternateScreen, cursor::Show);
+    let result = terminal::disable_raw_mode();
+    let _ = stdout.flush();
+    result
+}
+
+pub struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        let _ = restore();
+    }
+}
+
+/// Suspends the TUI, edits `initial` in `$VISUAL`/`$EDITOR` (default `vi`)
+/// and resumes. The caller must have stopped reading input.
+pub fn edit_externally(terminal: &mut Tui, initial: &str) -> Result<String, String> {
+    let path = std::env::temp_dir().join(format!("termdesk-reply-{}.txt", uuid::Uuid::new_v4()));
+    std::fs::write(&path, initial).map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    let editor = std::env::var("VISUAL")
+        .or_else(|_| std::env::var("EDITOR"))
+        .unwrap_or_else(|_| "vi".to_string());
+    let _ = restore();
+    // Through the shell so EDITOR may carry arguments, e.g. "code --wait".
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{editor} \"$1\""))
+        .arg("sh")
+        .arg(&path)
+        .status();
+    let resumed = setup().and_then(|()| terminal.clear());
+    let result = match status {
+        Ok(status) if status.success() => std::fs::read_to_string(&path)
+            .map_err(|err| format!("cannot read the edited reply: {err}")),
+        Ok(status) => Err(format!("{editor} exited with {status}; the reply is unchanged")),
+        Err(err) => Err(format!("cannot start {editor}: {err}")),
+    };
+    let _ = std::fs::remove_file(&path);
+    resumed.map_err(|err| format!("cannot restore the terminal: {err}"))?;
+    result
+}

@@ -1,0 +1,71 @@
+//! Where each pane goes. Pure, so `update` can use the same numbers as
+//! `draw` for scrolling decisions.
+
+use ratatui::layout::Rect;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppLayout {
+    pub list: Rect,
+    pub thread: Rect,
+    pub composer: Rect,
+    pub status: Rect,
+}
+
+/// Each conversation takes two rows in the list.
+pub const LIST_ROW_HEIGHT: u16 = 2;
+
+pub fn compute(width: u16, height: u16, composer_lines: usize) -> AppLayout {
+    let status_height = u16::from(height > 0);
+    let main_height = height.saturating_sub(status_height);
+    let list_width = if width >= 140 {
+        48
+    } else if width >= 100 {
+        40
+    } else {
+        (width * 36 / 100).max(24).min(width)
+    };
+    let right_x = list_width;
+    let right_width = width.saturating_sub(list_width);
+    let wanted = u16::try_from(composer_lines.clamp(1, 8)).unwrap_or(8) + 2;
+    let composer_height = wanted.min(main_height / 2).max(3.min(main_height));
+    let thread_height = main_height.saturating_sub(composer_height);
+    AppLayout {
+        list: Rect::new(0, 0, list_width, main_height),
+        thread: Rect::new(right_x, 0, right_width, thread_height),
+        composer: Rect::new(right_x, thread_height, right_width, composer_height),
+        status: Rect::new(0, main_height, width, status_height),
+    }
+}
+
+/// Inside of a bordered pane.
+pub fn inner(rect: Rect) -> Rect {
+    Rect::new(
+        rect.x.saturating_add(1),
+        rect.y.saturating_add(1),
+        rect.width.saturating_sub(2),
+        rect.height.saturating_sub(2),
+    )
+}
+
+/// How many conversations fit in the list.
+pub fn list_capacity(layout: &AppLayout) -> usize {
+    usize::from((inner(layout.list).height / LIST_ROW_HEIGHT).max(1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn panes_tile_the_screen_at_80x24_and_tiny_sizes() {
+        for (w, h) in [(80, 24), (200, 50), (20, 5), (0, 0), (1, 1)] {
+            let layout = compute(w, h, 1);
+            assert!(layout.list.width + layout.thread.width <= w.max(layout.list.width));
+            assert_eq!(layout.thread.height + layout.composer.height + layout.status.height, h);
+            assert_eq!(layout.list.height + layout.status.height, h);
+        }
+        let layout = compute(80, 24, 1);
+        assert_eq!(layout.status.y, 23);
+        assert!(layout.thread.width >= 40);
+    }
+}

@@ -1,0 +1,71 @@
+//! Colours and styles in one place.
+
+use ratatui::style::{Color, Modifier, Style};
+
+pub fn focused_border() -> Style {
+    Style::default().fg(Color::Cyan)
+}
+
+pub fn border() -> Style {
+    Style::default().fg(Color::DarkGray)
+}
+
+pub fn title() -> Style {
+    Style::default().add_modifier(Modifier::BOLD)
+}
+
+pub fn contact_name() -> Style {
+    Style::default().fg(Color::LightCyan).add_modifier(Modifier::BOLD)
+}
+
+pub fn agent_name() -> Style {
+    Style::default().fg(Color::LightGreen).add_modifier(Modifier::BOLD)
+}
+
+pub fn system_name() -> Style {
+    Style::default().fg(Color::Magenta)
+}
+
+pub fn dim() -> Style {
+    Style::default().fg(Color::DarkGray)
+}
+
+pub fn selected_row() -> Style {
+    Style::default().bg(Color::Rgb(40, 60, 90)).add_modifier(Modifier::BOLD)
+}
+
+pub fn unread_badge() -> Style {
+    Style::default().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD)
+}
+
+pub fn error() -> Style {
+    Style::default().fg(Color::LightRed)
+}
+
+pub fn warning() -> Style {
+    Style::default().fg(Color::Yellow)
+}
+
+pub fn ok() -> Style {
+    Style::default().fg(Color::Green)
+}
+
+pub fn read_ack() -> Style {
+    Style::default().fg(Color::LightBlue)
+}
+
+pub fn demo_badge() -> Style {
+    Style::default().fg(Color::Black).bg(Color::Magenta).add_modifier(Modifier::BOLD)
+}
+
+pub fn status_bar() -> Style {
+    Style::default().bg(Color::Rgb(30, 30, 40))
+}
+
+pub fn media() -> Style {
+    Style::default().fg(Color::LightMagenta)
+}
+
+pub fn quote() -> Style {
+    Style::default().fg(Color::Gray).add_modifier(Modifier::ITALIC)
+}

@@ -1,0 +1,201 @@
+//! The open conversation: messages oldest to newest, then replies still in
+//! the outbox. Lines are built by a pure function that `update` also uses to
+//! know how tall the thread is.
+
+use chrono::{DateTime, Utc};
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Paragraph};
+
+use crate::app::AppState;
+use crate::app::state::Focus;
+use crate::domain::{Ack, Message, SenderKind};
+use crate::store::outbox::{OutboxItem, OutboxState};
+use crate::text;
+use crate::timefmt;
+use crate::ui::{layout, theme};
+
+const INDENT: &str = "  ";
+
+fn ack_span(ack: Ack) -> Span<'static> {
+    match ack {
+        Ack::Pending => Span::styled(" ◷", theme::dim()),
+        Ack::Sent => Span::styled(" ✓", theme::dim()),
+        Ack::Delivered => Span::styled(" ✓✓", theme::dim()),
+        Ack::Read => Span::styled(" ✓✓", theme::read_ack()),
+        Ack::Failed => Span::styled(" ✗ not delivered", theme::error()),
+        Ack::Unknown => Span::raw(""),
+    }
+}
+
+fn push_wrapped(lines: &mut Vec<Line<'static>>, body: &str, width: usize, prefix: &str, style: ratatui::style::Style) {
+    let room = width.saturating_sub(text::width(prefix)).max(1);
+    for line in text::wrap(body, room) {
+        lines.push(Line::from(vec![
+            Span::raw(prefix.to_string()),
+            Span::styled(line, style),
+        ]));
+    }
+}
+
+fn message_lines(lines: &mut Vec<Line<'static>>, message: &Message, width: usize, now: DateTime<Utc>) {
+    let (name, name_style) = match message.sender {
+        SenderKind::Contact => (
+            message.sender_name.clone().unwrap_or_else(|| "Customer".into()),
+            theme::contact_name(),
+        ),
+        SenderKind::Agent => (
+            message.sender_name.clone().unwrap_or_else(|| "Agent".into()),
+            theme::agent_name(),
+        ),
+        SenderKind::Bot => (
+            message.sender_name.clone().unwrap_or_else(|| "Bot".into()),
+            theme::system_name(),
+        ),
+        SenderKind::System | SenderKind::Unknown => ("System".into(), theme::system_name()),
+    };
+    let mut header = vec![
+        Span::styled(text::truncate(&name, width.saturating_sub(16)).into_owned(), name_style),
+        Span::styled(format!(" · {}", timefmt::clock(now, message.created_at)), theme::dim()),
+    ];
+    if message.sender != SenderKind::Contact {
+        header.push(ack_span(message.ack));
+    }
+    lines.push(Line::from(header));
+    if let Some(subject) = &message.subject {
+        push_wrapped(lines, &format!("Subject: {subject}"), width, INDENT, theme::title());
+    }
+    if let Some(quoted) = &message.quoted {
+        let quoted_text = text::truncate(&text::sanitize_line(&quoted.text), width.saturating_sub(6)).into_owned();
+        lines.push(Line::from(vec![
+            Span::raw(INDENT),
+            Span::styled(format!("┃ {quoted_text}"), theme::quote()),
+        ]));
+    }
+    if !message.text.is_empty() {
+        push_wrapped(lines, &message.text, width, INDENT, ratatui::style::Style::default());
+    }
+    for media in &message.media {
+        let mut label = format!("[{}]", media.kind);
+        if let Some(name) = &media.file_name {
+            label.push(' ');
+            label.push_str(name);
+        }
+        if let Some(caption) = &media.caption {
+            label.push_str(" — ");
+            label.push_str(caption);
+        }
+        push_wrapped(lines, &label, width, INDENT, theme::media());
+        if let Some(url) = &media.url {
+            push_wrapped(lines, url, width, "    ", theme::dim());
+        }
+    }
+    if message.ack == Ack::Failed
+        && let Some(reason) = &message.failed_reason
+    {
+        push_wrapped(lines, &format!("✗ {reason}"), width, INDENT, theme::error());
+    }
+}
+
+fn outbox_lines(lines: &mut Vec<Line<'static>>, item: &OutboxItem, width: usize, now: DateTime<Utc>) {
+    let (state_text, style) = match &item.state {
+        OutboxState::Sending { attempt: 1 } => ("sending…".to_string(), theme::dim()),
+        OutboxState::Sending { attempt } => (format!("sending… (attempt {attempt})"), theme::dim()),
+        OutboxState::WaitingRetry { retry_at, reason, .. } => {
+            let secs = (*retry_at - now).num_seconds().max(0);
+            (format!("not sent: {reason}; retrying in {secs} s"), theme::warning())
+        }
+        OutboxState::Failed { reason } => (
+            format!("✗ failed: {reason} — R retry · e edit"),
+            theme::error(),
+        ),
+    };
+    lines.push(Line::from(vec![
+        Span::styled("You", theme::agent_name()),
+        Span::styled(format!(" · {}", timefmt::clock(now, item.created_at)), theme::dim()),
+    ]));
+    push_wrapped(lines, &item.text, width, INDENT, ratatui::style::Style::default());
+    push_wrapped(lines, &state_text, width, INDENT, style);
+}
+
+/// Every line of the open thread at `width`, oldest first.
+pub fn build_lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
+    let mut lines = Vec::new();
+    let Some(id) = &state.open else {
+        return lines;
+    };
+    let thread = state.store.thread(id);
+    if let Some(thread) = thread {
+        if thread.loading_older {
+            lines.push(Line::styled("  loading older messages…", theme::dim()));
+        } else if thread.has_older {
+            lines.push(Line::styled("  ↑ older messages load when you scroll up", theme::dim()));
+        } else if thread.loaded {
+            lines.push(Line::styled("  — start of conversation —", theme::dim()));
+        }
+        for message in &thread.messages {
+            if !lines.is_empty() {
+                lines.push(Line::raw(""));
+            }
+            message_lines(&mut lines, message, width, state.now);
+        }
+    }
+    for item in state.outbox.for_conversation(id) {
+        lines.push(Line::raw(""));
+        outbox_lines(&mut lines, item, width, state.now);
+    }
+    lines
+}
+
+/// How far up the thread can scroll at this size.
+pub fn max_scroll(state: &AppState) -> usize {
+    let layout = layout::compute(state.width, state.height, composer_lines(state));
+    let inner = layout::inner(layout.thread);
+    let total = build_lines(state, usize::from(inner.width)).len();
+    total.saturating_sub(usize::from(inner.height))
+}
+
+pub fn composer_lines(state: &AppState) -> usize {
+    state.composer.textarea.lines().len()
+}
+
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
+    let focused = state.focus == Focus::Thread;
+    let title = match state.open.as_ref().and_then(|id| state.store.get(id)) {
+        Some(entry) => {
+            let c = &entry.conversation;
+            format!(" {} · {} · {} ", c.contact_name, c.channel.label(), c.status.label())
+        }
+        None => " Conversation ".to_string(),
+    };
+    let inner_width = usize::from(area.width.saturating_sub(2));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(if focused { theme::focused_border() } else { theme::border() })
+        .title(Span::styled(text::truncate(&title, inner_width).into_owned(), theme::title()));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    if state.open.is_none() {
+        let hint = Paragraph::new(vec![
+            Line::raw(""),
+            Line::styled("  Select a conversation and press Enter.", theme::dim()),
+            Line::styled("  ? shows every key.", theme::dim()),
+        ]);
+        frame.render_widget(hint, inner);
+        return;
+    }
+    let lines = build_lines(state, usize::from(inner.width));
+    let height = usize::from(inner.height);
+    let max_scroll = lines.len().saturating_sub(height);
+    let scroll = state.thread_scroll.min(max_scroll);
+    let start = lines.len().saturating_sub(height + scroll);
+    let visible: Vec<Line> = lines.into_iter().skip(start).take(height).collect();
+    frame.render_widget(Paragraph::new(visible), inner);
+    if scroll > 0 && inner.height > 0 {
+        let marker = Span::styled(format!(" ↓ {scroll} more lines "), theme::warning());
+        let w = u16::try_from(text::width(&marker.content)).unwrap_or(0).min(inner.width);
+        let rect = Rect::new(inner.x + inner.width - w, inner.y + inner.height - 1, w, 1);
+        frame.render_widget(Paragraph::new(Line::from(marker)), rect);
+    }
+}
