@@ -800,7 +800,14 @@ fn tags(g: &mut Gen) -> Vec<Tag> {
 
 fn platforms(g: &mut Gen) -> Vec<Platform> {
     // name, channel type, external id, sender e-mail, phone, handle
-    type Def<'a> = (&'a str, &'a str, &'a str, Option<&'a str>, Option<&'a str>, Option<&'a str>);
+    type Def<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        Option<&'a str>,
+        Option<&'a str>,
+        Option<&'a str>,
+    );
     let defs: [Def; 6] = [
         (
             "Acme Destek (TR)",

@@ -87,8 +87,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     pub(crate) fn new(options: SandboxOptions) -> Self {
-        let world = data::generate(options.seed, options.conversations, world::now_ms());
-        let mut world = world;
+        let mut world = data::generate(options.seed, options.conversations, world::now_ms());
         world.live = options.live;
         Self {
             world: Mutex::new(world),
