@@ -28,7 +28,7 @@ pub enum Event {
     },
     SendConfirmed {
         client_id: String,
-        message: Message,
+        message: Box<Message>,
     },
     SendFailed {
         client_id: String,

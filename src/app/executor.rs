@@ -67,7 +67,7 @@ impl Executor {
                     let event = match provider.send_text(&outgoing).await {
                         Ok(message) => Event::SendConfirmed {
                             client_id: outgoing.client_id,
-                            message,
+                            message: Box::new(message),
                         },
                         Err(error) => {
                             tracing::warn!(%error, conversation = %outgoing.conversation_id, "send failed");

@@ -54,7 +54,7 @@ pub fn update(state: &mut AppState, event: Event, now: DateTime<Utc>) -> Vec<Com
             state.notify_error("Could not load messages", &error);
             Vec::new()
         }
-        Event::SendConfirmed { client_id, message } => on_send_confirmed(state, &client_id, message),
+        Event::SendConfirmed { client_id, message } => on_send_confirmed(state, &client_id, *message),
         Event::SendFailed { client_id, error } => on_send_failed(state, &client_id, &error),
         Event::RetryDue { client_id } => {
             let Some(item) = state.outbox.get_mut(&client_id) else {
