@@ -1,0 +1,193 @@
+//! GraphQL over HTTP at `/api/v1`, with the rate limiter and fault
+//! injection as middleware in front of it.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use async_graphql::dynamic::Schema;
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+
+use super::ops::RequestAuth;
+use super::rate_limit::Decision;
+use super::{Shared, faults, lock};
+
+/// Largest body the fault rewriter will buffer.
+const MAX_BODY: usize = 64 * 1024 * 1024;
+
+#[derive(Clone)]
+struct App {
+    shared: Arc<Shared>,
+    schema: Schema,
+}
+
+pub(crate) fn router(shared: Arc<Shared>, schema: Schema) -> Router {
+    let app = App { shared, schema };
+    Router::new()
+        .route("/api/v1", post(graphql).get(hint))
+        .layer(middleware::from_fn_with_state(app.clone(), guard))
+        .with_state(app)
+}
+
+async fn hint() -> &'static str {
+    "Qpien sandbox: POST GraphQL requests here as JSON {query, variables, operationName}.\n"
+}
+
+fn json_response(status: StatusCode, body: &Value) -> Response {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
+    let mut resp = Response::new(Body::from(bytes));
+    *resp.status_mut() = status;
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    resp
+}
+
+fn bad_request(message: &str) -> Response {
+    json_response(
+        StatusCode::BAD_REQUEST,
+        &json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] }),
+    )
+}
+
+fn bearer(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
+}
+
+async fn graphql(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
+    let Ok(parsed) = serde_json::from_slice::<Value>(&body) else {
+        return bad_request("Request body is not valid JSON");
+    };
+    let Some(query) = parsed.get("query").and_then(Value::as_str) else {
+        return bad_request("Missing \"query\" in the request body");
+    };
+    let mut request = async_graphql::Request::new(query);
+    if let Some(op) = parsed.get("operationName").and_then(Value::as_str) {
+        request = request.operation_name(op);
+    }
+    match parsed.get("variables") {
+        None | Some(Value::Null) => {}
+        Some(v @ Value::Object(_)) => {
+            request = request.variables(async_graphql::Variables::from_json(v.clone()));
+        }
+        Some(_) => return bad_request("\"variables\" must be an object"),
+    }
+    let request = request.data(RequestAuth {
+        bearer: bearer(&headers),
+    });
+    let response = app.schema.execute(request).await;
+    let mut out = serde_json::to_value(&response).unwrap_or_else(
+        |e| json!({ "data": null, "errors": [{ "message": format!("internal: {e}") }] }),
+    );
+    shape_errors(&mut out);
+    json_response(StatusCode::OK, &out)
+}
+
+/// Brings errors into the documented shape: `data: null` present,
+/// `success: false` inside coded errors (qpien.md §2.4), and validation errors
+/// tagged and worded like the Apollo-style server the real API is.
+fn shape_errors(out: &mut Value) {
+    let Some(obj) = out.as_object_mut() else {
+        return;
+    };
+    let Some(errors) = obj.get_mut("errors").and_then(Value::as_array_mut) else {
+        return;
+    };
+    for err in errors.iter_mut() {
+        let Some(e) = err.as_object_mut() else {
+            continue;
+        };
+        let has_code = e.get("extensions").and_then(|x| x.get("code")).is_some();
+        if has_code {
+            e.insert("success".into(), Value::Bool(false));
+        } else if !e.contains_key("path") {
+            if let Some(Value::String(msg)) = e.get_mut("message")
+                && let Some(rest) = msg.strip_prefix("Unknown field ")
+            {
+                *msg = format!("Cannot query field {rest}");
+            }
+            let ext = e.entry("extensions").or_insert_with(|| json!({}));
+            if let Some(ext) = ext.as_object_mut() {
+                ext.insert("code".into(), json!("GRAPHQL_VALIDATION_FAILED"));
+            }
+        }
+    }
+    obj.entry("data").or_insert(Value::Null);
+}
+
+fn rate_headers(headers: &mut HeaderMap, d: &Decision) {
+    headers.insert("x-ratelimit-limit", HeaderValue::from(d.limit));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(d.remaining));
+    headers.insert("x-ratelimit-reset", HeaderValue::from(d.reset_secs));
+}
+
+/// Counts, rate-limits and applies injected faults to every request.
+async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
+    let shared = &app.shared;
+    shared.requests.fetch_add(1, Ordering::Relaxed);
+    let decision = lock(&shared.rate).hit(Instant::now());
+    if !decision.allowed {
+        shared.rate_limited.fetch_add(1, Ordering::Relaxed);
+        let mut resp = json_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            &json!({ "errors": [{ "message": "Too many requests", "extensions": { "code": "RATE_LIMITED" } }] }),
+        );
+        rate_headers(resp.headers_mut(), &decision);
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(decision.reset_secs));
+        return resp;
+    }
+
+    let faults = {
+        let mut f = lock(&shared.faults);
+        let snapshot = f.clone();
+        f.fail_next = f.fail_next.saturating_sub(1);
+        snapshot
+    };
+    if let Some(delay) = faults.delay {
+        tokio::time::sleep(delay).await;
+    }
+    if faults.fail_next > 0 {
+        let mut resp = json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({ "errors": [{ "message": "Service temporarily unavailable", "extensions": { "code": "SERVICE_UNAVAILABLE" } }] }),
+        );
+        rate_headers(resp.headers_mut(), &decision);
+        return resp;
+    }
+
+    let mut resp = next.run(req).await;
+    if faults.extra_unknown_fields || faults.drop_field.is_some() {
+        resp = rewrite_body(resp, &faults).await;
+    }
+    rate_headers(resp.headers_mut(), &decision);
+    resp
+}
+
+async fn rewrite_body(resp: Response, f: &super::Faults) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "response too large").into_response();
+    };
+    let new_bytes = match serde_json::from_slice::<Value>(&bytes) {
+        Ok(mut v) => {
+            faults::rewrite(&mut v, f);
+            serde_json::to_vec(&v).map(Bytes::from).unwrap_or(bytes)
+        }
+        // Not JSON (e.g. the GET hint): pass through untouched.
+        Err(_) => bytes,
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(new_bytes))
+}
