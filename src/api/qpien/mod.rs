@@ -81,11 +81,27 @@ impl QpienConfig {
 
 /// The Qpien provider. Cheap to share in an `Arc`; all state (token, pacing,
 /// contact names) is internal and synchronized.
-#[derive(Debug)]
 pub struct QpienClient {
     transport: Transport,
     tokens: TokenManager,
-    contacts: Mutex<HashMap<String, Contact>>,
+    contacts: Mutex<ContactCache>,
+}
+
+impl std::fmt::Debug for QpienClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("QpienClient")
+            .field("transport", &self.transport)
+            .field("tokens", &self.tokens)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Contacts seen so far, for labelling conversations.
+#[derive(Default)]
+struct ContactCache {
+    by_id: HashMap<String, Contact>,
+    /// Ids the server said do not exist: not looked up again on every poll.
+    missing: HashSet<String>,
 }
 
 fn page_size(limit: u32) -> i64 {
@@ -125,7 +141,7 @@ impl QpienClient {
         Ok(QpienClient {
             transport: Transport::new(&config.base_url, config.request_timeout)?,
             tokens: TokenManager::new(config.client_id, config.client_secret),
-            contacts: Mutex::new(HashMap::new()),
+            contacts: Mutex::new(ContactCache::default()),
         })
     }
 
@@ -158,11 +174,12 @@ impl QpienClient {
         let Ok(mut cache) = self.contacts.lock() else {
             return;
         };
-        if cache.len() > CONTACT_CACHE_CAP {
-            cache.clear();
+        if cache.by_id.len() > CONTACT_CACHE_CAP {
+            cache.by_id.clear();
         }
         for contact in contacts {
-            cache.insert(contact.id.0.clone(), contact);
+            cache.missing.remove(&contact.id.0);
+            cache.by_id.insert(contact.id.0.clone(), contact);
         }
     }
 
@@ -170,7 +187,7 @@ impl QpienClient {
         match self.contacts.lock() {
             Ok(cache) => ids
                 .iter()
-                .filter(|id| cache.contains_key(id.as_str()))
+                .filter(|id| cache.by_id.contains_key(id.as_str()) || cache.missing.contains(*id))
                 .cloned()
                 .collect(),
             Err(_) => HashSet::new(),
@@ -275,8 +292,14 @@ impl QpienClient {
         if !unknown.is_empty() {
             stream::iter(unknown)
                 .for_each_concurrent(CONTACT_FETCH_CONCURRENCY, |id| async move {
-                    if let Err(e) = self.fetch_contact(&id).await {
-                        tracing::debug!(error = %e, "contact lookup failed");
+                    match self.fetch_contact(&id).await {
+                        Ok(_) => {}
+                        Err(ApiError::NotFound(_)) => {
+                            if let Ok(mut cache) = self.contacts.lock() {
+                                cache.missing.insert(id);
+                            }
+                        }
+                        Err(e) => tracing::debug!(error = %e, "contact lookup failed"),
                     }
                 })
                 .await;
@@ -286,7 +309,10 @@ impl QpienClient {
             return;
         };
         for conv in conversations.iter_mut() {
-            let contact = conv.contact_id.as_ref().and_then(|id| cache.get(&id.0));
+            let contact = conv
+                .contact_id
+                .as_ref()
+                .and_then(|id| cache.by_id.get(&id.0));
             conv.contact_name = contact_label(contact);
         }
     }

@@ -135,17 +135,14 @@ struct State {
     /// Budget left in the current window, counting requests already started.
     remaining: Option<u32>,
     window_end: Option<Instant>,
+    /// Longest `Reset` seen: an estimate of the window length, used to
+    /// predict the next window before its first response arrives.
+    window_len: Option<Duration>,
 }
 
 impl State {
     /// Reserves a start time for one request.
     fn reserve(&mut self, now: Instant) -> Instant {
-        if self.window_end.is_some_and(|end| now >= end) {
-            // The server refilled the budget; the next response tells how much.
-            self.window_end = None;
-            self.remaining = None;
-            self.spacing = Duration::ZERO;
-        }
         let mut start = now;
         if let Some(nb) = self.not_before {
             start = start.max(nb);
@@ -153,20 +150,33 @@ impl State {
         if let (Some(last), false) = (self.last_start, self.spacing.is_zero()) {
             start = start.max(last + self.spacing);
         }
-        match self.remaining {
-            Some(0) => {
-                // Requests already in flight used the budget up.
-                if let Some(end) = self.window_end.take() {
-                    start = start.max(end + RESET_MARGIN);
-                }
-                self.remaining = self.limit.map(|l| l.saturating_sub(1));
-                self.spacing = Duration::ZERO;
-            }
-            Some(r) => self.remaining = Some(r - 1),
-            None => {}
+        if let Some(end) = self.window_end
+            && start >= end
+        {
+            self.roll_window(end);
+        }
+        if self.remaining == Some(0)
+            && let Some(end) = self.window_end
+        {
+            // Requests already started used the budget up: take a slot in
+            // the next window, and make later callers queue behind it.
+            start = start.max(end + RESET_MARGIN);
+            self.not_before = Some(start);
+            self.roll_window(end);
+        }
+        if let Some(r) = self.remaining.as_mut() {
+            *r = r.saturating_sub(1);
         }
         self.last_start = Some(start);
         start
+    }
+
+    /// The window ending at `end` is over: assume a full budget until a
+    /// response says otherwise.
+    fn roll_window(&mut self, end: Instant) {
+        self.remaining = self.limit;
+        self.spacing = Duration::ZERO;
+        self.window_end = self.window_len.map(|len| end + RESET_MARGIN + len);
     }
 
     fn observe(&mut self, headers: &RateHeaders, now: Instant) {
@@ -180,6 +190,9 @@ impl State {
         };
         if headers.limit.is_some() {
             self.limit = headers.limit;
+        }
+        if let Some(reset) = headers.reset {
+            self.window_len = Some(self.window_len.map_or(reset, |len| len.max(reset)));
         }
         if let Some(server) = headers.remaining {
             // Responses may arrive out of order; within one window the lowest
@@ -230,11 +243,14 @@ impl Pacer {
         self.state.lock().await.observe(headers, Instant::now());
     }
 
-    /// After a 429: hold every caller back for `wait`.
+    /// After a 429: hold every caller back for `wait`; the budget of the
+    /// window that starts then is shared out as usual.
     pub async fn block_for(&self, wait: Duration) {
         let mut state = self.state.lock().await;
-        state.block_for(Instant::now(), wait);
-        state.remaining = None;
+        let now = Instant::now();
+        state.block_for(now, wait);
+        state.remaining = Some(0);
+        state.window_end = Some(now + wait.min(MAX_WAIT));
     }
 }
 
@@ -328,6 +344,16 @@ mod tests {
         assert_eq!(s.reserve(now), now);
         let third = s.reserve(now);
         assert!(third >= now + Duration::from_secs(2));
+        // The next window's budget (5) is shared out from then on.
+        for _ in 0..4 {
+            assert_eq!(s.reserve(now), third);
+        }
+        let sixth = s.reserve(now);
+        assert!(
+            sixth >= third + Duration::from_secs(2),
+            "{:?}",
+            sixth - third
+        );
     }
 
     #[test]
