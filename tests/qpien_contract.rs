@@ -1,0 +1,590 @@
+//! Contract tests: the Qpien client against the sandbox over real HTTP.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use secrecy::SecretString;
+use termdesk::api::qpien::{QpienClient, QpienConfig};
+use termdesk::api::{ApiError, Provider};
+use termdesk::domain::{
+    AgentId, ContactQuery, ConversationId, ConversationQuery, ConversationStatus,
+    ConversationUpdate, MessageQuery, OutgoingText,
+};
+use termdesk::sandbox::{Faults, Sandbox, SandboxOptions};
+
+fn options() -> SandboxOptions {
+    SandboxOptions {
+        conversations: 60,
+        // Generous, so only the pacing test meets the limit.
+        rate_limit: 100_000,
+        ..SandboxOptions::default()
+    }
+}
+
+async fn start(options: SandboxOptions) -> Sandbox {
+    Sandbox::start("127.0.0.1:0".parse().unwrap(), options)
+        .await
+        .expect("sandbox starts")
+}
+
+fn client_with(sandbox: &Sandbox, secret: &str) -> QpienClient {
+    QpienClient::new(QpienConfig::new(
+        sandbox.base_url(),
+        "demo",
+        SecretString::from(secret.to_string()),
+    ))
+    .expect("client builds")
+}
+
+fn client(sandbox: &Sandbox) -> QpienClient {
+    client_with(sandbox, "demo")
+}
+
+fn first_page(limit: u32) -> ConversationQuery {
+    ConversationQuery {
+        page: 1,
+        limit,
+        ..ConversationQuery::default()
+    }
+}
+
+fn has_control_chars(s: &str) -> bool {
+    s.chars().any(|c| c.is_control() && c != '\n')
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn authenticates_with_valid_credentials() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    client.authenticate().await.expect("authenticated");
+    assert_eq!(control.token_count(), 1);
+    // The cached token is reused.
+    client.list_channels().await.unwrap();
+    client.list_channels().await.unwrap();
+    assert_eq!(control.token_count(), 1);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_credentials_are_invalid_credentials() {
+    let sandbox = start(options()).await;
+    let client = client_with(&sandbox, "wrong-secret");
+    let err = client.authenticate().await.unwrap_err();
+    assert!(matches!(err, ApiError::InvalidCredentials(_)), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("wrong-secret"));
+    let err = client.list_conversations(&first_page(5)).await.unwrap_err();
+    assert!(matches!(err, ApiError::InvalidCredentials(_)), "{err:?}");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_token_is_replaced_and_the_call_replayed() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    client.list_channels().await.unwrap();
+    let tokens = control.token_count();
+    control.expire_all_tokens();
+    client
+        .list_channels()
+        .await
+        .expect("call succeeds after refresh");
+    assert_eq!(control.token_count(), tokens + 1);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn short_lived_token_is_refreshed_before_use() {
+    let sandbox = start(SandboxOptions {
+        token_ttl: Duration::from_secs(1),
+        ..options()
+    })
+    .await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    client.list_channels().await.unwrap();
+    assert_eq!(control.token_count(), 1);
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    let requests = control.request_count();
+    client.list_channels().await.unwrap();
+    assert_eq!(control.token_count(), 2);
+    // One token request and one call: no refused call first.
+    assert_eq!(control.request_count() - requests, 2);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pagination_walks_every_conversation_once() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    let mut seen = Vec::new();
+    let mut total = None;
+    for page in 1..=50 {
+        let result = client
+            .list_conversations(&ConversationQuery {
+                page,
+                limit: 7,
+                ..ConversationQuery::default()
+            })
+            .await
+            .unwrap();
+        total = result.total;
+        seen.extend(result.items.into_iter().map(|c| c.id));
+        if !result.has_more {
+            break;
+        }
+    }
+    let unique: HashSet<_> = seen.iter().collect();
+    assert_eq!(unique.len(), seen.len(), "duplicates across pages");
+    assert_eq!(Some(seen.len() as u64), total);
+    assert_eq!(seen.len(), control.conversation_ids().len());
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contact_names_are_filled() {
+    let sandbox = start(options()).await;
+    let client = client(&sandbox);
+    let page = client.list_conversations(&first_page(30)).await.unwrap();
+    assert!(!page.items.is_empty());
+    let named = page
+        .items
+        .iter()
+        .filter(|c| !c.contact_name.is_empty() && c.contact_name != "Unknown contact")
+        .count();
+    assert!(
+        named * 10 >= page.items.len() * 9,
+        "{named} of {} named",
+        page.items.len()
+    );
+    for c in &page.items {
+        assert!(c.contact_id.is_some());
+        assert!(!has_control_chars(&c.contact_name));
+    }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn incremental_sync_returns_only_recent_conversations() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    let ids = control.conversation_ids();
+    let target = ids.last().expect("conversations").clone();
+    let cursor = Utc::now() - chrono::Duration::milliseconds(5);
+    let msg_id = control.inject_incoming_message(&target, "Any news about my parcel?");
+    assert!(!msg_id.is_empty());
+
+    let page = client
+        .list_conversations(&ConversationQuery {
+            page: 1,
+            limit: 100,
+            updated_since: Some(cursor),
+            ..ConversationQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(page.items.iter().any(|c| c.id.as_str() == target));
+    assert!(page.items.len() < ids.len());
+    for c in &page.items {
+        assert!(c.updated_at >= cursor, "{} updated {}", c.id, c.updated_at);
+    }
+    let newest = page.items.iter().find(|c| c.id.as_str() == target).unwrap();
+    let preview = newest.last_message.as_ref().expect("preview");
+    assert_eq!(preview.text, "Any news about my parcel?");
+
+    // The new message is there when refreshing the thread incrementally.
+    let messages = client
+        .list_messages(&MessageQuery {
+            conversation_id: ConversationId(target.clone()),
+            before: None,
+            after: Some(cursor),
+            limit: 50,
+        })
+        .await
+        .unwrap();
+    assert!(messages.items.iter().any(|m| m.id.as_str() == msg_id));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sending_twice_with_one_client_id_creates_one_message() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    let conv = ConversationId(control.conversation_ids()[0].clone());
+    let out = OutgoingText {
+        conversation_id: conv.clone(),
+        client_id: uuid::Uuid::new_v4().to_string(),
+        text: "It ships today.".into(),
+        channel_id: None,
+    };
+    let first = client.send_text(&out).await.unwrap();
+    let second = client.send_text(&out).await.unwrap();
+    assert_eq!(first.id, second.id);
+    assert_eq!(first.client_id.as_deref(), Some(out.client_id.as_str()));
+    assert_eq!(first.conversation_id, conv);
+    assert_eq!(first.text, "It ships today.");
+    assert_eq!(control.count_messages_with_front_id(&out.client_id), 1);
+    assert_eq!(
+        control.messages_containing(conv.as_str(), "It ships today."),
+        1
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pacing_and_429_retries_keep_every_call_alive() {
+    let sandbox = start(SandboxOptions {
+        rate_limit: 5,
+        rate_window: Duration::from_secs(2),
+        ..options()
+    })
+    .await;
+    let control = sandbox.control();
+    let client = Arc::new(client(&sandbox));
+    let calls = (0..12).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.list_channels().await })
+    });
+    for result in futures::future::join_all(calls).await {
+        result.expect("task").expect("call succeeds");
+    }
+    // 12 calls + 1 token request, plus any refused attempts.
+    assert!(control.request_count() >= 13);
+
+    // One caller at a time: the headers alone keep it under the limit.
+    let refused = control.rate_limited_count();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    for _ in 0..12 {
+        client.list_channels().await.expect("call succeeds");
+    }
+    assert_eq!(
+        control.rate_limited_count(),
+        refused,
+        "sequential calls were refused"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_requests_are_retried_after_the_reset() {
+    let sandbox = start(SandboxOptions {
+        rate_limit: 5,
+        rate_window: Duration::from_secs(2),
+        ..options()
+    })
+    .await;
+    let control = sandbox.control();
+    let client = Arc::new(client(&sandbox));
+    client.authenticate().await.unwrap();
+    // Another user of the same key spends the budget behind our back.
+    let other = self::client(&sandbox);
+    for _ in 0..4 {
+        other.list_channels().await.unwrap();
+    }
+    let calls = (0..8).map(|_| {
+        let client = client.clone();
+        tokio::spawn(async move { client.list_channels().await })
+    });
+    for result in futures::future::join_all(calls).await {
+        result.expect("task").expect("call succeeds after 429");
+    }
+    assert!(
+        control.rate_limited_count() > 0,
+        "the 429 path was not exercised"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_fields_are_ignored() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    control.set_faults(Faults {
+        extra_unknown_fields: true,
+        ..Faults::default()
+    });
+    let client = client(&sandbox);
+    let page = client.list_conversations(&first_page(10)).await.unwrap();
+    assert!(!page.items.is_empty());
+    client
+        .list_messages(&MessageQuery {
+            conversation_id: page.items[0].id.clone(),
+            before: None,
+            after: None,
+            limit: 20,
+        })
+        .await
+        .unwrap();
+    client.list_agents().await.unwrap();
+    client.list_channels().await.unwrap();
+    client.list_templates().await.unwrap();
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_required_field_is_a_decode_error_naming_it() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    client.authenticate().await.unwrap();
+    control.set_faults(Faults {
+        drop_field: Some("docs".into()),
+        ..Faults::default()
+    });
+    let err = client
+        .list_conversations(&first_page(10))
+        .await
+        .unwrap_err();
+    match err {
+        ApiError::Decode(message) => assert!(message.contains("docs"), "{message}"),
+        other => panic!("expected Decode, got {other:?}"),
+    }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insufficient_scope_names_the_scope() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    control.set_token_scopes(Some(vec!["read_conversations".into()]));
+    let client = client(&sandbox);
+    let conv = ConversationId(control.conversation_ids()[0].clone());
+    let err = client
+        .send_text(&OutgoingText {
+            conversation_id: conv,
+            client_id: uuid::Uuid::new_v4().to_string(),
+            text: "hello".into(),
+            channel_id: None,
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        ApiError::InsufficientScope {
+            scope: Some("write_messages".into())
+        }
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_unavailable_is_a_server_error() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    client.authenticate().await.unwrap();
+    control.set_faults(Faults {
+        fail_next: 1,
+        ..Faults::default()
+    });
+    let err = client.list_channels().await.unwrap_err();
+    assert!(
+        matches!(err, ApiError::Server { status: 503, .. }),
+        "{err:?}"
+    );
+    assert!(err.is_transient());
+    client.list_channels().await.expect("recovers");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_server_times_out() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let mut config = QpienConfig::new(sandbox.base_url(), "demo", SecretString::from("demo"));
+    config.request_timeout = Duration::from_millis(300);
+    let client = QpienClient::new(config).unwrap();
+    client.authenticate().await.unwrap();
+    control.set_faults(Faults {
+        delay: Some(Duration::from_secs(2)),
+        ..Faults::default()
+    });
+    let err = client.list_channels().await.unwrap_err();
+    assert_eq!(err, ApiError::Timeout(Duration::from_millis(300)));
+    control.set_faults(Faults::default());
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unreachable_server_is_a_network_error() {
+    // Bind then drop a listener to get a port nobody serves.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let client = QpienClient::new(QpienConfig::new(
+        format!("http://127.0.0.1:{port}/api/v1?key=topsecret"),
+        "demo",
+        SecretString::from("demo"),
+    ))
+    .unwrap();
+    let err = client.authenticate().await.unwrap_err();
+    assert!(matches!(err, ApiError::Network(_)), "{err:?}");
+    assert!(!err.to_string().contains("topsecret"), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_text_arrives_sanitized() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    let conv = control.conversation_ids()[0].clone();
+    let evil = "pay \u{1b}[31mnow\u{1b}[0m\u{1b}]0;owned\u{7}\r\nplease\u{9b}2J";
+    let id = control.inject_incoming_message(&conv, evil);
+    let messages = client
+        .list_messages(&MessageQuery {
+            conversation_id: ConversationId(conv.clone()),
+            before: None,
+            after: None,
+            limit: 10,
+        })
+        .await
+        .unwrap();
+    let msg = messages
+        .items
+        .iter()
+        .find(|m| m.id.as_str() == id)
+        .expect("injected message listed");
+    assert_eq!(msg.text, "pay now\nplease");
+    let page = client.list_conversations(&first_page(5)).await.unwrap();
+    let row = page.items.iter().find(|c| c.id.as_str() == conv).unwrap();
+    let preview = &row.last_message.as_ref().unwrap().text;
+    assert!(
+        !has_control_chars(preview) && !preview.contains('\n'),
+        "{preview:?}"
+    );
+
+    // Seeded data carries hostile text too; nothing anywhere may keep escapes.
+    for c in client
+        .list_conversations(&first_page(100))
+        .await
+        .unwrap()
+        .items
+    {
+        let thread = client
+            .list_messages(&MessageQuery {
+                conversation_id: c.id.clone(),
+                before: None,
+                after: None,
+                limit: 100,
+            })
+            .await
+            .unwrap();
+        for m in thread.items {
+            assert!(!has_control_chars(&m.text), "{:?}", m.text);
+            assert!(!m.text.contains("owned"), "{:?}", m.text);
+        }
+    }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_provider_method_works() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    let caps = client.capabilities();
+    assert!(caps.incremental_sync && caps.send_text && caps.templates);
+    assert_eq!(client.name(), "Qpien");
+
+    let conv_id = ConversationId(control.conversation_ids()[0].clone());
+    let conv = client.get_conversation(&conv_id).await.unwrap();
+    assert_eq!(conv.id, conv_id);
+    assert!(!conv.contact_name.is_empty());
+
+    let agents = client.list_agents().await.unwrap();
+    assert!(!agents.is_empty());
+    let agent = agents
+        .iter()
+        .find(|a| a.active && !a.is_bot)
+        .unwrap_or(&agents[0]);
+
+    let updated = client
+        .update_conversation(
+            &conv_id,
+            &ConversationUpdate {
+                status: Some(ConversationStatus::Resolved),
+                starred: Some(true),
+                assignee: Some(Some(AgentId(agent.id.0.clone()))),
+                ..ConversationUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(updated.status, ConversationStatus::Resolved);
+    assert!(updated.starred);
+    assert_eq!(updated.assignee.as_ref(), Some(&agent.id));
+    let unassigned = client
+        .update_conversation(
+            &conv_id,
+            &ConversationUpdate {
+                assignee: Some(None),
+                ..ConversationUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(unassigned.assignee, None);
+
+    let messages = client
+        .list_messages(&MessageQuery {
+            conversation_id: conv_id.clone(),
+            before: None,
+            after: None,
+            limit: 5,
+        })
+        .await
+        .unwrap();
+    assert!(!messages.items.is_empty());
+    for pair in messages.items.windows(2) {
+        assert!(pair[0].created_at >= pair[1].created_at, "newest first");
+    }
+    let one = client.get_message(&messages.items[0].id).await.unwrap();
+    assert_eq!(one.id, messages.items[0].id);
+
+    // Paging backwards with `before` gives strictly older messages.
+    let oldest = messages.items.last().unwrap().created_at;
+    let older = client
+        .list_messages(&MessageQuery {
+            conversation_id: conv_id.clone(),
+            before: Some(oldest),
+            after: None,
+            limit: 5,
+        })
+        .await
+        .unwrap();
+    assert!(older.items.iter().all(|m| m.created_at < oldest));
+
+    let contacts = client
+        .list_contacts(&ContactQuery {
+            page: 1,
+            limit: 10,
+            search: None,
+        })
+        .await
+        .unwrap();
+    assert!(!contacts.items.is_empty());
+    let contact = client.get_contact(&contacts.items[0].id).await.unwrap();
+    assert_eq!(contact.id, contacts.items[0].id);
+    let missing = client
+        .get_contact(&termdesk::domain::ContactId(
+            "000000000000000000000000".into(),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, ApiError::NotFound(_)), "{missing:?}");
+
+    let channels = client.list_channels().await.unwrap();
+    assert!(!channels.is_empty());
+    let templates = client.list_templates().await.unwrap();
+    assert!(!templates.is_empty());
+    assert!(templates.iter().all(|t| !t.body.is_empty()));
+    sandbox.shutdown().await;
+}
