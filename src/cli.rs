@@ -74,10 +74,7 @@ pub async fn list_conversations(
             text::truncate(&preview, 60)
         );
     }
-    let total = page
-        .total
-        .map(|t| format!(" of {t}"))
-        .unwrap_or_default();
+    let total = page.total.map(|t| format!(" of {t}")).unwrap_or_default();
     println!("({} shown{total})", page.items.len());
     Ok(())
 }

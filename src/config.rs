@@ -139,7 +139,8 @@ impl Config {
                     account.name
                 )));
             }
-            if !(account.base_url.starts_with("http://") || account.base_url.starts_with("https://"))
+            if !(account.base_url.starts_with("http://")
+                || account.base_url.starts_with("https://"))
             {
                 return Err(fail(format!(
                     "accounts[{index}].base_url must start with http:// or https://"
@@ -320,7 +321,12 @@ mod tests {
         let config = parse(text).unwrap();
         assert_eq!(config.select_account(None).unwrap().name, "b");
         assert_eq!(config.select_account(Some("a")).unwrap().name, "a");
-        assert!(config.select_account(Some("c")).unwrap_err().contains("a, b"));
+        assert!(
+            config
+                .select_account(Some("c"))
+                .unwrap_err()
+                .contains("a, b")
+        );
     }
 
     #[test]
@@ -335,6 +341,11 @@ mod tests {
         assert!(err.contains("exited"), "{err}");
         account.client_secret_cmd = None;
         account.client_secret_env = Some("TERMDESK_TEST_SURELY_UNSET_VAR".into());
-        assert!(account.resolve_secret().unwrap_err().contains("TERMDESK_TEST_SURELY_UNSET_VAR"));
+        assert!(
+            account
+                .resolve_secret()
+                .unwrap_err()
+                .contains("TERMDESK_TEST_SURELY_UNSET_VAR")
+        );
     }
 }

@@ -281,7 +281,9 @@ pub struct Agent {
 
 impl Agent {
     pub fn display_name(&self) -> String {
-        format!("{} {}", self.first_name, self.last_name).trim().to_string()
+        format!("{} {}", self.first_name, self.last_name)
+            .trim()
+            .to_string()
     }
 }
 

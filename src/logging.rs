@@ -8,8 +8,8 @@ use tracing_subscriber::EnvFilter;
 /// Starts file logging at `level` (`error` … `trace`, or an `EnvFilter`
 /// directive). Returns the guard that flushes on drop and the log file path.
 pub fn init(level: &str) -> Result<(WorkerGuard, PathBuf), String> {
-    let filter = EnvFilter::try_new(level)
-        .map_err(|err| format!("invalid --log-level `{level}`: {err}"))?;
+    let filter =
+        EnvFilter::try_new(level).map_err(|err| format!("invalid --log-level `{level}`: {err}"))?;
     let dir = crate::paths::log_dir();
     std::fs::create_dir_all(&dir)
         .map_err(|err| format!("cannot create log dir {}: {err}", dir.display()))?;

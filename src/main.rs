@@ -7,8 +7,8 @@ use chrono::Utc;
 use termdesk::app::AppState;
 use termdesk::app::runtime;
 use termdesk::cli;
-use termdesk::tui;
 use termdesk::launch::{self, LaunchOptions};
+use termdesk::tui;
 
 /// A keyboard-driven terminal inbox for customer-messaging platforms.
 #[derive(Debug, Parser)]
@@ -154,13 +154,20 @@ async fn run(args: Args) -> Result<(), String> {
             let connection = connect_for_cli(&options).await?;
             cli::send(connection.provider.as_ref(), &conversation_id, &text, json).await
         }
-        None => run_tui(LaunchOptions { live: true, ..options }).await,
+        None => {
+            run_tui(LaunchOptions {
+                live: true,
+                ..options
+            })
+            .await
+        }
     }
 }
 
 async fn run_tui(options: LaunchOptions) -> Result<(), String> {
     let plan = launch::plan(&options)?;
-    let (mut terminal, guard) = tui::enter().map_err(|err| format!("cannot start the terminal UI: {err}"))?;
+    let (mut terminal, guard) =
+        tui::enter().map_err(|err| format!("cannot start the terminal UI: {err}"))?;
     let size = terminal.size().map_err(|err| err.to_string())?;
     let mut state = AppState::new(
         plan.label.clone(),

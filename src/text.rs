@@ -249,7 +249,10 @@ mod tests {
 
     #[test]
     fn wraps_words_and_breaks_long_ones() {
-        assert_eq!(wrap("the quick brown fox", 10), vec!["the quick", "brown fox"]);
+        assert_eq!(
+            wrap("the quick brown fox", 10),
+            vec!["the quick", "brown fox"]
+        );
         assert_eq!(wrap("abcdefghij", 4), vec!["abcd", "efgh", "ij"]);
         assert_eq!(wrap("a\n\nb", 4), vec!["a", "", "b"]);
         for line in wrap("日本語のテキストを折り返す", 6) {

@@ -57,6 +57,9 @@ mod tests {
         assert_eq!(ago(125), "2m");
         assert_eq!(ago(3 * 3600 + 5), "3h");
         assert_eq!(ago(2 * 86_400), "2d");
-        assert_eq!(super::ago(now, now - chrono::Duration::seconds(3)), "3 s ago");
+        assert_eq!(
+            super::ago(now, now - chrono::Duration::seconds(3)),
+            "3 s ago"
+        );
     }
 }

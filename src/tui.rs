@@ -31,13 +31,23 @@ pub fn enter() -> io::Result<(Tui, TerminalGuard)> {
 
 fn setup() -> io::Result<()> {
     terminal::enable_raw_mode()?;
-    execute!(io::stdout(), EnterAlternateScreen, EnableBracketedPaste, cursor::Hide)
+    execute!(
+        io::stdout(),
+        EnterAlternateScreen,
+        EnableBracketedPaste,
+        cursor::Hide
+    )
 }
 
 /// Leaves raw mode and the alternate screen. Safe to call twice.
 pub fn restore() -> io::Result<()> {
     let mut stdout = io::stdout();
-    let _ = execute!(stdout, DisableBracketedPaste, LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        stdout,
+        DisableBracketedPaste,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
     let result = terminal::disable_raw_mode();
     let _ = stdout.flush();
     result
@@ -55,7 +65,8 @@ impl Drop for TerminalGuard {
 /// and resumes. The caller must have stopped reading input.
 pub fn edit_externally(terminal: &mut Tui, initial: &str) -> Result<String, String> {
     let path = std::env::temp_dir().join(format!("termdesk-reply-{}.txt", uuid::Uuid::new_v4()));
-    std::fs::write(&path, initial).map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    std::fs::write(&path, initial)
+        .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".to_string());
@@ -71,7 +82,9 @@ pub fn edit_externally(terminal: &mut Tui, initial: &str) -> Result<String, Stri
     let result = match status {
         Ok(status) if status.success() => std::fs::read_to_string(&path)
             .map_err(|err| format!("cannot read the edited reply: {err}")),
-        Ok(status) => Err(format!("{editor} exited with {status}; the reply is unchanged")),
+        Ok(status) => Err(format!(
+            "{editor} exited with {status}; the reply is unchanged"
+        )),
         Err(err) => Err(format!("cannot start {editor}: {err}")),
     };
     let _ = std::fs::remove_file(&path);

@@ -17,8 +17,13 @@ pub enum Command {
     WatchConversation(Option<ConversationId>),
     Send(OutgoingText),
     /// Emit `Event::RetryDue` after a delay.
-    ScheduleRetry { client_id: String, after: Duration },
+    ScheduleRetry {
+        client_id: String,
+        after: Duration,
+    },
     /// Suspend the TUI and edit this text in `$EDITOR`.
-    OpenEditor { initial: String },
+    OpenEditor {
+        initial: String,
+    },
     Quit,
 }

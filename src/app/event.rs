@@ -11,7 +11,10 @@ use crate::domain::{Agent, Conversation, ConversationId, Message, Page};
 pub enum Event {
     Key(KeyEvent),
     Paste(String),
-    Resize { width: u16, height: u16 },
+    Resize {
+        width: u16,
+        height: u16,
+    },
     /// The slow clock for time-based text.
     Tick,
     Sync(SyncEvent),
@@ -35,7 +38,9 @@ pub enum Event {
         error: ApiError,
     },
     /// The wait before an automatic resend is over.
-    RetryDue { client_id: String },
+    RetryDue {
+        client_id: String,
+    },
     /// `$EDITOR` returned: the new text, or why it failed.
     EditorClosed(Result<String, String>),
 }

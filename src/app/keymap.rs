@@ -42,7 +42,7 @@ impl Action {
             Action::PageDown => "page down",
             Action::Open => "open the selected conversation",
             Action::Reply => "reply: focus the composer",
-            Action::Back => "leave (the draft is kept)",
+            Action::Back => "go back (drafts are kept)",
             Action::RetryFailed => "retry the failed reply",
             Action::EditFailed => "edit the failed reply",
             Action::Send => "send the reply",
@@ -162,10 +162,18 @@ impl Keymap {
             (Scope::Global, Binding::plain(K::Char('q')), Quit),
             (Scope::Global, Binding::ctrl('c'), Quit),
             (Scope::Global, Binding::plain(K::Tab), FocusNext),
-            (Scope::Global, Binding::new(K::BackTab, KeyModifiers::SHIFT), FocusPrev),
+            (
+                Scope::Global,
+                Binding::new(K::BackTab, KeyModifiers::SHIFT),
+                FocusPrev,
+            ),
             (Scope::Composer, send, Send),
             (Scope::Composer, newline, NewLine),
-            (Scope::Composer, Binding::new(K::Enter, KeyModifiers::SHIFT), NewLine),
+            (
+                Scope::Composer,
+                Binding::new(K::Enter, KeyModifiers::SHIFT),
+                NewLine,
+            ),
             (Scope::Composer, Binding::ctrl('e'), ExternalEditor),
             (Scope::Composer, Binding::plain(K::Esc), Back),
         ];
@@ -205,18 +213,20 @@ impl Keymap {
         }
         let typed_text = scope == Scope::Composer
             && matches!(key.code, KeyCode::Char(_))
-            && !key.modifiers.intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+            && !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
         if typed_text {
             return None;
         }
         find(Scope::Global)
     }
 
-    /// Sections for the help overlay: scope title, then (keys, description)
-    /// with every key of an action joined.
+    /// Sections for the help overlay: title, then (keys, description) with
+    /// every key of an action joined. Bindings the list and the conversation
+    /// share are listed once.
     pub fn help(&self) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
-        let mut sections = Vec::new();
-        for scope in [Scope::Global, Scope::List, Scope::Thread, Scope::Composer] {
+        let rows_of = |scope: Scope| {
             let mut rows: Vec<(Action, Vec<String>)> = Vec::new();
             for (entry_scope, binding, action) in &self.entries {
                 if *entry_scope != scope {
@@ -227,16 +237,32 @@ impl Keymap {
                     None => rows.push((*action, vec![binding.label()])),
                 }
             }
-            if !rows.is_empty() {
-                sections.push((
-                    scope.title(),
-                    rows.into_iter()
-                        .map(|(action, keys)| (keys.join(" "), action.description()))
-                        .collect(),
-                ));
-            }
-        }
+            rows
+        };
+        let list = rows_of(Scope::List);
+        let thread = rows_of(Scope::Thread);
+        let shared: Vec<_> = list.iter().filter(|row| thread.contains(row)).cloned().collect();
+        let only = |rows: Vec<(Action, Vec<String>)>| -> Vec<_> {
+            rows.into_iter().filter(|row| !shared.contains(row)).collect()
+        };
+        let sections = [
+            (Scope::Global.title(), rows_of(Scope::Global)),
+            (Scope::Composer.title(), rows_of(Scope::Composer)),
+            ("List and conversation", shared.clone()),
+            (Scope::List.title(), only(list)),
+            (Scope::Thread.title(), only(thread)),
+        ];
         sections
+            .into_iter()
+            .filter(|(_, rows)| !rows.is_empty())
+            .map(|(title, rows)| {
+                let rows = rows
+                    .into_iter()
+                    .map(|(action, keys)| (keys.join(" "), action.description()))
+                    .collect();
+                (title, rows)
+            })
+            .collect()
     }
 }
 
@@ -251,9 +277,24 @@ mod tests {
     #[test]
     fn composer_types_plain_characters_but_honours_ctrl() {
         let map = Keymap::new(SendKey::Enter);
-        assert_eq!(map.lookup(Scope::Composer, &key(KeyCode::Char('q'), KeyModifiers::NONE)), None);
-        assert_eq!(map.lookup(Scope::Composer, &key(KeyCode::Char('c'), KeyModifiers::CONTROL)), Some(Action::Quit));
-        assert_eq!(map.lookup(Scope::List, &key(KeyCode::Char('q'), KeyModifiers::NONE)), Some(Action::Quit));
+        assert_eq!(
+            map.lookup(
+                Scope::Composer,
+                &key(KeyCode::Char('q'), KeyModifiers::NONE)
+            ),
+            None
+        );
+        assert_eq!(
+            map.lookup(
+                Scope::Composer,
+                &key(KeyCode::Char('c'), KeyModifiers::CONTROL)
+            ),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            map.lookup(Scope::List, &key(KeyCode::Char('q'), KeyModifiers::NONE)),
+            Some(Action::Quit)
+        );
     }
 
     #[test]
@@ -262,28 +303,59 @@ mod tests {
         let alt_enter = key(KeyCode::Enter, KeyModifiers::ALT);
         let default = Keymap::new(SendKey::Enter);
         assert_eq!(default.lookup(Scope::Composer, &enter), Some(Action::Send));
-        assert_eq!(default.lookup(Scope::Composer, &alt_enter), Some(Action::NewLine));
+        assert_eq!(
+            default.lookup(Scope::Composer, &alt_enter),
+            Some(Action::NewLine)
+        );
         let swapped = Keymap::new(SendKey::AltEnter);
-        assert_eq!(swapped.lookup(Scope::Composer, &enter), Some(Action::NewLine));
-        assert_eq!(swapped.lookup(Scope::Composer, &alt_enter), Some(Action::Send));
+        assert_eq!(
+            swapped.lookup(Scope::Composer, &enter),
+            Some(Action::NewLine)
+        );
+        assert_eq!(
+            swapped.lookup(Scope::Composer, &alt_enter),
+            Some(Action::Send)
+        );
     }
 
     #[test]
     fn shifted_characters_match_without_shift_in_binding() {
         let map = Keymap::new(SendKey::Enter);
-        assert_eq!(map.lookup(Scope::List, &key(KeyCode::Char('G'), KeyModifiers::SHIFT)), Some(Action::Bottom));
-        assert_eq!(map.lookup(Scope::List, &key(KeyCode::Char('?'), KeyModifiers::SHIFT)), Some(Action::Help));
+        assert_eq!(
+            map.lookup(Scope::List, &key(KeyCode::Char('G'), KeyModifiers::SHIFT)),
+            Some(Action::Bottom)
+        );
+        assert_eq!(
+            map.lookup(Scope::List, &key(KeyCode::Char('?'), KeyModifiers::SHIFT)),
+            Some(Action::Help)
+        );
     }
 
     #[test]
     fn help_lists_every_bound_action() {
         let map = Keymap::new(SendKey::Enter);
         let help = map.help();
-        let all: Vec<&str> = help.iter().flat_map(|(_, rows)| rows.iter().map(|(_, d)| *d)).collect();
-        for action in [Action::Quit, Action::Open, Action::Send, Action::ExternalEditor, Action::RetryFailed] {
-            assert!(all.contains(&action.description()), "{action:?} missing from help");
+        let all: Vec<&str> = help
+            .iter()
+            .flat_map(|(_, rows)| rows.iter().map(|(_, d)| *d))
+            .collect();
+        for action in [
+            Action::Quit,
+            Action::Open,
+            Action::Send,
+            Action::ExternalEditor,
+            Action::RetryFailed,
+        ] {
+            assert!(
+                all.contains(&action.description()),
+                "{action:?} missing from help"
+            );
         }
-        let list = &help.iter().find(|(t, _)| *t == "Conversation list").unwrap().1;
+        let list = &help
+            .iter()
+            .find(|(t, _)| *t == "Conversation list")
+            .unwrap()
+            .1;
         assert!(list.iter().any(|(keys, _)| keys == "k ↑"));
     }
 }

@@ -30,11 +30,18 @@ pub trait Host<B: Backend> {
     /// A fresh input stream (a new one after the editor ran).
     fn input(&mut self) -> InputStream;
     /// Hands the terminal to an external editor and takes it back.
-    fn edit_externally(&mut self, terminal: &mut Terminal<B>, initial: &str) -> Result<String, String>;
+    fn edit_externally(
+        &mut self,
+        terminal: &mut Terminal<B>,
+        initial: &str,
+    ) -> Result<String, String>;
 }
 
 /// Draws if dirty; returns the draw error as `io::Error`.
-pub fn draw_if_dirty<B: Backend>(terminal: &mut Terminal<B>, state: &mut AppState) -> io::Result<()> {
+pub fn draw_if_dirty<B: Backend>(
+    terminal: &mut Terminal<B>,
+    state: &mut AppState,
+) -> io::Result<()> {
     if state.dirty {
         terminal
             .draw(|frame| ui::draw(frame, state))
@@ -84,7 +91,10 @@ pub async fn run<B: Backend, H: Host<B>>(
                         return Ok(());
                     }
                     Command::OpenEditor { initial } => {
-                        drop(std::mem::replace(&mut input, futures::stream::empty().boxed()));
+                        drop(std::mem::replace(
+                            &mut input,
+                            futures::stream::empty().boxed(),
+                        ));
                         let result = host.edit_externally(terminal, &initial);
                         input = host.input();
                         state.dirty = true;
@@ -105,7 +115,11 @@ impl Host<ratatui::backend::CrosstermBackend<io::Stdout>> for CrosstermHost {
         crossterm::event::EventStream::new().boxed()
     }
 
-    fn edit_externally(&mut self, terminal: &mut crate::tui::Tui, initial: &str) -> Result<String, String> {
+    fn edit_externally(
+        &mut self,
+        terminal: &mut crate::tui::Tui,
+        initial: &str,
+    ) -> Result<String, String> {
         crate::tui::edit_externally(terminal, initial)
     }
 }

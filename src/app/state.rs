@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use ratatui_textarea::{TextArea, WrapMode};
 
-use crate::app::keymap::{Keymap, Scope};
 use crate::api::ApiError;
+use crate::app::keymap::{Keymap, Scope};
 use crate::config::SendKey;
 use crate::domain::{ConversationId, MessageId};
 use crate::store::Store;
@@ -32,9 +32,16 @@ impl Focus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SyncStatus {
     Connecting,
-    Synced { at: DateTime<Utc> },
-    Offline { retry_at: DateTime<Utc>, reason: String },
-    RateLimited { retry_at: DateTime<Utc> },
+    Synced {
+        at: DateTime<Utc>,
+    },
+    Offline {
+        retry_at: DateTime<Utc>,
+        reason: String,
+    },
+    RateLimited {
+        retry_at: DateTime<Utc>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

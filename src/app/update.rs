@@ -54,7 +54,9 @@ pub fn update(state: &mut AppState, event: Event, now: DateTime<Utc>) -> Vec<Com
             state.notify_error("Could not load messages", &error);
             Vec::new()
         }
-        Event::SendConfirmed { client_id, message } => on_send_confirmed(state, &client_id, *message),
+        Event::SendConfirmed { client_id, message } => {
+            on_send_confirmed(state, &client_id, *message)
+        }
         Event::SendFailed { client_id, error } => on_send_failed(state, &client_id, &error),
         Event::RetryDue { client_id } => {
             let Some(item) = state.outbox.get_mut(&client_id) else {
@@ -63,7 +65,9 @@ pub fn update(state: &mut AppState, event: Event, now: DateTime<Utc>) -> Vec<Com
             let OutboxState::WaitingRetry { attempt, .. } = item.state else {
                 return Vec::new();
             };
-            item.state = OutboxState::Sending { attempt: attempt + 1 };
+            item.state = OutboxState::Sending {
+                attempt: attempt + 1,
+            };
             state.dirty = true;
             vec![Command::Send(item.outgoing())]
         }
@@ -73,7 +77,9 @@ pub fn update(state: &mut AppState, event: Event, now: DateTime<Utc>) -> Vec<Com
                     state.composer.set_text(text::sanitize(&edited).trim_end());
                     state.focus = Focus::Composer;
                 }
-                Err(reason) => state.notify(NoticeLevel::Error, format!("$EDITOR failed: {reason}")),
+                Err(reason) => {
+                    state.notify(NoticeLevel::Error, format!("$EDITOR failed: {reason}"))
+                }
             }
             state.dirty = true;
             Vec::new()
@@ -95,7 +101,10 @@ fn on_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
     }
     match state.overlay {
         Some(Overlay::Help) => {
-            if matches!(key.code, KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter) {
+            if matches!(
+                key.code,
+                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
+            ) {
                 state.overlay = None;
             }
             return Vec::new();
@@ -147,15 +156,18 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
             }
             Vec::new()
         }
-        Action::Up | Action::Down | Action::Top | Action::Bottom | Action::PageUp | Action::PageDown => {
-            match state.focus {
-                Focus::List => {
-                    move_selection(state, action);
-                    Vec::new()
-                }
-                _ => scroll_thread(state, action),
+        Action::Up
+        | Action::Down
+        | Action::Top
+        | Action::Bottom
+        | Action::PageUp
+        | Action::PageDown => match state.focus {
+            Focus::List => {
+                move_selection(state, action);
+                Vec::new()
             }
-        }
+            _ => scroll_thread(state, action),
+        },
         Action::Open => match state.selected.clone() {
             Some(id) => {
                 let commands = open_conversation(state, id);
@@ -259,7 +271,12 @@ fn scroll_thread(state: &mut AppState, action: Action) -> Vec<Command> {
     if state.open.is_none() {
         return Vec::new();
     }
-    let page = usize::from(layout::inner(current_layout(state).thread).height.saturating_sub(2)).max(1);
+    let page = usize::from(
+        layout::inner(current_layout(state).thread)
+            .height
+            .saturating_sub(2),
+    )
+    .max(1);
     let max = thread::max_scroll(state);
     state.thread_scroll = match action {
         Action::Up => state.thread_scroll + 1,
@@ -488,11 +505,18 @@ fn on_messages(
     let is_open = state.open.as_ref() == Some(&id);
     let follow_new = is_open && !older && state.thread_scroll > 0;
     let lines_before = if follow_new { thread_height(state) } else { 0 };
-    let confirmed: Vec<String> = messages.iter().filter_map(|m| m.client_id.clone()).collect();
+    let confirmed: Vec<String> = messages
+        .iter()
+        .filter_map(|m| m.client_id.clone())
+        .collect();
     if older {
-        state.store.merge_messages(&id, messages, Some(has_more), None);
+        state
+            .store
+            .merge_messages(&id, messages, Some(has_more), None);
     } else {
-        state.store.merge_messages(&id, messages, None, Some(has_more));
+        state
+            .store
+            .merge_messages(&id, messages, None, Some(has_more));
     }
     // An echo seen by polling confirms a send whose response was lost.
     for client_id in confirmed {
@@ -508,7 +532,8 @@ fn on_messages(
     }
     state.store.mark_read(&id);
     state.dirty = true;
-    if thread::max_scroll(state) == 0 || (older && state.thread_scroll >= thread::max_scroll(state)) {
+    if thread::max_scroll(state) == 0 || (older && state.thread_scroll >= thread::max_scroll(state))
+    {
         return load_older_if_possible(state);
     }
     Vec::new()
@@ -532,7 +557,9 @@ fn on_send_confirmed(state: &mut AppState, client_id: &str, message: Message) ->
             created_at: message.created_at,
         });
         conversation.updated_at = conversation.updated_at.max(message.created_at);
-        state.store.upsert_conversations(vec![conversation], state.open.as_ref());
+        state
+            .store
+            .upsert_conversations(vec![conversation], state.open.as_ref());
         ensure_selected_visible(state);
     }
     state.store.merge_messages(&id, vec![message], None, None);

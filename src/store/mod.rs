@@ -112,13 +112,15 @@ impl Store {
             let is_open = open == Some(&conversation.id);
             match self.conversations.get_mut(&conversation.id) {
                 Some(entry) => {
-                    let newer_inbound = match (&conversation.last_message, &entry.conversation.last_message) {
-                        (Some(new_msg), Some(old_msg)) => {
-                            new_msg.sender == SenderKind::Contact && new_msg.created_at > old_msg.created_at
-                        }
-                        (Some(new_msg), None) => new_msg.sender == SenderKind::Contact,
-                        _ => false,
-                    };
+                    let newer_inbound =
+                        match (&conversation.last_message, &entry.conversation.last_message) {
+                            (Some(new_msg), Some(old_msg)) => {
+                                new_msg.sender == SenderKind::Contact
+                                    && new_msg.created_at > old_msg.created_at
+                            }
+                            (Some(new_msg), None) => new_msg.sender == SenderKind::Contact,
+                            _ => false,
+                        };
                     entry.unread = match conversation.unread {
                         Some(n) => n,
                         None if is_open => 0,
@@ -156,7 +158,10 @@ impl Store {
         let conversations = &self.conversations;
         self.order = conversations.keys().cloned().collect();
         self.order.sort_by(|a, b| {
-            let (ca, cb) = (&conversations[a].conversation, &conversations[b].conversation);
+            let (ca, cb) = (
+                &conversations[a].conversation,
+                &conversations[b].conversation,
+            );
             cb.updated_at.cmp(&ca.updated_at).then_with(|| a.cmp(b))
         });
     }
@@ -189,7 +194,8 @@ impl Store {
             match existing {
                 Some(current) => {
                     if *current != message {
-                        let keep_ack = current.ack > message.ack && current.ack != crate::domain::Ack::Failed;
+                        let keep_ack =
+                            current.ack > message.ack && current.ack != crate::domain::Ack::Failed;
                         let ack = if keep_ack { current.ack } else { message.ack };
                         *current = message;
                         current.ack = ack;
@@ -213,9 +219,11 @@ impl Store {
             }
         }
         if needs_sort {
-            thread
-                .messages
-                .sort_by(|a, b| a.created_at.cmp(&b.created_at).then_with(|| a.id.cmp(&b.id)));
+            thread.messages.sort_by(|a, b| {
+                a.created_at
+                    .cmp(&b.created_at)
+                    .then_with(|| a.id.cmp(&b.id))
+            });
         }
         if let Some(has_more) = older_page {
             thread.has_older = has_more;
@@ -304,7 +312,11 @@ mod tests {
     fn orders_by_recency_and_tracks_cursor() {
         let mut store = Store::default();
         store.upsert_conversations(
-            vec![conversation("a", 10, true), conversation("b", 30, false), conversation("c", 20, true)],
+            vec![
+                conversation("a", 10, true),
+                conversation("b", 30, false),
+                conversation("c", 20, true),
+            ],
             None,
         );
         let ids: Vec<_> = store.order().iter().map(|i| i.as_str()).collect();
@@ -317,8 +329,14 @@ mod tests {
     #[test]
     fn newer_inbound_message_adds_unread_except_when_open() {
         let mut store = Store::default();
-        store.upsert_conversations(vec![conversation("a", 10, false), conversation("b", 10, false)], None);
-        store.upsert_conversations(vec![conversation("a", 40, true), conversation("b", 40, true)], Some(&"b".into()));
+        store.upsert_conversations(
+            vec![conversation("a", 10, false), conversation("b", 10, false)],
+            None,
+        );
+        store.upsert_conversations(
+            vec![conversation("a", 40, true), conversation("b", 40, true)],
+            Some(&"b".into()),
+        );
         assert_eq!(store.get(&"a".into()).unwrap().unread, 1);
         assert_eq!(store.get(&"b".into()).unwrap().unread, 0);
         assert_eq!(store.order()[0].as_str(), "a");
@@ -330,20 +348,40 @@ mod tests {
     fn merge_dedups_inserts_in_order_and_keeps_ack_progress() {
         let mut store = Store::default();
         let id = ConversationId::new("a");
-        let first = vec![message("a", "m3", 30, SenderKind::Contact, "three"), message("a", "m2", 20, SenderKind::Agent, "two")];
+        let first = vec![
+            message("a", "m3", 30, SenderKind::Contact, "three"),
+            message("a", "m2", 20, SenderKind::Agent, "two"),
+        ];
         let summary = store.merge_messages(&id, first, None, Some(true));
         assert_eq!(summary.added, 2);
         assert!(store.thread(&id).unwrap().has_older);
         let mut read = message("a", "m2", 20, SenderKind::Agent, "two");
         read.ack = Ack::Read;
-        let summary = store.merge_messages(&id, vec![read, message("a", "m1", 10, SenderKind::Contact, "one")], Some(false), None);
-        assert_eq!(summary, MergeSummary { added: 1, added_inbound: 1, updated: 1 });
+        let summary = store.merge_messages(
+            &id,
+            vec![read, message("a", "m1", 10, SenderKind::Contact, "one")],
+            Some(false),
+            None,
+        );
+        assert_eq!(
+            summary,
+            MergeSummary {
+                added: 1,
+                added_inbound: 1,
+                updated: 1
+            }
+        );
         let thread = store.thread(&id).unwrap();
         let texts: Vec<_> = thread.messages.iter().map(|m| m.text.as_str()).collect();
         assert_eq!(texts, ["one", "two", "three"]);
         assert!(!thread.has_older);
         // A stale page must not move an ack backwards.
-        store.merge_messages(&id, vec![message("a", "m2", 20, SenderKind::Agent, "two")], None, Some(true));
+        store.merge_messages(
+            &id,
+            vec![message("a", "m2", 20, SenderKind::Agent, "two")],
+            None,
+            Some(true),
+        );
         assert_eq!(store.thread(&id).unwrap().messages[1].ack, Ack::Read);
     }
 
@@ -358,6 +396,9 @@ mod tests {
         echo.client_id = Some("k1".into());
         store.merge_messages(&id, vec![echo], None, None);
         assert_eq!(store.thread(&id).unwrap().messages.len(), 1);
-        assert_eq!(store.thread(&id).unwrap().messages[0].id.as_str(), "server-id");
+        assert_eq!(
+            store.thread(&id).unwrap().messages[0].id.as_str(),
+            "server-id"
+        );
     }
 }

@@ -12,9 +12,17 @@ pub const MAX_AUTOMATIC_ATTEMPTS: u32 = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OutboxState {
-    Sending { attempt: u32 },
-    WaitingRetry { attempt: u32, retry_at: DateTime<Utc>, reason: String },
-    Failed { reason: String },
+    Sending {
+        attempt: u32,
+    },
+    WaitingRetry {
+        attempt: u32,
+        retry_at: DateTime<Utc>,
+        reason: String,
+    },
+    Failed {
+        reason: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,7 +52,8 @@ impl OutboxItem {
 
 /// Delay before automatic attempt `attempt + 1`: 1 s, 2 s, 4 s … capped at a minute.
 pub fn retry_delay(attempt: u32) -> std::time::Duration {
-    std::time::Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6)).min(std::time::Duration::from_secs(60))
+    std::time::Duration::from_secs(1u64 << attempt.saturating_sub(1).min(6))
+        .min(std::time::Duration::from_secs(60))
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -25,10 +25,7 @@ impl Backoff {
     pub fn next_delay(&mut self, jitter: f64) -> Duration {
         let exponent = self.failures.min(16);
         self.failures = self.failures.saturating_add(1);
-        let window = self
-            .base
-            .saturating_mul(1u32 << exponent)
-            .min(self.max);
+        let window = self.base.saturating_mul(1u32 << exponent).min(self.max);
         window.mul_f64(0.5 + 0.5 * jitter.clamp(0.0, 1.0))
     }
 

@@ -38,10 +38,15 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         String::new()
     };
     let width = usize::from(area.width.saturating_sub(2));
-    let title = text::truncate(&title(state), width.saturating_sub(text::width(&hint))).into_owned();
+    let title =
+        text::truncate(&title(state), width.saturating_sub(text::width(&hint))).into_owned();
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(if focused { theme::focused_border() } else { theme::border() })
+        .border_style(if focused {
+            theme::focused_border()
+        } else {
+            theme::border()
+        })
         .title(Span::styled(title, theme::title()))
         .title_bottom(Span::styled(hint, theme::dim()));
     let inner = block.inner(area);

@@ -33,7 +33,11 @@ pub fn visible_time_labels(state: &AppState) -> Vec<String> {
 }
 
 fn pad_between(left: Vec<Span<'static>>, right: Vec<Span<'static>>, width: usize) -> Line<'static> {
-    let used: usize = left.iter().chain(right.iter()).map(|s| text::width(&s.content)).sum();
+    let used: usize = left
+        .iter()
+        .chain(right.iter())
+        .map(|s| text::width(&s.content))
+        .sum();
     let mut spans = left;
     spans.push(Span::raw(" ".repeat(width.saturating_sub(used))));
     spans.extend(right);
@@ -43,19 +47,35 @@ fn pad_between(left: Vec<Span<'static>>, right: Vec<Span<'static>>, width: usize
 fn rows(entry: &ConversationEntry, state: &AppState, width: usize) -> [Line<'static>; 2] {
     let c = &entry.conversation;
     let age = timefmt::relative(state.now, c.updated_at);
-    let mut right = vec![Span::styled(format!(" {} {age:>3}", c.channel.short()), theme::dim())];
+    let mut right = vec![Span::styled(
+        format!(" {} {age:>3}", c.channel.short()),
+        theme::dim(),
+    )];
     if entry.unread > 0 {
-        right.insert(0, Span::styled(format!(" {} ", entry.unread.min(999)), theme::unread_badge()));
+        right.insert(
+            0,
+            Span::styled(
+                format!(" {} ", entry.unread.min(999)),
+                theme::unread_badge(),
+            ),
+        );
     }
     let right_width: usize = right.iter().map(|s| text::width(&s.content)).sum();
     let star = if c.starred { "★ " } else { "" };
     let name_room = width.saturating_sub(right_width + 1 + text::width(star));
-    let name_style = if entry.unread > 0 { theme::contact_name() } else { theme::title() };
+    let name_style = if entry.unread > 0 {
+        theme::contact_name()
+    } else {
+        theme::title()
+    };
     let first = pad_between(
         vec![
             Span::raw(" "),
             Span::styled(star.to_string(), theme::warning()),
-            Span::styled(text::truncate(&c.contact_name, name_room.saturating_sub(1)).into_owned(), name_style),
+            Span::styled(
+                text::truncate(&c.contact_name, name_room.saturating_sub(1)).into_owned(),
+                name_style,
+            ),
         ],
         right,
         width,
@@ -77,7 +97,11 @@ fn rows(entry: &ConversationEntry, state: &AppState, width: usize) -> [Line<'sta
         .last_message
         .as_ref()
         .map(|m| {
-            let who = if m.sender == SenderKind::Contact { "" } else { "You: " };
+            let who = if m.sender == SenderKind::Contact {
+                ""
+            } else {
+                "You: "
+            };
             format!("{who}{}", text::sanitize_line(&m.text))
         })
         .unwrap_or_default();
@@ -101,7 +125,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     };
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(if focused { theme::focused_border() } else { theme::border() })
+        .border_style(if focused {
+            theme::focused_border()
+        } else {
+            theme::border()
+        })
         .title(Span::styled(title, theme::title()));
     let inner = block.inner(area);
     frame.render_widget(block, area);

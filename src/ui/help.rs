@@ -6,7 +6,6 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::AppState;
-use crate::text;
 use crate::ui::theme;
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
@@ -20,13 +19,7 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     )
 }
 
-pub fn render_help(frame: &mut Frame, area: Rect, state: &AppState) {
-    let sections = state.keymap.help();
-    let key_width = sections
-        .iter()
-        .flat_map(|(_, rows)| rows.iter().map(|(keys, _)| text::width(keys)))
-        .max()
-        .unwrap_or(8);
+fn section_lines(sections: &[(&'static str, Vec<(String, &'static str)>)]) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     for (title, rows) in sections {
         if !lines.is_empty() {
@@ -34,27 +27,43 @@ pub fn render_help(frame: &mut Frame, area: Rect, state: &AppState) {
         }
         lines.push(Line::styled(title.to_string(), theme::title()));
         for (keys, description) in rows {
-            let pad = " ".repeat(key_width.saturating_sub(text::width(&keys)));
             lines.push(Line::from(vec![
-                Span::styled(format!("  {keys}{pad}  "), theme::contact_name()),
-                Span::raw(description),
+                Span::styled(format!(" {keys}  "), theme::contact_name()),
+                Span::raw(*description),
             ]));
         }
     }
-    let height = u16::try_from(lines.len() + 2).unwrap_or(u16::MAX);
-    let width = u16::try_from(key_width + 52).unwrap_or(u16::MAX);
-    let rect = centered(area, width, height);
+    lines
+}
+
+/// Two columns (global and composer keys left, navigation right) so the
+/// whole keymap fits on an 80x24 screen.
+pub fn render_help(frame: &mut Frame, area: Rect, state: &AppState) {
+    let sections = state.keymap.help();
+    let (left, right) = sections.split_at(2.min(sections.len()));
+    let (left, right) = (section_lines(left), section_lines(right));
+    let rect = centered(area, 110, u16::try_from(left.len().max(right.len()) + 4).unwrap_or(u16::MAX));
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme::focused_border())
         .title(Span::styled(" Keys — Esc or ? closes ", theme::title()));
+    let inner = block.inner(rect);
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), rect);
+    frame.render_widget(block, rect);
+    let half = inner.width / 2;
+    let left_rect = Rect::new(inner.x, inner.y, half.saturating_sub(1), inner.height);
+    let right_rect = Rect::new(inner.x + half, inner.y, inner.width - half, inner.height);
+    frame.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), left_rect);
+    frame.render_widget(Paragraph::new(right).wrap(Wrap { trim: false }), right_rect);
 }
 
 pub fn render_confirm_quit(frame: &mut Frame, area: Rect, state: &AppState) {
     let count = state.outbox.in_flight();
-    let noun = if count == 1 { "reply is" } else { "replies are" };
+    let noun = if count == 1 {
+        "reply is"
+    } else {
+        "replies are"
+    };
     let lines = vec![
         Line::raw(""),
         Line::raw(format!(" {count} {noun} still sending.")),
@@ -68,5 +77,10 @@ pub fn render_confirm_quit(frame: &mut Frame, area: Rect, state: &AppState) {
         .border_style(theme::warning())
         .title(Span::styled(" Quit? ", theme::title()));
     frame.render_widget(Clear, rect);
-    frame.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: false }), rect);
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .wrap(Wrap { trim: false }),
+        rect,
+    );
 }

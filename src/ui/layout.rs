@@ -61,7 +61,10 @@ mod tests {
         for (w, h) in [(80, 24), (200, 50), (20, 5), (0, 0), (1, 1)] {
             let layout = compute(w, h, 1);
             assert!(layout.list.width + layout.thread.width <= w.max(layout.list.width));
-            assert_eq!(layout.thread.height + layout.composer.height + layout.status.height, h);
+            assert_eq!(
+                layout.thread.height + layout.composer.height + layout.status.height,
+                h
+            );
             assert_eq!(layout.list.height + layout.status.height, h);
         }
         let layout = compute(80, 24, 1);

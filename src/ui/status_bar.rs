@@ -36,7 +36,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         spans.push(Span::styled(" DEMO ", theme::demo_badge()));
         spans.push(Span::raw(" sandbox data · "));
     } else {
-        spans.push(Span::styled(format!(" {} ", state.account_label), theme::title()));
+        spans.push(Span::styled(
+            format!(" {} ", state.account_label),
+            theme::title(),
+        ));
         spans.push(Span::raw(format!("{} · ", state.provider_name)));
     }
     let sync_style = match state.sync {
@@ -47,7 +50,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     spans.push(Span::styled(sync_text(state), sync_style));
     let in_flight = state.outbox.in_flight();
     if in_flight > 0 {
-        spans.push(Span::styled(format!(" · {in_flight} sending"), theme::warning()));
+        spans.push(Span::styled(
+            format!(" · {in_flight} sending"),
+            theme::warning(),
+        ));
     }
     let used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
     let room = usize::from(area.width).saturating_sub(used + 3);
@@ -63,6 +69,12 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         None => ("? help · q quit".to_string(), theme::dim()),
     };
     spans.push(Span::raw(" │ "));
-    spans.push(Span::styled(text::truncate(&message, room).into_owned(), style));
-    frame.render_widget(Paragraph::new(Line::from(spans)).style(theme::status_bar()), area);
+    spans.push(Span::styled(
+        text::truncate(&message, room).into_owned(),
+        style,
+    ));
+    frame.render_widget(
+        Paragraph::new(Line::from(spans)).style(theme::status_bar()),
+        area,
+    );
 }

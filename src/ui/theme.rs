@@ -15,11 +15,15 @@ pub fn title() -> Style {
 }
 
 pub fn contact_name() -> Style {
-    Style::default().fg(Color::LightCyan).add_modifier(Modifier::BOLD)
+    Style::default()
+        .fg(Color::LightCyan)
+        .add_modifier(Modifier::BOLD)
 }
 
 pub fn agent_name() -> Style {
-    Style::default().fg(Color::LightGreen).add_modifier(Modifier::BOLD)
+    Style::default()
+        .fg(Color::LightGreen)
+        .add_modifier(Modifier::BOLD)
 }
 
 pub fn system_name() -> Style {
@@ -31,11 +35,16 @@ pub fn dim() -> Style {
 }
 
 pub fn selected_row() -> Style {
-    Style::default().bg(Color::Rgb(40, 60, 90)).add_modifier(Modifier::BOLD)
+    Style::default()
+        .bg(Color::Rgb(40, 60, 90))
+        .add_modifier(Modifier::BOLD)
 }
 
 pub fn unread_badge() -> Style {
-    Style::default().fg(Color::Black).bg(Color::Yellow).add_modifier(Modifier::BOLD)
+    Style::default()
+        .fg(Color::Black)
+        .bg(Color::Yellow)
+        .add_modifier(Modifier::BOLD)
 }
 
 pub fn error() -> Style {
@@ -55,7 +64,10 @@ pub fn read_ack() -> Style {
 }
 
 pub fn demo_badge() -> Style {
-    Style::default().fg(Color::Black).bg(Color::Magenta).add_modifier(Modifier::BOLD)
+    Style::default()
+        .fg(Color::Black)
+        .bg(Color::Magenta)
+        .add_modifier(Modifier::BOLD)
 }
 
 pub fn status_bar() -> Style {
@@ -67,5 +79,7 @@ pub fn media() -> Style {
 }
 
 pub fn quote() -> Style {
-    Style::default().fg(Color::Gray).add_modifier(Modifier::ITALIC)
+    Style::default()
+        .fg(Color::Gray)
+        .add_modifier(Modifier::ITALIC)
 }

@@ -29,7 +29,13 @@ fn ack_span(ack: Ack) -> Span<'static> {
     }
 }
 
-fn push_wrapped(lines: &mut Vec<Line<'static>>, body: &str, width: usize, prefix: &str, style: ratatui::style::Style) {
+fn push_wrapped(
+    lines: &mut Vec<Line<'static>>,
+    body: &str,
+    width: usize,
+    prefix: &str,
+    style: ratatui::style::Style,
+) {
     let room = width.saturating_sub(text::width(prefix)).max(1);
     for line in text::wrap(body, room) {
         lines.push(Line::from(vec![
@@ -39,14 +45,25 @@ fn push_wrapped(lines: &mut Vec<Line<'static>>, body: &str, width: usize, prefix
     }
 }
 
-fn message_lines(lines: &mut Vec<Line<'static>>, message: &Message, width: usize, now: DateTime<Utc>) {
+fn message_lines(
+    lines: &mut Vec<Line<'static>>,
+    message: &Message,
+    width: usize,
+    now: DateTime<Utc>,
+) {
     let (name, name_style) = match message.sender {
         SenderKind::Contact => (
-            message.sender_name.clone().unwrap_or_else(|| "Customer".into()),
+            message
+                .sender_name
+                .clone()
+                .unwrap_or_else(|| "Customer".into()),
             theme::contact_name(),
         ),
         SenderKind::Agent => (
-            message.sender_name.clone().unwrap_or_else(|| "Agent".into()),
+            message
+                .sender_name
+                .clone()
+                .unwrap_or_else(|| "Agent".into()),
             theme::agent_name(),
         ),
         SenderKind::Bot => (
@@ -56,25 +73,45 @@ fn message_lines(lines: &mut Vec<Line<'static>>, message: &Message, width: usize
         SenderKind::System | SenderKind::Unknown => ("System".into(), theme::system_name()),
     };
     let mut header = vec![
-        Span::styled(text::truncate(&name, width.saturating_sub(16)).into_owned(), name_style),
-        Span::styled(format!(" · {}", timefmt::clock(now, message.created_at)), theme::dim()),
+        Span::styled(
+            text::truncate(&name, width.saturating_sub(16)).into_owned(),
+            name_style,
+        ),
+        Span::styled(
+            format!(" · {}", timefmt::clock(now, message.created_at)),
+            theme::dim(),
+        ),
     ];
     if message.sender != SenderKind::Contact {
         header.push(ack_span(message.ack));
     }
     lines.push(Line::from(header));
     if let Some(subject) = &message.subject {
-        push_wrapped(lines, &format!("Subject: {subject}"), width, INDENT, theme::title());
+        push_wrapped(
+            lines,
+            &format!("Subject: {subject}"),
+            width,
+            INDENT,
+            theme::title(),
+        );
     }
     if let Some(quoted) = &message.quoted {
-        let quoted_text = text::truncate(&text::sanitize_line(&quoted.text), width.saturating_sub(6)).into_owned();
+        let quoted_text =
+            text::truncate(&text::sanitize_line(&quoted.text), width.saturating_sub(6))
+                .into_owned();
         lines.push(Line::from(vec![
             Span::raw(INDENT),
             Span::styled(format!("┃ {quoted_text}"), theme::quote()),
         ]));
     }
     if !message.text.is_empty() {
-        push_wrapped(lines, &message.text, width, INDENT, ratatui::style::Style::default());
+        push_wrapped(
+            lines,
+            &message.text,
+            width,
+            INDENT,
+            ratatui::style::Style::default(),
+        );
     }
     for media in &message.media {
         let mut label = format!("[{}]", media.kind);
@@ -98,13 +135,23 @@ fn message_lines(lines: &mut Vec<Line<'static>>, message: &Message, width: usize
     }
 }
 
-fn outbox_lines(lines: &mut Vec<Line<'static>>, item: &OutboxItem, width: usize, now: DateTime<Utc>) {
+fn outbox_lines(
+    lines: &mut Vec<Line<'static>>,
+    item: &OutboxItem,
+    width: usize,
+    now: DateTime<Utc>,
+) {
     let (state_text, style) = match &item.state {
         OutboxState::Sending { attempt: 1 } => ("sending…".to_string(), theme::dim()),
         OutboxState::Sending { attempt } => (format!("sending… (attempt {attempt})"), theme::dim()),
-        OutboxState::WaitingRetry { retry_at, reason, .. } => {
+        OutboxState::WaitingRetry {
+            retry_at, reason, ..
+        } => {
             let secs = (*retry_at - now).num_seconds().max(0);
-            (format!("not sent: {reason}; retrying in {secs} s"), theme::warning())
+            (
+                format!("not sent: {reason}; retrying in {secs} s"),
+                theme::warning(),
+            )
         }
         OutboxState::Failed { reason } => (
             format!("✗ failed: {reason} — R retry · e edit"),
@@ -113,9 +160,18 @@ fn outbox_lines(lines: &mut Vec<Line<'static>>, item: &OutboxItem, width: usize,
     };
     lines.push(Line::from(vec![
         Span::styled("You", theme::agent_name()),
-        Span::styled(format!(" · {}", timefmt::clock(now, item.created_at)), theme::dim()),
+        Span::styled(
+            format!(" · {}", timefmt::clock(now, item.created_at)),
+            theme::dim(),
+        ),
     ]));
-    push_wrapped(lines, &item.text, width, INDENT, ratatui::style::Style::default());
+    push_wrapped(
+        lines,
+        &item.text,
+        width,
+        INDENT,
+        ratatui::style::Style::default(),
+    );
     push_wrapped(lines, &state_text, width, INDENT, style);
 }
 
@@ -130,7 +186,10 @@ pub fn build_lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
         if thread.loading_older {
             lines.push(Line::styled("  loading older messages…", theme::dim()));
         } else if thread.has_older {
-            lines.push(Line::styled("  ↑ older messages load when you scroll up", theme::dim()));
+            lines.push(Line::styled(
+                "  ↑ older messages load when you scroll up",
+                theme::dim(),
+            ));
         } else if thread.loaded {
             lines.push(Line::styled("  — start of conversation —", theme::dim()));
         }
@@ -165,15 +224,27 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let title = match state.open.as_ref().and_then(|id| state.store.get(id)) {
         Some(entry) => {
             let c = &entry.conversation;
-            format!(" {} · {} · {} ", c.contact_name, c.channel.label(), c.status.label())
+            format!(
+                " {} · {} · {} ",
+                c.contact_name,
+                c.channel.label(),
+                c.status.label()
+            )
         }
         None => " Conversation ".to_string(),
     };
     let inner_width = usize::from(area.width.saturating_sub(2));
     let block = Block::default()
         .borders(Borders::ALL)
-        .border_style(if focused { theme::focused_border() } else { theme::border() })
-        .title(Span::styled(text::truncate(&title, inner_width).into_owned(), theme::title()));
+        .border_style(if focused {
+            theme::focused_border()
+        } else {
+            theme::border()
+        })
+        .title(Span::styled(
+            text::truncate(&title, inner_width).into_owned(),
+            theme::title(),
+        ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if state.open.is_none() {
@@ -194,7 +265,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     frame.render_widget(Paragraph::new(visible), inner);
     if scroll > 0 && inner.height > 0 {
         let marker = Span::styled(format!(" ↓ {scroll} more lines "), theme::warning());
-        let w = u16::try_from(text::width(&marker.content)).unwrap_or(0).min(inner.width);
+        let w = u16::try_from(text::width(&marker.content))
+            .unwrap_or(0)
+            .min(inner.width);
         let rect = Rect::new(inner.x + inner.width - w, inner.y + inner.height - 1, w, 1);
         frame.render_widget(Paragraph::new(Line::from(marker)), rect);
     }
