@@ -241,9 +241,15 @@ impl Keymap {
         };
         let list = rows_of(Scope::List);
         let thread = rows_of(Scope::Thread);
-        let shared: Vec<_> = list.iter().filter(|row| thread.contains(row)).cloned().collect();
+        let shared: Vec<_> = list
+            .iter()
+            .filter(|row| thread.contains(row))
+            .cloned()
+            .collect();
         let only = |rows: Vec<(Action, Vec<String>)>| -> Vec<_> {
-            rows.into_iter().filter(|row| !shared.contains(row)).collect()
+            rows.into_iter()
+                .filter(|row| !shared.contains(row))
+                .collect()
         };
         let sections = [
             (Scope::Global.title(), rows_of(Scope::Global)),
@@ -353,7 +359,7 @@ mod tests {
         }
         let list = &help
             .iter()
-            .find(|(t, _)| *t == "Conversation list")
+            .find(|(t, _)| *t == "List and conversation")
             .unwrap()
             .1;
         assert!(list.iter().any(|(keys, _)| keys == "k ↑"));

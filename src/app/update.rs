@@ -609,3 +609,7 @@ fn on_send_failed(state: &mut AppState, client_id: &str, error: &ApiError) -> Ve
     );
     Vec::new()
 }
+
+#[cfg(test)]
+#[path = "update_tests.rs"]
+mod tests;

@@ -42,7 +42,11 @@ pub fn render_help(frame: &mut Frame, area: Rect, state: &AppState) {
     let sections = state.keymap.help();
     let (left, right) = sections.split_at(2.min(sections.len()));
     let (left, right) = (section_lines(left), section_lines(right));
-    let rect = centered(area, 110, u16::try_from(left.len().max(right.len()) + 4).unwrap_or(u16::MAX));
+    let rect = centered(
+        area,
+        110,
+        u16::try_from(left.len().max(right.len()) + 4).unwrap_or(u16::MAX),
+    );
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme::focused_border())

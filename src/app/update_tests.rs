@@ -1,0 +1,674 @@
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::update;
+use crate::api::ApiError;
+use crate::app::command::Command;
+use crate::app::event::{Event, SyncEvent};
+use crate::app::state::{AppState, Focus, NoticeLevel, Overlay, SyncStatus};
+use crate::config::SendKey;
+use crate::domain::{ConversationId, Page, SenderKind};
+use crate::store::fixtures::{conversation, message, t};
+use crate::store::outbox::OutboxState;
+
+fn now() -> DateTime<Utc> {
+    t(1000)
+}
+
+fn state_with(ids: &[&str]) -> AppState {
+    let mut state = AppState::new("demo", "Qpien", true, SendKey::Enter, now(), (80, 24));
+    let items = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| conversation(id, 900 - i as i64 * 10, true))
+        .collect();
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Conversations {
+            items,
+            complete: true,
+        }),
+        now(),
+    );
+    state
+}
+
+fn key(state: &mut AppState, code: KeyCode) -> Vec<Command> {
+    update(
+        state,
+        Event::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+        now(),
+    )
+}
+
+fn key_mod(state: &mut AppState, code: KeyCode, modifiers: KeyModifiers) -> Vec<Command> {
+    update(state, Event::Key(KeyEvent::new(code, modifiers)), now())
+}
+
+fn type_text(state: &mut AppState, text: &str) {
+    for c in text.chars() {
+        key(state, KeyCode::Char(c));
+    }
+}
+
+fn load(
+    state: &mut AppState,
+    conv: &str,
+    messages: Vec<crate::domain::Message>,
+    has_more: bool,
+) -> Vec<Command> {
+    update(
+        state,
+        Event::MessagesLoaded {
+            conversation_id: ConversationId::new(conv),
+            page: Page {
+                items: messages,
+                has_more,
+                total: None,
+            },
+            older: false,
+        },
+        now(),
+    )
+}
+
+fn sent_text(commands: &[Command]) -> Option<(String, String)> {
+    commands.iter().find_map(|c| match c {
+        Command::Send(out) => Some((out.client_id.clone(), out.text.clone())),
+        _ => None,
+    })
+}
+
+fn selected(state: &AppState) -> &str {
+    state.selected.as_ref().map(|id| id.as_str()).unwrap_or("")
+}
+
+/// Opens `conv` (selected by moving down) with two loaded messages.
+fn open_with_messages(ids: &[&str], conv: &str) -> AppState {
+    let mut state = state_with(ids);
+    while selected(&state) != conv {
+        key(&mut state, KeyCode::Char('j'));
+    }
+    key(&mut state, KeyCode::Enter);
+    load(
+        &mut state,
+        conv,
+        vec![
+            message(conv, "m1", 100, SenderKind::Contact, "Where is my order?"),
+            message(conv, "m2", 200, SenderKind::Agent, "Checking."),
+        ],
+        false,
+    );
+    state
+}
+
+#[test]
+fn first_sync_selects_the_top_conversation_and_reports_synced() {
+    let state = state_with(&["a", "b", "c"]);
+    assert_eq!(selected(&state), "a");
+    assert_eq!(state.sync, SyncStatus::Synced { at: now() });
+}
+
+#[test]
+fn moves_with_vim_keys_and_arrows_and_stays_in_bounds() {
+    let mut state = state_with(&["a", "b", "c"]);
+    key(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::Down);
+    assert_eq!(selected(&state), "c");
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(selected(&state), "c");
+    key(&mut state, KeyCode::Char('g'));
+    assert_eq!(selected(&state), "a");
+    key(&mut state, KeyCode::Up);
+    assert_eq!(selected(&state), "a");
+    key_mod(&mut state, KeyCode::Char('G'), KeyModifiers::SHIFT);
+    assert_eq!(selected(&state), "c");
+}
+
+#[test]
+fn selection_follows_the_conversation_when_rows_move() {
+    let mut state = state_with(&["a", "b", "c"]);
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(selected(&state), "b");
+    // "c" gets a new message and jumps to the top.
+    let items = vec![conversation("c", 950, true)];
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Conversations {
+            items,
+            complete: true,
+        }),
+        now(),
+    );
+    assert_eq!(state.store.order()[0].as_str(), "c");
+    assert_eq!(selected(&state), "b");
+}
+
+#[test]
+fn list_scrolls_to_keep_the_selection_visible() {
+    let ids: Vec<String> = (0..40).map(|i| format!("c{i:02}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut state = state_with(&refs);
+    key(&mut state, KeyCode::PageDown);
+    key(&mut state, KeyCode::PageDown);
+    let index = state.selected_index().unwrap();
+    assert!(index >= state.list_offset);
+    let capacity = crate::ui::layout::list_capacity(&crate::ui::layout::compute(80, 24, 1));
+    assert!(index < state.list_offset + capacity);
+    assert!(state.list_offset > 0);
+}
+
+#[test]
+fn enter_opens_the_conversation_and_asks_for_its_messages() {
+    let mut state = state_with(&["a", "b"]);
+    key(&mut state, KeyCode::Char('j'));
+    let commands = key(&mut state, KeyCode::Enter);
+    assert_eq!(state.open.as_ref().unwrap().as_str(), "b");
+    assert_eq!(state.focus, Focus::Thread);
+    assert_eq!(state.store.get(&"b".into()).unwrap().unread, 0);
+    assert!(commands.contains(&Command::WatchConversation(Some("b".into()))));
+    assert!(commands.contains(&Command::LoadMessages {
+        conversation_id: "b".into(),
+        before: None
+    }));
+    key(&mut state, KeyCode::Esc);
+    assert_eq!(state.focus, Focus::List);
+}
+
+#[test]
+fn reply_sends_through_the_outbox_and_clears_the_composer() {
+    let mut state = open_with_messages(&["a", "b"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    assert_eq!(state.focus, Focus::Composer);
+    type_text(&mut state, "It ships today");
+    key_mod(&mut state, KeyCode::Enter, KeyModifiers::ALT);
+    type_text(&mut state, "qj?");
+    let commands = key(&mut state, KeyCode::Enter);
+    let (client_id, text) = sent_text(&commands).expect("a send command");
+    assert_eq!(text, "It ships today\nqj?");
+    assert!(state.composer.is_blank());
+    let item = state.outbox.get(&client_id).unwrap();
+    assert_eq!(item.state, OutboxState::Sending { attempt: 1 });
+    assert_eq!(state.outbox.in_flight(), 1);
+}
+
+#[test]
+fn an_empty_reply_is_not_sent() {
+    let mut state = open_with_messages(&["a"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "   ");
+    let commands = key(&mut state, KeyCode::Enter);
+    assert!(sent_text(&commands).is_none());
+    assert_eq!(state.notice.as_ref().unwrap().level, NoticeLevel::Warning);
+}
+
+#[test]
+fn new_customer_messages_while_typing_hold_the_first_enter() {
+    let mut state = open_with_messages(&["a"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "Sure");
+    load(
+        &mut state,
+        "a",
+        vec![message(
+            "a",
+            "m3",
+            300,
+            SenderKind::Contact,
+            "Actually, cancel it",
+        )],
+        false,
+    );
+    let first = key(&mut state, KeyCode::Enter);
+    assert!(
+        sent_text(&first).is_none(),
+        "first Enter must only show the new message"
+    );
+    let notice = state.notice.clone().unwrap();
+    assert!(notice.text.contains("1 new message"), "{}", notice.text);
+    assert_eq!(state.composer.text(), "Sure");
+    let second = key(&mut state, KeyCode::Enter);
+    assert_eq!(sent_text(&second).unwrap().1, "Sure");
+}
+
+#[test]
+fn transient_failures_retry_with_the_same_client_id() {
+    let mut state = open_with_messages(&["a"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "hello");
+    let (client_id, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
+    let commands = update(
+        &mut state,
+        Event::SendFailed {
+            client_id: client_id.clone(),
+            error: ApiError::Network("connection reset".into()),
+        },
+        now(),
+    );
+    assert_eq!(
+        commands,
+        vec![Command::ScheduleRetry {
+            client_id: client_id.clone(),
+            after: Duration::from_secs(1)
+        }]
+    );
+    assert!(matches!(
+        state.outbox.get(&client_id).unwrap().state,
+        OutboxState::WaitingRetry { attempt: 1, .. }
+    ));
+    let commands = update(
+        &mut state,
+        Event::RetryDue {
+            client_id: client_id.clone(),
+        },
+        now(),
+    );
+    assert_eq!(sent_text(&commands).unwrap().0, client_id);
+    assert_eq!(
+        state.outbox.get(&client_id).unwrap().state,
+        OutboxState::Sending { attempt: 2 }
+    );
+}
+
+#[test]
+fn rate_limited_sends_wait_as_long_as_the_server_says() {
+    let mut state = open_with_messages(&["a"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "hello");
+    let (client_id, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
+    let commands = update(
+        &mut state,
+        Event::SendFailed {
+            client_id: client_id.clone(),
+            error: ApiError::RateLimited {
+                retry_after: Duration::from_secs(17),
+            },
+        },
+        now(),
+    );
+    assert_eq!(
+        commands,
+        vec![Command::ScheduleRetry {
+            client_id,
+            after: Duration::from_secs(17)
+        }]
+    );
+}
+
+#[test]
+fn permanent_failure_keeps_the_text_for_retry_or_edit() {
+    let mut state = open_with_messages(&["a"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "refund approved");
+    let (client_id, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
+    update(
+        &mut state,
+        Event::SendFailed {
+            client_id: client_id.clone(),
+            error: ApiError::Rejected {
+                code: Some(400),
+                message: "outside the 24-hour window".into(),
+            },
+        },
+        now(),
+    );
+    let item = state.outbox.get(&client_id).unwrap();
+    assert!(matches!(&item.state, OutboxState::Failed { reason } if reason.contains("24-hour")));
+    assert_eq!(item.text, "refund approved");
+    assert_eq!(state.outbox.in_flight(), 0);
+    assert_eq!(state.notice.as_ref().unwrap().level, NoticeLevel::Error);
+
+    key(&mut state, KeyCode::Esc);
+    let commands = key_mod(&mut state, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    assert_eq!(
+        sent_text(&commands).unwrap(),
+        (client_id.clone(), "refund approved".to_string())
+    );
+
+    update(
+        &mut state,
+        Event::SendFailed {
+            client_id: client_id.clone(),
+            error: ApiError::Rejected {
+                code: None,
+                message: "no".into(),
+            },
+        },
+        now(),
+    );
+    key(&mut state, KeyCode::Char('e'));
+    assert_eq!(state.focus, Focus::Composer);
+    assert_eq!(state.composer.text(), "refund approved");
+    assert!(state.outbox.get(&client_id).is_none());
+}
+
+#[test]
+fn transient_failures_give_up_after_the_attempt_limit() {
+    let mut state = open_with_messages(&["a"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "hi");
+    let (client_id, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
+    for _ in 0..crate::store::outbox::MAX_AUTOMATIC_ATTEMPTS {
+        update(
+            &mut state,
+            Event::SendFailed {
+                client_id: client_id.clone(),
+                error: ApiError::Timeout(Duration::from_secs(15)),
+            },
+            now(),
+        );
+        update(
+            &mut state,
+            Event::RetryDue {
+                client_id: client_id.clone(),
+            },
+            now(),
+        );
+    }
+    assert!(matches!(
+        state.outbox.get(&client_id).unwrap().state,
+        OutboxState::Failed { .. }
+    ));
+}
+
+#[test]
+fn confirmation_replaces_the_outbox_item_with_the_server_message() {
+    let mut state = open_with_messages(&["a"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "done");
+    let (client_id, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
+    let mut echo = message("a", "srv-1", 400, SenderKind::Agent, "done");
+    echo.client_id = Some(client_id.clone());
+    update(
+        &mut state,
+        Event::SendConfirmed {
+            client_id: client_id.clone(),
+            message: Box::new(echo.clone()),
+        },
+        now(),
+    );
+    assert!(state.outbox.get(&client_id).is_none());
+    // The same echo arriving again by polling adds nothing.
+    load(&mut state, "a", vec![echo], false);
+    let thread = state.store.thread(&"a".into()).unwrap();
+    assert_eq!(
+        thread.messages.iter().filter(|m| m.text == "done").count(),
+        1
+    );
+    assert_eq!(
+        state
+            .store
+            .get(&"a".into())
+            .unwrap()
+            .conversation
+            .last_message
+            .as_ref()
+            .unwrap()
+            .text,
+        "done"
+    );
+}
+
+#[test]
+fn quitting_with_a_send_in_flight_asks_first() {
+    let mut state = open_with_messages(&["a"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "wait");
+    key(&mut state, KeyCode::Enter);
+    let commands = key_mod(&mut state, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert!(commands.is_empty());
+    assert_eq!(state.overlay, Some(Overlay::ConfirmQuit));
+    key(&mut state, KeyCode::Char('n'));
+    assert_eq!(state.overlay, None);
+    key(&mut state, KeyCode::Esc);
+    key(&mut state, KeyCode::Char('q'));
+    assert_eq!(key(&mut state, KeyCode::Char('y')), vec![Command::Quit]);
+}
+
+#[test]
+fn q_quits_at_once_when_nothing_is_sending_but_types_in_the_composer() {
+    let mut state = open_with_messages(&["a"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    assert!(key(&mut state, KeyCode::Char('q')).is_empty());
+    assert_eq!(state.composer.text(), "q");
+    key(&mut state, KeyCode::Esc);
+    assert_eq!(key(&mut state, KeyCode::Char('q')), vec![Command::Quit]);
+}
+
+#[test]
+fn drafts_survive_leaving_the_composer_and_switching_conversations() {
+    let mut state = open_with_messages(&["a", "b"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "half a reply");
+    key(&mut state, KeyCode::Esc);
+    assert_eq!(state.composer.text(), "half a reply");
+    key(&mut state, KeyCode::Esc);
+    key(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::Enter);
+    assert_eq!(state.open.as_ref().unwrap().as_str(), "b");
+    assert!(state.composer.is_blank());
+    key(&mut state, KeyCode::Esc);
+    key(&mut state, KeyCode::Char('k'));
+    key(&mut state, KeyCode::Enter);
+    assert_eq!(state.composer.text(), "half a reply");
+}
+
+#[test]
+fn scrolling_to_the_top_loads_older_messages_once() {
+    let mut state = state_with(&["a"]);
+    key(&mut state, KeyCode::Enter);
+    let many: Vec<_> = (0..60)
+        .map(|i| {
+            message(
+                "a",
+                &format!("m{i:03}"),
+                100 + i,
+                SenderKind::Contact,
+                "line",
+            )
+        })
+        .collect();
+    let commands = load(&mut state, "a", many, true);
+    assert!(
+        commands.is_empty(),
+        "the page fills the screen: no automatic load"
+    );
+    let commands = key(&mut state, KeyCode::Char('g'));
+    assert_eq!(
+        commands,
+        vec![Command::LoadMessages {
+            conversation_id: "a".into(),
+            before: Some(t(100))
+        }]
+    );
+    assert!(
+        key(&mut state, KeyCode::PageUp).is_empty(),
+        "no second request while one is loading"
+    );
+}
+
+#[test]
+fn older_messages_do_not_move_the_view() {
+    let mut state = state_with(&["a"]);
+    key(&mut state, KeyCode::Enter);
+    let many: Vec<_> = (0..60)
+        .map(|i| {
+            message(
+                "a",
+                &format!("m{i:03}"),
+                100 + i,
+                SenderKind::Contact,
+                &format!("text {i}"),
+            )
+        })
+        .collect();
+    load(&mut state, "a", many, true);
+    key(&mut state, KeyCode::Char('k'));
+    key(&mut state, KeyCode::Char('k'));
+    let before = state.thread_scroll;
+    let older: Vec<_> = (0..10)
+        .map(|i| message("a", &format!("o{i:03}"), 10 + i, SenderKind::Contact, "old"))
+        .collect();
+    update(
+        &mut state,
+        Event::MessagesLoaded {
+            conversation_id: "a".into(),
+            page: Page {
+                items: older,
+                has_more: false,
+                total: None,
+            },
+            older: true,
+        },
+        now(),
+    );
+    assert_eq!(
+        state.thread_scroll, before,
+        "scroll is measured from the bottom"
+    );
+    // New messages below keep the agent's place when scrolled up.
+    load(
+        &mut state,
+        "a",
+        vec![message("a", "new", 999, SenderKind::Contact, "new one")],
+        false,
+    );
+    assert!(state.thread_scroll > before);
+}
+
+#[test]
+fn resize_relayouts_and_keeps_the_selection_visible() {
+    let ids: Vec<String> = (0..40).map(|i| format!("c{i:02}")).collect();
+    let refs: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut state = state_with(&refs);
+    key_mod(&mut state, KeyCode::Char('G'), KeyModifiers::SHIFT);
+    state.dirty = false;
+    update(
+        &mut state,
+        Event::Resize {
+            width: 200,
+            height: 50,
+        },
+        now(),
+    );
+    assert!(state.dirty);
+    assert_eq!((state.width, state.height), (200, 50));
+    let capacity = crate::ui::layout::list_capacity(&crate::ui::layout::compute(200, 50, 1));
+    assert!(state.selected_index().unwrap() < state.list_offset + capacity);
+}
+
+#[test]
+fn ticks_redraw_only_when_a_time_label_changes() {
+    let mut state = state_with(&["a"]);
+    state.time_labels = crate::ui::time_labels(&state);
+    state.dirty = false;
+    update(&mut state, Event::Tick, now());
+    assert!(!state.dirty, "same second: nothing to redraw");
+    update(
+        &mut state,
+        Event::Tick,
+        now() + chrono::Duration::seconds(5),
+    );
+    assert!(state.dirty);
+}
+
+#[test]
+fn sync_failures_show_offline_or_rate_limited() {
+    let mut state = state_with(&["a"]);
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Failed {
+            error: ApiError::Network("down".into()),
+            retry_in: Duration::from_secs(8),
+        }),
+        now(),
+    );
+    assert!(matches!(state.sync, SyncStatus::Offline { .. }));
+    assert_eq!(
+        crate::ui::status_bar::sync_text(&state),
+        "offline — retrying in 8 s"
+    );
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Failed {
+            error: ApiError::RateLimited {
+                retry_after: Duration::from_secs(30),
+            },
+            retry_in: Duration::from_secs(30),
+        }),
+        now(),
+    );
+    assert_eq!(
+        crate::ui::status_bar::sync_text(&state),
+        "rate-limited — resuming in 30 s"
+    );
+    assert!(
+        state.notice.is_none(),
+        "transient sync errors stay in the status bar"
+    );
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Failed {
+            error: ApiError::InvalidCredentials("bad".into()),
+            retry_in: Duration::from_secs(8),
+        }),
+        now(),
+    );
+    assert_eq!(state.notice.as_ref().unwrap().level, NoticeLevel::Error);
+}
+
+#[test]
+fn pasted_text_is_sanitized_into_the_composer() {
+    let mut state = open_with_messages(&["a"], "a");
+    update(
+        &mut state,
+        Event::Paste("line one\r\nline\u{1b}[31m two".into()),
+        now(),
+    );
+    assert_eq!(state.focus, Focus::Composer);
+    assert_eq!(state.composer.text(), "line one\nline two");
+}
+
+#[test]
+fn help_opens_and_closes() {
+    let mut state = state_with(&["a"]);
+    key(&mut state, KeyCode::Char('?'));
+    assert_eq!(state.overlay, Some(Overlay::Help));
+    assert!(key(&mut state, KeyCode::Char('j')).is_empty());
+    assert_eq!(
+        selected(&state),
+        "a",
+        "keys do not leak through the overlay"
+    );
+    key(&mut state, KeyCode::Esc);
+    assert_eq!(state.overlay, None);
+}
+
+#[test]
+fn editor_result_replaces_the_draft() {
+    let mut state = open_with_messages(&["a"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "draft");
+    let commands = key_mod(&mut state, KeyCode::Char('e'), KeyModifiers::CONTROL);
+    assert_eq!(
+        commands,
+        vec![Command::OpenEditor {
+            initial: "draft".into()
+        }]
+    );
+    update(
+        &mut state,
+        Event::EditorClosed(Ok("edited\nreply\n".into())),
+        now(),
+    );
+    assert_eq!(state.composer.text(), "edited\nreply");
+    update(
+        &mut state,
+        Event::EditorClosed(Err("vi exited with 1".into())),
+        now(),
+    );
+    assert_eq!(state.composer.text(), "edited\nreply");
+    assert_eq!(state.notice.as_ref().unwrap().level, NoticeLevel::Error);
+}
