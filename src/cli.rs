@@ -70,7 +70,7 @@ pub async fn list_conversations(
             conversation.channel.short(),
             conversation.status.label(),
             pad(&conversation.contact_name, 22),
-            timefmt::relative(now, conversation.updated_at),
+            timefmt::relative(now, conversation.updated_at, timefmt::local_offset()),
             text::truncate(&preview, 60)
         );
     }
@@ -108,7 +108,7 @@ pub async fn show_messages(
             .unwrap_or_else(|| format!("{:?}", message.sender).to_lowercase());
         println!(
             "[{}] {} ({:?})",
-            timefmt::clock(now, message.created_at),
+            timefmt::clock(now, message.created_at, timefmt::local_offset()),
             who,
             message.ack
         );

@@ -1,10 +1,15 @@
 //! Compact relative times for lists and status lines. `now` is passed in so
 //! callers stay pure and tests stay deterministic.
 
-use chrono::{DateTime, Local, Utc};
+use chrono::{DateTime, FixedOffset, Local, Offset, Utc};
+
+/// The local UTC offset, read once at start-up so formatting stays pure.
+pub fn local_offset() -> FixedOffset {
+    Local::now().offset().fix()
+}
 
 /// `now`, `45s`, `12m`, `3h`, `2d`, then a date.
-pub fn relative(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
+pub fn relative(now: DateTime<Utc>, then: DateTime<Utc>, offset: FixedOffset) -> String {
     let secs = (now - then).num_seconds();
     if secs < 10 {
         "now".to_string()
@@ -17,14 +22,14 @@ pub fn relative(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
     } else if secs < 7 * 86_400 {
         format!("{}d", secs / 86_400)
     } else {
-        then.with_timezone(&Local).format("%d %b").to_string()
+        then.with_timezone(&offset).format("%d %b").to_string()
     }
 }
 
 /// Time of day for message headers; the date too when not today.
-pub fn clock(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
-    let local = then.with_timezone(&Local);
-    if local.date_naive() == now.with_timezone(&Local).date_naive() {
+pub fn clock(now: DateTime<Utc>, then: DateTime<Utc>, offset: FixedOffset) -> String {
+    let local = then.with_timezone(&offset);
+    if local.date_naive() == now.with_timezone(&offset).date_naive() {
         local.format("%H:%M").to_string()
     } else {
         local.format("%d %b %H:%M").to_string()
@@ -51,7 +56,8 @@ mod tests {
     #[test]
     fn relative_buckets() {
         let now = Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap();
-        let ago = |s: i64| relative(now, now - chrono::Duration::seconds(s));
+        let utc = FixedOffset::east_opt(0).unwrap();
+        let ago = |s: i64| relative(now, now - chrono::Duration::seconds(s), utc);
         assert_eq!(ago(3), "now");
         assert_eq!(ago(45), "45s");
         assert_eq!(ago(125), "2m");

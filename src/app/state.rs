@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use ratatui_textarea::{TextArea, WrapMode};
 
 use crate::api::ApiError;
@@ -132,6 +132,8 @@ pub struct AppState {
     pub provider_name: String,
     pub keymap: Keymap,
     pub now: DateTime<Utc>,
+    /// Offset for showing times; fixed at start-up so drawing stays pure.
+    pub utc_offset: FixedOffset,
     /// Something visible changed since the last frame.
     pub dirty: bool,
     pub quitting: bool,
@@ -168,6 +170,7 @@ impl AppState {
             provider_name: provider_name.into(),
             keymap: Keymap::new(send_key),
             now,
+            utc_offset: crate::timefmt::local_offset(),
             dirty: true,
             quitting: false,
             time_labels: String::new(),

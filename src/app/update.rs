@@ -395,7 +395,10 @@ fn try_send(state: &mut AppState) -> Vec<Command> {
     };
     let command = Command::Send(item.outgoing());
     state.outbox.push(item);
-    state.composer = Composer::default();
+    state.composer = Composer {
+        seen_inbound: newest,
+        ..Composer::default()
+    };
     state.drafts.remove(&id);
     state.thread_scroll = 0;
     vec![command]

@@ -672,3 +672,16 @@ fn editor_result_replaces_the_draft() {
     assert_eq!(state.composer.text(), "edited\nreply");
     assert_eq!(state.notice.as_ref().unwrap().level, NoticeLevel::Error);
 }
+
+#[test]
+fn a_second_reply_right_after_the_first_is_not_held_back() {
+    let mut state = open_with_messages(&["a"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "one");
+    assert!(sent_text(&key(&mut state, KeyCode::Enter)).is_some());
+    type_text(&mut state, "two");
+    assert_eq!(
+        sent_text(&key(&mut state, KeyCode::Enter)).unwrap().1,
+        "two"
+    );
+}

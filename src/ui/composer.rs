@@ -38,8 +38,8 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         String::new()
     };
     let width = usize::from(area.width.saturating_sub(2));
-    let title =
-        text::truncate(&title(state), width.saturating_sub(text::width(&hint))).into_owned();
+    // The hint sits on the bottom border, so the title gets the full width.
+    let title = text::truncate(&title(state), width).into_owned();
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(if focused {

@@ -28,7 +28,7 @@ fn visible_rows(state: &AppState, capacity: usize) -> impl Iterator<Item = &Conv
 pub fn visible_time_labels(state: &AppState) -> Vec<String> {
     let layout = layout::compute(state.width, state.height, 1);
     visible_rows(state, layout::list_capacity(&layout))
-        .map(|entry| timefmt::relative(state.now, entry.conversation.updated_at))
+        .map(|entry| timefmt::relative(state.now, entry.conversation.updated_at, state.utc_offset))
         .collect()
 }
 
@@ -46,7 +46,7 @@ fn pad_between(left: Vec<Span<'static>>, right: Vec<Span<'static>>, width: usize
 
 fn rows(entry: &ConversationEntry, state: &AppState, width: usize) -> [Line<'static>; 2] {
     let c = &entry.conversation;
-    let age = timefmt::relative(state.now, c.updated_at);
+    let age = timefmt::relative(state.now, c.updated_at, state.utc_offset);
     let mut right = vec![Span::styled(
         format!(" {} {age:>3}", c.channel.short()),
         theme::dim(),

@@ -2,7 +2,7 @@
 //! the outbox. Lines are built by a pure function that `update` also uses to
 //! know how tall the thread is.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
@@ -50,6 +50,7 @@ fn message_lines(
     message: &Message,
     width: usize,
     now: DateTime<Utc>,
+    offset: FixedOffset,
 ) {
     let (name, name_style) = match message.sender {
         SenderKind::Contact => (
@@ -78,7 +79,7 @@ fn message_lines(
             name_style,
         ),
         Span::styled(
-            format!(" · {}", timefmt::clock(now, message.created_at)),
+            format!(" · {}", timefmt::clock(now, message.created_at, offset)),
             theme::dim(),
         ),
     ];
@@ -140,6 +141,7 @@ fn outbox_lines(
     item: &OutboxItem,
     width: usize,
     now: DateTime<Utc>,
+    offset: FixedOffset,
 ) {
     let (state_text, style) = match &item.state {
         OutboxState::Sending { attempt: 1 } => ("sending…".to_string(), theme::dim()),
@@ -161,7 +163,7 @@ fn outbox_lines(
     lines.push(Line::from(vec![
         Span::styled("You", theme::agent_name()),
         Span::styled(
-            format!(" · {}", timefmt::clock(now, item.created_at)),
+            format!(" · {}", timefmt::clock(now, item.created_at, offset)),
             theme::dim(),
         ),
     ]));
@@ -197,12 +199,12 @@ pub fn build_lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
             if !lines.is_empty() {
                 lines.push(Line::raw(""));
             }
-            message_lines(&mut lines, message, width, state.now);
+            message_lines(&mut lines, message, width, state.now, state.utc_offset);
         }
     }
     for item in state.outbox.for_conversation(id) {
         lines.push(Line::raw(""));
-        outbox_lines(&mut lines, item, width, state.now);
+        outbox_lines(&mut lines, item, width, state.now, state.utc_offset);
     }
     lines
 }
