@@ -1,6 +1,8 @@
 //! Fixtures shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod pty;
+
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 

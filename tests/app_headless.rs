@@ -1,0 +1,219 @@
+//! The whole app — runtime, sync worker, executor, Qpien client — against
+//! the sandbox over HTTP, with a scripted keyboard and an in-memory screen.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
+use futures::StreamExt;
+use ratatui::Terminal;
+use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
+use ratatui::buffer::Cell;
+use ratatui::layout::{Position, Size};
+use secrecy::SecretString;
+use tokio::sync::mpsc;
+
+use termdesk::api::qpien::{QpienClient, QpienConfig};
+use termdesk::app::AppState;
+use termdesk::app::runtime::{self, Host, InputStream};
+use termdesk::config::SendKey;
+use termdesk::domain::ConversationId;
+use termdesk::sandbox::{Sandbox, SandboxOptions};
+
+/// A TestBackend the test can read while the app owns the terminal.
+#[derive(Clone)]
+struct SharedBackend(Arc<Mutex<TestBackend>>);
+
+impl SharedBackend {
+    fn screen(&self) -> String {
+        self.0.lock().unwrap().to_string()
+    }
+}
+
+impl Backend for SharedBackend {
+    type Error = <TestBackend as Backend>::Error;
+
+    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
+    where
+        I: Iterator<Item = (u16, u16, &'a Cell)>,
+    {
+        self.0.lock().unwrap().draw(content)
+    }
+    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
+        self.0.lock().unwrap().hide_cursor()
+    }
+    fn show_cursor(&mut self) -> Result<(), Self::Error> {
+        self.0.lock().unwrap().show_cursor()
+    }
+    fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
+        self.0.lock().unwrap().get_cursor_position()
+    }
+    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> Result<(), Self::Error> {
+        self.0.lock().unwrap().set_cursor_position(position)
+    }
+    fn clear(&mut self) -> Result<(), Self::Error> {
+        self.0.lock().unwrap().clear()
+    }
+    fn clear_region(&mut self, clear_type: ClearType) -> Result<(), Self::Error> {
+        self.0.lock().unwrap().clear_region(clear_type)
+    }
+    fn size(&self) -> Result<Size, Self::Error> {
+        self.0.lock().unwrap().size()
+    }
+    fn window_size(&mut self) -> Result<WindowSize, Self::Error> {
+        self.0.lock().unwrap().window_size()
+    }
+    fn flush(&mut self) -> Result<(), Self::Error> {
+        self.0.lock().unwrap().flush()
+    }
+}
+
+struct ScriptedHost {
+    keys: Option<mpsc::UnboundedReceiver<io::Result<TermEvent>>>,
+}
+
+impl Host<SharedBackend> for ScriptedHost {
+    fn input(&mut self) -> InputStream {
+        match self.keys.take() {
+            Some(rx) => {
+                futures::stream::unfold(
+                    rx,
+                    |mut rx| async move { rx.recv().await.map(|e| (e, rx)) },
+                )
+                .boxed()
+            }
+            None => futures::stream::pending().boxed(),
+        }
+    }
+
+    fn edit_externally(
+        &mut self,
+        _: &mut Terminal<SharedBackend>,
+        _: &str,
+    ) -> Result<String, String> {
+        Err("no editor in this test".into())
+    }
+}
+
+async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+fn press(keys: &mpsc::UnboundedSender<io::Result<TermEvent>>, code: KeyCode) {
+    keys.send(Ok(TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))))
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reads_replies_and_sees_new_messages_end_to_end() {
+    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let control = sandbox.control();
+    let top = control.conversation_ids()[0].clone();
+    let provider = Arc::new(
+        QpienClient::new(QpienConfig::new(
+            sandbox.base_url(),
+            "demo",
+            SecretString::from("demo"),
+        ))
+        .unwrap(),
+    );
+
+    let backend = SharedBackend(Arc::new(Mutex::new(TestBackend::new(120, 36))));
+    let (keys_tx, keys_rx) = mpsc::unbounded_channel();
+    let screen = backend.clone();
+    let app = tokio::spawn(async move {
+        let mut terminal = Terminal::new(backend).unwrap();
+        let mut state = AppState::new(
+            "demo",
+            "Qpien sandbox",
+            true,
+            SendKey::Enter,
+            Utc::now(),
+            (120, 36),
+        );
+        let mut host = ScriptedHost {
+            keys: Some(keys_rx),
+        };
+        runtime::run(
+            &mut terminal,
+            &mut host,
+            &mut state,
+            provider,
+            Duration::from_millis(300),
+        )
+        .await
+        .unwrap();
+        state
+    });
+
+    wait_until("the first page of conversations", || {
+        screen.screen().contains("Conversations (320)")
+    })
+    .await;
+    assert!(screen.screen().contains("DEMO"));
+    press(&keys_tx, KeyCode::Enter);
+    wait_until("the thread to load", || {
+        screen.screen().contains("start of conversation")
+            || screen.screen().contains("older messages")
+    })
+    .await;
+
+    let reply = "Headless reply ✅ 42";
+    press(&keys_tx, KeyCode::Char('r'));
+    for c in reply.chars() {
+        press(&keys_tx, KeyCode::Char(c));
+    }
+    press(&keys_tx, KeyCode::Enter);
+    wait_until("the sandbox to hold the reply", || {
+        control.messages_containing(&top, reply) == 1
+    })
+    .await;
+    wait_until("the confirmed reply on screen", || {
+        let s = screen.screen();
+        s.contains(reply) && !s.contains("sending…")
+    })
+    .await;
+
+    control.inject_incoming_message(&top, "Customer follow-up 🚚");
+    wait_until("the new customer message in the open thread", || {
+        screen.screen().contains("Customer follow-up")
+    })
+    .await;
+
+    press(&keys_tx, KeyCode::Esc);
+    press(&keys_tx, KeyCode::Char('q'));
+    let state = tokio::time::timeout(Duration::from_secs(10), app)
+        .await
+        .expect("the app quits")
+        .unwrap();
+
+    assert_eq!(
+        control.messages_containing(&top, reply),
+        1,
+        "sent exactly once"
+    );
+    assert_eq!(state.outbox.in_flight(), 0);
+    let thread = state
+        .store
+        .thread(&ConversationId::new(top.clone()))
+        .unwrap();
+    assert_eq!(
+        thread.messages.iter().filter(|m| m.text == reply).count(),
+        1
+    );
+    assert!(
+        thread
+            .messages
+            .iter()
+            .any(|m| m.text.contains("Customer follow-up"))
+    );
+    sandbox.shutdown().await;
+}

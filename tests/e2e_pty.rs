@@ -1,0 +1,127 @@
+//! End-to-end: the real binary in a pseudo-terminal, read through vt100.
+
+mod common;
+
+use std::time::Duration;
+
+use common::pty::{Tty, scratch_home};
+use termdesk::sandbox::{Sandbox, SandboxOptions};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_termdesk");
+const LONG: Duration = Duration::from_secs(30);
+
+fn leaves_terminal_clean(output: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(output);
+    let leave = text.rfind("\u{1b}[?1049l");
+    let enter = text.rfind("\u{1b}[?1049h");
+    matches!((enter, leave), (Some(enter), Some(leave)) if leave > enter)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replies_to_a_conversation_against_the_sandbox() {
+    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let control = sandbox.control();
+    let top = control.conversation_ids()[0].clone();
+    let home = scratch_home();
+    let config = home.join("termdesk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[accounts]]\nname = \"e2e\"\nprovider = \"qpien\"\nbase_url = \"{}\"\nclient_id = \"demo\"\nclient_secret_env = \"TERMDESK_E2E_SECRET\"\npoll_interval_secs = 1\n",
+            sandbox.base_url()
+        ),
+    )
+    .unwrap();
+    let config_arg = config.to_string_lossy().to_string();
+    let reply = format!("PTY reply {}", &uuid::Uuid::new_v4().to_string()[..8]);
+
+    let script = tokio::task::spawn_blocking(move || {
+        let mut tty = Tty::spawn(
+            BINARY.as_ref(),
+            &["--config", &config_arg],
+            &home,
+            &[("TERMDESK_E2E_SECRET", "demo")],
+            100,
+            30,
+        );
+        tty.wait_for("the conversation list", LONG, |s| {
+            s.contains("Conversations (320)")
+        });
+        assert!(
+            tty.screen().contains("e2e"),
+            "the account name is in the status bar"
+        );
+        tty.send("\r");
+        tty.wait_for("the open thread", LONG, |s| s.contains("Reply to"));
+        tty.send("r");
+        tty.send(&reply);
+        tty.send("\r");
+        tty.wait_for("the reply on screen", LONG, |s| s.contains(&reply));
+        tty.wait_for("the reply confirmed", LONG, |s| {
+            s.contains(&reply) && !s.contains("sending…")
+        });
+        tty.send("\u{1b}");
+        tty.send("q");
+        let status = tty.wait_exit(LONG);
+        assert!(status.success(), "exit status {status:?}");
+        assert!(
+            leaves_terminal_clean(&tty.output()),
+            "the alternate screen was left"
+        );
+        reply
+    });
+    let reply = script.await.unwrap();
+    assert_eq!(
+        control.messages_containing(&top, &reply),
+        1,
+        "the sandbox holds the reply exactly once"
+    );
+    sandbox.shutdown().await;
+}
+
+#[test]
+fn runs_the_labelled_demo_without_a_config() {
+    let home = scratch_home();
+    let mut tty = Tty::spawn(BINARY.as_ref(), &[], &home, &[], 80, 24);
+    tty.wait_for("the demo inbox", LONG, |s| {
+        s.contains("DEMO") && s.contains("Conversations (3")
+    });
+    tty.send("?");
+    tty.wait_for("the help overlay", LONG, |s| {
+        s.contains("Keys — Esc or ? closes")
+    });
+    tty.send("\u{1b}");
+    tty.send("q");
+    assert!(tty.wait_exit(LONG).success());
+    assert!(leaves_terminal_clean(&tty.output()));
+}
+
+#[test]
+fn a_broken_config_is_reported_with_file_line_and_key() {
+    let home = scratch_home();
+    let config = home.join("broken.toml");
+    std::fs::write(
+        &config,
+        "[[accounts]]\nname = \"x\"\nprovider = \"qpien\"\nbase_url = 42\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(BINARY)
+        .args([
+            "--config",
+            &config.to_string_lossy(),
+            "conversations",
+            "list",
+        ])
+        .env("HOME", &home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("broken.toml") && stderr.contains("line 4") && stderr.contains("base_url"),
+        "{stderr}"
+    );
+}
