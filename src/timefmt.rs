@@ -8,13 +8,12 @@ pub fn local_offset() -> FixedOffset {
     Local::now().offset().fix()
 }
 
-/// `now`, `45s`, `12m`, `3h`, `2d`, then a date.
+/// `now`, `12m`, `3h`, `2d`, then a date. Minute resolution at best, so
+/// a list on screen changes at most once a minute while nothing happens.
 pub fn relative(now: DateTime<Utc>, then: DateTime<Utc>, offset: FixedOffset) -> String {
     let secs = (now - then).num_seconds();
-    if secs < 10 {
+    if secs < 60 {
         "now".to_string()
-    } else if secs < 60 {
-        format!("{secs}s")
     } else if secs < 3600 {
         format!("{}m", secs / 60)
     } else if secs < 86_400 {
@@ -36,10 +35,13 @@ pub fn clock(now: DateTime<Utc>, then: DateTime<Utc>, offset: FixedOffset) -> St
     }
 }
 
-/// "3 s ago" style, for the sync status.
+/// "just now" / "25 s ago" style, for the sync status. Under ten seconds it
+/// does not count, so regular polling causes no redraws.
 pub fn ago(now: DateTime<Utc>, then: DateTime<Utc>) -> String {
     let secs = (now - then).num_seconds().max(0);
-    if secs < 60 {
+    if secs < 10 {
+        "just now".to_string()
+    } else if secs < 60 {
         format!("{secs} s ago")
     } else if secs < 3600 {
         format!("{} min ago", secs / 60)
@@ -59,13 +61,17 @@ mod tests {
         let utc = FixedOffset::east_opt(0).unwrap();
         let ago = |s: i64| relative(now, now - chrono::Duration::seconds(s), utc);
         assert_eq!(ago(3), "now");
-        assert_eq!(ago(45), "45s");
+        assert_eq!(ago(45), "now");
         assert_eq!(ago(125), "2m");
         assert_eq!(ago(3 * 3600 + 5), "3h");
         assert_eq!(ago(2 * 86_400), "2d");
         assert_eq!(
             super::ago(now, now - chrono::Duration::seconds(3)),
-            "3 s ago"
+            "just now"
+        );
+        assert_eq!(
+            super::ago(now, now - chrono::Duration::seconds(25)),
+            "25 s ago"
         );
     }
 }
