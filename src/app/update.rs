@@ -468,19 +468,25 @@ fn on_paste(state: &mut AppState, pasted: &str) {
     state.dirty = true;
 }
 
+/// Polls that bring nothing new change nothing on screen: no redraw.
 fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
-    state.dirty = true;
+    let status_before = ui::status_bar::sync_text(state);
     match sync {
         SyncEvent::Connecting => state.sync = SyncStatus::Connecting,
         SyncEvent::Conversations { items, .. } => {
-            state.store.upsert_conversations(items, state.open.as_ref());
+            if state.store.upsert_conversations(items, state.open.as_ref()) > 0 {
+                state.dirty = true;
+            }
             if state.selected.is_none() {
                 state.selected = state.store.order().first().cloned();
             }
             ensure_selected_visible(state);
             state.sync = SyncStatus::Synced { at: state.now };
         }
-        SyncEvent::Agents(agents) => state.store.set_agents(agents),
+        SyncEvent::Agents(agents) => {
+            state.store.set_agents(agents);
+            state.dirty = true;
+        }
         SyncEvent::Failed { error, retry_in } => {
             let retry_at = state.now + chrono::Duration::from_std(retry_in).unwrap_or_default();
             state.sync = match error {
@@ -494,6 +500,9 @@ fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
                 state.notify_error("Sync failed", &error);
             }
         }
+    }
+    if ui::status_bar::sync_text(state) != status_before {
+        state.dirty = true;
     }
     Vec::new()
 }
@@ -512,18 +521,24 @@ fn on_messages(
         .iter()
         .filter_map(|m| m.client_id.clone())
         .collect();
-    if older {
+    let was_loaded = state.store.thread(&id).is_some_and(|t| t.loaded);
+    let summary = if older {
         state
             .store
-            .merge_messages(&id, messages, Some(has_more), None);
+            .merge_messages(&id, messages, Some(has_more), None)
     } else {
         state
             .store
-            .merge_messages(&id, messages, None, Some(has_more));
-    }
+            .merge_messages(&id, messages, None, Some(has_more))
+    };
     // An echo seen by polling confirms a send whose response was lost.
+    let mut confirmed_any = false;
     for client_id in confirmed {
-        state.outbox.remove(&client_id);
+        confirmed_any |= state.outbox.remove(&client_id).is_some();
+    }
+    let changed = older || !was_loaded || confirmed_any || summary.added > 0 || summary.updated > 0;
+    if !changed {
+        return Vec::new();
     }
     if follow_new {
         // Keep the agent's place when messages arrive below it.

@@ -566,8 +566,15 @@ fn ticks_redraw_only_when_a_time_label_changes() {
     state.dirty = false;
     update(&mut state, Event::Tick, now());
     assert!(!state.dirty, "same second: nothing to redraw");
-    update(&mut state, Event::Tick, now() + chrono::Duration::seconds(5));
-    assert!(!state.dirty, "\"synced just now\" and minute-level ages have not changed");
+    update(
+        &mut state,
+        Event::Tick,
+        now() + chrono::Duration::seconds(5),
+    );
+    assert!(
+        !state.dirty,
+        "\"synced just now\" and minute-level ages have not changed"
+    );
     update(
         &mut state,
         Event::Tick,

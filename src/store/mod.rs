@@ -98,13 +98,13 @@ impl Store {
 
     /// Inserts or replaces conversations. A newer customer message in a
     /// conversation other than `open` counts as unread. Returns how many
-    /// conversations were new to the store.
+    /// conversations were new or different, so callers can skip redraws.
     pub fn upsert_conversations(
         &mut self,
         conversations: Vec<Conversation>,
         open: Option<&ConversationId>,
     ) -> usize {
-        let mut new = 0;
+        let mut changed = 0;
         for conversation in conversations {
             if self.cursor.is_none_or(|c| conversation.updated_at > c) {
                 self.cursor = Some(conversation.updated_at);
@@ -121,16 +121,20 @@ impl Store {
                             (Some(new_msg), None) => new_msg.sender == SenderKind::Contact,
                             _ => false,
                         };
-                    entry.unread = match conversation.unread {
+                    let unread = match conversation.unread {
                         Some(n) => n,
                         None if is_open => 0,
                         None if newer_inbound => entry.unread + 1,
                         None => entry.unread,
                     };
-                    entry.conversation = conversation;
+                    if unread != entry.unread || entry.conversation != conversation {
+                        changed += 1;
+                        entry.unread = unread;
+                        entry.conversation = conversation;
+                    }
                 }
                 None => {
-                    new += 1;
+                    changed += 1;
                     // Without a provider count, a conversation whose newest
                     // message is the customer's is waiting on us: show one.
                     let unread = conversation.unread.unwrap_or_else(|| {
@@ -150,8 +154,10 @@ impl Store {
                 }
             }
         }
-        self.resort();
-        new
+        if changed > 0 {
+            self.resort();
+        }
+        changed
     }
 
     fn resort(&mut self) {
