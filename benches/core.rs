@@ -1,0 +1,150 @@
+//! Timings of the pure core: key handling through `update`, a full frame,
+//! and store upserts. `cargo bench --bench core`.
+
+use chrono::{TimeZone, Utc};
+use criterion::{Criterion, criterion_group, criterion_main};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use termdesk::app::{AppState, Event, SyncEvent, update};
+use termdesk::config::SendKey;
+use termdesk::domain::*;
+
+fn conversations(count: usize) -> Vec<Conversation> {
+    let base = Utc.with_ymd_and_hms(2026, 3, 14, 9, 0, 0).unwrap();
+    (0..count)
+        .map(|i| Conversation {
+            id: ConversationId::new(format!("{i:024x}")),
+            contact_id: None,
+            contact_name: format!("Customer {i} 🙂"),
+            channel: Channel::WhatsApp,
+            reply_channel_id: None,
+            status: ConversationStatus::Open,
+            assignee: None,
+            starred: i % 7 == 0,
+            priority: None,
+            tags: Vec::new(),
+            last_message: Some(MessagePreview {
+                text: "Merhaba, siparişim nerede? 注文はどこですか".into(),
+                sender: SenderKind::Contact,
+                kind: MessageKind::Text,
+                ack: Ack::Unknown,
+                created_at: base + chrono::Duration::seconds(i as i64),
+            }),
+            created_at: None,
+            updated_at: base + chrono::Duration::seconds(i as i64),
+            unread: None,
+        })
+        .collect()
+}
+
+fn messages(conversation: &str, count: usize) -> Vec<Message> {
+    let base = Utc.with_ymd_and_hms(2026, 3, 14, 9, 0, 0).unwrap();
+    (0..count)
+        .map(|i| Message {
+            id: MessageId::new(format!("m{i:08}")),
+            conversation_id: ConversationId::new(conversation),
+            client_id: None,
+            sender: if i % 2 == 0 {
+                SenderKind::Contact
+            } else {
+                SenderKind::Agent
+            },
+            sender_name: Some("Deniz Yılmaz".into()),
+            kind: MessageKind::Text,
+            channel: Some(Channel::WhatsApp),
+            text:
+                "A message of ordinary length, with an emoji 📦 and some Japanese 日本語 to wrap."
+                    .into(),
+            subject: None,
+            media: Vec::new(),
+            quoted: None,
+            ack: Ack::Read,
+            failed_reason: None,
+            created_at: base + chrono::Duration::seconds(i as i64),
+        })
+        .collect()
+}
+
+fn loaded_state(conversation_count: usize, thread_len: usize) -> AppState {
+    let now = Utc.with_ymd_and_hms(2026, 3, 15, 9, 0, 0).unwrap();
+    let mut state = AppState::new("bench", "Qpien", false, SendKey::Enter, now, (200, 50));
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Conversations {
+            items: conversations(conversation_count),
+            complete: true,
+        }),
+        now,
+    );
+    let open = state.store.order()[0].clone();
+    update(
+        &mut state,
+        Event::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)),
+        now,
+    );
+    update(
+        &mut state,
+        Event::MessagesLoaded {
+            conversation_id: open.clone(),
+            page: Page {
+                items: messages(open.as_str(), thread_len),
+                has_more: false,
+                total: None,
+            },
+            older: false,
+        },
+        now,
+    );
+    update(
+        &mut state,
+        Event::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)),
+        now,
+    );
+    state
+}
+
+fn bench(c: &mut Criterion) {
+    let now = Utc.with_ymd_and_hms(2026, 3, 15, 9, 0, 0).unwrap();
+    let mut state = loaded_state(5_000, 600);
+    let keys: Vec<Event> = (0..1000)
+        .map(|i| {
+            let code = if i % 2 == 0 {
+                KeyCode::Char('j')
+            } else {
+                KeyCode::Char('k')
+            };
+            Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+        })
+        .collect();
+    c.bench_function("update: 1000 list keys, 5000 conversations", |b| {
+        b.iter(|| {
+            for key in &keys {
+                update(&mut state, key.clone(), now);
+            }
+        })
+    });
+
+    let state = loaded_state(5_000, 600);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    c.bench_function("draw: full frame 200x50, 600-message thread open", |b| {
+        b.iter(|| {
+            terminal
+                .draw(|frame| termdesk::ui::draw(frame, &state))
+                .map(|_| ())
+                .unwrap()
+        })
+    });
+
+    let batch = conversations(5_000);
+    c.bench_function("store: upsert 5000 conversations", |b| {
+        b.iter(|| {
+            let mut store = termdesk::store::Store::default();
+            store.upsert_conversations(batch.clone(), None)
+        })
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
