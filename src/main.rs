@@ -166,6 +166,7 @@ async fn run(args: Args) -> Result<(), String> {
 
 async fn run_tui(options: LaunchOptions) -> Result<(), String> {
     let plan = launch::plan(&options)?;
+    let shutdown = runtime::shutdown_signal();
     let (mut terminal, guard) =
         tui::enter().map_err(|err| format!("cannot start the terminal UI: {err}"))?;
     let size = terminal.size().map_err(|err| err.to_string())?;
@@ -186,6 +187,7 @@ async fn run_tui(options: LaunchOptions) -> Result<(), String> {
         &mut state,
         connection.provider.clone(),
         connection.poll_interval,
+        shutdown,
     )
     .await;
     drop(guard);

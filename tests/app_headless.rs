@@ -20,7 +20,7 @@ use termdesk::app::AppState;
 use termdesk::app::runtime::{self, Host, InputStream};
 use termdesk::config::SendKey;
 use termdesk::domain::ConversationId;
-use termdesk::sandbox::{Sandbox, SandboxOptions};
+use termdesk::sandbox::{Faults, Sandbox, SandboxOptions};
 
 /// A TestBackend the test can read while the app owns the terminal.
 #[derive(Clone)]
@@ -148,6 +148,7 @@ async fn reads_replies_and_sees_new_messages_end_to_end() {
             &mut state,
             provider,
             Duration::from_millis(300),
+            std::future::pending(),
         )
         .await
         .unwrap();
@@ -214,6 +215,111 @@ async fn reads_replies_and_sees_new_messages_end_to_end() {
             .messages
             .iter()
             .any(|m| m.text.contains("Customer follow-up"))
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn survives_an_outage_and_a_lost_response_without_duplicates() {
+    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let control = sandbox.control();
+    let top = control.conversation_ids()[0].clone();
+    let mut config = QpienConfig::new(sandbox.base_url(), "demo", SecretString::from("demo"));
+    config.request_timeout = Duration::from_millis(700);
+    let provider = Arc::new(QpienClient::new(config).unwrap());
+
+    let backend = SharedBackend(Arc::new(Mutex::new(TestBackend::new(120, 36))));
+    let (keys_tx, keys_rx) = mpsc::unbounded_channel();
+    let screen = backend.clone();
+    let app = tokio::spawn(async move {
+        let mut terminal = Terminal::new(backend).unwrap();
+        let mut state = AppState::new(
+            "demo",
+            "Qpien sandbox",
+            true,
+            SendKey::Enter,
+            Utc::now(),
+            (120, 36),
+        );
+        let mut host = ScriptedHost {
+            keys: Some(keys_rx),
+        };
+        runtime::run(
+            &mut terminal,
+            &mut host,
+            &mut state,
+            provider,
+            Duration::from_millis(300),
+            std::future::pending(),
+        )
+        .await
+        .unwrap();
+        state
+    });
+    wait_until("the conversation list", || {
+        screen.screen().contains("Conversations (320)")
+    })
+    .await;
+
+    // The server goes away: the status bar says so, then recovers by itself.
+    control.set_faults(Faults {
+        fail_next: 3,
+        ..Faults::default()
+    });
+    wait_until("the offline status", || {
+        screen.screen().contains("offline — retrying in")
+    })
+    .await;
+    wait_until("the recovery", || screen.screen().contains("synced")).await;
+
+    press(&keys_tx, KeyCode::Enter);
+    wait_until("the thread", || screen.screen().contains("Reply to")).await;
+
+    // Answers now come too late: the reply times out, is kept, and retried.
+    control.set_faults(Faults {
+        delay: Some(Duration::from_millis(1500)),
+        ..Faults::default()
+    });
+    let reply = "Sent once, whatever happens";
+    press(&keys_tx, KeyCode::Char('r'));
+    for c in reply.chars() {
+        press(&keys_tx, KeyCode::Char(c));
+    }
+    press(&keys_tx, KeyCode::Enter);
+    wait_until("the retry notice", || {
+        screen.screen().contains("retrying in")
+    })
+    .await;
+    control.set_faults(Faults::default());
+    wait_until("the confirmed reply", || {
+        let s = screen.screen();
+        s.contains(reply) && !s.contains("sending…") && !s.contains("not sent")
+    })
+    .await;
+    // Let a few more polls run: the echo must not add a second copy.
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+
+    press(&keys_tx, KeyCode::Esc);
+    press(&keys_tx, KeyCode::Char('q'));
+    let state = tokio::time::timeout(Duration::from_secs(10), app)
+        .await
+        .expect("the app quits")
+        .unwrap();
+    assert_eq!(
+        control.messages_containing(&top, reply),
+        1,
+        "the server holds exactly one copy"
+    );
+    let thread = state
+        .store
+        .thread(&ConversationId::new(top.clone()))
+        .unwrap();
+    assert_eq!(
+        thread.messages.iter().filter(|m| m.text == reply).count(),
+        1,
+        "and so does the screen"
     );
     sandbox.shutdown().await;
 }

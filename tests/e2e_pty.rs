@@ -125,3 +125,18 @@ fn a_broken_config_is_reported_with_file_line_and_key() {
         "{stderr}"
     );
 }
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    let home = scratch_home();
+    let mut tty = Tty::spawn(BINARY.as_ref(), &[], &home, &[], 80, 24);
+    tty.wait_for("the demo inbox", LONG, |s| s.contains("DEMO"));
+    let pid = tty.child.process_id().expect("pid");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    tty.wait_exit(LONG);
+    assert!(leaves_terminal_clean(&tty.output()));
+}

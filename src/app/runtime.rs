@@ -52,13 +52,14 @@ pub fn draw_if_dirty<B: Backend>(
     Ok(())
 }
 
-/// Runs until the agent quits or input ends.
+/// Runs until the agent quits, input ends or `shutdown` completes.
 pub async fn run<B: Backend, H: Host<B>>(
     terminal: &mut Terminal<B>,
     host: &mut H,
     state: &mut AppState,
     provider: Arc<dyn Provider>,
     poll_interval: Duration,
+    shutdown: impl std::future::Future<Output = ()>,
 ) -> io::Result<()> {
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
     let sync = SyncWorker::spawn(provider.clone(), poll_interval, events_tx.clone());
@@ -67,6 +68,7 @@ pub async fn run<B: Backend, H: Host<B>>(
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut pending = VecDeque::new();
+    tokio::pin!(shutdown);
     loop {
         draw_if_dirty(terminal, state)?;
         let time_on_screen = !state.time_labels.is_empty();
@@ -81,6 +83,8 @@ pub async fn run<B: Backend, H: Host<B>>(
             },
             Some(event) = events_rx.recv() => event,
             _ = clock.tick(), if time_on_screen => Event::Tick,
+            // A closed terminal or `kill`: leave cleanly instead of dying.
+            _ = &mut shutdown => return Ok(()),
         };
         pending.push_back(event);
         while let Some(event) = pending.pop_front() {
@@ -105,6 +109,33 @@ pub async fn run<B: Backend, H: Host<B>>(
             }
         }
     }
+}
+
+/// Completes on SIGTERM or SIGHUP (a closed terminal). The handlers are
+/// installed when this is called, so call it before painting anything.
+#[cfg(unix)]
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let signals = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    );
+    async move {
+        match signals {
+            (Ok(mut terminate), Ok(mut hangup)) => {
+                tokio::select! {
+                    _ = terminate.recv() => {}
+                    _ = hangup.recv() => {}
+                }
+            }
+            _ => std::future::pending().await,
+        }
+    }
+}
+
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    std::future::pending()
 }
 
 /// The real terminal.

@@ -17,6 +17,8 @@ pub struct Tty {
     pub started: Instant,
     /// When the first byte arrived.
     pub first_output: Arc<Mutex<Option<Instant>>>,
+    /// The reader saw the end of the output.
+    done: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// A scratch directory standing in for HOME, so no real config is read and
@@ -66,9 +68,14 @@ impl Tty {
         )));
         let output = Arc::new(Mutex::new(Vec::new()));
         let first_output = Arc::new(Mutex::new(None));
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
         {
-            let (parser, output, first_output) =
-                (parser.clone(), output.clone(), first_output.clone());
+            let (parser, output, first_output, done) = (
+                parser.clone(),
+                output.clone(),
+                first_output.clone(),
+                done.clone(),
+            );
             std::thread::spawn(move || {
                 let _master = pair.master;
                 let mut buf = [0u8; 8192];
@@ -83,6 +90,7 @@ impl Tty {
                     parser.lock().unwrap().process(&buf[..n]);
                     output.lock().unwrap().extend_from_slice(&buf[..n]);
                 }
+                done.store(true, std::sync::atomic::Ordering::SeqCst);
             });
         }
         Tty {
@@ -92,6 +100,7 @@ impl Tty {
             child,
             started,
             first_output,
+            done,
         }
     }
 
@@ -138,6 +147,13 @@ impl Tty {
         let deadline = Instant::now() + timeout;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                // Let the reader drain what the process wrote last.
+                let drained = Instant::now() + Duration::from_secs(2);
+                while !self.done.load(std::sync::atomic::Ordering::SeqCst)
+                    && Instant::now() < drained
+                {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
                 return status;
             }
             if Instant::now() > deadline {
