@@ -61,6 +61,16 @@ impl Drop for TerminalGuard {
     }
 }
 
+/// Clears the screen and forgets what was drawn, so the next frame repaints
+/// everything. (`Terminal::clear` would query the cursor position, which can
+/// time out right after another program had the terminal.)
+fn force_full_redraw(terminal: &mut Tui) -> io::Result<()> {
+    execute!(io::stdout(), terminal::Clear(terminal::ClearType::All))?;
+    terminal.current_buffer_mut().reset();
+    terminal.swap_buffers();
+    Ok(())
+}
+
 /// Suspends the TUI, edits `initial` in `$VISUAL`/`$EDITOR` (default `vi`)
 /// and resumes. The caller must have stopped reading input.
 pub fn edit_externally(terminal: &mut Tui, initial: &str) -> Result<String, String> {
@@ -78,7 +88,7 @@ pub fn edit_externally(terminal: &mut Tui, initial: &str) -> Result<String, Stri
         .arg("sh")
         .arg(&path)
         .status();
-    let resumed = setup().and_then(|()| terminal.clear());
+    let resumed = setup().and_then(|()| force_full_redraw(terminal));
     let result = match status {
         Ok(status) if status.success() => std::fs::read_to_string(&path)
             .map_err(|err| format!("cannot read the edited reply: {err}")),
