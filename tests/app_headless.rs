@@ -125,77 +125,41 @@ async fn reads_replies_and_sees_new_messages_end_to_end() {
         ))
         .unwrap(),
     );
-
-    let backend = SharedBackend(Arc::new(Mutex::new(TestBackend::new(120, 36))));
-    let (keys_tx, keys_rx) = mpsc::unbounded_channel();
-    let screen = backend.clone();
-    let app = tokio::spawn(async move {
-        let mut terminal = Terminal::new(backend).unwrap();
-        let mut state = AppState::new(
-            "demo",
-            "Qpien sandbox",
-            true,
-            SendKey::Enter,
-            Utc::now(),
-            (120, 36),
-        );
-        let mut host = ScriptedHost {
-            keys: Some(keys_rx),
-        };
-        runtime::run(
-            &mut terminal,
-            &mut host,
-            &mut state,
-            provider,
-            Duration::from_millis(300),
-            std::future::pending(),
-        )
-        .await
-        .unwrap();
-        state
-    });
+    let app = RunningApp::start(provider);
 
     wait_until("the first page of conversations", || {
-        screen.screen().contains("Conversations (320)")
+        app.screen().contains("Conversations (320)")
     })
     .await;
-    assert!(screen.screen().contains("DEMO"));
-    press(&keys_tx, KeyCode::Enter);
+    assert!(app.screen().contains("DEMO"));
+    app.press(KeyCode::Enter);
     wait_until("the thread to load", || {
-        screen.screen().contains("start of conversation")
-            || screen.screen().contains("older messages")
+        let s = app.screen();
+        s.contains("start of conversation") || s.contains("older messages")
     })
     .await;
 
     let reply = "Headless reply ✅ 42";
-    press(&keys_tx, KeyCode::Char('r'));
-    for c in reply.chars() {
-        press(&keys_tx, KeyCode::Char(c));
-    }
-    press(&keys_tx, KeyCode::Enter);
+    app.press(KeyCode::Char('r'));
+    app.type_text(reply);
+    app.press(KeyCode::Enter);
     wait_until("the sandbox to hold the reply", || {
         control.messages_containing(&top, reply) == 1
     })
     .await;
     wait_until("the confirmed reply on screen", || {
-        let s = screen.screen();
+        let s = app.screen();
         s.contains(reply) && !s.contains("sending…")
     })
     .await;
 
     control.inject_incoming_message(&top, "Customer follow-up 🚚");
     wait_until("the new customer message in the open thread", || {
-        screen.screen().contains("Customer follow-up")
+        app.screen().contains("Customer follow-up")
     })
     .await;
 
-    press(&keys_tx, KeyCode::Esc);
-    press(&keys_tx, KeyCode::Char('q'));
-    let state = tokio::time::timeout(Duration::from_secs(10), app)
-        .await
-        .expect("the app quits")
-        .unwrap();
-
+    let state = app.quit().await;
     assert_eq!(
         control.messages_containing(&top, reply),
         1,
@@ -228,38 +192,9 @@ async fn survives_an_outage_and_a_lost_response_without_duplicates() {
     let top = control.conversation_ids()[0].clone();
     let mut config = QpienConfig::new(sandbox.base_url(), "demo", SecretString::from("demo"));
     config.request_timeout = Duration::from_millis(700);
-    let provider = Arc::new(QpienClient::new(config).unwrap());
-
-    let backend = SharedBackend(Arc::new(Mutex::new(TestBackend::new(120, 36))));
-    let (keys_tx, keys_rx) = mpsc::unbounded_channel();
-    let screen = backend.clone();
-    let app = tokio::spawn(async move {
-        let mut terminal = Terminal::new(backend).unwrap();
-        let mut state = AppState::new(
-            "demo",
-            "Qpien sandbox",
-            true,
-            SendKey::Enter,
-            Utc::now(),
-            (120, 36),
-        );
-        let mut host = ScriptedHost {
-            keys: Some(keys_rx),
-        };
-        runtime::run(
-            &mut terminal,
-            &mut host,
-            &mut state,
-            provider,
-            Duration::from_millis(300),
-            std::future::pending(),
-        )
-        .await
-        .unwrap();
-        state
-    });
+    let app = RunningApp::start(Arc::new(QpienClient::new(config).unwrap()));
     wait_until("the conversation list", || {
-        screen.screen().contains("Conversations (320)")
+        app.screen().contains("Conversations (320)")
     })
     .await;
 
@@ -269,13 +204,13 @@ async fn survives_an_outage_and_a_lost_response_without_duplicates() {
         ..Faults::default()
     });
     wait_until("the offline status", || {
-        screen.screen().contains("offline — retrying in")
+        app.screen().contains("offline — retrying in")
     })
     .await;
-    wait_until("the recovery", || screen.screen().contains("synced")).await;
+    wait_until("the recovery", || app.screen().contains("synced")).await;
 
-    press(&keys_tx, KeyCode::Enter);
-    wait_until("the thread", || screen.screen().contains("Reply to")).await;
+    app.press(KeyCode::Enter);
+    wait_until("the thread", || app.screen().contains("Reply to")).await;
 
     // Answers now come too late: the reply times out, is kept, and retried.
     control.set_faults(Faults {
@@ -283,30 +218,20 @@ async fn survives_an_outage_and_a_lost_response_without_duplicates() {
         ..Faults::default()
     });
     let reply = "Sent once, whatever happens";
-    press(&keys_tx, KeyCode::Char('r'));
-    for c in reply.chars() {
-        press(&keys_tx, KeyCode::Char(c));
-    }
-    press(&keys_tx, KeyCode::Enter);
-    wait_until("the retry notice", || {
-        screen.screen().contains("retrying in")
-    })
-    .await;
+    app.press(KeyCode::Char('r'));
+    app.type_text(reply);
+    app.press(KeyCode::Enter);
+    wait_until("the retry notice", || app.screen().contains("retrying in")).await;
     control.set_faults(Faults::default());
     wait_until("the confirmed reply", || {
-        let s = screen.screen();
+        let s = app.screen();
         s.contains(reply) && !s.contains("sending…") && !s.contains("not sent")
     })
     .await;
     // Let a few more polls run: the echo must not add a second copy.
     tokio::time::sleep(Duration::from_millis(1200)).await;
 
-    press(&keys_tx, KeyCode::Esc);
-    press(&keys_tx, KeyCode::Char('q'));
-    let state = tokio::time::timeout(Duration::from_secs(10), app)
-        .await
-        .expect("the app quits")
-        .unwrap();
+    let state = app.quit().await;
     assert_eq!(
         control.messages_containing(&top, reply),
         1,
