@@ -105,9 +105,69 @@ async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
-fn press(keys: &mpsc::UnboundedSender<io::Result<TermEvent>>, code: KeyCode) {
-    keys.send(Ok(TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))))
-        .unwrap();
+struct RunningApp {
+    screen: SharedBackend,
+    keys: mpsc::UnboundedSender<io::Result<TermEvent>>,
+    app: tokio::task::JoinHandle<AppState>,
+}
+
+impl RunningApp {
+    /// Starts the real runtime against `provider` on a 120x36 in-memory screen.
+    fn start(provider: Arc<QpienClient>) -> Self {
+        let backend = SharedBackend(Arc::new(Mutex::new(TestBackend::new(120, 36))));
+        let (keys, keys_rx) = mpsc::unbounded_channel();
+        let screen = backend.clone();
+        let app = tokio::spawn(async move {
+            let mut terminal = Terminal::new(backend).unwrap();
+            let mut state = AppState::new(
+                "demo",
+                "Qpien sandbox",
+                true,
+                SendKey::Enter,
+                Utc::now(),
+                (120, 36),
+            );
+            let mut host = ScriptedHost {
+                keys: Some(keys_rx),
+            };
+            runtime::run(
+                &mut terminal,
+                &mut host,
+                &mut state,
+                provider,
+                Duration::from_millis(300),
+                std::future::pending(),
+            )
+            .await
+            .unwrap();
+            state
+        });
+        Self { screen, keys, app }
+    }
+
+    fn press(&self, code: KeyCode) {
+        self.keys
+            .send(Ok(TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))))
+            .unwrap();
+    }
+
+    fn type_text(&self, text: &str) {
+        text.chars().for_each(|c| self.press(KeyCode::Char(c)));
+    }
+
+    fn screen(&self) -> String {
+        self.screen.screen()
+    }
+
+    /// Leaves the composer, quits, and returns the final state.
+    async fn quit(self) -> AppState {
+        self.press(KeyCode::Esc);
+        self.press(KeyCode::Char('q'));
+        tokio::time::timeout(Duration::from_secs(10), self.app)
+            .await
+            .expect("the app quits")
+            .unwrap()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
