@@ -66,7 +66,7 @@ pub async fn list_conversations(
             .unwrap_or_default();
         println!(
             "{:<24}  {:<2}  {:<8}  {}  {:>4}  {}",
-            conversation.id,
+            text::sanitize_line(conversation.id.as_str()),
             conversation.channel.short(),
             conversation.status.label(),
             pad(&conversation.contact_name, 22),
@@ -151,7 +151,11 @@ pub async fn send(
     if json {
         return print_json(&message);
     }
-    println!("sent {} ({:?})", message.id, message.ack);
+    println!(
+        "sent {} ({:?})",
+        text::sanitize_line(message.id.as_str()),
+        message.ack
+    );
     Ok(())
 }
 

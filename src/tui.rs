@@ -19,8 +19,15 @@ pub fn enter() -> io::Result<(Tui, TerminalGuard)> {
     PANIC_HOOK.call_once(|| {
         let previous = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let _ = restore();
-            previous(info);
+            // The TUI runs on the main thread. A panic in a background task
+            // is caught and reported by the app, which keeps running: there,
+            // restoring the terminal or printing to it would wreck the screen.
+            if std::thread::current().name() == Some("main") {
+                let _ = restore();
+                previous(info);
+            } else {
+                tracing::error!(%info, "background task panicked");
+            }
         }));
     });
     setup()?;
@@ -74,9 +81,16 @@ fn force_full_redraw(terminal: &mut Tui) -> io::Result<()> {
 /// Suspends the TUI, edits `initial` in `$VISUAL`/`$EDITOR` (default `vi`)
 /// and resumes. The caller must have stopped reading input.
 pub fn edit_externally(terminal: &mut Tui, initial: &str) -> Result<String, String> {
-    let path = std::env::temp_dir().join(format!("termdesk-reply-{}.txt", uuid::Uuid::new_v4()));
-    std::fs::write(&path, initial)
-        .map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+    // Private (0600) and removed on drop: the reply may hold customer data.
+    let mut file = tempfile::Builder::new()
+        .prefix("termdesk-reply-")
+        .suffix(".txt")
+        .tempfile()
+        .map_err(|err| format!("cannot create a temporary file: {err}"))?;
+    file.write_all(initial.as_bytes())
+        .and_then(|()| file.flush())
+        .map_err(|err| format!("cannot write the temporary file: {err}"))?;
+    let path = file.path().to_path_buf();
     let editor = std::env::var("VISUAL")
         .or_else(|_| std::env::var("EDITOR"))
         .unwrap_or_else(|_| "vi".to_string());
@@ -97,7 +111,8 @@ pub fn edit_externally(terminal: &mut Tui, initial: &str) -> Result<String, Stri
         )),
         Err(err) => Err(format!("cannot start {editor}: {err}")),
     };
-    let _ = std::fs::remove_file(&path);
-    resumed.map_err(|err| format!("cannot restore the terminal: {err}"))?;
+    if let Err(err) = resumed {
+        tracing::error!(%err, "cannot restore the terminal after the editor");
+    }
     result
 }

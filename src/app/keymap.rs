@@ -30,7 +30,7 @@ pub enum Action {
 impl Action {
     pub fn description(self) -> &'static str {
         match self {
-            Action::Quit => "quit (asks if a reply is still sending)",
+            Action::Quit => "quit (asks first if unsent text would be lost)",
             Action::Help => "show or hide this help",
             Action::FocusNext => "next pane",
             Action::FocusPrev => "previous pane",

@@ -189,6 +189,41 @@ impl AppState {
         self.notify(NoticeLevel::Error, format!("{what}: {error}"));
     }
 
+    /// What quitting now would throw away, in words; `None` when nothing.
+    /// Replies and drafts live in memory only, so quitting asks first.
+    pub fn unsent_summary(&self) -> Option<String> {
+        let sending = self.outbox.in_flight();
+        let failed = self.outbox.items().len() - sending;
+        let drafts = self
+            .drafts
+            .values()
+            .filter(|d| !d.trim().is_empty())
+            .count()
+            + usize::from(!self.composer.is_blank());
+        let count = |n: usize, one: &str, many: &str| match n {
+            0 => None,
+            1 => Some(format!("1 {one}")),
+            n => Some(format!("{n} {many}")),
+        };
+        let parts: Vec<String> = [
+            count(sending, "reply still sending", "replies still sending"),
+            count(failed, "failed reply", "failed replies"),
+            count(drafts, "unsent draft", "unsent drafts"),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        match parts.len() {
+            0 => None,
+            1 => Some(parts[0].clone()),
+            n => Some(format!(
+                "{} and {}",
+                parts[..n - 1].join(", "),
+                parts[n - 1]
+            )),
+        }
+    }
+
     pub fn selected_index(&self) -> Option<usize> {
         let selected = self.selected.as_ref()?;
         self.store.order().iter().position(|id| id == selected)

@@ -9,7 +9,7 @@ use crate::app::command::Command;
 use crate::app::event::{Event, SyncEvent};
 use crate::app::keymap::Action;
 use crate::app::state::{AppState, Composer, Focus, NoticeLevel, Overlay, SyncStatus};
-use crate::domain::{ConversationId, Message, MessagePreview};
+use crate::domain::{ConversationId, Message, MessageId, MessagePreview};
 use crate::store::outbox::{self, OutboxItem, OutboxState};
 use crate::text;
 use crate::ui::{self, layout, thread};
@@ -212,7 +212,7 @@ fn on_action(state: &mut AppState, action: Action) -> Vec<Command> {
 }
 
 fn request_quit(state: &mut AppState) -> Vec<Command> {
-    if state.outbox.in_flight() > 0 {
+    if state.unsent_summary().is_some() {
         state.overlay = Some(Overlay::ConfirmQuit);
         Vec::new()
     } else {
@@ -302,7 +302,12 @@ fn load_older_if_possible(state: &mut AppState) -> Vec<Command> {
     if !thread.loaded || !thread.has_older || thread.loading_older {
         return Vec::new();
     }
-    let Some(before) = thread.oldest_time() else {
+    // One millisecond past the oldest: `before` is strict, and messages
+    // sharing the oldest timestamp must not be skipped (duplicates merge).
+    let Some(before) = thread
+        .oldest_time()
+        .map(|t| t + chrono::Duration::milliseconds(1))
+    else {
         return Vec::new();
     };
     thread.loading_older = true;
@@ -342,9 +347,13 @@ fn open_conversation(state: &mut AppState, id: ConversationId) -> Vec<Command> {
     commands
 }
 
+/// The agent has seen the newest customer message only if the thread is
+/// scrolled to the bottom; otherwise the earlier snapshot stands.
 fn begin_compose(state: &mut AppState) {
     state.focus = Focus::Composer;
-    state.composer.seen_inbound = newest_inbound_id(state);
+    if state.thread_scroll == 0 {
+        state.composer.seen_inbound = newest_inbound_id(state);
+    }
 }
 
 fn newest_inbound_id(state: &AppState) -> Option<crate::domain::MessageId> {
@@ -367,7 +376,10 @@ fn try_send(state: &mut AppState) -> Vec<Command> {
     }
     let newest = newest_inbound_id(state);
     if newest.is_some() && newest != state.composer.seen_inbound {
-        let arrived = count_inbound_after(state, &id, state.composer.seen_inbound.as_ref());
+        let seen = state.composer.seen_inbound.take();
+        let arrived = seen
+            .as_ref()
+            .map(|seen| count_inbound_after(state, &id, seen));
         state.composer.seen_inbound = newest;
         state.thread_scroll = 0;
         let who = state
@@ -375,10 +387,16 @@ fn try_send(state: &mut AppState) -> Vec<Command> {
             .get(&id)
             .map(|e| e.conversation.contact_name.clone())
             .unwrap_or_else(|| "the customer".into());
-        let plural = if arrived == 1 { "message" } else { "messages" };
+        let what = match arrived {
+            Some(1) => "1 new message".to_string(),
+            Some(n) if n > 1 => format!("{n} new messages"),
+            _ => "New messages".to_string(),
+        };
         state.notify(
             NoticeLevel::Warning,
-            format!("{arrived} new {plural} from {who} while you typed; read them, then press Enter again to send."),
+            format!(
+                "{what} from {who} while you typed; read them, then press Enter again to send."
+            ),
         );
         return Vec::new();
     }
@@ -404,22 +422,43 @@ fn try_send(state: &mut AppState) -> Vec<Command> {
     vec![command]
 }
 
-fn count_inbound_after(
-    state: &AppState,
-    id: &ConversationId,
-    seen: Option<&crate::domain::MessageId>,
-) -> usize {
+/// Customer messages after `seen` (all of them if `seen` is no longer in
+/// the thread).
+fn count_inbound_after(state: &AppState, id: &ConversationId, seen: &MessageId) -> usize {
     let Some(thread) = state.store.thread(id) else {
         return 0;
     };
-    let start = seen
-        .and_then(|seen| thread.messages.iter().position(|m| &m.id == seen))
+    let start = thread
+        .messages
+        .iter()
+        .position(|m| &m.id == seen)
         .map(|i| i + 1)
         .unwrap_or(0);
     thread.messages[start..]
         .iter()
         .filter(|m| m.sender == crate::domain::SenderKind::Contact)
         .count()
+}
+
+/// A failed reply whose echo is in the thread did reach the server (its
+/// answer was lost): resending it would duplicate it.
+fn already_delivered(state: &mut AppState, client_id: &str) -> bool {
+    let Some(item) = state.outbox.get(client_id) else {
+        return false;
+    };
+    let delivered = state.store.thread(&item.conversation_id).is_some_and(|t| {
+        t.messages
+            .iter()
+            .any(|m| m.client_id.as_deref() == Some(client_id))
+    });
+    if delivered {
+        state.outbox.remove(client_id);
+        state.notify(
+            NoticeLevel::Info,
+            "That reply reached the customer after all; nothing to resend.",
+        );
+    }
+    delivered
 }
 
 fn retry_failed(state: &mut AppState) -> Vec<Command> {
@@ -430,6 +469,9 @@ fn retry_failed(state: &mut AppState) -> Vec<Command> {
         state.notify(NoticeLevel::Info, "No failed reply here to retry.");
         return Vec::new();
     };
+    if already_delivered(state, &client_id) {
+        return Vec::new();
+    }
     let Some(item) = state.outbox.get_mut(&client_id) else {
         return Vec::new();
     };
@@ -445,6 +487,9 @@ fn edit_failed(state: &mut AppState) {
         state.notify(NoticeLevel::Info, "No failed reply here to edit.");
         return;
     };
+    if already_delivered(state, &client_id) {
+        return;
+    }
     let Some(item) = state.outbox.remove(&client_id) else {
         return;
     };

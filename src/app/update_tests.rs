@@ -428,13 +428,96 @@ fn quitting_with_a_send_in_flight_asks_first() {
 }
 
 #[test]
-fn q_quits_at_once_when_nothing_is_sending_but_types_in_the_composer() {
+fn q_types_in_the_composer_and_quits_at_once_when_nothing_is_unsent() {
     let mut state = open_with_messages(&["a"], "a");
     key(&mut state, KeyCode::Char('r'));
     assert!(key(&mut state, KeyCode::Char('q')).is_empty());
     assert_eq!(state.composer.text(), "q");
+    key(&mut state, KeyCode::Backspace);
     key(&mut state, KeyCode::Esc);
     assert_eq!(key(&mut state, KeyCode::Char('q')), vec![Command::Quit]);
+}
+
+#[test]
+fn quitting_with_a_draft_or_a_failed_reply_asks_and_says_what_is_lost() {
+    let mut state = open_with_messages(&["a", "b"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "not finished");
+    key(&mut state, KeyCode::Esc);
+    assert!(key(&mut state, KeyCode::Char('q')).is_empty());
+    assert_eq!(state.overlay, Some(Overlay::ConfirmQuit));
+    assert_eq!(state.unsent_summary().unwrap(), "1 unsent draft");
+    key(&mut state, KeyCode::Esc);
+
+    key(&mut state, KeyCode::Char('r'));
+    let (client_id, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
+    update(
+        &mut state,
+        Event::SendFailed {
+            client_id,
+            error: ApiError::Rejected {
+                code: None,
+                message: "no".into(),
+            },
+        },
+        now(),
+    );
+    key(&mut state, KeyCode::Esc);
+    key(&mut state, KeyCode::Char('q'));
+    assert_eq!(state.overlay, Some(Overlay::ConfirmQuit));
+    assert_eq!(state.unsent_summary().unwrap(), "1 failed reply");
+}
+
+#[test]
+fn retrying_a_reply_whose_echo_arrived_does_not_send_it_again() {
+    let mut state = open_with_messages(&["a"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "maybe lost");
+    let (client_id, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
+    update(
+        &mut state,
+        Event::SendFailed {
+            client_id: client_id.clone(),
+            error: ApiError::Rejected {
+                code: None,
+                message: "no".into(),
+            },
+        },
+        now(),
+    );
+    // The echo shows up, yet the outbox item is still marked failed
+    // (e.g. the page arrived before the failure was recorded).
+    let mut echo = message("a", "srv", 500, SenderKind::Agent, "maybe lost");
+    echo.client_id = Some(client_id.clone());
+    state
+        .store
+        .merge_messages(&"a".into(), vec![echo], None, None);
+    key(&mut state, KeyCode::Esc);
+    let commands = key_mod(&mut state, KeyCode::Char('R'), KeyModifiers::SHIFT);
+    assert!(sent_text(&commands).is_none());
+    assert!(state.outbox.get(&client_id).is_none());
+}
+
+#[test]
+fn composing_while_scrolled_up_keeps_unseen_messages_unseen() {
+    let mut state = open_with_messages(&["a"], "a");
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "Sure");
+    key(&mut state, KeyCode::Esc);
+    state.thread_scroll = 3;
+    load(
+        &mut state,
+        "a",
+        vec![message("a", "m3", 300, SenderKind::Contact, "Cancel it")],
+        false,
+    );
+    key(&mut state, KeyCode::Char('r'));
+    let first = key(&mut state, KeyCode::Enter);
+    assert!(
+        sent_text(&first).is_none(),
+        "the unseen message holds the send"
+    );
+    assert_eq!(state.thread_scroll, 0, "and is brought into view");
 }
 
 #[test]
@@ -480,7 +563,7 @@ fn scrolling_to_the_top_loads_older_messages_once() {
         commands,
         vec![Command::LoadMessages {
             conversation_id: "a".into(),
-            before: Some(t(100))
+            before: Some(t(100) + chrono::Duration::milliseconds(1))
         }]
     );
     assert!(

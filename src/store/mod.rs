@@ -191,6 +191,22 @@ impl Store {
     ) -> MergeSummary {
         let thread = self.threads.entry(id.clone()).or_default();
         let mut summary = MergeSummary::default();
+        // A newest page that shares nothing with what we hold, with more
+        // behind it, means messages were missed in between (a long outage):
+        // start again from this page rather than show a thread with a hole.
+        let gap = newest_page_has_more == Some(true)
+            && thread.loaded
+            && !messages.is_empty()
+            && !thread.messages.is_empty()
+            && !messages.iter().any(|new| {
+                thread.messages.iter().any(|m| {
+                    m.id == new.id || (new.client_id.is_some() && m.client_id == new.client_id)
+                })
+            });
+        if gap {
+            thread.messages.clear();
+            thread.has_older = true;
+        }
         let mut needs_sort = false;
         for message in messages {
             let existing = thread.messages.iter_mut().rev().find(|m| {
@@ -389,6 +405,24 @@ mod tests {
             Some(true),
         );
         assert_eq!(store.thread(&id).unwrap().messages[1].ack, Ack::Read);
+    }
+
+    #[test]
+    fn a_newest_page_with_no_overlap_replaces_the_thread_so_no_hole_is_shown() {
+        let mut store = Store::default();
+        let id = ConversationId::new("a");
+        store.merge_messages(
+            &id,
+            vec![message("a", "m1", 10, SenderKind::Contact, "old")],
+            None,
+            Some(false),
+        );
+        let later = vec![message("a", "m99", 990, SenderKind::Contact, "much later")];
+        store.merge_messages(&id, later, None, Some(true));
+        let thread = store.thread(&id).unwrap();
+        assert_eq!(thread.messages.len(), 1);
+        assert_eq!(thread.messages[0].text, "much later");
+        assert!(thread.has_older, "the rest loads on scrolling up");
     }
 
     #[test]

@@ -4,8 +4,11 @@
 
 pub mod backoff;
 
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
+
+use futures::FutureExt;
 
 use chrono::{DateTime, Utc};
 use tokio::sync::{Notify, mpsc, watch};
@@ -36,7 +39,13 @@ impl SyncWorker {
     ) -> Self {
         let (watched, watch_rx) = watch::channel(None);
         let nudge = Arc::new(Notify::new());
-        let task = tokio::spawn(run(provider, interval, events, watch_rx, nudge.clone()));
+        let task = tokio::spawn(supervise(
+            provider,
+            interval,
+            events,
+            watch_rx,
+            nudge.clone(),
+        ));
         Self {
             watched,
             nudge,
@@ -58,6 +67,39 @@ impl SyncWorker {
 impl Drop for SyncWorker {
     fn drop(&mut self) {
         self.task.abort();
+    }
+}
+
+/// Runs the worker and restarts it if it ever panics, telling the agent:
+/// a silent stop would leave the inbox frozen with no sign of it.
+async fn supervise(
+    provider: Arc<dyn Provider>,
+    interval: Duration,
+    events: mpsc::UnboundedSender<Event>,
+    watched: watch::Receiver<Option<ConversationId>>,
+    nudge: Arc<Notify>,
+) {
+    const RESTART_DELAY: Duration = Duration::from_secs(5);
+    loop {
+        let round = run(
+            provider.clone(),
+            interval,
+            events.clone(),
+            watched.clone(),
+            nudge.clone(),
+        );
+        if AssertUnwindSafe(round).catch_unwind().await.is_ok() {
+            return;
+        }
+        tracing::error!("the sync worker panicked; restarting it");
+        let reported = events.send(Event::Sync(SyncEvent::Failed {
+            error: ApiError::Decode("internal error in the sync worker; restarted it".into()),
+            retry_in: RESTART_DELAY,
+        }));
+        if reported.is_err() {
+            return;
+        }
+        tokio::time::sleep(RESTART_DELAY).await;
     }
 }
 
@@ -112,20 +154,20 @@ async fn run(
         if events.is_closed() {
             return;
         }
+        // Opening a conversation loads it through the executor; the worker
+        // keeps its own pace (and any back-off) and picks up the new choice
+        // on its next round.
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = nudge.notified() => {}
-            changed = watched.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-            }
         }
     }
 }
 
 /// First run: the newest pages. Later: only what changed since the cursor
-/// (or the first page, for providers without incremental sync).
+/// (or the first page, for providers without incremental sync). The cursor
+/// moves only when a round completes, so a failure halfway through is
+/// retried from where it was, not skipped.
 async fn poll_conversations(
     provider: &dyn Provider,
     cursor: &mut Option<DateTime<Utc>>,
@@ -139,6 +181,7 @@ async fn poll_conversations(
         1
     };
     let mut page = 1;
+    let mut newest_seen = *cursor;
     loop {
         let query = ConversationQuery {
             page,
@@ -148,7 +191,7 @@ async fn poll_conversations(
         };
         let result = provider.list_conversations(&query).await?;
         if let Some(newest) = result.items.iter().map(|c| c.updated_at).max() {
-            *cursor = Some(cursor.map_or(newest, |c| c.max(newest)));
+            newest_seen = Some(newest_seen.map_or(newest, |c| c.max(newest)));
         }
         let done = !result.has_more || page >= max_pages;
         let _ = events.send(Event::Sync(SyncEvent::Conversations {
@@ -156,6 +199,7 @@ async fn poll_conversations(
             complete: done,
         }));
         if done {
+            *cursor = newest_seen;
             return Ok(());
         }
         page += 1;

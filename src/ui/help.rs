@@ -62,20 +62,17 @@ pub fn render_help(frame: &mut Frame, area: Rect, state: &AppState) {
 }
 
 pub fn render_confirm_quit(frame: &mut Frame, area: Rect, state: &AppState) {
-    let count = state.outbox.in_flight();
-    let noun = if count == 1 {
-        "reply is"
-    } else {
-        "replies are"
-    };
+    let summary = state
+        .unsent_summary()
+        .unwrap_or_else(|| "Nothing unsent".into());
     let lines = vec![
         Line::raw(""),
-        Line::raw(format!(" {count} {noun} still sending.")),
-        Line::raw(" Quit anyway? Unsent text is lost."),
+        Line::raw(format!(" {summary}.")),
+        Line::raw(" Quit anyway? They will be lost."),
         Line::raw(""),
         Line::styled(" y quit · n stay", theme::dim()),
     ];
-    let rect = centered(area, 44, 7);
+    let rect = centered(area, 56, 8);
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme::warning())

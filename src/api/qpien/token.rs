@@ -16,6 +16,7 @@ use crate::api::{ApiError, ApiResult};
 
 /// Documented token lifetime, used when the server does not say.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
+const MAX_LIFETIME: Duration = Duration::from_secs(24 * 3600);
 
 /// Refresh this long before expiry: five minutes, or a tenth of the
 /// lifetime for short-lived tokens.
@@ -36,7 +37,12 @@ pub fn token_lifetime(
         .map(|at| (at - now).num_milliseconds())
         .filter(|ms| *ms > 0)
         .map(|ms| Duration::from_millis(ms as u64));
-    from_in.or(from_at).unwrap_or(DEFAULT_LIFETIME)
+    // A server claiming years would overflow the clock arithmetic; a day is
+    // plenty, and a token refreshed early costs one request.
+    from_in
+        .or(from_at)
+        .unwrap_or(DEFAULT_LIFETIME)
+        .min(MAX_LIFETIME)
 }
 
 /// A token handed to a caller; `generation` identifies it for
