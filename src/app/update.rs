@@ -59,6 +59,9 @@ pub fn update(state: &mut AppState, event: Event, now: DateTime<Utc>) -> Vec<Com
         }
         Event::SendFailed { client_id, error } => on_send_failed(state, &client_id, &error),
         Event::RetryDue { client_id } => {
+            if already_delivered(state, &client_id) {
+                return Vec::new();
+            }
             let Some(item) = state.outbox.get_mut(&client_id) else {
                 return Vec::new();
             };
