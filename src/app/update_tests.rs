@@ -85,6 +85,15 @@ fn selected(state: &AppState) -> &str {
     state.selected.as_ref().map(|id| id.as_str()).unwrap_or("")
 }
 
+/// Focuses the composer, types `text` and sends it; returns its client id.
+fn send_reply(state: &mut AppState, text: &str) -> String {
+    key(state, KeyCode::Char('r'));
+    type_text(state, text);
+    sent_text(&key(state, KeyCode::Enter))
+        .expect("a send command")
+        .0
+}
+
 /// Opens `conv` (selected by moving down) with two loaded messages.
 fn open_with_messages(ids: &[&str], conv: &str) -> AppState {
     let mut state = state_with(ids);
@@ -236,9 +245,7 @@ fn new_customer_messages_while_typing_hold_the_first_enter() {
 #[test]
 fn transient_failures_retry_with_the_same_client_id() {
     let mut state = open_with_messages(&["a"], "a");
-    key(&mut state, KeyCode::Char('r'));
-    type_text(&mut state, "hello");
-    let (client_id, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
+    let client_id = send_reply(&mut state, "hello");
     let commands = update(
         &mut state,
         Event::SendFailed {
@@ -275,9 +282,7 @@ fn transient_failures_retry_with_the_same_client_id() {
 #[test]
 fn rate_limited_sends_wait_as_long_as_the_server_says() {
     let mut state = open_with_messages(&["a"], "a");
-    key(&mut state, KeyCode::Char('r'));
-    type_text(&mut state, "hello");
-    let (client_id, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
+    let client_id = send_reply(&mut state, "hello");
     let commands = update(
         &mut state,
         Event::SendFailed {
@@ -300,9 +305,7 @@ fn rate_limited_sends_wait_as_long_as_the_server_says() {
 #[test]
 fn permanent_failure_keeps_the_text_for_retry_or_edit() {
     let mut state = open_with_messages(&["a"], "a");
-    key(&mut state, KeyCode::Char('r'));
-    type_text(&mut state, "refund approved");
-    let (client_id, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
+    let client_id = send_reply(&mut state, "refund approved");
     update(
         &mut state,
         Event::SendFailed {
@@ -347,9 +350,7 @@ fn permanent_failure_keeps_the_text_for_retry_or_edit() {
 #[test]
 fn transient_failures_give_up_after_the_attempt_limit() {
     let mut state = open_with_messages(&["a"], "a");
-    key(&mut state, KeyCode::Char('r'));
-    type_text(&mut state, "hi");
-    let (client_id, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
+    let client_id = send_reply(&mut state, "hi");
     for _ in 0..crate::store::outbox::MAX_AUTOMATIC_ATTEMPTS {
         update(
             &mut state,
@@ -376,9 +377,7 @@ fn transient_failures_give_up_after_the_attempt_limit() {
 #[test]
 fn confirmation_replaces_the_outbox_item_with_the_server_message() {
     let mut state = open_with_messages(&["a"], "a");
-    key(&mut state, KeyCode::Char('r'));
-    type_text(&mut state, "done");
-    let (client_id, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
+    let client_id = send_reply(&mut state, "done");
     let mut echo = message("a", "srv-1", 400, SenderKind::Agent, "done");
     echo.client_id = Some(client_id.clone());
     update(
@@ -471,9 +470,7 @@ fn quitting_with_a_draft_or_a_failed_reply_asks_and_says_what_is_lost() {
 #[test]
 fn retrying_a_reply_whose_echo_arrived_does_not_send_it_again() {
     let mut state = open_with_messages(&["a"], "a");
-    key(&mut state, KeyCode::Char('r'));
-    type_text(&mut state, "maybe lost");
-    let (client_id, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
+    let client_id = send_reply(&mut state, "maybe lost");
     update(
         &mut state,
         Event::SendFailed {
