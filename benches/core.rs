@@ -126,6 +126,30 @@ fn bench(c: &mut Criterion) {
         })
     });
 
+    let mut state = loaded_state(5_000, 600);
+    update(
+        &mut state,
+        Event::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)),
+        now,
+    );
+    let scroll_keys: Vec<Event> = (0..1000)
+        .map(|i| {
+            let code = if i % 2 == 0 {
+                KeyCode::Char('k')
+            } else {
+                KeyCode::Char('j')
+            };
+            Event::Key(KeyEvent::new(code, KeyModifiers::NONE))
+        })
+        .collect();
+    c.bench_function("update: 1000 scroll keys in a 600-message thread", |b| {
+        b.iter(|| {
+            for key in &scroll_keys {
+                update(&mut state, key.clone(), now);
+            }
+        })
+    });
+
     let state = loaded_state(5_000, 600);
     let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
     c.bench_function("draw: full frame 200x50, 600-message thread open", |b| {

@@ -139,6 +139,19 @@ pub struct AppState {
     pub quitting: bool,
     /// Text of time-based labels at the last frame, to skip needless redraws.
     pub time_labels: String,
+    /// Height in lines of the open thread at a given width: rebuilding it
+    /// on every scroll key would be slow for long threads.
+    pub thread_lines_cache: Option<(ThreadLinesKey, usize)>,
+}
+
+/// Everything the open thread's line count depends on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ThreadLinesKey {
+    pub conversation: Option<ConversationId>,
+    pub width: u16,
+    pub thread_revision: Option<u64>,
+    pub outbox_revision: u64,
+    pub day: chrono::NaiveDate,
 }
 
 impl AppState {
@@ -174,6 +187,7 @@ impl AppState {
             dirty: true,
             quitting: false,
             time_labels: String::new(),
+            thread_lines_cache: None,
         }
     }
 

@@ -8,7 +8,9 @@ use crate::api::ApiError;
 use crate::app::command::Command;
 use crate::app::event::{Event, SyncEvent};
 use crate::app::keymap::Action;
-use crate::app::state::{AppState, Composer, Focus, NoticeLevel, Overlay, SyncStatus};
+use crate::app::state::{
+    AppState, Composer, Focus, NoticeLevel, Overlay, SyncStatus, ThreadLinesKey,
+};
 use crate::domain::{ConversationId, Message, MessageId, MessagePreview};
 use crate::store::outbox::{self, OutboxItem, OutboxState};
 use crate::text;
@@ -280,7 +282,7 @@ fn scroll_thread(state: &mut AppState, action: Action) -> Vec<Command> {
             .saturating_sub(2),
     )
     .max(1);
-    let max = thread::max_scroll(state);
+    let max = max_thread_scroll(state);
     state.thread_scroll = match action {
         Action::Up => state.thread_scroll + 1,
         Action::Down => state.thread_scroll.saturating_sub(1),
@@ -598,16 +600,42 @@ fn on_messages(
     }
     state.store.mark_read(&id);
     state.dirty = true;
-    if thread::max_scroll(state) == 0 || (older && state.thread_scroll >= thread::max_scroll(state))
-    {
+    let max = max_thread_scroll(state);
+    if max == 0 || (older && state.thread_scroll >= max) {
         return load_older_if_possible(state);
     }
     Vec::new()
 }
 
-fn thread_height(state: &AppState) -> usize {
-    let inner = layout::inner(current_layout(state).thread);
-    thread::build_lines(state, usize::from(inner.width)).len()
+/// Lines of the open thread at the current width, cached until the thread,
+/// the outbox, the width or the day changes.
+fn thread_height(state: &mut AppState) -> usize {
+    let width = layout::inner(current_layout(state).thread).width;
+    let key = ThreadLinesKey {
+        conversation: state.open.clone(),
+        width,
+        thread_revision: state
+            .open
+            .as_ref()
+            .and_then(|id| state.store.thread(id))
+            .map(|t| t.revision),
+        outbox_revision: state.outbox.revision(),
+        day: (state.now + state.utc_offset).date_naive(),
+    };
+    if let Some((cached, lines)) = &state.thread_lines_cache
+        && *cached == key
+    {
+        return *lines;
+    }
+    let lines = thread::build_lines(state, usize::from(width)).len();
+    state.thread_lines_cache = Some((key, lines));
+    lines
+}
+
+/// How far up the thread can scroll at this size.
+fn max_thread_scroll(state: &mut AppState) -> usize {
+    let visible = usize::from(layout::inner(current_layout(state).thread).height);
+    thread_height(state).saturating_sub(visible)
 }
 
 fn on_send_confirmed(state: &mut AppState, client_id: &str, message: Message) -> Vec<Command> {

@@ -25,6 +25,9 @@ pub struct Thread {
     pub loading_older: bool,
     /// The newest page has arrived at least once.
     pub loaded: bool,
+    /// Bumped on every change, so layouts derived from the thread can be
+    /// cached.
+    pub revision: u64,
 }
 
 impl Thread {
@@ -93,7 +96,9 @@ impl Store {
     }
 
     pub fn thread_mut(&mut self, id: &ConversationId) -> &mut Thread {
-        self.threads.entry(id.clone()).or_default()
+        let thread = self.threads.entry(id.clone()).or_default();
+        thread.revision += 1;
+        thread
     }
 
     /// Inserts or replaces conversations. A newer customer message in a
@@ -189,7 +194,7 @@ impl Store {
         older_page: Option<bool>,
         newest_page_has_more: Option<bool>,
     ) -> MergeSummary {
-        let thread = self.threads.entry(id.clone()).or_default();
+        let thread = self.thread_mut(id);
         let mut summary = MergeSummary::default();
         // A newest page that shares nothing with what we hold, with more
         // behind it, means messages were missed in between (a long outage):

@@ -59,10 +59,17 @@ pub fn retry_delay(attempt: u32) -> std::time::Duration {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Outbox {
     items: Vec<OutboxItem>,
+    /// Bumped on every possible change, for caches of what it looks like.
+    revision: u64,
 }
 
 impl Outbox {
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
     pub fn push(&mut self, item: OutboxItem) {
+        self.revision += 1;
         self.items.push(item);
     }
 
@@ -71,10 +78,12 @@ impl Outbox {
     }
 
     pub fn get_mut(&mut self, client_id: &str) -> Option<&mut OutboxItem> {
+        self.revision += 1;
         self.items.iter_mut().find(|i| i.client_id == client_id)
     }
 
     pub fn remove(&mut self, client_id: &str) -> Option<OutboxItem> {
+        self.revision += 1;
         let index = self.items.iter().position(|i| i.client_id == client_id)?;
         Some(self.items.remove(index))
     }

@@ -14,7 +14,7 @@ use crate::domain::{Ack, Message, SenderKind};
 use crate::store::outbox::{OutboxItem, OutboxState};
 use crate::text;
 use crate::timefmt;
-use crate::ui::{layout, theme};
+use crate::ui::theme;
 
 const INDENT: &str = "  ";
 
@@ -207,14 +207,6 @@ pub fn build_lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
         outbox_lines(&mut lines, item, width, state.now, state.utc_offset);
     }
     lines
-}
-
-/// How far up the thread can scroll at this size.
-pub fn max_scroll(state: &AppState) -> usize {
-    let layout = layout::compute(state.width, state.height, composer_lines(state));
-    let inner = layout::inner(layout.thread);
-    let total = build_lines(state, usize::from(inner.width)).len();
-    total.saturating_sub(usize::from(inner.height))
 }
 
 pub fn composer_lines(state: &AppState) -> usize {
