@@ -180,6 +180,12 @@ async fn run_tui(options: LaunchOptions) -> Result<(), String> {
     );
     // Paint before connecting so the agent sees termdesk at once.
     runtime::draw_if_dirty(&mut terminal, &mut state).map_err(|err| err.to_string())?;
+    // Debug builds only: lets the end-to-end tests prove a panic leaves the
+    // terminal usable.
+    #[cfg(debug_assertions)]
+    if std::env::var_os("TERMDESK_TEST_PANIC").is_some() {
+        panic!("deliberate panic requested by TERMDESK_TEST_PANIC");
+    }
     let connection = launch::connect_plan(plan).await?;
     let result = runtime::run(
         &mut terminal,

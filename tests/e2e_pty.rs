@@ -140,3 +140,30 @@ fn sigterm_restores_the_terminal() {
     tty.wait_exit(LONG);
     assert!(leaves_terminal_clean(&tty.output()));
 }
+
+#[test]
+fn a_panic_restores_the_terminal_and_says_what_happened() {
+    let home = scratch_home();
+    let mut tty = Tty::spawn(
+        BINARY.as_ref(),
+        &[],
+        &home,
+        &[("TERMDESK_TEST_PANIC", "1")],
+        80,
+        24,
+    );
+    let status = tty.wait_exit(LONG);
+    assert!(!status.success());
+    let output = tty.output();
+    assert!(
+        leaves_terminal_clean(&output),
+        "the alternate screen was left"
+    );
+    let text = String::from_utf8_lossy(&output);
+    let entered_at = text.rfind("\u{1b}[?1049h").unwrap();
+    let restored_at = entered_at + text[entered_at..].find("\u{1b}[?1049l").unwrap();
+    assert!(
+        text[restored_at..].contains("deliberate panic"),
+        "the panic message comes after the restore, on the normal screen"
+    );
+}
