@@ -11,6 +11,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 use crate::app::AppState;
 use crate::app::state::Focus;
 use crate::domain::{Ack, Message, SenderKind};
+use crate::store::Thread;
 use crate::store::outbox::{OutboxItem, OutboxState};
 use crate::text;
 use crate::timefmt;
@@ -177,36 +178,79 @@ fn outbox_lines(
     push_wrapped(lines, &state_text, width, INDENT, style);
 }
 
-/// Every line of the open thread at `width`, oldest first.
-pub fn build_lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    let Some(id) = &state.open else {
-        return lines;
-    };
-    let thread = state.store.thread(id);
-    if let Some(thread) = thread {
-        if thread.loading_older {
-            lines.push(Line::styled("  loading older messages…", theme::dim()));
-        } else if thread.has_older {
-            lines.push(Line::styled(
-                "  ↑ older messages load when you scroll up",
-                theme::dim(),
-            ));
-        } else if thread.loaded {
-            lines.push(Line::styled("  — start of conversation —", theme::dim()));
-        }
-        for message in &thread.messages {
-            if !lines.is_empty() {
+fn header_line(thread: &Thread) -> Option<Line<'static>> {
+    if thread.loading_older {
+        Some(Line::styled("  loading older messages…", theme::dim()))
+    } else if thread.has_older {
+        Some(Line::styled(
+            "  ↑ older messages load when you scroll up",
+            theme::dim(),
+        ))
+    } else if thread.loaded {
+        Some(Line::styled("  — start of conversation —", theme::dim()))
+    } else {
+        None
+    }
+}
+
+/// The open thread as blocks, newest first: outbox items, then messages,
+/// then the header. Each block carries the blank line that separates it
+/// from the one above, so the caller can stop as soon as the screen is full.
+fn blocks_newest_first<'a>(
+    state: &'a AppState,
+    width: usize,
+) -> impl Iterator<Item = Vec<Line<'static>>> + 'a {
+    let id = state.open.as_ref();
+    let thread = id.and_then(|id| state.store.thread(id));
+    let header = thread.and_then(header_line);
+    let has_header = header.is_some();
+    let messages = thread.map(|t| t.messages.as_slice()).unwrap_or_default();
+    let outbox: Vec<&OutboxItem> = id
+        .map(|id| state.outbox.for_conversation(id).collect())
+        .unwrap_or_default();
+    let outbox_blocks = outbox.into_iter().rev().map(move |item| {
+        let mut lines = vec![Line::raw("")];
+        outbox_lines(&mut lines, item, width, state.now, state.utc_offset);
+        lines
+    });
+    let message_blocks = messages
+        .iter()
+        .enumerate()
+        .rev()
+        .map(move |(index, message)| {
+            let mut lines = Vec::new();
+            if index > 0 || has_header {
                 lines.push(Line::raw(""));
             }
             message_lines(&mut lines, message, width, state.now, state.utc_offset);
+            lines
+        });
+    outbox_blocks
+        .chain(message_blocks)
+        .chain(header.map(|line| vec![line]))
+}
+
+/// Every line of the open thread at `width`, oldest first.
+pub fn build_lines(state: &AppState, width: usize) -> Vec<Line<'static>> {
+    let blocks: Vec<_> = blocks_newest_first(state, width).collect();
+    blocks.into_iter().rev().flatten().collect()
+}
+
+/// The last `count` lines of the thread (fewer if it is shorter), oldest
+/// first, building only the messages needed to fill them.
+fn tail_lines(state: &AppState, width: usize, count: usize) -> Vec<Line<'static>> {
+    let mut blocks = Vec::new();
+    let mut collected = 0;
+    for block in blocks_newest_first(state, width) {
+        collected += block.len();
+        blocks.push(block);
+        if collected >= count {
+            break;
         }
     }
-    for item in state.outbox.for_conversation(id) {
-        lines.push(Line::raw(""));
-        outbox_lines(&mut lines, item, width, state.now, state.utc_offset);
-    }
-    lines
+    let lines: Vec<_> = blocks.into_iter().rev().flatten().collect();
+    let skip = lines.len().saturating_sub(count);
+    lines.into_iter().skip(skip).collect()
 }
 
 pub fn composer_lines(state: &AppState) -> usize {
@@ -250,12 +294,16 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         frame.render_widget(hint, inner);
         return;
     }
-    let lines = build_lines(state, usize::from(inner.width));
+    // Only the messages on screen (and above it, up to the scroll offset)
+    // are laid out, however long the thread is.
     let height = usize::from(inner.height);
-    let max_scroll = lines.len().saturating_sub(height);
-    let scroll = state.thread_scroll.min(max_scroll);
-    let start = lines.len().saturating_sub(height + scroll);
-    let visible: Vec<Line> = lines.into_iter().skip(start).take(height).collect();
+    let lines = tail_lines(
+        state,
+        usize::from(inner.width),
+        height + state.thread_scroll,
+    );
+    let scroll = state.thread_scroll.min(lines.len().saturating_sub(height));
+    let visible: Vec<Line> = lines.into_iter().take(height).collect();
     frame.render_widget(Paragraph::new(visible), inner);
     if scroll > 0 && inner.height > 0 {
         let marker = Span::styled(format!(" ↓ {scroll} more lines "), theme::warning());
@@ -264,5 +312,66 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
             .min(inner.width);
         let rect = Rect::new(inner.x + inner.width - w, inner.y + inner.height - 1, w, 1);
         frame.render_widget(Paragraph::new(Line::from(marker)), rect);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::{Event, update};
+    use crate::config::SendKey;
+    use crate::domain::{Page, SenderKind};
+    use crate::store::fixtures::{conversation, message, t};
+
+    fn text_of(lines: &[Line]) -> Vec<String> {
+        lines.iter().map(|l| l.to_string()).collect()
+    }
+
+    #[test]
+    fn the_drawn_tail_matches_the_full_layout_at_every_scroll() {
+        let mut state = AppState::new("t", "Qpien", false, SendKey::Enter, t(9999), (80, 24));
+        let items = vec![conversation("a", 10, true)];
+        update(
+            &mut state,
+            Event::Sync(crate::app::SyncEvent::Conversations {
+                items,
+                complete: true,
+            }),
+            t(9999),
+        );
+        state.open = Some("a".into());
+        let messages = (0..40)
+            .map(|i| {
+                message(
+                    "a",
+                    &format!("m{i:02}"),
+                    i,
+                    SenderKind::Contact,
+                    &format!("message number {i} with some words to wrap around"),
+                )
+            })
+            .collect();
+        update(
+            &mut state,
+            Event::MessagesLoaded {
+                conversation_id: "a".into(),
+                page: Page {
+                    items: messages,
+                    has_more: true,
+                    total: None,
+                },
+                older: false,
+            },
+            t(9999),
+        );
+        let full = build_lines(&state, 30);
+        let height = 10;
+        for scroll in [0, 1, 7, 50, full.len() - height, 10_000] {
+            let scroll_clamped = scroll.min(full.len() - height);
+            let start = full.len() - height - scroll_clamped;
+            let expected = text_of(&full[start..start + height]);
+            let tail = tail_lines(&state, 30, height + scroll);
+            assert_eq!(text_of(&tail[..height]), expected, "scroll {scroll}");
+        }
     }
 }
