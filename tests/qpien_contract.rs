@@ -237,14 +237,19 @@ async fn sending_twice_with_one_client_id_creates_one_message() {
     sandbox.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pacing_and_429_retries_keep_every_call_alive() {
-    let sandbox = start(SandboxOptions {
+/// A sandbox allowing 5 requests per 2-second window.
+async fn start_rate_limited() -> Sandbox {
+    start(SandboxOptions {
         rate_limit: 5,
         rate_window: Duration::from_secs(2),
         ..options()
     })
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pacing_and_429_retries_keep_every_call_alive() {
+    let sandbox = start_rate_limited().await;
     let control = sandbox.control();
     let client = Arc::new(client(&sandbox));
     let calls = (0..12).map(|_| {
@@ -273,12 +278,7 @@ async fn pacing_and_429_retries_keep_every_call_alive() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refused_requests_are_retried_after_the_reset() {
-    let sandbox = start(SandboxOptions {
-        rate_limit: 5,
-        rate_window: Duration::from_secs(2),
-        ..options()
-    })
-    .await;
+    let sandbox = start_rate_limited().await;
     let control = sandbox.control();
     let client = Arc::new(client(&sandbox));
     client.authenticate().await.unwrap();

@@ -85,6 +85,21 @@ fn selected(state: &AppState) -> &str {
     state.selected.as_ref().map(|id| id.as_str()).unwrap_or("")
 }
 
+/// `count` customer messages in conversation "a", one a second from t(100).
+fn long_thread(count: i64) -> Vec<crate::domain::Message> {
+    (0..count)
+        .map(|i| {
+            message(
+                "a",
+                &format!("m{i:03}"),
+                100 + i,
+                SenderKind::Contact,
+                &format!("text {i}"),
+            )
+        })
+        .collect()
+}
+
 /// Focuses the composer, types `text` and sends it; returns its client id.
 fn send_reply(state: &mut AppState, text: &str) -> String {
     key(state, KeyCode::Char('r'));
@@ -539,17 +554,7 @@ fn drafts_survive_leaving_the_composer_and_switching_conversations() {
 fn scrolling_to_the_top_loads_older_messages_once() {
     let mut state = state_with(&["a"]);
     key(&mut state, KeyCode::Enter);
-    let many: Vec<_> = (0..60)
-        .map(|i| {
-            message(
-                "a",
-                &format!("m{i:03}"),
-                100 + i,
-                SenderKind::Contact,
-                "line",
-            )
-        })
-        .collect();
+    let many = long_thread(60);
     let commands = load(&mut state, "a", many, true);
     assert!(
         commands.is_empty(),
@@ -573,17 +578,7 @@ fn scrolling_to_the_top_loads_older_messages_once() {
 fn older_messages_do_not_move_the_view() {
     let mut state = state_with(&["a"]);
     key(&mut state, KeyCode::Enter);
-    let many: Vec<_> = (0..60)
-        .map(|i| {
-            message(
-                "a",
-                &format!("m{i:03}"),
-                100 + i,
-                SenderKind::Contact,
-                &format!("text {i}"),
-            )
-        })
-        .collect();
+    let many = long_thread(60);
     load(&mut state, "a", many, true);
     key(&mut state, KeyCode::Char('k'));
     key(&mut state, KeyCode::Char('k'));

@@ -384,6 +384,14 @@ fn desc_order(order: Option<&str>) -> bool {
     order != Some("ASC")
 }
 
+/// A search argument as the filters compare it: trimmed, lower-case, and
+/// `None` when blank.
+fn search_term(search: Option<&str>) -> Option<String> {
+    search
+        .map(|s| s.trim().to_lowercase())
+        .filter(|s| !s.is_empty())
+}
+
 fn contains_ci(hay: &str, needle_lower: &str) -> bool {
     hay.to_lowercase().contains(needle_lower)
 }
@@ -402,11 +410,7 @@ fn conversation_list(world: &World, i: ConversationListInput) -> OpResult {
             other => return Err((400, format!("cannot sort conversations by {other}"))),
         },
     };
-    let search = i
-        .search
-        .as_deref()
-        .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty());
+    let search = search_term(i.search.as_deref());
     let mut hits: Vec<(usize, &Conversation)> = world
         .conversations
         .iter()
@@ -706,11 +710,7 @@ fn create_message(world: &mut World, i: CreateMessageInput, now: DateTime<Utc>) 
 fn contact_list(world: &World, i: ContactListInput) -> OpResult {
     let created_after = date_arg(&i.created_after, "createdAfter")?;
     let updated_after = date_arg(&i.updated_after, "updatedAfter")?;
-    let search = i
-        .search
-        .as_deref()
-        .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty());
+    let search = search_term(i.search.as_deref());
     let mut hits: Vec<&Contact> = world
         .contacts
         .iter()
@@ -760,11 +760,7 @@ fn contact_list(world: &World, i: ContactListInput) -> OpResult {
 }
 
 fn agent_list(world: &World, i: AgentListInput) -> OpResult {
-    let search = i
-        .search
-        .as_deref()
-        .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty());
+    let search = search_term(i.search.as_deref());
     let hits: Vec<_> = world
         .agents
         .iter()
@@ -780,11 +776,7 @@ fn agent_list(world: &World, i: AgentListInput) -> OpResult {
 }
 
 fn template_list(world: &World, i: TemplateListInput) -> OpResult {
-    let search = i
-        .search
-        .as_deref()
-        .map(|s| s.trim().to_lowercase())
-        .filter(|s| !s.is_empty());
+    let search = search_term(i.search.as_deref());
     let hits: Vec<_> = world
         .templates
         .iter()
