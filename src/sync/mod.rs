@@ -3,6 +3,7 @@
 //! errors. It only produces events; it never touches state.
 
 pub mod backoff;
+pub mod scheduler;
 
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
