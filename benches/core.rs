@@ -92,6 +92,7 @@ fn loaded_state(conversation_count: usize, thread_len: usize) -> AppState {
                 items: messages(open.as_str(), thread_len),
                 has_more: false,
                 total: None,
+                skipped: 0,
             },
             older: false,
         },

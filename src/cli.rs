@@ -64,12 +64,19 @@ pub async fn list_conversations(
             .as_ref()
             .map(|m| text::sanitize_line(&m.text))
             .unwrap_or_default();
+        // The provider leaves names to the store's contact directory, which
+        // this one-shot listing does not open: show the contact id instead.
+        let who = match (&conversation.contact_name, &conversation.contact_id) {
+            (name, _) if !name.is_empty() => text::sanitize_line(name),
+            (_, Some(id)) => text::sanitize_line(id.as_str()),
+            (_, None) => String::new(),
+        };
         println!(
             "{:<24}  {:<2}  {:<8}  {}  {:>4}  {}",
             text::sanitize_line(conversation.id.as_str()),
             conversation.channel.short(),
             conversation.status.label(),
-            pad(&conversation.contact_name, 22),
+            pad(&who, 22),
             timefmt::relative(now, conversation.updated_at, timefmt::local_offset()),
             text::truncate(&preview, 60)
         );

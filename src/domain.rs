@@ -160,7 +160,8 @@ pub struct MessagePreview {
 pub struct Conversation {
     pub id: ConversationId,
     pub contact_id: Option<ContactId>,
-    /// Display name of the customer; providers fill it from the contact.
+    /// Display name of the customer. Providers may leave it empty (Qpien
+    /// does): the store labels rows from its contact directory.
     pub contact_name: String,
     pub channel: Channel,
     /// Channel to reply through (Qpien: `lastReceivedMessageChannel`).
@@ -334,6 +335,9 @@ pub struct Page<T> {
     pub items: Vec<T>,
     pub has_more: bool,
     pub total: Option<u64>,
+    /// Records the server sent that could not be read (logged, left out):
+    /// one malformed record costs only itself, never its page.
+    pub skipped: usize,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -363,6 +367,9 @@ pub struct ContactQuery {
     pub page: u32,
     pub limit: u32,
     pub search: Option<String>,
+    /// Only contacts changed at or after this time, oldest change first, so
+    /// a directory sync can resume from the newest `updated_at` it saved.
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 /// A free-text reply. `client_id` is generated once per reply and reused on

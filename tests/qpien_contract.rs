@@ -9,10 +9,11 @@ use secrecy::SecretString;
 use termdesk::api::qpien::{QpienClient, QpienConfig};
 use termdesk::api::{ApiError, Provider};
 use termdesk::domain::{
-    AgentId, ContactQuery, ConversationId, ConversationQuery, ConversationStatus,
+    AgentId, ContactId, ContactQuery, ConversationId, ConversationQuery, ConversationStatus,
     ConversationUpdate, MessageQuery, OutgoingText,
 };
 use termdesk::sandbox::{Faults, Sandbox, SandboxOptions};
+use termdesk::sync::scheduler::{Priority, Scheduler, with_priority};
 
 fn options() -> SandboxOptions {
     SandboxOptions {
@@ -146,25 +147,172 @@ async fn pagination_walks_every_conversation_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn contact_names_are_filled() {
+async fn a_conversation_page_is_one_request_without_contact_lookups() {
     let sandbox = start(options()).await;
+    let control = sandbox.control();
     let client = client(&sandbox);
+    client.authenticate().await.unwrap();
+    let before = control.request_count();
     let page = client.list_conversations(&first_page(30)).await.unwrap();
-    assert!(!page.items.is_empty());
-    let named = page
-        .items
-        .iter()
-        .filter(|c| !c.contact_name.is_empty() && c.contact_name != "Unknown contact")
-        .count();
-    assert!(
-        named * 10 >= page.items.len() * 9,
-        "{named} of {} named",
-        page.items.len()
-    );
+    assert_eq!(control.request_count() - before, 1, "no per-row lookups");
+    assert_eq!(page.items.len(), 30);
+    assert_eq!(page.skipped, 0);
     for c in &page.items {
         assert!(c.contact_id.is_some());
-        assert!(!has_control_chars(&c.contact_name));
+        // Names come from the store's contact directory, not the client.
+        assert!(c.contact_name.is_empty());
     }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_are_looked_up_many_per_request() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    let page = client.list_conversations(&first_page(40)).await.unwrap();
+    let mut ids: Vec<ContactId> = page
+        .items
+        .iter()
+        .filter_map(|c| c.contact_id.clone())
+        .collect();
+    let unique: HashSet<ContactId> = ids.iter().cloned().collect();
+    assert!(unique.len() > 10, "{} distinct contacts", unique.len());
+    // A duplicate and an unknown id cost nothing and break nothing.
+    ids.push(ids[0].clone());
+    ids.push(ContactId("000000000000000000000000".into()));
+
+    let before = control.request_count();
+    let contacts = client.get_contacts(&ids).await.unwrap();
+    assert_eq!(control.request_count() - before, 1, "one aliased request");
+    let found: HashSet<ContactId> = contacts.iter().map(|c| c.id.clone()).collect();
+    assert_eq!(found, unique);
+    assert_eq!(contacts.len(), unique.len());
+    for c in &contacts {
+        let single = client.get_contact(&c.id).await.unwrap();
+        assert_eq!(&single, c, "the batch decodes like a single lookup");
+    }
+    assert!(client.get_contacts(&[]).await.unwrap().is_empty());
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn several_pages_come_in_one_request() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    client.authenticate().await.unwrap();
+    let queries: Vec<ConversationQuery> = (1..=3)
+        .map(|page| ConversationQuery {
+            page,
+            limit: 10,
+            ..ConversationQuery::default()
+        })
+        .collect();
+    let before = control.request_count();
+    let pages = client.list_conversation_pages(&queries).await.unwrap();
+    assert_eq!(control.request_count() - before, 1);
+    assert_eq!(pages.len(), 3);
+    for (query, page) in queries.iter().zip(&pages) {
+        let single = client.list_conversations(query).await.unwrap();
+        let ids = |p: &termdesk::domain::Page<termdesk::domain::Conversation>| {
+            p.items.iter().map(|c| c.id.clone()).collect::<Vec<_>>()
+        };
+        assert_eq!(ids(page), ids(&single), "page {}", query.page);
+        assert_eq!(page.has_more, single.has_more);
+    }
+
+    let contact_queries: Vec<ContactQuery> = (1..=2)
+        .map(|page| ContactQuery {
+            page,
+            limit: 5,
+            ..ContactQuery::default()
+        })
+        .collect();
+    let before = control.request_count();
+    let pages = client.list_contact_pages(&contact_queries).await.unwrap();
+    assert_eq!(control.request_count() - before, 1);
+    assert_eq!(pages.len(), 2);
+    let all: HashSet<_> = pages.iter().flat_map(|p| &p.items).map(|c| &c.id).collect();
+    assert_eq!(all.len(), 10, "two distinct pages");
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_changed_since_a_cursor_come_oldest_first() {
+    let sandbox = start(options()).await;
+    let client = client(&sandbox);
+    let all = client
+        .list_contacts(&ContactQuery {
+            page: 1,
+            limit: 100,
+            ..ContactQuery::default()
+        })
+        .await
+        .unwrap();
+    let mut times: Vec<_> = all.items.iter().filter_map(|c| c.updated_at).collect();
+    times.sort();
+    let cursor = times[times.len() / 2];
+    let changed = client
+        .list_contacts(&ContactQuery {
+            page: 1,
+            limit: 100,
+            updated_since: Some(cursor),
+            ..ContactQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(!changed.items.is_empty());
+    assert!(changed.items.len() < all.items.len() || all.has_more);
+    let changed_times: Vec<_> = changed
+        .items
+        .iter()
+        .map(|c| c.updated_at.unwrap())
+        .collect();
+    assert!(changed_times.iter().all(|t| *t >= cursor));
+    assert!(
+        changed_times.windows(2).all(|w| w[0] <= w[1]),
+        "oldest change first"
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_scheduled_burst_is_never_refused() {
+    // The server allows 20 requests per 1 s window; the scheduler holds 20
+    // per 1.2 s sliding window (the same margin as 61 s over 60 s).
+    let sandbox = start(SandboxOptions {
+        rate_limit: 20,
+        rate_window: Duration::from_secs(1),
+        ..options()
+    })
+    .await;
+    let control = sandbox.control();
+    let scheduler = Arc::new(Scheduler::with_window(20, Duration::from_millis(1200)));
+    let client = Arc::new(
+        QpienClient::with_scheduler(
+            QpienConfig::new(sandbox.base_url(), "demo", SecretString::from("demo")),
+            scheduler.clone(),
+        )
+        .unwrap(),
+    );
+    assert!(Arc::ptr_eq(&client.scheduler(), &scheduler));
+    let calls = (0..60).map(|i| {
+        let client = client.clone();
+        let priority = Priority::ALL[i % 4];
+        tokio::spawn(with_priority(priority, async move {
+            client.list_channels().await
+        }))
+    });
+    for result in futures::future::join_all(calls).await {
+        result.expect("task").expect("call succeeds");
+    }
+    assert_eq!(control.rate_limited_count(), 0, "a request was refused");
+    // 60 calls and one token request, nothing retried.
+    assert_eq!(control.request_count(), 61);
+    let status = scheduler.status();
+    assert_eq!(status.waiting, [0; 4]);
+    assert!(status.used <= 20);
     sandbox.shutdown().await;
 }
 
@@ -497,7 +645,7 @@ async fn every_provider_method_works() {
     let conv_id = ConversationId(control.conversation_ids()[0].clone());
     let conv = client.get_conversation(&conv_id).await.unwrap();
     assert_eq!(conv.id, conv_id);
-    assert!(!conv.contact_name.is_empty());
+    assert!(conv.contact_id.is_some());
 
     let agents = client.list_agents().await.unwrap();
     assert!(!agents.is_empty());
@@ -566,7 +714,7 @@ async fn every_provider_method_works() {
         .list_contacts(&ContactQuery {
             page: 1,
             limit: 10,
-            search: None,
+            ..ContactQuery::default()
         })
         .await
         .unwrap();

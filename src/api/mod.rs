@@ -111,6 +111,59 @@ pub trait Provider: Send + Sync {
 
     async fn get_contact(&self, id: &ContactId) -> ApiResult<Contact>;
 
+    /// Several pages in as few requests as the provider allows. `pages[i]`
+    /// answers `queries[i]`; on a failure after the first page the answered
+    /// ones come back (fewer than asked) and the rest can be asked again.
+    /// This default asks one page at a time.
+    async fn list_conversation_pages(
+        &self,
+        queries: &[ConversationQuery],
+    ) -> ApiResult<Vec<Page<Conversation>>> {
+        let mut pages = Vec::with_capacity(queries.len());
+        for query in queries {
+            match self.list_conversations(query).await {
+                Ok(page) => pages.push(page),
+                Err(e) if pages.is_empty() => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(pages)
+    }
+
+    /// Like [`Provider::list_conversation_pages`], for the contact directory.
+    async fn list_contact_pages(&self, queries: &[ContactQuery]) -> ApiResult<Vec<Page<Contact>>> {
+        let mut pages = Vec::with_capacity(queries.len());
+        for query in queries {
+            match self.list_contacts(query).await {
+                Ok(page) => pages.push(page),
+                Err(e) if pages.is_empty() => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(pages)
+    }
+
+    /// The contacts among `ids` that exist, in as few requests as the
+    /// provider allows; unknown ids are left out. An error means nothing
+    /// could be looked up. This default asks one contact at a time.
+    async fn get_contacts(&self, ids: &[ContactId]) -> ApiResult<Vec<Contact>> {
+        let mut found = Vec::with_capacity(ids.len());
+        let mut first_error = None;
+        for id in ids {
+            match self.get_contact(id).await {
+                Ok(contact) => found.push(contact),
+                Err(ApiError::NotFound(_)) => {}
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        match first_error {
+            Some(e) if found.is_empty() => Err(e),
+            _ => Ok(found),
+        }
+    }
+
     async fn list_agents(&self) -> ApiResult<Vec<Agent>>;
 
     async fn list_channels(&self) -> ApiResult<Vec<ChannelInfo>>;

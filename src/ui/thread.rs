@@ -359,6 +359,7 @@ mod tests {
                     items: messages,
                     has_more: true,
                     total: None,
+                    skipped: 0,
                 },
                 older: false,
             },

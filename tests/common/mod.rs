@@ -248,6 +248,7 @@ pub fn state(width: u16, height: u16, open: bool) -> AppState {
                     items: thread_c1(),
                     has_more: false,
                     total: None,
+                    skipped: 0,
                 },
                 older: false,
             },

@@ -12,45 +12,48 @@ pub mod scalars;
 pub mod token;
 pub mod transport;
 
-use std::collections::{HashMap, HashSet};
-use std::sync::Mutex;
+use std::collections::HashSet;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use futures::stream::{self, StreamExt};
 use secrecy::SecretString;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 use self::mapping::{
-    contact_label, map_agent, map_channel, map_contact, map_conversation, map_message,
-    map_template, priority_to_wire, status_to_wire, wire_agent, wire_channel, wire_contact,
-    wire_conversation, wire_message, wire_template,
+    map_agent, map_channel, map_contact, map_conversation, map_message, map_template,
+    priority_to_wire, status_to_wire, wire_agent, wire_channel, wire_contact, wire_conversation,
+    wire_message, wire_template,
 };
 use self::operations::Operation;
 use self::scalars::WireDate;
 use self::token::TokenManager;
-use self::transport::Transport;
+use self::transport::{Transport, batch_body, decode_data, prune_rows};
 use crate::api::{ApiError, ApiResult, Capabilities, Provider};
 use crate::domain::{
     Agent, ChannelInfo, Contact, ContactId, ContactQuery, Conversation, ConversationId,
     ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery, OutgoingText, Page,
     Template,
 };
+use crate::sync::scheduler::Scheduler;
 
 /// Page size used when the caller leaves `limit` at 0.
 const DEFAULT_PAGE_SIZE: u32 = 20;
 /// The server's page-size cap is unpublished; 100 is the safe maximum.
 const MAX_PAGE_SIZE: u32 = 100;
-/// More unknown contacts than this on one conversation page → warm the
-/// cache with contact-list pages first instead of one request per contact.
-const WARM_THRESHOLD: usize = 5;
-const WARM_MAX_PAGES: i64 = 5;
-const CONTACT_FETCH_CONCURRENCY: usize = 8;
+/// Contacts looked up per request (GraphQL aliases). Each alias repeats the
+/// full contact selection, so 50 keeps the document near 25 KB and the
+/// answer near 50 KB, well inside what GraphQL servers usually accept
+/// (query-size and cost limits are unpublished for Qpien), while a page of
+/// 100 conversations needs at most two requests for its stragglers.
+pub const CONTACT_BATCH: usize = 50;
+/// List pages per request: each alias is a full page of up to 100 records,
+/// so a few at a time keep one answer a few hundred KB and one slow page
+/// from holding up many.
+pub const PAGE_BATCH: usize = 5;
 /// Guard against a server that always reports another page.
 const MAX_PAGES_FETCH_ALL: i64 = 100;
-/// The contact cache is dropped when it grows past this many entries.
-const CONTACT_CACHE_CAP: usize = 50_000;
-
 /// Connection settings of one Qpien API key.
 #[derive(Debug, Clone)]
 pub struct QpienConfig {
@@ -59,11 +62,15 @@ pub struct QpienConfig {
     pub client_id: String,
     pub client_secret: SecretString,
     pub request_timeout: Duration,
+    /// The API key's rate limit; the scheduler keeps every request within it.
+    pub requests_per_minute: u32,
 }
 
 impl QpienConfig {
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(15);
     pub const DEFAULT_URL: &'static str = "https://api.qpien.com/api/v1";
+    /// Qpien's documented limit per API key.
+    pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 100;
 
     pub fn new(
         base_url: impl Into<String>,
@@ -75,16 +82,17 @@ impl QpienConfig {
             client_id: client_id.into(),
             client_secret,
             request_timeout: Self::DEFAULT_TIMEOUT,
+            requests_per_minute: Self::DEFAULT_REQUESTS_PER_MINUTE,
         }
     }
 }
 
-/// The Qpien provider. Cheap to share in an `Arc`; all state (token, pacing,
-/// contact names) is internal and synchronized.
+/// The Qpien provider. Cheap to share in an `Arc`; all state (token, rate
+/// budget) is internal and synchronized. It never looks up contacts to label
+/// conversations: names come from the store's contact directory.
 pub struct QpienClient {
     transport: Transport,
     tokens: TokenManager,
-    contacts: Mutex<ContactCache>,
 }
 
 impl std::fmt::Debug for QpienClient {
@@ -94,14 +102,6 @@ impl std::fmt::Debug for QpienClient {
             .field("tokens", &self.tokens)
             .finish_non_exhaustive()
     }
-}
-
-/// Contacts seen so far, for labelling conversations.
-#[derive(Default)]
-struct ContactCache {
-    by_id: HashMap<String, Contact>,
-    /// Ids the server said do not exist: not looked up again on every poll.
-    missing: HashSet<String>,
 }
 
 fn page_size(limit: u32) -> i64 {
@@ -131,190 +131,251 @@ fn not_found(what: &str, id: &str) -> ApiError {
     ApiError::NotFound(format!("{what} {}", crate::text::sanitize_line(id)))
 }
 
+/// What to send, and how the answer comes back.
+#[derive(Clone, Copy)]
+enum Request {
+    Single,
+    Batch(usize),
+}
+
+enum Answer {
+    Single(Value),
+    Batch(Vec<ApiResult<Value>>),
+}
+
+fn conversation_list_input(
+    query: &ConversationQuery,
+) -> ApiResult<operations::conversation_list::GetConversationListInput> {
+    use operations::conversation_list as op;
+    let status = if query.status.is_empty() {
+        None
+    } else {
+        Some(
+            query
+                .status
+                .iter()
+                .map(|s| wire_enum(&status_to_wire(s)))
+                .collect::<ApiResult<Vec<_>>>()?,
+        )
+    };
+    Ok(op::GetConversationListInput {
+        page: Some(page_number(query.page)),
+        limit: Some(page_size(query.limit)),
+        status,
+        joined_c_person: query.assignee.as_ref().map(|a| a.0.clone()),
+        unassigned: query.unassigned.then_some(true),
+        is_starred: None,
+        priority: None,
+        tags: None,
+        channel_type: None,
+        channel_id: None,
+        type_: None,
+        contact_id: None,
+        search: non_empty(query.search.as_deref()),
+        updated_after: query.updated_since.map(WireDate),
+        sort: Some(op::SortInput {
+            field: "updatedAt".into(),
+            order: Some(op::SortOrder::DESC),
+        }),
+    })
+}
+
+fn contact_list_input(query: &ContactQuery) -> operations::contact_list::GetContactListInput {
+    use operations::contact_list as op;
+    // Oldest change first when syncing incrementally: a saved cursor (the
+    // newest `updatedAt` seen) then resumes exactly where the last run
+    // stopped, and contacts changing mid-walk move to the end instead of
+    // shifting unseen ones onto pages already read.
+    let sort = query.updated_since.map(|_| op::SortInput {
+        field: "updatedAt".into(),
+        order: Some(op::SortOrder::ASC),
+    });
+    op::GetContactListInput {
+        page: Some(page_number(query.page)),
+        limit: Some(page_size(query.limit)),
+        search: non_empty(query.search.as_deref()),
+        tags: None,
+        channel_type: None,
+        phone: None,
+        email: None,
+        created_after: None,
+        updated_after: query.updated_since.map(WireDate),
+        sort,
+    }
+}
+
+/// A conversation page from checked `data`: records that fail to decode or
+/// to map are skipped (and logged), never failing the page.
+fn conversation_page(mut data: Value) -> ApiResult<Page<Conversation>> {
+    use operations::conversation_list as op;
+    let mut skipped = prune_rows::<op::ConversationListGetConversationListDataDocs>(
+        &mut data,
+        "/getConversationList/data/docs",
+        "conversation",
+    );
+    let data: op::ResponseData = decode_data(&data)?;
+    let page = data.get_conversation_list.data.ok_or_else(|| {
+        ApiError::Decode("missing field `data` at data.getConversationList".into())
+    })?;
+    let mut items = Vec::with_capacity(page.docs.len());
+    for doc in page.docs {
+        match map_conversation(wire_conversation!(doc)) {
+            Ok(conv) => items.push(conv),
+            Err(e) => {
+                tracing::warn!(error = %e, "skipping a malformed conversation");
+                skipped += 1;
+            }
+        }
+    }
+    Ok(Page {
+        items,
+        has_more: page.has_next_page,
+        total: u64::try_from(page.total_docs).ok(),
+        skipped,
+    })
+}
+
+fn contact_page(mut data: Value) -> ApiResult<Page<Contact>> {
+    use operations::contact_list as op;
+    let skipped = prune_rows::<op::ContactListGetContactListDataDocs>(
+        &mut data,
+        "/getContactList/data/docs",
+        "contact",
+    );
+    let data: op::ResponseData = decode_data(&data)?;
+    let page = data
+        .get_contact_list
+        .data
+        .ok_or_else(|| ApiError::Decode("missing field `data` at data.getContactList".into()))?;
+    Ok(Page {
+        items: page
+            .docs
+            .into_iter()
+            .map(|c| map_contact(wire_contact!(c)))
+            .collect(),
+        has_more: page.has_next_page,
+        total: u64::try_from(page.total_docs).ok(),
+        skipped,
+    })
+}
+
+/// Pages answered in order until the first failure. Nothing answered is
+/// the first failure itself; a later one is logged and left for the caller
+/// to ask again (it sees fewer pages than it asked for).
+fn leading_pages<T>(results: Vec<ApiResult<Page<T>>>) -> ApiResult<Vec<Page<T>>> {
+    let mut pages = Vec::with_capacity(results.len());
+    for (i, result) in results.into_iter().enumerate() {
+        match result {
+            Ok(page) => pages.push(page),
+            Err(e) if i == 0 => return Err(e),
+            Err(e) => {
+                tracing::warn!(error = %e, index = i, "a page of the batch failed");
+                break;
+            }
+        }
+    }
+    Ok(pages)
+}
+
 impl QpienClient {
     pub fn new(config: QpienConfig) -> Result<Self, ApiError> {
+        let scheduler = Arc::new(Scheduler::new(config.requests_per_minute));
+        Self::with_scheduler(config, scheduler)
+    }
+
+    /// A client drawing on an existing rate budget: clients sharing one API
+    /// key must share one scheduler (tests also use this for short windows).
+    pub fn with_scheduler(
+        config: QpienConfig,
+        scheduler: Arc<Scheduler>,
+    ) -> Result<Self, ApiError> {
         if config.client_id.trim().is_empty() {
             return Err(ApiError::InvalidCredentials(
                 "the client id is empty".into(),
             ));
         }
+        if config.requests_per_minute == 0 {
+            return Err(ApiError::Rejected {
+                code: None,
+                message: "requests_per_minute must be at least 1".into(),
+            });
+        }
         Ok(QpienClient {
-            transport: Transport::new(&config.base_url, config.request_timeout)?,
+            transport: Transport::new(&config.base_url, config.request_timeout, scheduler)?,
             tokens: TokenManager::new(config.client_id, config.client_secret),
-            contacts: Mutex::new(ContactCache::default()),
         })
     }
 
-    /// Runs an authenticated operation. A token the server calls expired or
+    /// The account's request scheduler (rate budget and priorities).
+    pub fn scheduler(&self) -> Arc<Scheduler> {
+        self.transport.scheduler().clone()
+    }
+
+    /// Sends an authenticated request. A token the server calls expired or
     /// invalid is replaced once and the request replayed once; the server did
     /// not process the first attempt, so this is safe for mutations too.
-    async fn call<Q: Operation>(&self, variables: Q::Variables) -> ApiResult<Q::ResponseData> {
-        let body = Transport::body::<Q>(variables)?;
+    async fn send(&self, body: &[u8], root: &'static str, request: Request) -> ApiResult<Answer> {
+        let attempt = |token: SecretString| async move {
+            match request {
+                Request::Single => self
+                    .transport
+                    .post_data(body, root, Some(&token))
+                    .await
+                    .map(Answer::Single),
+                Request::Batch(count) => self
+                    .transport
+                    .post_batch(body, root, count, Some(&token))
+                    .await
+                    .map(Answer::Batch),
+            }
+        };
         let token = self.tokens.get(&self.transport).await?;
-        match self
-            .transport
-            .post::<Q::ResponseData>(&body, Q::ROOT, Some(&token.value))
-            .await
-        {
+        match attempt(token.value.clone()).await {
             Err(ApiError::TokenExpired | ApiError::Unauthorized(_)) => {
-                tracing::info!(op = Q::ROOT, "access token refused; getting a new one");
+                tracing::info!(op = root, "access token refused; getting a new one");
                 let fresh = self
                     .tokens
                     .refresh_after(&self.transport, token.generation)
                     .await?;
-                self.transport
-                    .post::<Q::ResponseData>(&body, Q::ROOT, Some(&fresh.value))
-                    .await
+                attempt(fresh.value).await
             }
             other => other,
         }
     }
 
-    fn cache_contacts(&self, contacts: impl IntoIterator<Item = Contact>) {
-        let Ok(mut cache) = self.contacts.lock() else {
-            return;
-        };
-        if cache.by_id.len() > CONTACT_CACHE_CAP {
-            cache.by_id.clear();
-        }
-        for contact in contacts {
-            cache.missing.remove(&contact.id.0);
-            cache.by_id.insert(contact.id.0.clone(), contact);
+    /// Runs one operation; the `data` object with its envelope checked.
+    async fn call_data<Q: Operation>(&self, variables: Q::Variables) -> ApiResult<Value> {
+        let body = Transport::body::<Q>(variables)?;
+        match self.send(&body, Q::ROOT, Request::Single).await? {
+            Answer::Single(data) => Ok(data),
+            Answer::Batch(_) => Err(ApiError::Decode("unexpected batch answer".into())),
         }
     }
 
-    fn cached_contact_ids(&self, ids: &[String]) -> HashSet<String> {
-        match self.contacts.lock() {
-            Ok(cache) => ids
-                .iter()
-                .filter(|id| cache.by_id.contains_key(id.as_str()) || cache.missing.contains(*id))
-                .cloned()
-                .collect(),
-            Err(_) => HashSet::new(),
-        }
+    async fn call<Q: Operation>(&self, variables: Q::Variables) -> ApiResult<Q::ResponseData> {
+        decode_data(&self.call_data::<Q>(variables).await?)
     }
 
-    async fn fetch_contact(&self, id: &str) -> ApiResult<Contact> {
-        use operations::contact as op;
-        let data = self
-            .call::<operations::Contact>(op::Variables {
-                input: op::GetContactInput {
-                    contact_id: id.to_string(),
-                },
-            })
-            .await?;
-        let contact = data
-            .get_contact
-            .data
-            .map(|c| map_contact(wire_contact!(c)))
-            .ok_or_else(|| not_found("contact", id))?;
-        self.cache_contacts([contact.clone()]);
-        Ok(contact)
-    }
-
-    async fn fetch_contact_page(
+    /// Runs `Q` once per variable set in as few requests as `chunk` allows
+    /// (GraphQL aliases). Results are in input order; one failing does not
+    /// fail the others, a failed request fails its whole chunk.
+    async fn call_batch<Q: Operation>(
         &self,
-        page: i64,
-        limit: i64,
-        search: Option<String>,
-    ) -> ApiResult<Page<Contact>> {
-        use operations::contact_list as op;
-        let data = self
-            .call::<operations::ContactList>(op::Variables {
-                input: Some(op::GetContactListInput {
-                    page: Some(page),
-                    limit: Some(limit),
-                    search,
-                    tags: None,
-                    channel_type: None,
-                    phone: None,
-                    email: None,
-                    created_after: None,
-                    updated_after: None,
-                    sort: None,
-                }),
-            })
-            .await?;
-        let page = data.get_contact_list.data.ok_or_else(|| {
-            ApiError::Decode("missing field `data` at data.getContactList".into())
-        })?;
-        let items: Vec<Contact> = page
-            .docs
-            .into_iter()
-            .map(|c| map_contact(wire_contact!(c)))
-            .collect();
-        self.cache_contacts(items.iter().cloned());
-        Ok(Page {
-            items,
-            has_more: page.has_next_page,
-            total: u64::try_from(page.total_docs).ok(),
-        })
-    }
-
-    /// Fills `contact_name` from the contact cache, fetching unknown contacts
-    /// first. Lookup failures only cost the name, never the list.
-    async fn fill_contact_names(&self, conversations: &mut [Conversation]) {
-        let mut wanted: Vec<String> = Vec::new();
-        for conv in conversations.iter() {
-            if let Some(id) = &conv.contact_id
-                && !wanted.contains(&id.0)
-            {
-                wanted.push(id.0.clone());
+        variables: Vec<Q::Variables>,
+        chunk: usize,
+    ) -> ApiResult<Vec<ApiResult<Value>>> {
+        let mut results = Vec::with_capacity(variables.len());
+        let mut rest = variables.into_iter().peekable();
+        while rest.peek().is_some() {
+            let part: Vec<Q::Variables> = rest.by_ref().take(chunk.max(1)).collect();
+            let count = part.len();
+            let body = batch_body::<Q>(part)?;
+            match self.send(&body, Q::ROOT, Request::Batch(count)).await? {
+                Answer::Batch(answers) if answers.len() == count => results.extend(answers),
+                _ => return Err(ApiError::Decode("the batch answer does not match".into())),
             }
         }
-        let known = self.cached_contact_ids(&wanted);
-        let mut unknown: Vec<String> = wanted
-            .into_iter()
-            .filter(|id| !known.contains(id))
-            .collect();
-
-        if unknown.len() > WARM_THRESHOLD {
-            for page in 1..=WARM_MAX_PAGES {
-                match self
-                    .fetch_contact_page(page, i64::from(MAX_PAGE_SIZE), None)
-                    .await
-                {
-                    Ok(result) => {
-                        let known = self.cached_contact_ids(&unknown);
-                        unknown.retain(|id| !known.contains(id));
-                        if unknown.is_empty() || !result.has_more {
-                            break;
-                        }
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not warm the contact cache");
-                        break;
-                    }
-                }
-            }
-        }
-
-        if !unknown.is_empty() {
-            stream::iter(unknown)
-                .for_each_concurrent(CONTACT_FETCH_CONCURRENCY, |id| async move {
-                    match self.fetch_contact(&id).await {
-                        Ok(_) => {}
-                        Err(ApiError::NotFound(_)) => {
-                            if let Ok(mut cache) = self.contacts.lock() {
-                                cache.missing.insert(id);
-                            }
-                        }
-                        Err(e) => tracing::debug!(error = %e, "contact lookup failed"),
-                    }
-                })
-                .await;
-        }
-
-        let Ok(cache) = self.contacts.lock() else {
-            return;
-        };
-        for conv in conversations.iter_mut() {
-            let contact = conv
-                .contact_id
-                .as_ref()
-                .and_then(|id| cache.by_id.get(&id.0));
-            conv.contact_name = contact_label(contact);
-        }
+        Ok(results)
     }
 
     async fn fetch_all_pages<T, F, Fut>(&self, fetch: F) -> ApiResult<Vec<T>>
@@ -363,54 +424,31 @@ impl Provider for QpienClient {
 
     async fn list_conversations(&self, query: &ConversationQuery) -> ApiResult<Page<Conversation>> {
         use operations::conversation_list as op;
-        let status = if query.status.is_empty() {
-            None
-        } else {
-            Some(
-                query
-                    .status
-                    .iter()
-                    .map(|s| wire_enum(&status_to_wire(s)))
-                    .collect::<ApiResult<Vec<_>>>()?,
-            )
-        };
-        let input = op::GetConversationListInput {
-            page: Some(page_number(query.page)),
-            limit: Some(page_size(query.limit)),
-            status,
-            joined_c_person: query.assignee.as_ref().map(|a| a.0.clone()),
-            unassigned: query.unassigned.then_some(true),
-            is_starred: None,
-            priority: None,
-            tags: None,
-            channel_type: None,
-            channel_id: None,
-            type_: None,
-            contact_id: None,
-            search: non_empty(query.search.as_deref()),
-            updated_after: query.updated_since.map(WireDate),
-            sort: Some(op::SortInput {
-                field: "updatedAt".into(),
-                order: Some(op::SortOrder::DESC),
-            }),
-        };
+        let input = conversation_list_input(query)?;
         let data = self
-            .call::<operations::ConversationList>(op::Variables { input: Some(input) })
+            .call_data::<operations::ConversationList>(op::Variables { input: Some(input) })
             .await?;
-        let page = data.get_conversation_list.data.ok_or_else(|| {
-            ApiError::Decode("missing field `data` at data.getConversationList".into())
-        })?;
-        let mut items = page
-            .docs
-            .into_iter()
-            .map(|c| map_conversation(wire_conversation!(c)))
+        conversation_page(data)
+    }
+
+    async fn list_conversation_pages(
+        &self,
+        queries: &[ConversationQuery],
+    ) -> ApiResult<Vec<Page<Conversation>>> {
+        use operations::conversation_list as op;
+        let variables = queries
+            .iter()
+            .map(|q| conversation_list_input(q).map(|input| op::Variables { input: Some(input) }))
             .collect::<ApiResult<Vec<_>>>()?;
-        self.fill_contact_names(&mut items).await;
-        Ok(Page {
-            items,
-            has_more: page.has_next_page,
-            total: u64::try_from(page.total_docs).ok(),
-        })
+        let results = self
+            .call_batch::<operations::ConversationList>(variables, PAGE_BATCH)
+            .await?;
+        leading_pages(
+            results
+                .into_iter()
+                .map(|r| r.and_then(conversation_page))
+                .collect(),
+        )
     }
 
     async fn get_conversation(&self, id: &ConversationId) -> ApiResult<Conversation> {
@@ -426,10 +464,7 @@ impl Provider for QpienClient {
             .get_conversation
             .data
             .ok_or_else(|| not_found("conversation", &id.0))?;
-        let mut conv = [map_conversation(wire_conversation!(wire))?];
-        self.fill_contact_names(&mut conv).await;
-        let [conv] = conv;
-        Ok(conv)
+        map_conversation(wire_conversation!(wire))
     }
 
     async fn update_conversation(
@@ -470,10 +505,7 @@ impl Provider for QpienClient {
             .update_conversation
             .data
             .ok_or_else(|| not_found("conversation", &id.0))?;
-        let mut conv = [map_conversation(wire_conversation!(wire))?];
-        self.fill_contact_names(&mut conv).await;
-        let [conv] = conv;
-        Ok(conv)
+        map_conversation(wire_conversation!(wire))
     }
 
     async fn list_messages(&self, query: &MessageQuery) -> ApiResult<Page<Message>> {
@@ -486,23 +518,35 @@ impl Provider for QpienClient {
             after: query.after.map(WireDate),
             order: Some(op::SortOrder::DESC),
         };
-        let data = self
-            .call::<operations::Messages>(op::Variables { input })
+        let mut data = self
+            .call_data::<operations::Messages>(op::Variables { input })
             .await?;
+        let mut skipped = prune_rows::<op::MessagesGetMessagesDataDocs>(
+            &mut data,
+            "/getMessages/data/docs",
+            "message",
+        );
+        let data: op::ResponseData = decode_data(&data)?;
         let page = data
             .get_messages
             .data
             .ok_or_else(|| ApiError::Decode("missing field `data` at data.getMessages".into()))?;
         let conv_id = query.conversation_id.as_str();
-        let items = page
-            .docs
-            .into_iter()
-            .map(|m| map_message(wire_message!(m), Some(conv_id)))
-            .collect::<ApiResult<Vec<_>>>()?;
+        let mut items = Vec::with_capacity(page.docs.len());
+        for doc in page.docs {
+            match map_message(wire_message!(doc), Some(conv_id)) {
+                Ok(message) => items.push(message),
+                Err(e) => {
+                    tracing::warn!(error = %e, "skipping a malformed message");
+                    skipped += 1;
+                }
+            }
+        }
         Ok(Page {
             items,
             has_more: page.has_next_page,
             total: u64::try_from(page.total_docs).ok(),
+            skipped,
         })
     }
 
@@ -551,16 +595,92 @@ impl Provider for QpienClient {
     }
 
     async fn list_contacts(&self, query: &ContactQuery) -> ApiResult<Page<Contact>> {
-        self.fetch_contact_page(
-            page_number(query.page),
-            page_size(query.limit),
-            non_empty(query.search.as_deref()),
+        use operations::contact_list as op;
+        let data = self
+            .call_data::<operations::ContactList>(op::Variables {
+                input: Some(contact_list_input(query)),
+            })
+            .await?;
+        contact_page(data)
+    }
+
+    async fn list_contact_pages(&self, queries: &[ContactQuery]) -> ApiResult<Vec<Page<Contact>>> {
+        use operations::contact_list as op;
+        let variables = queries
+            .iter()
+            .map(|q| op::Variables {
+                input: Some(contact_list_input(q)),
+            })
+            .collect();
+        let results = self
+            .call_batch::<operations::ContactList>(variables, PAGE_BATCH)
+            .await?;
+        leading_pages(
+            results
+                .into_iter()
+                .map(|r| r.and_then(contact_page))
+                .collect(),
         )
-        .await
     }
 
     async fn get_contact(&self, id: &ContactId) -> ApiResult<Contact> {
-        self.fetch_contact(&id.0).await
+        use operations::contact as op;
+        let data = self
+            .call::<operations::Contact>(op::Variables {
+                input: op::GetContactInput {
+                    contact_id: id.0.clone(),
+                },
+            })
+            .await?;
+        data.get_contact
+            .data
+            .map(|c| map_contact(wire_contact!(c)))
+            .ok_or_else(|| not_found("contact", &id.0))
+    }
+
+    async fn get_contacts(&self, ids: &[ContactId]) -> ApiResult<Vec<Contact>> {
+        use operations::contact as op;
+        let mut seen = HashSet::new();
+        let wanted: Vec<&ContactId> = ids
+            .iter()
+            .filter(|id| !id.0.trim().is_empty() && seen.insert(id.0.as_str()))
+            .collect();
+        let variables = wanted
+            .iter()
+            .map(|id| op::Variables {
+                input: op::GetContactInput {
+                    contact_id: id.0.clone(),
+                },
+            })
+            .collect();
+        let results = self
+            .call_batch::<operations::Contact>(variables, CONTACT_BATCH)
+            .await?;
+        let mut found = Vec::with_capacity(results.len());
+        let mut first_error = None;
+        for (id, result) in wanted.iter().zip(results) {
+            let contact = result.and_then(|data| {
+                decode_data::<op::ResponseData>(&data)?
+                    .get_contact
+                    .data
+                    .map(|c| map_contact(wire_contact!(c)))
+                    .ok_or_else(|| not_found("contact", &id.0))
+            });
+            match contact {
+                Ok(contact) => found.push(contact),
+                Err(ApiError::NotFound(_)) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, id = %crate::text::sanitize_line(&id.0), "contact lookup failed");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        // Only a batch where nothing came back reports its failure; otherwise
+        // the missing ones are simply absent and can be asked for again.
+        match first_error {
+            Some(e) if found.is_empty() => Err(e),
+            _ => Ok(found),
+        }
     }
 
     async fn list_agents(&self) -> ApiResult<Vec<Agent>> {

@@ -1,7 +1,16 @@
-//! HTTP transport: one POST per operation, pacing, timeouts, and decoding of
-//! the response (GraphQL `errors[]`, the `{success, code, message, data}`
-//! envelope, then the typed payload).
+//! HTTP transport: one POST per operation (or per batch of aliased
+//! operations), scheduling against the account's rate budget, timeouts, and
+//! decoding of the response (GraphQL `errors[]`, the `{success, code,
+//! message, data}` envelope, then the typed payload).
+//!
+//! Rate limiting lives in the account's [`Scheduler`]: it counts every
+//! request against its own sliding window and also takes in the server's
+//! `X-RateLimit-*` headers (`observe_server`), which stay the safety net for
+//! what our count cannot see (other users of the same API key). The old
+//! header-only pacer is folded into it, so there is one place that decides
+//! when a request may go and in which order.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
@@ -11,8 +20,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::operations::Operation;
-use super::pacing::{Pacer, RateHeaders, retry_delay};
+use super::pacing::{RESET_MARGIN, RateHeaders, retry_delay};
 use crate::api::{ApiError, ApiResult};
+use crate::sync::scheduler::{Scheduler, current_priority};
 use crate::text;
 
 /// Responses larger than this are refused rather than buffered.
@@ -26,7 +36,7 @@ pub struct Transport {
     http: reqwest::Client,
     url: reqwest::Url,
     timeout: Duration,
-    pacer: Pacer,
+    scheduler: Arc<Scheduler>,
 }
 
 impl std::fmt::Debug for Transport {
@@ -48,7 +58,7 @@ fn redacted_url(url: &reqwest::Url) -> String {
 }
 
 impl Transport {
-    pub fn new(base_url: &str, timeout: Duration) -> ApiResult<Self> {
+    pub fn new(base_url: &str, timeout: Duration, scheduler: Arc<Scheduler>) -> ApiResult<Self> {
         let url = reqwest::Url::parse(base_url.trim())
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
@@ -70,8 +80,12 @@ impl Transport {
             http,
             url,
             timeout,
-            pacer: Pacer::new(),
+            scheduler,
         })
+    }
+
+    pub fn scheduler(&self) -> &Arc<Scheduler> {
+        &self.scheduler
     }
 
     /// The JSON request body of an operation.
@@ -81,22 +95,66 @@ impl Transport {
     }
 
     /// Posts `body` and decodes the payload of root field `root`.
-    /// HTTP 429 is retried here (the server did not process the request);
-    /// every other failure is returned to the caller.
     pub async fn post<T: DeserializeOwned>(
         &self,
         body: &[u8],
         root: &str,
         bearer: Option<&SecretString>,
     ) -> ApiResult<T> {
+        let (status, bytes) = self.exchange(body, root, bearer).await?;
+        decode_response(status, &bytes, root)
+    }
+
+    /// Posts `body` and returns the whole `data` object, its envelope at
+    /// `root` checked but not yet decoded (list callers prune bad rows first).
+    pub async fn post_data(
+        &self,
+        body: &[u8],
+        root: &str,
+        bearer: Option<&SecretString>,
+    ) -> ApiResult<Value> {
+        let (status, bytes) = self.exchange(body, root, bearer).await?;
+        let mut data = decode_json(status, &bytes)?;
+        check_envelope(&mut data, root)?;
+        Ok(data)
+    }
+
+    /// Posts a document built by [`batch_body`] and splits the answer per
+    /// alias (see [`decode_batch`]).
+    pub async fn post_batch(
+        &self,
+        body: &[u8],
+        root: &str,
+        count: usize,
+        bearer: Option<&SecretString>,
+    ) -> ApiResult<Vec<ApiResult<Value>>> {
+        let (status, bytes) = self.exchange(body, root, bearer).await?;
+        decode_batch(status, &bytes, root, count)
+    }
+
+    /// One request through the scheduler, at the priority of the calling
+    /// task. HTTP 429 is retried here (the server did not process the
+    /// request) after pausing the whole account until the server's reset;
+    /// every other outcome is returned.
+    async fn exchange(
+        &self,
+        body: &[u8],
+        root: &str,
+        bearer: Option<&SecretString>,
+    ) -> ApiResult<(u16, Vec<u8>)> {
+        let priority = current_priority();
         let mut attempt = 0;
         loop {
-            self.pacer.acquire().await;
+            self.scheduler.acquire(priority).await;
             let started = std::time::Instant::now();
             let (status, rate, bytes) = self.send_once(body, bearer).await?;
-            self.pacer.observe(&rate).await;
+            if let (Some(remaining), Some(reset)) = (rate.remaining, rate.reset) {
+                self.scheduler
+                    .observe_server(remaining, reset + RESET_MARGIN);
+            }
             tracing::debug!(
                 op = root,
+                ?priority,
                 status,
                 ms = started.elapsed().as_millis() as u64,
                 remaining = rate.remaining,
@@ -111,13 +169,13 @@ impl Transport {
                 tracing::info!(
                     op = root,
                     wait_ms = wait.as_millis() as u64,
-                    "rate-limited (429), waiting"
+                    "rate-limited (429), pausing the account"
                 );
-                self.pacer.block_for(wait).await;
+                self.scheduler.pause_until(std::time::Instant::now() + wait);
                 attempt += 1;
                 continue;
             }
-            return decode_response(status, &bytes, root);
+            return Ok((status, bytes));
         }
     }
 
@@ -316,67 +374,78 @@ fn envelope_code(v: Option<&Value>) -> Option<i64> {
     }
 }
 
-/// Decodes a complete HTTP response (pure; no I/O).
-pub fn decode_response<T: DeserializeOwned>(status: u16, body: &[u8], root: &str) -> ApiResult<T> {
-    let reason = || {
-        reqwest::StatusCode::from_u16(status)
-            .ok()
-            .and_then(|s| s.canonical_reason())
-            .unwrap_or("error")
-            .to_string()
-    };
-    let json: Value = match serde_json::from_slice(body) {
-        Ok(v) => v,
-        Err(e) => {
-            return Err(match status {
-                500..=599 => ApiError::Server {
-                    status,
-                    message: reason(),
-                },
-                401 | 403 => ApiError::Unauthorized(format!("HTTP {status} {}", reason())),
-                404 => ApiError::NotFound("HTTP 404 from the API endpoint; check the URL".into()),
-                _ => ApiError::Decode(format!("response is not JSON (HTTP {status}): {e}")),
-            });
-        }
-    };
+fn status_reason(status: u16) -> String {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("error")
+        .to_string()
+}
 
+/// The body as JSON; a body that is not JSON is judged by its status.
+fn parse_body(status: u16, body: &[u8]) -> ApiResult<Value> {
+    serde_json::from_slice(body).map_err(|e| match status {
+        500..=599 => ApiError::Server {
+            status,
+            message: status_reason(status),
+        },
+        401 | 403 => ApiError::Unauthorized(format!("HTTP {status} {}", status_reason(status))),
+        404 => ApiError::NotFound("HTTP 404 from the API endpoint; check the URL".into()),
+        _ => ApiError::Decode(format!("response is not JSON (HTTP {status}): {e}")),
+    })
+}
+
+/// HTTP-level failures that GraphQL `errors[]` did not already explain.
+fn check_status(status: u16, json: &Value) -> ApiResult<()> {
+    let top_message = || {
+        json.get("message")
+            .and_then(Value::as_str)
+            .map(server_text)
+            .unwrap_or_else(|| status_reason(status))
+    };
+    match status {
+        500..=599 => Err(ApiError::Server {
+            status,
+            message: top_message(),
+        }),
+        401 | 403 => Err(ApiError::Unauthorized(top_message())),
+        _ => Ok(()),
+    }
+}
+
+fn take_data(status: u16, json: Value) -> ApiResult<Value> {
+    let data = match json {
+        Value::Object(mut map) => map.remove("data").unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    if data.is_object() {
+        return Ok(data);
+    }
+    if !(200..300).contains(&status) {
+        return Err(ApiError::Rejected {
+            code: Some(i64::from(status)),
+            message: format!("HTTP {status} {}", status_reason(status)),
+        });
+    }
+    Err(ApiError::Decode("missing field `data` in response".into()))
+}
+
+/// The `data` object of a complete HTTP response, after `errors[]` and the
+/// HTTP status (pure; no I/O).
+pub fn decode_json(status: u16, body: &[u8]) -> ApiResult<Value> {
+    let json = parse_body(status, body)?;
     if let Some(errors) = json.get("errors").and_then(Value::as_array)
         && !errors.is_empty()
     {
         return Err(map_graphql_errors(errors, status));
     }
+    check_status(status, &json)?;
+    take_data(status, json)
+}
 
-    let top_message = || {
-        json.get("message")
-            .and_then(Value::as_str)
-            .map(server_text)
-            .unwrap_or_else(reason)
-    };
-    match status {
-        500..=599 => {
-            return Err(ApiError::Server {
-                status,
-                message: top_message(),
-            });
-        }
-        401 | 403 => return Err(ApiError::Unauthorized(top_message())),
-        _ => {}
-    }
-
-    let mut data = match json {
-        Value::Object(mut map) => map.remove("data").unwrap_or(Value::Null),
-        _ => Value::Null,
-    };
-    if !data.is_object() {
-        if !(200..300).contains(&status) {
-            return Err(ApiError::Rejected {
-                code: Some(i64::from(status)),
-                message: format!("HTTP {status} {}", reason()),
-            });
-        }
-        return Err(ApiError::Decode("missing field `data` in response".into()));
-    }
-
+/// Checks the `{success, code, message, data}` envelope at `data.<root>`
+/// and normalizes its `code`.
+pub fn check_envelope(data: &mut Value, root: &str) -> ApiResult<()> {
     let envelope = data
         .get_mut(root)
         .filter(|v| v.is_object())
@@ -398,8 +467,12 @@ pub fn decode_response<T: DeserializeOwned>(status: u16, body: &[u8], root: &str
     if let Some(obj) = envelope.as_object_mut() {
         obj.insert("code".into(), code.map(Value::from).unwrap_or(Value::Null));
     }
+    Ok(())
+}
 
-    serde_path_to_error::deserialize::<_, T>(&data).map_err(|e| {
+/// Typed decoding of a `data` object; a failure names the path of the field.
+pub fn decode_data<T: DeserializeOwned>(data: &Value) -> ApiResult<T> {
+    serde_path_to_error::deserialize::<_, T>(data).map_err(|e| {
         let path = e.path().to_string();
         let inner = server_text(&e.inner().to_string());
         if path.is_empty() || path == "." {
@@ -408,6 +481,260 @@ pub fn decode_response<T: DeserializeOwned>(status: u16, body: &[u8], root: &str
             ApiError::Decode(format!("{inner} at data.{path}"))
         }
     })
+}
+
+/// Decodes a complete HTTP response (pure; no I/O).
+pub fn decode_response<T: DeserializeOwned>(status: u16, body: &[u8], root: &str) -> ApiResult<T> {
+    let mut data = decode_json(status, body)?;
+    check_envelope(&mut data, root)?;
+    decode_data(&data)
+}
+
+/// Removes the rows at JSON `pointer` (an array of records) that do not
+/// decode as `D`, so one malformed record costs only itself, never its page.
+/// Returns how many were removed; each is logged with the failing field.
+pub fn prune_rows<D: DeserializeOwned>(data: &mut Value, pointer: &str, what: &str) -> usize {
+    let Some(rows) = data.pointer_mut(pointer).and_then(Value::as_array_mut) else {
+        return 0;
+    };
+    let before = rows.len();
+    rows.retain(|row| match serde_path_to_error::deserialize::<_, D>(row) {
+        Ok(_) => true,
+        Err(e) => {
+            let id = row
+                .get("_id")
+                .and_then(Value::as_str)
+                .map(server_text)
+                .unwrap_or_default();
+            tracing::warn!(
+                field = %e.path(),
+                error = %server_text(&e.inner().to_string()),
+                id,
+                "skipping a malformed {what}"
+            );
+            false
+        }
+    });
+    before - rows.len()
+}
+
+// ---------------------------------------------------------------------------
+// Batches: several operations in one request, as aliases of one document
+// ---------------------------------------------------------------------------
+
+/// The alias of the `index`-th operation of a batch.
+pub fn alias(index: usize) -> String {
+    format!("a{index}")
+}
+
+/// Drops `#` comments (the documents carry no string literals with `#`).
+fn strip_comments(doc: &str) -> String {
+    doc.lines()
+        .map(|line| line.split('#').next().unwrap_or_default())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The text between the bracket at byte `open` and its partner.
+fn bracketed(text: &str, open: usize, left: char, right: char) -> Option<(usize, usize)> {
+    let mut depth = 0usize;
+    for (i, c) in text[open..].char_indices() {
+        if c == left {
+            depth += 1;
+        } else if c == right {
+            depth -= 1;
+            if depth == 0 {
+                return Some((open + 1, open + i));
+            }
+        }
+    }
+    None
+}
+
+/// `$name` → `$a3_name`, so each alias keeps its own variables.
+fn rename_variables(text: &str, prefix: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 32);
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '$' {
+            out.push_str(prefix);
+            while let Some(&next) = chars.peek() {
+                if next.is_ascii_alphanumeric() || next == '_' {
+                    out.push(next);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The parts of a one-operation document: keyword (`query`/`mutation`),
+/// variable definitions and the selection set, all without the brackets.
+fn split_document(doc: &str) -> ApiResult<(&str, &str, &str)> {
+    let unsupported =
+        |why: &str| ApiError::Decode(format!("cannot batch this operation document: {why}"));
+    let open = doc
+        .find('{')
+        .ok_or_else(|| unsupported("no selection set"))?;
+    let header = &doc[..open];
+    let keyword = header
+        .split_whitespace()
+        .next()
+        .filter(|k| matches!(*k, "query" | "mutation"))
+        .ok_or_else(|| unsupported("not a named query or mutation"))?;
+    let defs = match header.find('(') {
+        Some(p) => {
+            let (from, to) =
+                bracketed(header, p, '(', ')').ok_or_else(|| unsupported("unclosed `(`"))?;
+            &header[from..to]
+        }
+        None => "",
+    };
+    let (from, to) = bracketed(doc, open, '{', '}').ok_or_else(|| unsupported("unclosed `{`"))?;
+    if !doc[to + 1..].trim().is_empty() {
+        return Err(unsupported("more than one definition"));
+    }
+    Ok((keyword, defs, &doc[from..to]))
+}
+
+/// One request body running `Q` once per variable set, as aliases `a0`,
+/// `a1`, … of one document built from `Q`'s own text, so the selection
+/// cannot drift from the checked single-operation document.
+pub fn batch_body<Q: Operation>(variables: Vec<Q::Variables>) -> ApiResult<Vec<u8>> {
+    let encode = |e: serde_json::Error| ApiError::Decode(format!("cannot encode request: {e}"));
+    let mut defs = Vec::with_capacity(variables.len());
+    let mut selections = Vec::with_capacity(variables.len());
+    let mut all_vars = serde_json::Map::new();
+    let mut keyword = "query";
+    for (i, vars) in variables.into_iter().enumerate() {
+        let one = Q::build_query(vars);
+        let doc = strip_comments(one.query);
+        let (kw, def, selection) = split_document(&doc)?;
+        let root = selection.trim_start();
+        if !root.starts_with(Q::ROOT) {
+            return Err(ApiError::Decode(format!(
+                "cannot batch this operation document: it does not start with `{}`",
+                Q::ROOT
+            )));
+        }
+        keyword = if kw == "mutation" {
+            "mutation"
+        } else {
+            "query"
+        };
+        let alias = alias(i);
+        let prefix = format!("{alias}_");
+        if !def.trim().is_empty() {
+            defs.push(rename_variables(def.trim(), &prefix));
+        }
+        selections.push(format!(
+            "{alias}: {}",
+            rename_variables(root.trim_end(), &prefix)
+        ));
+        match serde_json::to_value(&one.variables).map_err(encode)? {
+            Value::Object(map) => {
+                for (name, value) in map {
+                    all_vars.insert(format!("{prefix}{name}"), value);
+                }
+            }
+            Value::Null => {}
+            _ => return Err(ApiError::Decode("variables are not an object".into())),
+        }
+    }
+    let defs = if defs.is_empty() {
+        String::new()
+    } else {
+        format!("({})", defs.join(", "))
+    };
+    let query = format!("{keyword} Batch{defs} {{\n{}\n}}", selections.join("\n"));
+    serde_json::to_vec(&serde_json::json!({ "query": query, "variables": all_vars }))
+        .map_err(encode)
+}
+
+/// The alias index an error entry belongs to (`path[0]` = `aN`).
+fn error_alias(err: &Value, count: usize) -> Option<usize> {
+    let first = err.get("path")?.as_array()?.first()?.as_str()?;
+    let index: usize = first.strip_prefix('a')?.parse().ok()?;
+    (index < count).then_some(index)
+}
+
+/// Splits the answer to a [`batch_body`] request per alias. Each `Ok` is a
+/// `data` object `{root: envelope}` with its envelope checked, ready for
+/// typed decoding like a single answer. One alias's error entry, `null` or
+/// failed envelope fails only that alias. The whole batch fails when the
+/// request itself did (HTTP, errors without an alias path) or when an
+/// error concerns the credentials, which every alias shares.
+pub fn decode_batch(
+    status: u16,
+    body: &[u8],
+    root: &str,
+    count: usize,
+) -> ApiResult<Vec<ApiResult<Value>>> {
+    let json = parse_body(status, body)?;
+    let mut per_alias: Vec<Vec<Value>> = vec![Vec::new(); count];
+    let mut global = Vec::new();
+    for err in json
+        .get("errors")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        match error_alias(err, count) {
+            Some(i) => per_alias[i].push(err.clone()),
+            None => global.push(err.clone()),
+        }
+    }
+    if !global.is_empty() {
+        return Err(map_graphql_errors(&global, status));
+    }
+    let alias_errors: Vec<Option<ApiError>> = per_alias
+        .iter()
+        .map(|errs| (!errs.is_empty()).then(|| map_graphql_errors(errs, status)))
+        .collect();
+    if let Some(shared) = alias_errors.iter().flatten().find(|e| {
+        matches!(
+            e,
+            ApiError::InvalidCredentials(_)
+                | ApiError::TokenExpired
+                | ApiError::Unauthorized(_)
+                | ApiError::InsufficientScope { .. }
+        )
+    }) {
+        return Err(shared.clone());
+    }
+    check_status(status, &json)?;
+    let data = match json {
+        Value::Object(mut map) => map.remove("data").unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    let any_error = alias_errors.iter().any(Option::is_some);
+    if !data.is_object() && !any_error {
+        take_data(status, serde_json::json!({ "data": data }))?;
+    }
+    Ok(alias_errors
+        .into_iter()
+        .enumerate()
+        .map(|(i, error)| {
+            if let Some(error) = error {
+                return Err(error);
+            }
+            let value = data.get(alias(i)).cloned().unwrap_or(Value::Null);
+            if value.is_null() {
+                return Err(ApiError::Decode(if data.is_object() {
+                    format!("missing field `{root}` at data.{}", alias(i))
+                } else {
+                    "the answer was lost to another lookup's error in the same request".into()
+                }));
+            }
+            let mut one = serde_json::json!({ root: value });
+            check_envelope(&mut one, root)?;
+            Ok(one)
+        })
+        .collect())
 }
 
 #[cfg(test)]
