@@ -10,6 +10,8 @@ use serde::Deserialize;
 
 pub const DEFAULT_POLL_INTERVAL_SECS: u64 = 5;
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 15;
+/// Qpien's documented limit per API key.
+pub const DEFAULT_REQUESTS_PER_MINUTE: u32 = 100;
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
@@ -43,6 +45,9 @@ pub struct AccountConfig {
     pub poll_interval_secs: u64,
     #[serde(default = "default_request_timeout")]
     pub request_timeout_secs: u64,
+    /// The API key's rate limit; lower it when other tools share the key.
+    #[serde(default = "default_requests_per_minute")]
+    pub requests_per_minute: u32,
 }
 
 fn default_poll_interval() -> u64 {
@@ -51,6 +56,10 @@ fn default_poll_interval() -> u64 {
 
 fn default_request_timeout() -> u64 {
     DEFAULT_REQUEST_TIMEOUT_SECS
+}
+
+fn default_requests_per_minute() -> u32 {
+    DEFAULT_REQUESTS_PER_MINUTE
 }
 
 /// Which key sends in the composer; the other one inserts a line break.
@@ -154,6 +163,11 @@ impl Config {
             if account.request_timeout_secs == 0 {
                 return Err(fail(format!(
                     "accounts[{index}].request_timeout_secs must be at least 1"
+                )));
+            }
+            if account.requests_per_minute == 0 {
+                return Err(fail(format!(
+                    "accounts[{index}].requests_per_minute must be at least 1"
                 )));
             }
         }
@@ -275,6 +289,23 @@ mod tests {
         let config = parse(text).expect("config.example.toml must stay valid");
         assert_eq!(config.accounts.len(), 1);
         assert_eq!(config.accounts[0].provider, ProviderKind::Qpien);
+        assert_eq!(config.accounts[0].requests_per_minute, 100);
+    }
+
+    #[test]
+    fn requests_per_minute_defaults_and_must_be_positive() {
+        let base = "[[accounts]]\nname = \"w\"\nprovider = \"qpien\"\nbase_url = \"http://x\"\n";
+        let config = parse(base).unwrap();
+        assert_eq!(
+            config.accounts[0].requests_per_minute,
+            DEFAULT_REQUESTS_PER_MINUTE
+        );
+        let config = parse(&format!("{base}requests_per_minute = 40\n")).unwrap();
+        assert_eq!(config.accounts[0].requests_per_minute, 40);
+        let err = parse(&format!("{base}requests_per_minute = 0\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("accounts[0].requests_per_minute"), "{err}");
     }
 
     #[test]

@@ -106,6 +106,7 @@ pub async fn connect_plan(plan: LaunchPlan) -> Result<Connection, String> {
     let client_id = account.client_id.clone().unwrap_or_default();
     let mut qpien = QpienConfig::new(account.base_url.clone(), client_id, secret);
     qpien.request_timeout = account.request_timeout();
+    qpien.requests_per_minute = account.requests_per_minute;
     let provider: Arc<dyn Provider> =
         Arc::new(QpienClient::new(qpien).map_err(|err| err.to_string())?);
     Ok(Connection {
