@@ -563,8 +563,10 @@ fn placeholder_text(kind: &MessageKind) -> String {
     format!("[{name}]")
 }
 
-/// The conversation with `contact_name` left empty: the client fills it from
-/// its contact cache (see [`contact_label`]).
+/// The conversation with `contact_name` left empty: the store labels it
+/// from its contact directory (see [`contact_label`]). Nothing else on the
+/// wire names the customer: `channels[].channelId` is the business's own
+/// channel id, shared by every conversation on that channel.
 pub fn map_conversation(w: WireConversation) -> Result<Conversation, ApiError> {
     let id = non_empty_id(w.id).ok_or_else(|| missing("_id", "conversation"))?;
     let what = || format!("conversation {}", sanitize_line(&id));

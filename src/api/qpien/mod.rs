@@ -761,3 +761,68 @@ impl Provider for QpienClient {
         .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn conversation_data(docs: Value) -> Value {
+        json!({"getConversationList": {"success": true, "code": 200, "data": {
+            "totalDocs": 9, "page": 1, "hasNextPage": true, "docs": docs
+        }}})
+    }
+
+    #[test]
+    fn a_malformed_conversation_costs_only_itself() {
+        let page = conversation_page(conversation_data(json!([
+            {"_id": "c1", "updatedAt": "2025-10-01T00:00:00Z"},
+            // Decodes, but has no time to order it by.
+            {"_id": "c2"},
+            // Does not decode: a tag without its required name.
+            {"_id": "c3", "updatedAt": "2025-10-01T00:00:00Z", "tags": [{"_id": "t"}]},
+            {"_id": "c4", "updatedAt": "2025-10-01T00:00:00Z"}
+        ])))
+        .unwrap();
+        let ids: Vec<&str> = page.items.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, vec!["c1", "c4"]);
+        assert_eq!(page.skipped, 2);
+        assert!(page.has_more);
+        assert_eq!(page.total, Some(9));
+        assert!(page.items.iter().all(|c| c.contact_name.is_empty()));
+    }
+
+    #[test]
+    fn pages_stop_at_the_first_failure() {
+        let ok = |n: usize| -> ApiResult<Page<u8>> {
+            Ok(Page {
+                items: vec![0; n],
+                has_more: true,
+                total: None,
+                skipped: 0,
+            })
+        };
+        let err = || -> ApiResult<Page<u8>> { Err(ApiError::Timeout(Duration::from_secs(1))) };
+        let pages = leading_pages(vec![ok(1), ok(2), err(), ok(3)]).unwrap();
+        assert_eq!(pages.len(), 2);
+        assert!(leading_pages(vec![err(), ok(1)]).is_err());
+        assert!(leading_pages::<u8>(vec![]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn incremental_contact_queries_sort_oldest_change_first() {
+        let input = contact_list_input(&ContactQuery {
+            updated_since: Some(chrono::Utc::now()),
+            ..ContactQuery::default()
+        });
+        let sort = input.sort.expect("sorted");
+        assert_eq!(sort.field, "updatedAt");
+        assert!(matches!(
+            sort.order,
+            Some(operations::contact_list::SortOrder::ASC)
+        ));
+        assert!(input.updated_after.is_some());
+        assert!(contact_list_input(&ContactQuery::default()).sort.is_none());
+    }
+}

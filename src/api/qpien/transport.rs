@@ -904,4 +904,134 @@ mod tests {
         assert!(!s.contains('\u{1b}'));
         assert!(s.chars().count() <= MAX_ERROR_TEXT);
     }
+
+    fn contact_vars(id: &str) -> crate::api::qpien::operations::contact::Variables {
+        use crate::api::qpien::operations::contact as op;
+        op::Variables {
+            input: op::GetContactInput {
+                contact_id: id.into(),
+            },
+        }
+    }
+
+    #[test]
+    fn batch_document_aliases_each_operation_with_its_own_variables() {
+        use crate::api::qpien::operations::Contact;
+        let body = batch_body::<Contact>(vec![contact_vars("p1"), contact_vars("p2")]).unwrap();
+        let body: Value = serde_json::from_slice(&body).unwrap();
+        let query = body["query"].as_str().unwrap();
+        assert!(
+            query.starts_with(
+                "query Batch($a0_input: GetContactInput!, $a1_input: GetContactInput!) {"
+            ),
+            "{query}"
+        );
+        assert!(
+            query.contains("a0: getContact(input: $a0_input) {"),
+            "{query}"
+        );
+        assert!(
+            query.contains("a1: getContact(input: $a1_input) {"),
+            "{query}"
+        );
+        assert!(!query.contains('#'), "comments are dropped: {query}");
+        // The selection is the checked document's own.
+        assert_eq!(query.matches("phoneUsagePermission").count(), 2);
+        assert_eq!(
+            body["variables"],
+            json!({"a0_input": {"contactId": "p1"}, "a1_input": {"contactId": "p2"}})
+        );
+        // The whole document parses as GraphQL.
+        async_graphql_parser::parse_query(query).expect("valid document");
+    }
+
+    fn contact_envelope(id: &str) -> Value {
+        json!({"success": true, "code": "200", "data": {"_id": id, "firstName": "A", "avatar": ""}})
+    }
+
+    #[test]
+    fn one_failing_alias_does_not_fail_the_others() {
+        let body = json!({
+            "data": {
+                "a0": contact_envelope("p0"),
+                "a1": null,
+                "a2": {"success": false, "code": 404, "message": "Contact not found", "data": null},
+                "a3": contact_envelope("p3"),
+                "a4": null
+            },
+            "errors": [{"message": "boom", "path": ["a4", "data"], "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]
+        });
+        let results = decode_batch(200, body.to_string().as_bytes(), "getContact", 5).unwrap();
+        assert_eq!(results.len(), 5);
+        assert_eq!(
+            results[0].as_ref().unwrap()["getContact"]["data"]["_id"],
+            "p0"
+        );
+        assert_eq!(results[0].as_ref().unwrap()["getContact"]["code"], 200);
+        assert!(matches!(&results[1], Err(ApiError::Decode(m)) if m.contains("a1")));
+        assert!(matches!(&results[2], Err(ApiError::NotFound(_))));
+        assert!(results[3].is_ok());
+        assert!(matches!(&results[4], Err(ApiError::Server { .. })));
+    }
+
+    #[test]
+    fn a_lost_data_object_fails_only_the_aliases_without_their_own_error() {
+        let body = json!({"data": null, "errors": [{"message": "x", "path": ["a1"]}]});
+        let results = decode_batch(200, body.to_string().as_bytes(), "getContact", 2).unwrap();
+        assert!(matches!(&results[0], Err(ApiError::Decode(m)) if m.contains("lost")));
+        assert!(matches!(&results[1], Err(ApiError::Rejected { .. })));
+    }
+
+    #[test]
+    fn request_wide_failures_fail_the_batch() {
+        // A validation error has no alias path.
+        let body = json!({"data": null, "errors": [{"message": "Cannot query field \"x\""}]});
+        assert!(matches!(
+            decode_batch(200, body.to_string().as_bytes(), "getContact", 2),
+            Err(ApiError::SchemaMismatch(_))
+        ));
+        // Every alias shares the token: an expired one fails them all, so
+        // the caller refreshes it and replays the request.
+        let body = json!({"data": null, "errors": [
+            {"message": "old", "path": ["a0"], "extensions": {"code": "TOKEN_EXPIRED"}},
+            {"message": "old", "path": ["a1"], "extensions": {"code": "TOKEN_EXPIRED"}}
+        ]});
+        assert_eq!(
+            decode_batch(200, body.to_string().as_bytes(), "getContact", 2).unwrap_err(),
+            ApiError::TokenExpired
+        );
+        assert!(matches!(
+            decode_batch(503, b"down", "getContact", 2),
+            Err(ApiError::Server { status: 503, .. })
+        ));
+    }
+
+    #[test]
+    fn malformed_rows_are_pruned_and_counted() {
+        use crate::api::qpien::operations::contact_list as op;
+        let mut data = json!({"getContactList": {"success": true, "data": {
+        "totalDocs": 3, "hasNextPage": false, "docs": [
+            {"_id": "p1", "firstName": "A", "avatar": ""},
+            {"firstName": "no id", "avatar": ""},
+            {"_id": "p3", "firstName": 7, "avatar": ""},
+            {"_id": "p4", "firstName": "D", "avatar": ""}
+        ]}}});
+        let skipped = prune_rows::<op::ContactListGetContactListDataDocs>(
+            &mut data,
+            "/getContactList/data/docs",
+            "contact",
+        );
+        assert_eq!(skipped, 2);
+        let decoded: op::ResponseData = decode_data(&data).unwrap();
+        let ids: Vec<String> = decoded
+            .get_contact_list
+            .data
+            .unwrap()
+            .docs
+            .into_iter()
+            .map(|d| d.id)
+            .collect();
+        assert_eq!(ids, vec!["p1", "p4"]);
+        assert_eq!(prune_rows::<Value>(&mut json!({}), "/nothing/here", "x"), 0);
+    }
 }
