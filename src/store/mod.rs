@@ -3,6 +3,7 @@
 //! only writer.
 
 pub mod outbox;
+pub mod search_text;
 
 use std::collections::HashMap;
 
