@@ -5,7 +5,7 @@
 pub mod db;
 pub mod outbox;
 pub mod search_text;
-pub mod search_text;
+pub mod writer;
 
 use std::collections::HashMap;
 
