@@ -2,7 +2,10 @@
 //! list order, kept sorted as pages arrive. Plain data; `app::update` is its
 //! only writer.
 
+pub mod db;
 pub mod outbox;
+pub mod search_text;
+pub mod writer;
 
 use std::collections::HashMap;
 
