@@ -72,10 +72,7 @@ fn loaded_state(conversation_count: usize, thread_len: usize) -> AppState {
     let mut state = AppState::new("bench", "Qpien", false, SendKey::Enter, now, (200, 50));
     update(
         &mut state,
-        Event::Sync(SyncEvent::Conversations {
-            items: conversations(conversation_count),
-            complete: true,
-        }),
+        Event::Sync(SyncEvent::Conversations(conversations(conversation_count))),
         now,
     );
     let open = state.store.order()[0].clone();

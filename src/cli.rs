@@ -203,3 +203,75 @@ fn pad(s: &str, width: usize) -> String {
     let fill = width.saturating_sub(text::width(&cut));
     format!("{cut}{}", " ".repeat(fill))
 }
+
+/// `termdesk search`: the local cache only, so it works offline and costs
+/// no requests.
+pub fn search(cache: &std::path::Path, query: &str, limit: usize, json: bool) -> Result<(), String> {
+    use crate::store::db::{Db, SearchHit};
+    if !cache.exists() {
+        return Err(format!(
+            "no cache yet at {}: run termdesk once to sync the account",
+            cache.display()
+        ));
+    }
+    let db = Db::open_read_only(cache).map_err(|err| err.to_string())?;
+    let hits = db
+        .search(query, limit.max(1))
+        .map_err(|err| err.to_string())?;
+    if json {
+        let rows: Vec<serde_json::Value> = hits
+            .iter()
+            .map(|hit| match hit {
+                SearchHit::Message {
+                    conversation_id,
+                    message_id,
+                    created_at,
+                    sender_name,
+                    context,
+                } => serde_json::json!({
+                    "kind": "message",
+                    "conversation_id": conversation_id,
+                    "message_id": message_id,
+                    "created_at": created_at,
+                    "sender": sender_name,
+                    "context": context,
+                }),
+                SearchHit::Contact { contact_id, name } => serde_json::json!({
+                    "kind": "contact",
+                    "contact_id": contact_id,
+                    "name": name,
+                }),
+            })
+            .collect();
+        return print_json(&rows);
+    }
+    if hits.is_empty() {
+        println!("No matches for {:?}.", text::sanitize_line(query));
+        return Ok(());
+    }
+    let now = Utc::now();
+    for hit in &hits {
+        match hit {
+            SearchHit::Message {
+                conversation_id,
+                created_at,
+                sender_name,
+                context,
+                ..
+            } => println!(
+                "{}  {:>4}  {:<18}  {}",
+                text::sanitize_line(conversation_id.as_str()),
+                timefmt::relative(now, *created_at, timefmt::local_offset()),
+                pad(&text::sanitize_line(sender_name.as_deref().unwrap_or("")), 18),
+                text::sanitize_line(context)
+            ),
+            SearchHit::Contact { contact_id, name } => println!(
+                "{}  contact  {}",
+                text::sanitize_line(contact_id.as_str()),
+                text::sanitize_line(name)
+            ),
+        }
+    }
+    println!("({} matches)", hits.len());
+    Ok(())
+}

@@ -350,6 +350,9 @@ pub struct ConversationQuery {
     pub assignee: Option<AgentId>,
     pub unassigned: bool,
     pub search: Option<String>,
+    /// Least recently updated first: a saved cursor over changes resumes
+    /// exactly where it stopped. The default is newest first.
+    pub oldest_first: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

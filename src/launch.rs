@@ -94,6 +94,40 @@ pub fn plan(options: &LaunchOptions) -> Result<LaunchPlan, String> {
     })
 }
 
+/// Where this run keeps its cache.
+pub enum CachePlace {
+    /// The account's own file, kept between runs.
+    Account(PathBuf),
+    /// The demo's sandbox is new on every run, so its cache is too: a file
+    /// in a temporary directory removed on exit.
+    Scratch(tempfile::TempDir),
+}
+
+impl CachePlace {
+    pub fn path(&self) -> PathBuf {
+        match self {
+            CachePlace::Account(path) => path.clone(),
+            CachePlace::Scratch(dir) => dir.path().join("demo.sqlite"),
+        }
+    }
+}
+
+impl LaunchPlan {
+    /// The cache file for this plan, or why there is none.
+    pub fn cache_place(&self) -> Result<CachePlace, String> {
+        if self.is_demo {
+            return tempfile::Builder::new()
+                .prefix("termdesk-demo-")
+                .tempdir()
+                .map(CachePlace::Scratch)
+                .map_err(|err| format!("cannot create a scratch cache for the demo: {err}"));
+        }
+        crate::store::cache::cache_path(&self.label)
+            .map(CachePlace::Account)
+            .ok_or_else(|| "no data directory on this system for the cache".to_string())
+    }
+}
+
 /// Plans and connects in one step.
 pub async fn connect(options: &LaunchOptions) -> Result<Connection, String> {
     connect_plan(plan(options)?).await

@@ -5,7 +5,8 @@ use clap::{Parser, Subcommand};
 
 use chrono::Utc;
 use termdesk::app::AppState;
-use termdesk::app::runtime;
+use termdesk::app::{runtime, startup};
+use termdesk::sync::SyncSettings;
 use termdesk::cli;
 use termdesk::launch::{self, LaunchOptions};
 use termdesk::tui;
@@ -23,6 +24,9 @@ struct Args {
     /// Run the built-in demo even when a config file exists.
     #[arg(long, global = true)]
     demo: bool,
+    /// Delete the account's local cache first and sync everything again.
+    #[arg(long, global = true)]
+    reset_cache: bool,
     /// Log detail: error, warn, info, debug or trace (logs go to a file).
     #[arg(long, global = true, value_name = "LEVEL", default_value = "info")]
     log_level: String,
@@ -58,6 +62,15 @@ enum Command {
         #[arg(long, default_value_t = 30)]
         limit: u32,
         /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search every message and contact name in the account's local cache
+    /// (works offline). Any language; accents optional.
+    Search {
+        query: String,
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
         #[arg(long)]
         json: bool,
     },
@@ -146,6 +159,18 @@ async fn run(args: Args) -> Result<(), String> {
             let connection = connect_for_cli(&options).await?;
             cli::show_messages(connection.provider.as_ref(), &conversation_id, limit, json).await
         }
+        Some(Command::Search { query, limit, json }) => {
+            let plan = launch::plan(&options)?;
+            if plan.is_demo {
+                return Err(
+                    "the demo keeps no cache between runs: search inside termdesk with Ctrl-F, \
+                     or configure an account"
+                        .into(),
+                );
+            }
+            let place = plan.cache_place()?;
+            cli::search(&place.path(), &query, limit, json)
+        }
         Some(Command::Send {
             conversation_id,
             text,
@@ -155,17 +180,25 @@ async fn run(args: Args) -> Result<(), String> {
             cli::send(connection.provider.as_ref(), &conversation_id, &text, json).await
         }
         None => {
-            run_tui(LaunchOptions {
-                live: true,
-                ..options
-            })
+            run_tui(
+                LaunchOptions {
+                    live: true,
+                    ..options
+                },
+                args.reset_cache,
+            )
             .await
         }
     }
 }
 
-async fn run_tui(options: LaunchOptions) -> Result<(), String> {
+async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String> {
     let plan = launch::plan(&options)?;
+    let cache_place = plan.cache_place()?;
+    let cache_path = cache_place.path();
+    if reset_cache && termdesk::store::cache::reset(&cache_path)? {
+        eprintln!("termdesk: removed the cache {}", cache_path.display());
+    }
     let shutdown = runtime::shutdown_signal();
     let (mut terminal, guard) =
         tui::enter().map_err(|err| format!("cannot start the terminal UI: {err}"))?;
@@ -178,7 +211,8 @@ async fn run_tui(options: LaunchOptions) -> Result<(), String> {
         Utc::now(),
         (size.width, size.height),
     );
-    // Paint before connecting so the agent sees termdesk at once.
+    let storage = startup::open_cache(&cache_path, &mut state);
+    // Paint before connecting: the cached inbox shows at once, even offline.
     runtime::draw_if_dirty(&mut terminal, &mut state).map_err(|err| err.to_string())?;
     // Debug builds only: lets the end-to-end tests prove a panic leaves the
     // terminal usable.
@@ -192,11 +226,13 @@ async fn run_tui(options: LaunchOptions) -> Result<(), String> {
         &mut runtime::CrosstermHost,
         &mut state,
         connection.provider.clone(),
-        connection.poll_interval,
+        SyncSettings::new(connection.poll_interval),
+        storage,
         shutdown,
     )
     .await;
     drop(guard);
+    drop(cache_place);
     result.map_err(|err| format!("terminal error: {err}"))
 }
 

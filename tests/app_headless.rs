@@ -18,6 +18,8 @@ use tokio::sync::mpsc;
 use termdesk::api::qpien::{QpienClient, QpienConfig};
 use termdesk::app::AppState;
 use termdesk::app::runtime::{self, Host, InputStream};
+use termdesk::app::startup;
+use termdesk::sync::SyncSettings;
 use termdesk::config::SendKey;
 use termdesk::domain::ConversationId;
 use termdesk::sandbox::{Faults, Sandbox, SandboxOptions};
@@ -112,8 +114,15 @@ struct RunningApp {
 }
 
 impl RunningApp {
-    /// Starts the real runtime against `provider` on a 120x36 in-memory screen.
+    /// Starts the real runtime against `provider` on a 120x36 in-memory
+    /// screen, with a fresh cache of its own.
     fn start(provider: Arc<QpienClient>) -> Self {
+        let cache = tempfile::tempdir().unwrap().keep().join("cache.sqlite");
+        Self::start_with_cache(provider, cache)
+    }
+
+    /// Starts it over an existing cache file (a restart).
+    fn start_with_cache(provider: Arc<QpienClient>, cache: std::path::PathBuf) -> Self {
         let backend = SharedBackend(Arc::new(Mutex::new(TestBackend::new(120, 36))));
         let (keys, keys_rx) = mpsc::unbounded_channel();
         let screen = backend.clone();
@@ -130,12 +139,15 @@ impl RunningApp {
             let mut host = ScriptedHost {
                 keys: Some(keys_rx),
             };
+            let storage = startup::open_cache(&cache, &mut state);
+            assert!(storage.is_some(), "the cache opens");
             runtime::run(
                 &mut terminal,
                 &mut host,
                 &mut state,
                 provider,
-                Duration::from_millis(300),
+                SyncSettings::new(Duration::from_millis(300)),
+                storage,
                 std::future::pending(),
             )
             .await

@@ -4,26 +4,40 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{ConversationId, OutgoingText};
+use crate::domain::{ConversationId, MessageId, OutgoingText};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
-    /// Fetch a page of messages: the newest, or those before a time.
+    /// Read the newest messages of a thread from the cache.
+    LoadCachedThread { conversation_id: ConversationId },
+    /// Fetch a page of messages: the newest, or those before a message.
+    /// `cache_first` reads older pages from the cache before the server
+    /// (not across a gap, which only the server can fill).
     LoadMessages {
         conversation_id: ConversationId,
-        before: Option<DateTime<Utc>>,
+        before: Option<(DateTime<Utc>, MessageId)>,
+        cache_first: bool,
     },
     /// Tell the sync worker which thread to keep fresh.
     WatchConversation(Option<ConversationId>),
-    Send(OutgoingText),
-    /// Emit `Event::RetryDue` after a delay.
-    ScheduleRetry {
+    /// Send a reply once it is safely on disk. With `check_echo`, look for it
+    /// on the server first: an earlier attempt may have arrived.
+    Send {
+        outgoing: OutgoingText,
+        check_echo: bool,
+        created_at: DateTime<Utc>,
+    },
+    /// Look for a reply on the server without sending it.
+    CheckEcho {
         client_id: String,
-        after: Duration,
+        conversation_id: ConversationId,
+        created_at: DateTime<Utc>,
     },
+    /// Emit `Event::RetryDue` after a delay.
+    ScheduleRetry { client_id: String, after: Duration },
+    /// Full-text search of the cache.
+    Search { query: String },
     /// Suspend the TUI and edit this text in `$EDITOR`.
-    OpenEditor {
-        initial: String,
-    },
+    OpenEditor { initial: String },
     Quit,
 }

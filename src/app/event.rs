@@ -1,11 +1,12 @@
 //! Everything that can happen to the app.
 
-use std::time::Duration;
-
+use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use crate::api::ApiError;
-use crate::domain::{Agent, Conversation, ConversationId, Message, Page};
+use crate::domain::{Conversation, ConversationId, Message, Page};
+use crate::store::db::SearchHit;
+pub use crate::sync::SyncEvent;
 
 #[derive(Debug, Clone)]
 pub enum Event {
@@ -15,10 +16,19 @@ pub enum Event {
         width: u16,
         height: u16,
     },
-    /// The slow clock for time-based text.
+    /// The slow clock for time-based text and saving drafts.
     Tick,
     Sync(SyncEvent),
-    /// A page of messages; `older` when it was fetched backwards.
+    /// More rows from the cache, read after the first frame.
+    CacheRows(Vec<(Conversation, u32)>),
+    /// Messages of a thread read from the cache; `older` when paging back.
+    CachedMessages {
+        conversation_id: ConversationId,
+        messages: Vec<Message>,
+        has_older: bool,
+        older: bool,
+    },
+    /// A page of messages from the server; `older` when fetched backwards.
     MessagesLoaded {
         conversation_id: ConversationId,
         page: Page<Message>,
@@ -32,10 +42,17 @@ pub enum Event {
     SendConfirmed {
         client_id: String,
         message: Box<Message>,
+        /// Found on the server by its echo, not sent by this attempt.
+        found_echo: bool,
     },
     SendFailed {
         client_id: String,
         error: ApiError,
+    },
+    /// The server was searched for a reply whose fate was unknown.
+    EchoChecked {
+        client_id: String,
+        result: Result<Option<Box<Message>>, ApiError>,
     },
     /// The wait before an automatic resend is over.
     RetryDue {
@@ -43,19 +60,35 @@ pub enum Event {
     },
     /// `$EDITOR` returned: the new text, or why it failed.
     EditorClosed(Result<String, String>),
+    SearchResults {
+        query: String,
+        result: Result<Vec<SearchHit>, String>,
+    },
+    /// The database could not be written; termdesk goes on from memory.
+    StorageFailed(String),
 }
 
+/// What `update` gets from outside besides the event: the time, and a fresh
+/// id in case the event creates something (a reply's client id).
 #[derive(Debug, Clone)]
-pub enum SyncEvent {
-    Connecting,
-    Conversations {
-        items: Vec<Conversation>,
-        /// The first, full load has finished.
-        complete: bool,
-    },
-    Agents(Vec<Agent>),
-    Failed {
-        error: ApiError,
-        retry_in: Duration,
-    },
+pub struct Env {
+    pub now: DateTime<Utc>,
+    pub fresh_id: String,
+}
+
+/// For callers that have only the time (tests, benches): the id is made
+/// here, outside `update`.
+impl From<DateTime<Utc>> for Env {
+    fn from(now: DateTime<Utc>) -> Env {
+        Env::new(now)
+    }
+}
+
+impl Env {
+    pub fn new(now: DateTime<Utc>) -> Env {
+        Env {
+            now,
+            fresh_id: uuid::Uuid::new_v4().to_string(),
+        }
+    }
 }

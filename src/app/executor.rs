@@ -1,22 +1,44 @@
-//! Runs commands against the provider on tokio tasks and reports back as
-//! events. `Quit` and `OpenEditor` belong to the runtime, not here.
+//! Runs commands against the provider and the cache on tokio tasks and
+//! reports back as events. `Quit` and `OpenEditor` belong to the runtime.
+//! Every provider call carries its priority for the account's scheduler.
 
 use std::panic::AssertUnwindSafe;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use chrono::{DateTime, Utc};
 use futures::FutureExt;
 use tokio::sync::mpsc;
 
-use crate::api::{ApiError, Provider};
+use crate::api::{ApiError, ApiResult, Provider};
 use crate::app::command::Command;
 use crate::app::event::Event;
-use crate::domain::MessageQuery;
+use crate::app::update::CACHE_PAGE;
+use crate::domain::{ConversationId, Message, MessageId, MessageQuery, OutgoingText};
+use crate::store::db::Db;
+use crate::store::writer::DbWriter;
+use crate::sync::scheduler::{Priority, with_priority};
 use crate::sync::{SyncWorker, THREAD_PAGE};
+
+/// How far before a reply's creation its echo is looked for: the agent's
+/// clock and the server's may disagree.
+const ECHO_CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(10);
+/// Pages of newer messages searched for an echo before giving up on it.
+const ECHO_PAGES: usize = 5;
+const SEARCH_LIMIT: usize = 200;
+
+/// The account's database as the executor sees it: the writer (replies go
+/// to disk before the network) and a read connection for threads and search.
+#[derive(Clone)]
+pub struct CacheAccess {
+    pub writer: DbWriter,
+    pub reader: Arc<Mutex<Db>>,
+}
 
 pub struct Executor {
     provider: Arc<dyn Provider>,
     events: mpsc::UnboundedSender<Event>,
     sync: SyncWorker,
+    cache: Option<CacheAccess>,
 }
 
 impl Executor {
@@ -24,20 +46,44 @@ impl Executor {
         provider: Arc<dyn Provider>,
         events: mpsc::UnboundedSender<Event>,
         sync: SyncWorker,
+        cache: Option<CacheAccess>,
     ) -> Self {
         Self {
             provider,
             events,
             sync,
+            cache,
         }
     }
 
     pub fn run(&self, command: Command) {
         let provider = self.provider.clone();
         match command {
+            Command::LoadCachedThread { conversation_id } => {
+                let Some(cache) = self.cache.clone() else {
+                    return;
+                };
+                let events = self.events.clone();
+                tokio::task::spawn_blocking(move || {
+                    let loaded = read(&cache, |db| db.load_messages(&conversation_id, None, CACHE_PAGE));
+                    match loaded {
+                        Ok(mut messages) => {
+                            messages.reverse();
+                            let _ = events.send(Event::CachedMessages {
+                                conversation_id,
+                                has_older: messages.len() >= CACHE_PAGE,
+                                messages,
+                                older: false,
+                            });
+                        }
+                        Err(error) => tracing::warn!(%error, "reading a cached thread failed"),
+                    }
+                });
+            }
             Command::LoadMessages {
                 conversation_id,
                 before,
+                cache_first,
             } => {
                 let older = before.is_some();
                 let on_panic = Event::MessagesFailed {
@@ -45,14 +91,33 @@ impl Executor {
                     error: internal_error(),
                     older,
                 };
+                let cache = if cache_first { self.cache.clone() } else { None };
                 self.spawn_reporting(on_panic, async move {
+                    if let (Some(cache), Some(anchor)) = (cache, before.clone()) {
+                        let id = conversation_id.clone();
+                        let cached = tokio::task::spawn_blocking(move || {
+                            read(&cache, |db| db.load_messages(&id, Some(anchor), CACHE_PAGE))
+                        })
+                        .await;
+                        if let Ok(Ok(mut messages)) = cached
+                            && !messages.is_empty()
+                        {
+                            messages.reverse();
+                            return Event::CachedMessages {
+                                conversation_id,
+                                has_older: true,
+                                messages,
+                                older: true,
+                            };
+                        }
+                    }
                     let query = MessageQuery {
                         conversation_id: conversation_id.clone(),
-                        before,
+                        before: before.map(|(at, _)| at),
                         after: None,
                         limit: THREAD_PAGE,
                     };
-                    match provider.list_messages(&query).await {
+                    match with_priority(Priority::Thread, provider.list_messages(&query)).await {
                         Ok(page) => Event::MessagesLoaded {
                             conversation_id,
                             page,
@@ -67,25 +132,42 @@ impl Executor {
                 });
             }
             Command::WatchConversation(id) => self.sync.watch(id),
-            Command::Send(outgoing) => {
+            Command::Send {
+                outgoing,
+                check_echo,
+                created_at,
+            } => {
                 let on_panic = Event::SendFailed {
                     client_id: outgoing.client_id.clone(),
                     error: internal_error(),
                 };
+                let writer = self.cache.as_ref().map(|c| c.writer.clone());
                 self.spawn_reporting(on_panic, async move {
-                    match provider.send_text(&outgoing).await {
-                        Ok(message) => Event::SendConfirmed {
-                            client_id: outgoing.client_id,
-                            message: Box::new(message),
-                        },
-                        Err(error) => {
-                            tracing::warn!(%error, conversation = %outgoing.conversation_id, "send failed");
-                            Event::SendFailed {
-                                client_id: outgoing.client_id,
-                                error,
-                            }
-                        }
+                    // The reply is on disk before it goes anywhere: a crash
+                    // from here on resumes it instead of losing it.
+                    if let Some(writer) = writer
+                        && let Err(error) = writer.flush().await
+                    {
+                        tracing::warn!(%error, "could not save a reply before sending it");
                     }
+                    send(provider.as_ref(), outgoing, check_echo, created_at).await
+                });
+            }
+            Command::CheckEcho {
+                client_id,
+                conversation_id,
+                created_at,
+            } => {
+                let on_panic = Event::EchoChecked {
+                    client_id: client_id.clone(),
+                    result: Err(internal_error()),
+                };
+                self.spawn_reporting(on_panic, async move {
+                    let result =
+                        find_echo(provider.as_ref(), &conversation_id, &client_id, created_at)
+                            .await
+                            .map(|found| found.map(Box::new));
+                    Event::EchoChecked { client_id, result }
                 });
             }
             Command::ScheduleRetry { client_id, after } => {
@@ -93,6 +175,20 @@ impl Executor {
                 tokio::spawn(async move {
                     tokio::time::sleep(after).await;
                     let _ = events.send(Event::RetryDue { client_id });
+                });
+            }
+            Command::Search { query } => {
+                let events = self.events.clone();
+                let Some(cache) = self.cache.clone() else {
+                    let _ = events.send(Event::SearchResults {
+                        query,
+                        result: Err("search needs the cache, which could not be opened".into()),
+                    });
+                    return;
+                };
+                tokio::task::spawn_blocking(move || {
+                    let result = read(&cache, |db| db.search(&query, SEARCH_LIMIT));
+                    let _ = events.send(Event::SearchResults { query, result });
                 });
             }
             Command::OpenEditor { .. } | Command::Quit => {
@@ -120,6 +216,93 @@ impl Executor {
             let _ = events.send(event);
         });
     }
+}
+
+fn read<T>(
+    cache: &CacheAccess,
+    query: impl FnOnce(&Db) -> Result<T, crate::store::db::DbError>,
+) -> Result<T, String> {
+    let db = cache
+        .reader
+        .lock()
+        .map_err(|_| "the cache reader is unavailable".to_string())?;
+    query(&db).map_err(|e| e.to_string())
+}
+
+/// Sends a reply exactly once. After an attempt whose outcome is unknown the
+/// server is searched for the reply's echo first, whether or not it
+/// de-duplicates `frontMsgId` itself.
+async fn send(
+    provider: &dyn Provider,
+    outgoing: OutgoingText,
+    check_echo: bool,
+    created_at: DateTime<Utc>,
+) -> Event {
+    let client_id = outgoing.client_id.clone();
+    if check_echo {
+        match find_echo(provider, &outgoing.conversation_id, &client_id, created_at).await {
+            Ok(Some(message)) => {
+                return Event::SendConfirmed {
+                    client_id,
+                    message: Box::new(message),
+                    found_echo: true,
+                };
+            }
+            Ok(None) => {}
+            Err(error) => return Event::SendFailed { client_id, error },
+        }
+    }
+    match with_priority(Priority::Send, provider.send_text(&outgoing)).await {
+        Ok(message) => Event::SendConfirmed {
+            client_id,
+            message: Box::new(message),
+            found_echo: false,
+        },
+        Err(error) => {
+            tracing::warn!(%error, conversation = %outgoing.conversation_id, "send failed");
+            Event::SendFailed { client_id, error }
+        }
+    }
+}
+
+/// The server's copy of a reply, looked for among the conversation's
+/// messages since the reply was written.
+pub async fn find_echo(
+    provider: &dyn Provider,
+    conversation_id: &ConversationId,
+    client_id: &str,
+    created_at: DateTime<Utc>,
+) -> ApiResult<Option<Message>> {
+    let after = created_at - ECHO_CLOCK_SLACK;
+    let mut before: Option<DateTime<Utc>> = None;
+    let mut seen: Option<MessageId> = None;
+    for _ in 0..ECHO_PAGES {
+        let query = MessageQuery {
+            conversation_id: conversation_id.clone(),
+            before,
+            after: Some(after),
+            limit: 100,
+        };
+        let page = with_priority(Priority::Send, provider.list_messages(&query)).await?;
+        if let Some(echo) = page
+            .items
+            .iter()
+            .find(|m| m.client_id.as_deref() == Some(client_id))
+        {
+            return Ok(Some(echo.clone()));
+        }
+        let oldest = page.items.iter().min_by_key(|m| m.created_at);
+        match oldest {
+            Some(oldest) if page.has_more && seen.as_ref() != Some(&oldest.id) => {
+                seen = Some(oldest.id.clone());
+                before = Some(oldest.created_at);
+            }
+            _ => return Ok(None),
+        }
+    }
+    Err(ApiError::Decode(
+        "too many messages since the reply to be sure it was not delivered".into(),
+    ))
 }
 
 fn internal_error() -> ApiError {

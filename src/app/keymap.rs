@@ -25,12 +25,13 @@ pub enum Action {
     Send,
     NewLine,
     ExternalEditor,
+    Search,
 }
 
 impl Action {
     pub fn description(self) -> &'static str {
         match self {
-            Action::Quit => "quit (asks first if unsent text would be lost)",
+            Action::Quit => "quit (asks first while a reply is still sending)",
             Action::Help => "show or hide this help",
             Action::FocusNext => "next pane",
             Action::FocusPrev => "previous pane",
@@ -48,6 +49,7 @@ impl Action {
             Action::Send => "send the reply",
             Action::NewLine => "new line",
             Action::ExternalEditor => "edit the reply in $EDITOR",
+            Action::Search => "search every synced message and contact",
         }
     }
 }
@@ -161,6 +163,7 @@ impl Keymap {
             (Scope::Global, Binding::plain(K::Char('?')), Help),
             (Scope::Global, Binding::plain(K::Char('q')), Quit),
             (Scope::Global, Binding::ctrl('c'), Quit),
+            (Scope::Global, Binding::ctrl('f'), Search),
             (Scope::Global, Binding::plain(K::Tab), FocusNext),
             (
                 Scope::Global,

@@ -6,10 +6,11 @@ pub mod event;
 pub mod executor;
 pub mod keymap;
 pub mod runtime;
+pub mod startup;
 pub mod state;
 pub mod update;
 
 pub use command::Command;
-pub use event::{Event, SyncEvent};
+pub use event::{Env, Event, SyncEvent};
 pub use state::AppState;
 pub use update::update;

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use crossterm::event::Event as TermEvent;
-use futures::StreamExt;
+use futures::{FutureExt, StreamExt};
 use futures::stream::BoxStream;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -16,12 +16,24 @@ use tokio::sync::mpsc;
 
 use crate::api::Provider;
 use crate::app::command::Command;
-use crate::app::event::Event;
-use crate::app::executor::Executor;
+use crate::app::event::{Env, Event};
+use crate::app::executor::{CacheAccess, Executor};
 use crate::app::state::AppState;
-use crate::app::update::update;
-use crate::sync::SyncWorker;
+use crate::app::update::{self, update};
+use crate::sync::{SyncSettings, SyncStart, SyncWorker};
 use crate::ui;
+
+/// Rows read from the cache per chunk after the first frame.
+const CACHE_CHUNK: usize = 2_000;
+
+/// The account's cache, when it could be opened.
+pub struct Storage {
+    pub access: CacheAccess,
+    /// Rows already in the store; the rest are read in the background.
+    pub rows_loaded: usize,
+    /// Reports of failed writes, from the writer's thread.
+    pub failures: mpsc::UnboundedReceiver<String>,
+}
 
 pub type InputStream = BoxStream<'static, io::Result<TermEvent>>;
 
@@ -52,43 +64,122 @@ pub fn draw_if_dirty<B: Backend>(
     Ok(())
 }
 
-/// Runs until the agent quits, input ends or `shutdown` completes.
+/// Runs until the agent quits, input ends or `shutdown` completes. Before
+/// returning it saves what must survive (drafts) and waits for the cache to
+/// have it on disk.
 pub async fn run<B: Backend, H: Host<B>>(
     terminal: &mut Terminal<B>,
     host: &mut H,
     state: &mut AppState,
     provider: Arc<dyn Provider>,
-    poll_interval: Duration,
+    sync_settings: SyncSettings,
+    storage: Option<Storage>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> io::Result<()> {
     let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    let sync = SyncWorker::spawn(provider.clone(), poll_interval, events_tx.clone());
-    let executor = Executor::new(provider, events_tx, sync);
+    let (sync_tx, mut sync_rx) = mpsc::unbounded_channel();
+    let start = SyncStart {
+        cursors: state.store.cursors().clone(),
+        known_contacts: state.store.known_contacts(),
+    };
+    let sync = SyncWorker::spawn(provider.clone(), sync_settings, start, sync_tx);
+    let (access, mut failures) = match storage {
+        Some(storage) => {
+            spawn_cache_reader(&storage.access, storage.rows_loaded, events_tx.clone());
+            (Some(storage.access), Some(storage.failures))
+        }
+        None => (None, None),
+    };
+    let writer = access.as_ref().map(|a| a.writer.clone());
+    let executor = Executor::new(provider, events_tx, sync, access);
+    let result = event_loop(
+        terminal,
+        host,
+        state,
+        &executor,
+        writer.as_ref(),
+        &mut events_rx,
+        &mut sync_rx,
+        &mut failures,
+        shutdown,
+    )
+    .await;
+    update::persist_before_exit(state);
+    if let Some(writer) = &writer {
+        writer.write(state.store.take_journal());
+        if let Err(error) = writer.flush().await {
+            tracing::error!(%error, "could not save everything before exit");
+        }
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn event_loop<B: Backend, H: Host<B>>(
+    terminal: &mut Terminal<B>,
+    host: &mut H,
+    state: &mut AppState,
+    executor: &Executor,
+    writer: Option<&crate::store::writer::DbWriter>,
+    events_rx: &mut mpsc::UnboundedReceiver<Event>,
+    sync_rx: &mut mpsc::UnboundedReceiver<crate::sync::SyncEvent>,
+    failures: &mut Option<mpsc::UnboundedReceiver<String>>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> io::Result<()> {
     let mut input = host.input();
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut pending = VecDeque::new();
+    let mut commands = Vec::new();
+    // Replies restored from the cache resume before anything else.
+    commands.extend(update::next_sends(state));
     tokio::pin!(shutdown);
     loop {
+        if let Some(writer) = writer {
+            let journal = state.store.take_journal();
+            if !journal.is_empty() {
+                writer.write(journal);
+            }
+        }
+        for command in commands.drain(..) {
+            executor.run(command);
+        }
         draw_if_dirty(terminal, state)?;
-        let time_on_screen = !state.time_labels.is_empty();
+        let clock_needed = !state.time_labels.is_empty() || state.draft_changed_at.is_some();
         let event = tokio::select! {
-            term = input.next() => match term {
-                Some(Ok(TermEvent::Key(key))) => Event::Key(key),
-                Some(Ok(TermEvent::Paste(text))) => Event::Paste(text),
-                Some(Ok(TermEvent::Resize(width, height))) => Event::Resize { width, height },
-                Some(Ok(_)) => continue,
-                Some(Err(err)) => return Err(err),
-                None => return Ok(()),
+            term = input.next() => match convert(term) {
+                Converted::Event(event) => event,
+                Converted::Skip => continue,
+                Converted::End(result) => return result,
             },
             Some(event) = events_rx.recv() => event,
-            _ = clock.tick(), if time_on_screen => Event::Tick,
+            Some(event) = sync_rx.recv() => Event::Sync(event),
+            Some(reason) = next_failure(failures) => Event::StorageFailed(reason),
+            _ = clock.tick(), if clock_needed => Event::Tick,
             // A closed terminal or `kill`: leave cleanly instead of dying.
             _ = &mut shutdown => return Ok(()),
         };
         pending.push_back(event);
+        // Everything already queued is handled before the next frame: a
+        // burst of keys costs one draw, not one each.
+        loop {
+            match input.next().now_or_never() {
+                Some(term) => match convert(term) {
+                    Converted::Event(event) => pending.push_back(event),
+                    Converted::Skip => {}
+                    Converted::End(result) => return result,
+                },
+                None => break,
+            }
+        }
+        while let Ok(event) = events_rx.try_recv() {
+            pending.push_back(event);
+        }
+        while let Ok(event) = sync_rx.try_recv() {
+            pending.push_back(Event::Sync(event));
+        }
         while let Some(event) = pending.pop_front() {
-            for command in update(state, event, Utc::now()) {
+            for command in update(state, event, Env::new(Utc::now())) {
                 match command {
                     Command::Quit => {
                         draw_if_dirty(terminal, state)?;
@@ -104,11 +195,75 @@ pub async fn run<B: Backend, H: Host<B>>(
                         state.dirty = true;
                         pending.push_back(Event::EditorClosed(result));
                     }
-                    other => executor.run(other),
+                    other => commands.push(other),
                 }
             }
         }
     }
+}
+
+enum Converted {
+    Event(Event),
+    Skip,
+    End(io::Result<()>),
+}
+
+fn convert(term: Option<io::Result<TermEvent>>) -> Converted {
+    match term {
+        Some(Ok(TermEvent::Key(key))) => Converted::Event(Event::Key(key)),
+        Some(Ok(TermEvent::Paste(text))) => Converted::Event(Event::Paste(text)),
+        Some(Ok(TermEvent::Resize(width, height))) => {
+            Converted::Event(Event::Resize { width, height })
+        }
+        Some(Ok(_)) => Converted::Skip,
+        Some(Err(err)) => Converted::End(Err(err)),
+        None => Converted::End(Ok(())),
+    }
+}
+
+async fn next_failure(failures: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<String> {
+    match failures {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Reads the rest of the cached list in chunks after the first frame, so a
+/// large cache never delays it.
+fn spawn_cache_reader(
+    access: &CacheAccess,
+    mut offset: usize,
+    events: mpsc::UnboundedSender<Event>,
+) {
+    let reader = access.reader.clone();
+    tokio::task::spawn_blocking(move || {
+        loop {
+            let rows = {
+                let Ok(db) = reader.lock() else {
+                    return;
+                };
+                db.load_conversations(offset, CACHE_CHUNK)
+            };
+            match rows {
+                Ok(rows) if rows.is_empty() => return,
+                Ok(rows) => {
+                    offset += rows.len();
+                    let done = rows.len() < CACHE_CHUNK;
+                    let rows = rows
+                        .into_iter()
+                        .map(|r| (r.conversation, r.unread))
+                        .collect();
+                    if events.send(Event::CacheRows(rows)).is_err() || done {
+                        return;
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "reading the cached list failed");
+                    return;
+                }
+            }
+        }
+    });
 }
 
 /// Completes on SIGTERM or SIGHUP (a closed terminal). The handlers are

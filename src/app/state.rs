@@ -10,6 +10,7 @@ use crate::app::keymap::{Keymap, Scope};
 use crate::config::SendKey;
 use crate::domain::{ConversationId, MessageId};
 use crate::store::Store;
+use crate::store::db::SearchHit;
 use crate::store::outbox::Outbox;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,6 +37,8 @@ pub enum SyncStatus {
         at: DateTime<Utc>,
     },
     Offline {
+        /// When the outage began (the first failed round).
+        since: DateTime<Utc>,
         retry_at: DateTime<Utc>,
         reason: String,
     },
@@ -58,10 +61,22 @@ pub struct Notice {
     pub level: NoticeLevel,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
     Help,
     ConfirmQuit,
+    Search(SearchBox),
+}
+
+/// Full-text search of the cache: the query as typed, and its results.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SearchBox {
+    pub query: String,
+    /// Results of `results_for`; older answers are dropped.
+    pub results: Vec<SearchHit>,
+    pub results_for: String,
+    pub selected: usize,
+    pub error: Option<String>,
 }
 
 /// The reply being written. `seen_inbound` is the newest customer message
@@ -121,6 +136,13 @@ pub struct AppState {
     pub thread_scroll: usize,
     pub composer: Composer,
     pub drafts: HashMap<ConversationId, String>,
+    /// The composer changed at this time and is not saved yet.
+    pub draft_changed_at: Option<DateTime<Utc>>,
+    /// The database is there: drafts, replies and the inbox survive a
+    /// restart. Without it (a broken cache file) termdesk runs from memory.
+    pub persistent: bool,
+    /// A message to bring into view once its thread has it (search).
+    pub focus_message: Option<MessageId>,
     pub sync: SyncStatus,
     pub notice: Option<Notice>,
     pub overlay: Option<Overlay>,
@@ -173,6 +195,9 @@ impl AppState {
             thread_scroll: 0,
             composer: Composer::default(),
             drafts: HashMap::new(),
+            draft_changed_at: None,
+            persistent: false,
+            focus_message: None,
             sync: SyncStatus::Connecting,
             notice: None,
             overlay: None,
@@ -203,17 +228,23 @@ impl AppState {
         self.notify(NoticeLevel::Error, format!("{what}: {error}"));
     }
 
-    /// What quitting now would throw away, in words; `None` when nothing.
-    /// Replies and drafts live in memory only, so quitting asks first.
+    /// What quitting now would hold back or lose, in words; `None` when
+    /// nothing. With the database, drafts and failed replies are saved and
+    /// only replies still on their way are worth a question; without it,
+    /// everything unsent would be lost.
     pub fn unsent_summary(&self) -> Option<String> {
         let sending = self.outbox.in_flight();
-        let failed = self.outbox.items().len() - sending;
-        let drafts = self
-            .drafts
-            .values()
-            .filter(|d| !d.trim().is_empty())
-            .count()
-            + usize::from(!self.composer.is_blank());
+        let (failed, drafts) = if self.persistent {
+            (0, 0)
+        } else {
+            let drafts = self
+                .drafts
+                .values()
+                .filter(|d| !d.trim().is_empty())
+                .count()
+                + usize::from(!self.composer.is_blank());
+            (self.outbox.items().len() - sending, drafts)
+        };
         let count = |n: usize, one: &str, many: &str| match n {
             0 => None,
             1 => Some(format!("1 {one}")),

@@ -26,12 +26,10 @@ fn state_with(ids: &[&str]) -> AppState {
         .collect();
     update(
         &mut state,
-        Event::Sync(SyncEvent::Conversations {
-            items,
-            complete: true,
-        }),
+        Event::Sync(SyncEvent::Conversations(items)),
         now(),
     );
+    update(&mut state, Event::Sync(SyncEvent::Synced), now());
     state
 }
 
@@ -77,7 +75,7 @@ fn load(
 
 fn sent_text(commands: &[Command]) -> Option<(String, String)> {
     commands.iter().find_map(|c| match c {
-        Command::Send(out) => Some((out.client_id.clone(), out.text.clone())),
+        Command::Send { outgoing: out, .. } => Some((out.client_id.clone(), out.text.clone())),
         _ => None,
     })
 }
@@ -161,10 +159,7 @@ fn selection_follows_the_conversation_when_rows_move() {
     let items = vec![conversation("c", 950, true)];
     update(
         &mut state,
-        Event::Sync(SyncEvent::Conversations {
-            items,
-            complete: true,
-        }),
+        Event::Sync(SyncEvent::Conversations(items)),
         now(),
     );
     assert_eq!(state.store.order()[0].as_str(), "c");
@@ -196,7 +191,11 @@ fn enter_opens_the_conversation_and_asks_for_its_messages() {
     assert!(commands.contains(&Command::WatchConversation(Some("b".into()))));
     assert!(commands.contains(&Command::LoadMessages {
         conversation_id: "b".into(),
-        before: None
+        before: None,
+        cache_first: false,
+    }));
+    assert!(commands.contains(&Command::LoadCachedThread {
+        conversation_id: "b".into(),
     }));
     key(&mut state, KeyCode::Esc);
     assert_eq!(state.focus, Focus::List);
@@ -364,10 +363,10 @@ fn permanent_failure_keeps_the_text_for_retry_or_edit() {
 }
 
 #[test]
-fn transient_failures_give_up_after_the_attempt_limit() {
+fn an_outage_never_fails_a_reply_and_the_reconnect_resends_it_at_once() {
     let mut state = open_with_messages(&["a"], "a");
     let client_id = send_reply(&mut state, "hi");
-    for _ in 0..crate::store::outbox::MAX_AUTOMATIC_ATTEMPTS {
+    for _ in 0..crate::store::outbox::MAX_AUTOMATIC_ATTEMPTS * 2 {
         update(
             &mut state,
             Event::SendFailed {
@@ -384,10 +383,73 @@ fn transient_failures_give_up_after_the_attempt_limit() {
             now(),
         );
     }
-    assert!(matches!(
-        state.outbox.get(&client_id).unwrap().state,
-        OutboxState::Failed { .. }
-    ));
+    let item = state.outbox.get(&client_id).unwrap();
+    assert!(matches!(item.state, OutboxState::Sending { .. }));
+    assert!(item.fate_unknown, "a timeout may have delivered it");
+    update(
+        &mut state,
+        Event::SendFailed {
+            client_id: client_id.clone(),
+            error: ApiError::Network("down".into()),
+        },
+        now(),
+    );
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Failed {
+            error: ApiError::Network("down".into()),
+            retry_in: Duration::from_secs(30),
+        }),
+        now(),
+    );
+    let commands = update(&mut state, Event::Sync(SyncEvent::Synced), now());
+    assert!(
+        commands.iter().any(|c| matches!(
+            c,
+            Command::Send { outgoing, check_echo: true, .. } if outgoing.client_id == client_id
+        )),
+        "back online: sent at once, after looking for its echo: {commands:?}"
+    );
+}
+
+#[test]
+fn a_garbled_answer_is_retried_a_few_times_then_kept_as_failed() {
+    let mut state = open_with_messages(&["a"], "a");
+    let client_id = send_reply(&mut state, "hi");
+    for _ in 0..crate::store::outbox::MAX_AUTOMATIC_ATTEMPTS {
+        update(
+            &mut state,
+            Event::SendFailed {
+                client_id: client_id.clone(),
+                error: ApiError::Decode("truncated".into()),
+            },
+            now(),
+        );
+        update(
+            &mut state,
+            Event::RetryDue {
+                client_id: client_id.clone(),
+            },
+            now(),
+        );
+    }
+    let item = state.outbox.get(&client_id).unwrap();
+    assert!(matches!(item.state, OutboxState::Failed { .. }));
+    assert!(item.fate_unknown);
+    // Editing it first asks the server whether it arrived.
+    key(&mut state, KeyCode::Esc);
+    let commands = key(&mut state, KeyCode::Char('e'));
+    assert!(matches!(&commands[..], [Command::CheckEcho { .. }]), "{commands:?}");
+    update(
+        &mut state,
+        Event::EchoChecked {
+            client_id: client_id.clone(),
+            result: Ok(None),
+        },
+        now(),
+    );
+    assert_eq!(state.composer.text(), "hi");
+    assert!(state.outbox.get(&client_id).is_none());
 }
 
 #[test]
@@ -401,6 +463,7 @@ fn confirmation_replaces_the_outbox_item_with_the_server_message() {
         Event::SendConfirmed {
             client_id: client_id.clone(),
             message: Box::new(echo.clone()),
+            found_echo: false,
         },
         now(),
     );
@@ -566,7 +629,8 @@ fn scrolling_to_the_top_loads_older_messages_once() {
         commands,
         vec![Command::LoadMessages {
             conversation_id: "a".into(),
-            before: Some(t(100) + chrono::Duration::milliseconds(1))
+            before: Some((t(100), "m000".into())),
+            cache_first: true,
         }]
     );
     assert!(
@@ -674,7 +738,7 @@ fn sync_failures_show_offline_or_rate_limited() {
     assert!(matches!(state.sync, SyncStatus::Offline { .. }));
     assert_eq!(
         crate::ui::status_bar::sync_text(&state),
-        "offline — retrying in 8 s"
+        "offline since 09:10 — retrying in 8 s"
     );
     update(
         &mut state,
@@ -760,14 +824,27 @@ fn editor_result_replaces_the_draft() {
 }
 
 #[test]
-fn a_second_reply_right_after_the_first_is_not_held_back() {
+fn a_second_reply_right_after_the_first_is_not_held_back_and_goes_out_in_order() {
     let mut state = open_with_messages(&["a"], "a");
     key(&mut state, KeyCode::Char('r'));
     type_text(&mut state, "one");
-    assert!(sent_text(&key(&mut state, KeyCode::Enter)).is_some());
+    let (first, _) = sent_text(&key(&mut state, KeyCode::Enter)).unwrap();
     type_text(&mut state, "two");
-    assert_eq!(
-        sent_text(&key(&mut state, KeyCode::Enter)).unwrap().1,
-        "two"
+    assert!(
+        sent_text(&key(&mut state, KeyCode::Enter)).is_none(),
+        "queued behind the first, not sent beside it"
     );
+    assert_eq!(state.outbox.items().len(), 2);
+    let mut echo = message("a", "srv-1", 300, SenderKind::Agent, "one");
+    echo.client_id = Some(first.clone());
+    let commands = update(
+        &mut state,
+        Event::SendConfirmed {
+            client_id: first,
+            message: Box::new(echo),
+            found_echo: false,
+        },
+        now(),
+    );
+    assert_eq!(sent_text(&commands).unwrap().1, "two");
 }

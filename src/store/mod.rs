@@ -1,17 +1,29 @@
-//! The local state store: conversations and threads keyed by id, plus the
-//! list order, kept sorted as pages arrive. Plain data; `app::update` is its
-//! only writer.
+//! The local state store: the in-memory projection of the account's
+//! database. Conversations and threads keyed by id, the list order kept
+//! sorted as pages arrive, contact names for the rows, the sync cursors.
+//! `app::update` is its only writer; every change it makes is also recorded
+//! in a journal that the runtime hands to the database writer, so the
+//! projection and the file stay in step without the UI loop touching disk.
 
+pub mod cache;
 pub mod db;
 pub mod outbox;
 pub mod search_text;
 pub mod writer;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{Agent, AgentId, Conversation, ConversationId, Message, SenderKind};
+use crate::domain::{
+    Agent, AgentId, ChannelInfo, Contact, ContactId, Conversation, ConversationId, Message,
+    SenderKind, Template,
+};
+use crate::store::db::DbWrite;
+use crate::sync::SyncCursors;
+
+/// Threads kept in memory besides the open one; the rest reload from disk.
+const THREADS_KEPT: usize = 24;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationEntry {
@@ -19,15 +31,25 @@ pub struct ConversationEntry {
     pub unread: u32,
 }
 
+/// A hole in a thread: messages newer than `newest_before` up to the
+/// oldest message after it were missed (a long outage) and are fetched
+/// when the agent scrolls there. Kept, not deleted: what was read stays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    /// Index of the first message after the hole.
+    pub index: usize,
+}
+
 /// Messages of one conversation, oldest first.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Thread {
     pub messages: Vec<Message>,
-    /// The server has older messages than the first one here.
+    /// The server (or the cache) has older messages than the first one here.
     pub has_older: bool,
     pub loading_older: bool,
-    /// The newest page has arrived at least once.
+    /// The newest page has arrived from the server at least once.
     pub loaded: bool,
+    pub gap: Option<Gap>,
     /// Bumped on every change, so layouts derived from the thread can be
     /// cached.
     pub revision: u64,
@@ -44,6 +66,20 @@ impl Thread {
     pub fn oldest_time(&self) -> Option<DateTime<Utc>> {
         self.messages.first().map(|m| m.created_at)
     }
+
+    /// Where the next older page starts: above the gap if there is one.
+    pub fn older_anchor(&self) -> Option<&Message> {
+        match self.gap {
+            Some(gap) => self.messages.get(gap.index),
+            None => self.messages.first(),
+        }
+    }
+
+    fn index_of(&self, message: &Message) -> Option<usize> {
+        self.messages.iter().rposition(|m| {
+            m.id == message.id || (message.client_id.is_some() && m.client_id == message.client_id)
+        })
+    }
 }
 
 /// What a merge changed, so the caller can decide what to show.
@@ -54,18 +90,110 @@ pub struct MergeSummary {
     pub updated: usize,
 }
 
+/// How complete the local copy is, for the status bar.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SyncTotals {
+    pub conversations: Option<u64>,
+    pub contacts: Option<u64>,
+}
+
+/// What the database holds, read once at start.
+#[derive(Debug, Clone, Default)]
+pub struct CacheSnapshot {
+    pub conversations: Vec<(Conversation, u32)>,
+    pub contact_labels: Vec<(ContactId, String)>,
+    pub agents: Vec<Agent>,
+    pub channels: Vec<ChannelInfo>,
+    pub templates: Vec<Template>,
+    pub cursors: Option<SyncCursors>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Store {
     conversations: HashMap<ConversationId, ConversationEntry>,
     /// Most recently updated first; ties broken by id so the order is total.
     order: Vec<ConversationId>,
     threads: HashMap<ConversationId, Thread>,
-    /// Newest `updated_at` seen: the incremental sync cursor.
-    cursor: Option<DateTime<Utc>>,
+    /// Threads by last use, most recent last, for eviction.
+    thread_use: Vec<ConversationId>,
     agents: HashMap<AgentId, Agent>,
+    channels: Vec<ChannelInfo>,
+    templates: Vec<Template>,
+    contact_labels: HashMap<ContactId, String>,
+    /// Contacts looked up by id that do not exist.
+    missing_contacts: HashSet<ContactId>,
+    conversations_by_contact: HashMap<ContactId, Vec<ConversationId>>,
+    cursors: SyncCursors,
+    totals: SyncTotals,
+    /// Changes not yet handed to the database writer.
+    journal: Vec<DbWrite>,
 }
 
+pub fn contact_label(contact: &Contact) -> String {
+    let name = contact.display_name();
+    if !name.trim().is_empty() {
+        return name.trim().to_string();
+    }
+    match contact.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+        Some(phone) => phone.to_string(),
+        None => UNKNOWN_CONTACT.to_string(),
+    }
+}
+
+const UNKNOWN_CONTACT: &str = "Unknown contact";
+
 impl Store {
+    /// A store filled from the cache, ready before the network answers.
+    pub fn from_cache(snapshot: CacheSnapshot) -> Store {
+        let mut store = Store {
+            contact_labels: snapshot.contact_labels.into_iter().collect(),
+            agents: snapshot
+                .agents
+                .into_iter()
+                .map(|a| (a.id.clone(), a))
+                .collect(),
+            channels: snapshot.channels,
+            templates: snapshot.templates,
+            cursors: snapshot.cursors.unwrap_or_else(SyncCursors::fresh),
+            ..Store::default()
+        };
+        store.totals = SyncTotals {
+            conversations: store.cursors.total_conversations,
+            contacts: store.cursors.total_contacts,
+        };
+        store.add_cached_conversations(snapshot.conversations);
+        store
+    }
+
+    /// More cached rows (the cache is read in chunks so the first frame
+    /// does not wait for all of it). Rows the network already brought win.
+    pub fn add_cached_conversations(&mut self, rows: Vec<(Conversation, u32)>) {
+        for (mut conversation, unread) in rows {
+            if self.conversations.contains_key(&conversation.id) {
+                continue;
+            }
+            self.label(&mut conversation);
+            self.index_contact(&conversation);
+            self.conversations.insert(
+                conversation.id.clone(),
+                ConversationEntry {
+                    conversation,
+                    unread,
+                },
+            );
+        }
+        self.resort();
+    }
+
+    /// Hands over the changes made since the last call.
+    pub fn take_journal(&mut self) -> Vec<DbWrite> {
+        std::mem::take(&mut self.journal)
+    }
+
+    pub fn record(&mut self, write: DbWrite) {
+        self.journal.push(write);
+    }
+
     pub fn order(&self) -> &[ConversationId] {
         &self.order
     }
@@ -87,11 +215,154 @@ impl Store {
     }
 
     pub fn set_agents(&mut self, agents: Vec<Agent>) {
+        self.journal.push(DbWrite::SetAgents(agents.clone()));
         self.agents = agents.into_iter().map(|a| (a.id.clone(), a)).collect();
     }
 
-    pub fn cursor(&self) -> Option<DateTime<Utc>> {
-        self.cursor
+    pub fn channels(&self) -> &[ChannelInfo] {
+        &self.channels
+    }
+
+    pub fn set_channels(&mut self, channels: Vec<ChannelInfo>) {
+        self.journal.push(DbWrite::SetChannels(channels.clone()));
+        self.channels = channels;
+    }
+
+    pub fn templates(&self) -> &[Template] {
+        &self.templates
+    }
+
+    pub fn set_templates(&mut self, templates: Vec<Template>) {
+        self.journal.push(DbWrite::SetTemplates(templates.clone()));
+        self.templates = templates;
+    }
+
+    pub fn cursors(&self) -> &SyncCursors {
+        &self.cursors
+    }
+
+    /// The store owns the cursors: saved with the data they describe.
+    pub fn set_cursors(&mut self, cursors: SyncCursors) {
+        if cursors == self.cursors {
+            return;
+        }
+        match serde_json::to_string(&cursors) {
+            Ok(json) => self.journal.push(DbWrite::SetMeta {
+                key: crate::sync::cursor::META_KEY.to_string(),
+                value: json,
+            }),
+            Err(error) => tracing::error!(%error, "cannot encode the sync cursors"),
+        }
+        self.cursors = cursors;
+    }
+
+    pub fn totals(&self) -> SyncTotals {
+        self.totals
+    }
+
+    pub fn set_totals(&mut self, conversations: Option<u64>, contacts: Option<u64>) {
+        if conversations.is_some() {
+            self.totals.conversations = conversations;
+        }
+        if contacts.is_some() {
+            self.totals.contacts = contacts;
+        }
+    }
+
+    pub fn contact_count(&self) -> usize {
+        self.contact_labels.len()
+    }
+
+    /// Rows still waiting for their contact's name.
+    pub fn rows_without_name(&self) -> usize {
+        self.conversations
+            .values()
+            .filter(|e| {
+                e.conversation.contact_id.as_ref().is_some_and(|id| {
+                    !self.contact_labels.contains_key(id) && !self.missing_contacts.contains(id)
+                })
+            })
+            .count()
+    }
+
+    /// Contact ids the store holds a name for.
+    pub fn known_contacts(&self) -> HashSet<ContactId> {
+        self.contact_labels.keys().cloned().collect()
+    }
+
+    /// Fills the row's name from the contact directory, or says what is
+    /// known while the name is on its way.
+    fn label(&self, conversation: &mut Conversation) {
+        if let Some(label) = conversation
+            .contact_id
+            .as_ref()
+            .and_then(|id| self.contact_labels.get(id))
+        {
+            conversation.contact_name = label.clone();
+        } else if conversation.contact_name.trim().is_empty() {
+            conversation.contact_name = match &conversation.contact_id {
+                Some(id) if self.missing_contacts.contains(id) => UNKNOWN_CONTACT.to_string(),
+                // What is known while the name is on its way: the channel
+                // and the end of the contact's id, so rows stay apart.
+                Some(id) => {
+                    let tail: String = id
+                        .as_str()
+                        .chars()
+                        .rev()
+                        .take(6)
+                        .collect::<Vec<_>>()
+                        .into_iter()
+                        .rev()
+                        .collect();
+                    format!("{} contact …{}", conversation.channel.label(), tail)
+                }
+                None => UNKNOWN_CONTACT.to_string(),
+            };
+        }
+    }
+
+    fn index_contact(&mut self, conversation: &Conversation) {
+        if let Some(contact) = &conversation.contact_id {
+            let ids = self
+                .conversations_by_contact
+                .entry(contact.clone())
+                .or_default();
+            if !ids.contains(&conversation.id) {
+                ids.push(conversation.id.clone());
+            }
+        }
+    }
+
+    /// New or changed contacts: names fill in on every row that shows them.
+    /// Returns how many rows changed.
+    pub fn upsert_contacts(&mut self, found: Vec<Contact>, missing: Vec<ContactId>) -> usize {
+        let mut changed = 0;
+        for contact in &found {
+            let label = contact_label(contact);
+            self.missing_contacts.remove(&contact.id);
+            if self.contact_labels.get(&contact.id) == Some(&label) {
+                continue;
+            }
+            self.contact_labels.insert(contact.id.clone(), label.clone());
+            for id in self
+                .conversations_by_contact
+                .get(&contact.id)
+                .into_iter()
+                .flatten()
+            {
+                if let Some(entry) = self.conversations.get_mut(id)
+                    && entry.conversation.contact_name != label
+                {
+                    entry.conversation.contact_name = label.clone();
+                    changed += 1;
+                }
+            }
+        }
+        self.missing_contacts.extend(missing);
+        if !found.is_empty() {
+            self.journal.push(DbWrite::UpsertContacts(found));
+        }
+        changed
     }
 
     pub fn thread(&self, id: &ConversationId) -> Option<&Thread> {
@@ -104,6 +375,17 @@ impl Store {
         thread
     }
 
+    /// Marks a thread as just used and drops the least recently used ones
+    /// beyond the limit (they reload from the cache when opened again).
+    pub fn touch_thread(&mut self, id: &ConversationId) {
+        self.thread_use.retain(|t| t != id);
+        self.thread_use.push(id.clone());
+        while self.thread_use.len() > THREADS_KEPT + 1 {
+            let evicted = self.thread_use.remove(0);
+            self.threads.remove(&evicted);
+        }
+    }
+
     /// Inserts or replaces conversations. A newer customer message in a
     /// conversation other than `open` counts as unread. Returns how many
     /// conversations were new or different, so callers can skip redraws.
@@ -112,14 +394,17 @@ impl Store {
         conversations: Vec<Conversation>,
         open: Option<&ConversationId>,
     ) -> usize {
-        let mut changed = 0;
-        for conversation in conversations {
-            if self.cursor.is_none_or(|c| conversation.updated_at > c) {
-                self.cursor = Some(conversation.updated_at);
-            }
+        let mut changed_rows = Vec::new();
+        for mut conversation in conversations {
+            self.label(&mut conversation);
             let is_open = open == Some(&conversation.id);
             match self.conversations.get_mut(&conversation.id) {
                 Some(entry) => {
+                    // A page older than what we hold (a backfill page that
+                    // raced a poll) must not roll the row back.
+                    if conversation.updated_at < entry.conversation.updated_at {
+                        continue;
+                    }
                     let newer_inbound =
                         match (&conversation.last_message, &entry.conversation.last_message) {
                             (Some(new_msg), Some(old_msg)) => {
@@ -136,13 +421,12 @@ impl Store {
                         None => entry.unread,
                     };
                     if unread != entry.unread || entry.conversation != conversation {
-                        changed += 1;
                         entry.unread = unread;
                         entry.conversation = conversation;
+                        changed_rows.push((entry.conversation.clone(), unread));
                     }
                 }
                 None => {
-                    changed += 1;
                     // Without a provider count, a conversation whose newest
                     // message is the customer's is waiting on us: show one.
                     let unread = conversation.unread.unwrap_or_else(|| {
@@ -152,6 +436,8 @@ impl Store {
                             .is_some_and(|m| m.sender == SenderKind::Contact);
                         u32::from(waiting && !is_open)
                     });
+                    self.index_contact(&conversation);
+                    changed_rows.push((conversation.clone(), unread));
                     self.conversations.insert(
                         conversation.id.clone(),
                         ConversationEntry {
@@ -162,7 +448,9 @@ impl Store {
                 }
             }
         }
+        let changed = changed_rows.len();
         if changed > 0 {
+            self.journal.push(DbWrite::UpsertConversations(changed_rows));
             self.resort();
         }
         changed
@@ -171,7 +459,7 @@ impl Store {
     fn resort(&mut self) {
         let conversations = &self.conversations;
         self.order = conversations.keys().cloned().collect();
-        self.order.sort_by(|a, b| {
+        self.order.sort_unstable_by(|a, b| {
             let (ca, cb) = (
                 &conversations[a].conversation,
                 &conversations[b].conversation,
@@ -181,8 +469,44 @@ impl Store {
     }
 
     pub fn mark_read(&mut self, id: &ConversationId) {
-        if let Some(entry) = self.conversations.get_mut(id) {
+        if let Some(entry) = self.conversations.get_mut(id)
+            && entry.unread != 0
+        {
             entry.unread = 0;
+            self.journal.push(DbWrite::SetUnread {
+                conversation_id: id.clone(),
+                unread: 0,
+            });
+        }
+    }
+
+    /// Messages read back from the cache when a thread is opened: shown at
+    /// once, and not written back. `has_older` says the cache holds more.
+    pub fn add_cached_messages(&mut self, id: &ConversationId, messages: Vec<Message>, has_older: bool) {
+        let thread = self.thread_mut(id);
+        let older_than_all = thread.messages.is_empty()
+            || messages
+                .iter()
+                .all(|m| m.created_at <= thread.messages[0].created_at);
+        let mut added = 0;
+        for message in messages {
+            if thread.index_of(&message).is_none() {
+                thread.messages.push(message);
+                added += 1;
+            }
+        }
+        if added > 0 {
+            thread.messages.sort_by(|a, b| {
+                a.created_at
+                    .cmp(&b.created_at)
+                    .then_with(|| a.id.cmp(&b.id))
+            });
+            if let Some(gap) = &mut thread.gap {
+                gap.index += added;
+            }
+        }
+        if older_than_all || !thread.loaded {
+            thread.has_older = has_older || thread.has_older;
         }
     }
 
@@ -197,38 +521,44 @@ impl Store {
         older_page: Option<bool>,
         newest_page_has_more: Option<bool>,
     ) -> MergeSummary {
-        let thread = self.thread_mut(id);
+        let thread = self.threads.entry(id.clone()).or_default();
+        thread.revision += 1;
         let mut summary = MergeSummary::default();
+        let mut written = Vec::new();
         // A newest page that shares nothing with what we hold, with more
         // behind it, means messages were missed in between (a long outage):
-        // start again from this page rather than show a thread with a hole.
+        // mark the hole, keep what was there, and fetch it on scrolling up.
         let gap = newest_page_has_more == Some(true)
-            && thread.loaded
             && !messages.is_empty()
             && !thread.messages.is_empty()
-            && !messages.iter().any(|new| {
-                thread.messages.iter().any(|m| {
-                    m.id == new.id || (new.client_id.is_some() && m.client_id == new.client_id)
-                })
+            && !messages.iter().any(|new| thread.index_of(new).is_some())
+            && messages
+                .iter()
+                .all(|new| thread.messages.last().is_some_and(|last| new.created_at > last.created_at));
+        let hole_at = gap.then_some(thread.messages.len());
+        // An older page that reaches what lies below the gap closes it.
+        let closes_gap = older_page.is_some()
+            && thread.gap.is_some_and(|gap| {
+                messages
+                    .iter()
+                    .any(|new| thread.index_of(new).is_some_and(|i| i < gap.index))
+                    || messages.iter().any(|new| {
+                        gap.index > 0 && new.created_at <= thread.messages[gap.index - 1].created_at
+                    })
             });
-        if gap {
-            thread.messages.clear();
-            thread.has_older = true;
-        }
         let mut needs_sort = false;
+        let mut inserted_below_gap = 0;
         for message in messages {
-            let existing = thread.messages.iter_mut().rev().find(|m| {
-                m.id == message.id
-                    || (message.client_id.is_some() && m.client_id == message.client_id)
-            });
-            match existing {
-                Some(current) => {
+            match thread.index_of(&message) {
+                Some(index) => {
+                    let current = &mut thread.messages[index];
                     if *current != message {
                         let keep_ack =
                             current.ack > message.ack && current.ack != crate::domain::Ack::Failed;
                         let ack = if keep_ack { current.ack } else { message.ack };
                         *current = message;
                         current.ack = ack;
+                        written.push(current.clone());
                         summary.updated += 1;
                     }
                 }
@@ -240,9 +570,18 @@ impl Store {
                     {
                         needs_sort = true;
                     }
+                    // Only messages as old as the block below the hole
+                    // move the hole; fill-ins belong above it.
+                    if thread.gap.is_some_and(|gap| {
+                        gap.index > 0
+                            && message.created_at <= thread.messages[gap.index - 1].created_at
+                    }) {
+                        inserted_below_gap += 1;
+                    }
                     if message.sender == SenderKind::Contact {
                         summary.added_inbound += 1;
                     }
+                    written.push(message.clone());
                     thread.messages.push(message);
                     summary.added += 1;
                 }
@@ -255,16 +594,34 @@ impl Store {
                     .then_with(|| a.id.cmp(&b.id))
             });
         }
+        if let Some(gap) = &mut thread.gap {
+            gap.index += inserted_below_gap;
+        }
+        if closes_gap {
+            thread.gap = None;
+        }
+        if let Some(index) = hole_at {
+            thread.gap = Some(Gap { index });
+            thread.has_older = true;
+        }
         if let Some(has_more) = older_page {
-            thread.has_older = has_more;
+            // Below a gap the cache still holds older messages.
+            if thread.gap.is_none() {
+                thread.has_older = has_more;
+            }
             thread.loading_older = false;
         }
         if let Some(has_more) = newest_page_has_more {
             // Later polls of the newest page say nothing about older history.
-            if !thread.loaded {
+            if !thread.loaded && thread.messages.len() <= written.len() {
                 thread.has_older = has_more;
+            } else if !thread.loaded {
+                thread.has_older = thread.has_older || has_more;
             }
             thread.loaded = true;
+        }
+        if !written.is_empty() {
+            self.journal.push(DbWrite::UpsertMessages(written));
         }
         summary
     }
@@ -339,7 +696,7 @@ mod tests {
     use crate::domain::{Ack, SenderKind};
 
     #[test]
-    fn orders_by_recency_and_tracks_cursor() {
+    fn orders_by_recency_and_journals_every_change() {
         let mut store = Store::default();
         store.upsert_conversations(
             vec![
@@ -351,9 +708,61 @@ mod tests {
         );
         let ids: Vec<_> = store.order().iter().map(|i| i.as_str()).collect();
         assert_eq!(ids, ["b", "c", "a"]);
-        assert_eq!(store.cursor(), Some(t(30)));
         assert_eq!(store.get(&"a".into()).unwrap().unread, 1);
         assert_eq!(store.get(&"b".into()).unwrap().unread, 0);
+        let journal = store.take_journal();
+        assert!(
+            matches!(&journal[..], [DbWrite::UpsertConversations(rows)] if rows.len() == 3),
+            "{journal:?}"
+        );
+        // Nothing new: nothing to write.
+        store.upsert_conversations(vec![conversation("a", 10, true)], None);
+        assert!(store.take_journal().is_empty());
+    }
+
+    #[test]
+    fn an_older_copy_of_a_row_never_rolls_it_back() {
+        let mut store = Store::default();
+        store.upsert_conversations(vec![conversation("a", 50, true)], None);
+        store.upsert_conversations(vec![conversation("a", 10, false)], None);
+        assert_eq!(store.get(&"a".into()).unwrap().conversation.updated_at, t(50));
+    }
+
+    #[test]
+    fn names_fill_in_when_the_contact_arrives() {
+        let mut store = Store::default();
+        let mut row = conversation("a", 10, true);
+        row.contact_name = String::new();
+        store.upsert_conversations(vec![row], None);
+        let row = &store.get(&"a".into()).unwrap().conversation;
+        assert!(row.contact_name.contains("WhatsApp contact"), "{}", row.contact_name);
+        let contact = Contact {
+            id: ContactId::new("c-a"),
+            first_name: "Deniz".into(),
+            last_name: Some("Yılmaz".into()),
+            username: None,
+            avatar: None,
+            email: None,
+            phone: None,
+            phone_country_code: None,
+            country: None,
+            gender: None,
+            language: None,
+            tags: Vec::new(),
+            phone_usage_permission: None,
+            email_usage_permission: None,
+            owner: None,
+            platforms: Vec::new(),
+            created_at: None,
+            updated_at: None,
+        };
+        assert_eq!(store.upsert_contacts(vec![contact], Vec::new()), 1);
+        assert_eq!(store.get(&"a".into()).unwrap().conversation.contact_name, "Deniz Yılmaz");
+        // A later page of the same row keeps the name.
+        let mut later = conversation("a", 20, true);
+        later.contact_name = String::new();
+        store.upsert_conversations(vec![later], None);
+        assert_eq!(store.get(&"a".into()).unwrap().conversation.contact_name, "Deniz Yılmaz");
     }
 
     #[test]
@@ -416,7 +825,7 @@ mod tests {
     }
 
     #[test]
-    fn a_newest_page_with_no_overlap_replaces_the_thread_so_no_hole_is_shown() {
+    fn a_newest_page_with_no_overlap_marks_a_gap_and_keeps_what_was_read() {
         let mut store = Store::default();
         let id = ConversationId::new("a");
         store.merge_messages(
@@ -428,9 +837,38 @@ mod tests {
         let later = vec![message("a", "m99", 990, SenderKind::Contact, "much later")];
         store.merge_messages(&id, later, None, Some(true));
         let thread = store.thread(&id).unwrap();
-        assert_eq!(thread.messages.len(), 1);
-        assert_eq!(thread.messages[0].text, "much later");
-        assert!(thread.has_older, "the rest loads on scrolling up");
+        let texts: Vec<_> = thread.messages.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["old", "much later"]);
+        assert_eq!(thread.gap, Some(Gap { index: 1 }));
+        assert_eq!(
+            thread.older_anchor().unwrap().id.as_str(),
+            "m99",
+            "older pages are fetched from above the gap"
+        );
+        // The missed messages arrive by scrolling up; reaching the old block
+        // closes the gap.
+        let missed = vec![
+            message("a", "m50", 500, SenderKind::Agent, "missed"),
+            message("a", "m1", 10, SenderKind::Contact, "old"),
+        ];
+        store.merge_messages(&id, missed, Some(false), None);
+        let thread = store.thread(&id).unwrap();
+        let texts: Vec<_> = thread.messages.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts, ["old", "missed", "much later"]);
+        assert_eq!(thread.gap, None);
+    }
+
+    #[test]
+    fn a_page_inside_the_gap_keeps_it_open() {
+        let mut store = Store::default();
+        let id = ConversationId::new("a");
+        store.merge_messages(&id, vec![message("a", "m1", 10, SenderKind::Contact, "old")], None, Some(false));
+        store.merge_messages(&id, vec![message("a", "m99", 990, SenderKind::Contact, "new")], None, Some(true));
+        store.merge_messages(&id, vec![message("a", "m70", 700, SenderKind::Contact, "mid")], Some(true), None);
+        let thread = store.thread(&id).unwrap();
+        assert_eq!(thread.gap, Some(Gap { index: 1 }));
+        assert_eq!(thread.older_anchor().unwrap().id.as_str(), "m70");
+        assert!(thread.has_older);
     }
 
     #[test]

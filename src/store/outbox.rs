@@ -1,17 +1,25 @@
 //! Replies on their way out. Each has a client id, generated once and sent
-//! as the idempotency key on every attempt, so retries never duplicate. The
-//! text stays here until the server confirms it, whatever happens.
+//! as `frontMsgId` on every attempt. The server is not trusted to
+//! de-duplicate it: after an answer that may have been lost, the thread is
+//! searched for the echo before anything is sent again. Items are saved in
+//! the database before the first attempt and stay until the server confirms
+//! them, whatever happens (a crash included). Replies of one conversation go
+//! out one at a time, in the order they were typed.
 
 use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
 
 use crate::domain::{ChannelId, ConversationId, OutgoingText};
 
-/// Transient failures are retried this many times before the item is
-/// marked failed (the text is kept; the agent can retry by hand).
+/// Garbled answers are retried this many times before the item is marked
+/// failed (the text is kept; the agent can retry by hand). Outages are
+/// waited out without a limit.
 pub const MAX_AUTOMATIC_ATTEMPTS: u32 = 8;
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OutboxState {
+    /// Behind an earlier reply of the same conversation.
+    Queued,
     Sending {
         attempt: u32,
     },
@@ -25,7 +33,7 @@ pub enum OutboxState {
     },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxItem {
     pub client_id: String,
     pub conversation_id: ConversationId,
@@ -33,6 +41,10 @@ pub struct OutboxItem {
     pub text: String,
     pub created_at: DateTime<Utc>,
     pub state: OutboxState,
+    /// An earlier attempt may have reached the server (a timeout, a 5xx, an
+    /// answer that never came): look for the echo before sending again.
+    #[serde(default)]
+    pub fate_unknown: bool,
 }
 
 impl OutboxItem {
@@ -47,6 +59,10 @@ impl OutboxItem {
 
     pub fn is_in_flight(&self) -> bool {
         !matches!(self.state, OutboxState::Failed { .. })
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
     }
 }
 
@@ -109,12 +125,103 @@ impl Outbox {
     pub fn items(&self) -> &[OutboxItem] {
         &self.items
     }
+
+    /// The reply a conversation sends next: its oldest item, unless that one
+    /// failed for good (later ones wait rather than overtake it).
+    pub fn head_of<'a>(&'a self, id: &'a ConversationId) -> Option<&'a OutboxItem> {
+        self.for_conversation(id).next()
+    }
+
+    /// Items read back from the database at start. Whatever was on its way
+    /// when termdesk stopped may have reached the server: each such item is
+    /// checked for its echo before it is sent again.
+    pub fn restore(items: Vec<OutboxItem>) -> Outbox {
+        let mut outbox = Outbox::default();
+        for mut item in items {
+            if matches!(
+                item.state,
+                OutboxState::Sending { .. } | OutboxState::WaitingRetry { .. }
+            ) {
+                item.fate_unknown = true;
+                item.state = OutboxState::Queued;
+            }
+            outbox.push(item);
+        }
+        outbox
+    }
+
+    /// Conversations whose first reply is ready to go (queued at the head).
+    pub fn ready_heads(&self) -> Vec<String> {
+        let mut seen: Vec<&ConversationId> = Vec::new();
+        let mut ready = Vec::new();
+        for item in &self.items {
+            if seen.contains(&&item.conversation_id) {
+                continue;
+            }
+            seen.push(&item.conversation_id);
+            if item.state == OutboxState::Queued {
+                ready.push(item.client_id.clone());
+            }
+        }
+        ready
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::time::Duration;
+
+    fn item(client_id: &str, conversation: &str, state: OutboxState) -> OutboxItem {
+        OutboxItem {
+            client_id: client_id.into(),
+            conversation_id: ConversationId::new(conversation),
+            channel_id: None,
+            text: format!("text of {client_id}"),
+            created_at: DateTime::<Utc>::UNIX_EPOCH,
+            state,
+            fate_unknown: false,
+        }
+    }
+
+    #[test]
+    fn restoring_after_a_crash_queues_unfinished_sends_with_unknown_fate() {
+        let outbox = Outbox::restore(vec![
+            item("a", "c1", OutboxState::Sending { attempt: 2 }),
+            item("b", "c1", OutboxState::Queued),
+            item(
+                "c",
+                "c2",
+                OutboxState::Failed {
+                    reason: "refused".into(),
+                },
+            ),
+        ]);
+        let a = outbox.get("a").unwrap();
+        assert_eq!(a.state, OutboxState::Queued);
+        assert!(a.fate_unknown);
+        assert!(!outbox.get("b").unwrap().fate_unknown);
+        assert!(matches!(
+            outbox.get("c").unwrap().state,
+            OutboxState::Failed { .. }
+        ));
+        assert_eq!(outbox.ready_heads(), ["a"], "one per conversation, failed heads wait");
+    }
+
+    #[test]
+    fn items_survive_a_round_trip_through_json() {
+        let original = item(
+            "k",
+            "c",
+            OutboxState::WaitingRetry {
+                attempt: 3,
+                retry_at: DateTime::<Utc>::UNIX_EPOCH,
+                reason: "timeout".into(),
+            },
+        );
+        let back: OutboxItem = serde_json::from_str(&original.to_json()).unwrap();
+        assert_eq!(back, original);
+    }
 
     #[test]
     fn retry_delays_grow_and_cap() {

@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use crate::app::AppState;
 use crate::ui::theme;
 
-fn centered(area: Rect, width: u16, height: u16) -> Rect {
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let width = width.min(area.width);
     let height = height.min(area.height);
     Rect::new(
@@ -65,10 +65,15 @@ pub fn render_confirm_quit(frame: &mut Frame, area: Rect, state: &AppState) {
     let summary = state
         .unsent_summary()
         .unwrap_or_else(|| "Nothing unsent".into());
+    let consequence = if state.persistent {
+        " Quit anyway? It is saved and goes out when termdesk runs again."
+    } else {
+        " Quit anyway? It will be lost (the cache is unavailable)."
+    };
     let lines = vec![
         Line::raw(""),
         Line::raw(format!(" {summary}.")),
-        Line::raw(" Quit anyway? They will be lost."),
+        Line::raw(consequence),
         Line::raw(""),
         Line::styled(" y quit · n stay", theme::dim()),
     ];

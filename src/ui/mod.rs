@@ -4,6 +4,7 @@ pub mod composer;
 pub mod conversation_list;
 pub mod help;
 pub mod layout;
+pub mod search;
 pub mod status_bar;
 pub mod theme;
 pub mod thread;
@@ -20,9 +21,10 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
     thread::render(frame, layout.thread, state);
     composer::render(frame, layout.composer, state);
     status_bar::render(frame, layout.status, state);
-    match state.overlay {
+    match &state.overlay {
         Some(Overlay::Help) => help::render_help(frame, area, state),
         Some(Overlay::ConfirmQuit) => help::render_confirm_quit(frame, area, state),
+        Some(Overlay::Search(search)) => search::render(frame, area, state, search),
         None => {}
     }
 }

@@ -145,6 +145,11 @@ fn outbox_lines(
     offset: FixedOffset,
 ) {
     let (state_text, style) = match &item.state {
+        OutboxState::Queued if item.fate_unknown => (
+            "sending… (checking whether an earlier attempt arrived)".to_string(),
+            theme::dim(),
+        ),
+        OutboxState::Queued => ("queued after the reply above".to_string(), theme::dim()),
         OutboxState::Sending { attempt: 1 } => ("sending…".to_string(), theme::dim()),
         OutboxState::Sending { attempt } => (format!("sending… (attempt {attempt})"), theme::dim()),
         OutboxState::WaitingRetry {
@@ -213,6 +218,7 @@ fn blocks_newest_first<'a>(
         outbox_lines(&mut lines, item, width, state.now, state.utc_offset);
         lines
     });
+    let gap = thread.and_then(|t| t.gap).map(|g| g.index);
     let message_blocks = messages
         .iter()
         .enumerate()
@@ -222,12 +228,39 @@ fn blocks_newest_first<'a>(
             if index > 0 || has_header {
                 lines.push(Line::raw(""));
             }
+            // The hole left by an outage sits above the first message after it.
+            if gap == Some(index) && index > 0 {
+                lines.push(Line::styled(
+                    "  ⋯ messages missed while offline load when you scroll up ⋯",
+                    theme::warning(),
+                ));
+                lines.push(Line::raw(""));
+            }
             message_lines(&mut lines, message, width, state.now, state.utc_offset);
             lines
         });
     outbox_blocks
         .chain(message_blocks)
         .chain(header.map(|line| vec![line]))
+}
+
+/// Lines from the top of a message to the bottom of the thread: how far up
+/// to scroll to bring it into view.
+pub fn lines_below(
+    state: &AppState,
+    width: usize,
+    target: &crate::domain::MessageId,
+) -> Option<usize> {
+    let id = state.open.as_ref()?;
+    let thread = state.store.thread(id)?;
+    let position = thread.messages.iter().rposition(|m| &m.id == target)?;
+    let outbox_items = state.outbox.for_conversation(id).count();
+    let newer_blocks = outbox_items + (thread.messages.len() - position);
+    let lines = blocks_newest_first(state, width)
+        .take(newer_blocks)
+        .map(|block| block.len())
+        .sum();
+    Some(lines)
 }
 
 /// Every line of the open thread at `width`, oldest first.
@@ -333,10 +366,7 @@ mod tests {
         let items = vec![conversation("a", 10, true)];
         update(
             &mut state,
-            Event::Sync(crate::app::SyncEvent::Conversations {
-                items,
-                complete: true,
-            }),
+            Event::Sync(crate::app::SyncEvent::Conversations(items)),
             t(9999),
         );
         state.open = Some("a".into());

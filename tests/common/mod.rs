@@ -219,10 +219,7 @@ pub fn state(width: u16, height: u16, open: bool) -> AppState {
     state.utc_offset = FixedOffset::east_opt(0).unwrap();
     update(
         &mut state,
-        Event::Sync(SyncEvent::Conversations {
-            items: inbox(),
-            complete: true,
-        }),
+        Event::Sync(SyncEvent::Conversations(inbox())),
         now(),
     );
     update(

@@ -175,7 +175,11 @@ fn conversation_list_input(
         updated_after: query.updated_since.map(WireDate),
         sort: Some(op::SortInput {
             field: "updatedAt".into(),
-            order: Some(op::SortOrder::DESC),
+            order: Some(if query.oldest_first {
+                op::SortOrder::ASC
+            } else {
+                op::SortOrder::DESC
+            }),
         }),
     })
 }

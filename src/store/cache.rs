@@ -1,0 +1,127 @@
+//! Opening an account's cache and reading what the first frame needs: the
+//! newest rows, contact names, cursors, drafts and the outbox. The rest of
+//! the list is read after the first frame (see `app::runtime`).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::domain::ConversationId;
+use crate::store::db::{Db, DbError};
+use crate::store::outbox::OutboxItem;
+use crate::store::{CacheSnapshot, Store};
+use crate::sync::SyncCursors;
+use crate::sync::cursor::META_KEY;
+
+/// Rows read before the first frame: more than any screen shows.
+pub const FIRST_ROWS: usize = 500;
+
+/// Where an account's cache lives: one SQLite file per account in the
+/// platform data dir.
+pub fn cache_path(account: &str) -> Option<PathBuf> {
+    let dirs = crate::paths::project_dirs()?;
+    Some(dirs.data_dir().join("cache").join(format!("{}.sqlite", file_stem(account))))
+}
+
+/// An account name made safe as a file name (distinct names stay distinct
+/// enough for config files people write by hand).
+fn file_stem(account: &str) -> String {
+    let stem: String = account
+        .chars()
+        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .collect();
+    if stem.is_empty() { "account".into() } else { stem }
+}
+
+/// Removes an account's cache files, on request (`--reset-cache`) only.
+pub fn reset(path: &Path) -> Result<bool, String> {
+    let mut removed = false;
+    for suffix in ["", "-wal", "-shm"] {
+        let file = PathBuf::from(format!("{}{suffix}", path.display()));
+        match std::fs::remove_file(&file) {
+            Ok(()) => removed = true,
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
+            Err(err) => return Err(format!("cannot remove {}: {err}", file.display())),
+        }
+    }
+    Ok(removed)
+}
+
+/// What the app starts from.
+pub struct CacheStart {
+    pub store: Store,
+    pub drafts: Vec<(ConversationId, String)>,
+    pub outbox: Vec<OutboxItem>,
+    pub rows_loaded: usize,
+}
+
+/// An opened cache: a connection for the writer and one for reading.
+pub struct OpenCache {
+    pub writer_db: Db,
+    pub reader: Arc<Mutex<Db>>,
+    pub start: CacheStart,
+}
+
+pub fn open(path: &Path) -> Result<OpenCache, DbError> {
+    let writer_db = Db::open(path)?;
+    let reader_db = Db::open(path)?;
+    let start = read_start(&reader_db)?;
+    Ok(OpenCache {
+        writer_db,
+        reader: Arc::new(Mutex::new(reader_db)),
+        start,
+    })
+}
+
+/// Reads everything the first frame shows. A damaged row is skipped by the
+/// database layer; a damaged cursor starts the sync over.
+pub fn read_start(db: &Db) -> Result<CacheStart, DbError> {
+    let rows = db.load_conversations(0, FIRST_ROWS)?;
+    let rows_loaded = rows.len();
+    let cursors = match db.get_meta(META_KEY)? {
+        Some(json) => match serde_json::from_str::<SyncCursors>(&json) {
+            Ok(cursors) => Some(cursors),
+            Err(error) => {
+                tracing::warn!(%error, "saved sync cursors unreadable; syncing from the start");
+                None
+            }
+        },
+        None => None,
+    };
+    let snapshot = CacheSnapshot {
+        conversations: rows.into_iter().map(|r| (r.conversation, r.unread)).collect(),
+        contact_labels: db.contact_names()?,
+        agents: db.load_agents()?,
+        channels: db.load_channels()?,
+        templates: db.load_templates()?,
+        cursors,
+    };
+    let outbox = db
+        .load_outbox()?
+        .into_iter()
+        .filter_map(|json| match serde_json::from_str::<OutboxItem>(&json) {
+            Ok(item) => Some(item),
+            Err(error) => {
+                tracing::error!(%error, "an unreadable reply in the cached outbox was skipped");
+                None
+            }
+        })
+        .collect();
+    Ok(CacheStart {
+        store: Store::from_cache(snapshot),
+        drafts: db.load_drafts()?,
+        outbox,
+        rows_loaded,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_names_become_safe_file_names() {
+        assert_eq!(file_stem("work"), "work");
+        assert_eq!(file_stem("../../etc/passwd"), "______etc_passwd");
+        assert_eq!(file_stem(""), "account");
+    }
+}

@@ -1,0 +1,597 @@
+//! The worker's three loops:
+//! - **live**: the newest page at start, then every interval the changes
+//!   since the cursor (all of them, page after page: an outage of any length
+//!   leaves no gap) and the open thread;
+//! - **history**: agents, channels and templates once, the whole
+//!   conversation list in the background (several pages per request), then
+//!   the contact directory, then the directory's changes now and then;
+//! - **names**: contacts that rows need and the store lacks, many per request.
+//!
+//! Every request carries a priority for the account's scheduler.
+
+use std::collections::HashSet;
+use std::panic::AssertUnwindSafe;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures::FutureExt;
+use tokio::sync::{Notify, mpsc, watch};
+use tokio::task::JoinHandle;
+
+use super::backoff::Backoff;
+use super::cursor::{ChainCursor, SyncCursors};
+use super::scheduler::{Priority, with_priority};
+use super::{SyncEvent, SyncSettings, SyncStart, THREAD_PAGE};
+use crate::api::{ApiError, Provider};
+use crate::domain::{ContactId, ContactQuery, Conversation, ConversationId, ConversationQuery, MessageQuery};
+
+const PAGE_SIZE: u32 = 100;
+
+type Events = mpsc::UnboundedSender<SyncEvent>;
+
+/// What the loops share: the cursors (each loop moves its own), the
+/// contacts known to exist, and the ids waiting for a lookup.
+struct Shared {
+    cursors: SyncCursors,
+    known_contacts: HashSet<ContactId>,
+    wanted_contacts: Vec<ContactId>,
+    pages_per_request: u32,
+}
+
+struct Context {
+    provider: Arc<dyn Provider>,
+    settings: SyncSettings,
+    events: Events,
+    shared: Mutex<Shared>,
+    names_wanted: Notify,
+}
+
+impl Context {
+    fn shared(&self) -> MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn send(&self, event: SyncEvent) -> bool {
+        self.events.send(event).is_ok()
+    }
+
+    fn publish_cursors(&self) {
+        let cursors = self.shared().cursors.clone();
+        self.send(SyncEvent::Cursors(cursors));
+    }
+
+    /// Passes conversations on and queues the contacts they name that the
+    /// store does not hold. During the backfill only rows the agent sees
+    /// first ask for names one by one: the directory brings the rest.
+    fn deliver(&self, items: Vec<Conversation>, want_names: bool) {
+        if items.is_empty() {
+            return;
+        }
+        if want_names {
+            let mut shared = self.shared();
+            let shared = &mut *shared;
+            for conversation in &items {
+                if let Some(id) = &conversation.contact_id
+                    && !shared.known_contacts.contains(id)
+                    && !shared.wanted_contacts.contains(id)
+                {
+                    shared.wanted_contacts.push(id.clone());
+                }
+            }
+            if !shared.wanted_contacts.is_empty() {
+                self.names_wanted.notify_one();
+            }
+        }
+        self.send(SyncEvent::Conversations(items));
+    }
+}
+
+pub(super) fn spawn(
+    provider: Arc<dyn Provider>,
+    settings: SyncSettings,
+    start: SyncStart,
+    events: Events,
+    watched: watch::Receiver<Option<ConversationId>>,
+    nudge: Arc<Notify>,
+) -> Vec<JoinHandle<()>> {
+    let pages_per_request = settings.pages_per_request.max(1);
+    let context = Arc::new(Context {
+        provider,
+        settings,
+        events,
+        shared: Mutex::new(Shared {
+            cursors: start.cursors,
+            known_contacts: start.known_contacts,
+            wanted_contacts: Vec::new(),
+            pages_per_request,
+        }),
+        names_wanted: Notify::new(),
+    });
+    let live = {
+        let context = context.clone();
+        supervise(context.clone(), "live", move || {
+            live(context.clone(), watched.clone(), nudge.clone()).boxed()
+        })
+    };
+    let history = {
+        let context = context.clone();
+        supervise(context.clone(), "history", move || history(context.clone()).boxed())
+    };
+    let names = {
+        let context = context.clone();
+        supervise(context.clone(), "names", move || names(context.clone()).boxed())
+    };
+    vec![live, history, names]
+}
+
+/// Runs a loop and restarts it if it ever panics, telling the agent: a
+/// silent stop would leave the inbox frozen with no sign of it.
+fn supervise(
+    context: Arc<Context>,
+    name: &'static str,
+    make: impl Fn() -> futures::future::BoxFuture<'static, ()> + Send + 'static,
+) -> JoinHandle<()> {
+    const RESTART_DELAY: Duration = Duration::from_secs(5);
+    tokio::spawn(async move {
+        loop {
+            if AssertUnwindSafe(make()).catch_unwind().await.is_ok() {
+                return;
+            }
+            tracing::error!(task = name, "a sync task panicked; restarting it");
+            let reported = context.send(SyncEvent::Failed {
+                error: ApiError::Decode("internal error in the sync worker; restarted it".into()),
+                retry_in: RESTART_DELAY,
+            });
+            if !reported {
+                return;
+            }
+            tokio::time::sleep(RESTART_DELAY).await;
+        }
+    })
+}
+
+async fn live(
+    context: Arc<Context>,
+    mut watched: watch::Receiver<Option<ConversationId>>,
+    nudge: Arc<Notify>,
+) {
+    if !context.send(SyncEvent::Connecting) {
+        return;
+    }
+    let mut head_done = false;
+    let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(60));
+    loop {
+        let round = async {
+            if !head_done {
+                head(&context).await?;
+                head_done = true;
+            }
+            changes(&context).await
+        };
+        let wait = match round.await {
+            Ok(()) => {
+                backoff.reset();
+                context.send(SyncEvent::Synced);
+                let open = watched.borrow_and_update().clone();
+                if let Some(id) = open {
+                    refresh_thread(&context, id).await;
+                }
+                context.settings.interval
+            }
+            Err(error) => {
+                let delay = match &error {
+                    ApiError::RateLimited { retry_after } => *retry_after,
+                    _ => backoff.next_delay(rand::random::<f64>()),
+                };
+                tracing::warn!(%error, ?delay, "sync failed");
+                if !context.send(SyncEvent::Failed {
+                    error,
+                    retry_in: delay,
+                }) {
+                    return;
+                }
+                delay
+            }
+        };
+        if context.events.is_closed() {
+            return;
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = nudge.notified() => {}
+        }
+    }
+}
+
+/// The newest page, on every start: the first screen is right at once,
+/// however long termdesk was closed.
+async fn head(context: &Context) -> Result<(), ApiError> {
+    let query = ConversationQuery {
+        page: 1,
+        limit: PAGE_SIZE,
+        ..ConversationQuery::default()
+    };
+    let page = with_priority(Priority::ListChanges, context.provider.list_conversations(&query)).await?;
+    let newest = page.items.iter().map(|c| c.updated_at).max();
+    context.send(SyncEvent::Totals {
+        conversations: page.total,
+        contacts: None,
+    });
+    let fresh_account = {
+        let mut shared = context.shared();
+        let fresh = shared.cursors.conversations.is_none();
+        if fresh {
+            // Everything older than the newest page is the backfill's job.
+            let since = newest.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
+            shared.cursors.conversations = Some(ChainCursor::at(since));
+            if !page.has_more {
+                shared.cursors.backfill_page = None;
+            }
+        }
+        fresh
+    };
+    context.deliver(page.items, true);
+    if fresh_account {
+        context.publish_cursors();
+    }
+    Ok(())
+}
+
+/// Every change since the cursor, oldest first, page after page until the
+/// end: the cursor is saved after each request, so a failure resumes there.
+async fn changes(context: &Context) -> Result<(), ApiError> {
+    loop {
+        let (cursor, pages) = {
+            let shared = context.shared();
+            let Some(cursor) = shared.cursors.conversations.clone() else {
+                return Ok(());
+            };
+            (cursor, shared.pages_per_request)
+        };
+        let queries: Vec<ConversationQuery> = (0..pages)
+            .map(|i| ConversationQuery {
+                page: cursor.page + i,
+                limit: PAGE_SIZE,
+                updated_since: Some(cursor.since),
+                oldest_first: true,
+                ..ConversationQuery::default()
+            })
+            .collect();
+        let results = fetch_conversation_pages(context, Priority::ListChanges, &queries).await?;
+        let fetched = u32::try_from(results.len()).unwrap_or(u32::MAX);
+        let mut last_time = None;
+        let mut newest = None;
+        let mut at_end = results.is_empty();
+        for page in results {
+            if let Some(last) = page.items.last() {
+                last_time = Some(last.updated_at);
+            }
+            if let Some(max) = page.items.iter().map(|c| c.updated_at).max() {
+                newest = Some(newest.map_or(max, |n: DateTime<Utc>| n.max(max)));
+            }
+            at_end |= !page.has_more || page.items.is_empty();
+            context.deliver(page.items, true);
+            if at_end {
+                break;
+            }
+        }
+        let next = if at_end {
+            cursor.caught_up(newest)
+        } else {
+            cursor.advance(fetched, last_time)
+        };
+        let moved = next != cursor;
+        if moved {
+            context.shared().cursors.conversations = Some(next);
+            context.publish_cursors();
+        }
+        if at_end {
+            return Ok(());
+        }
+    }
+}
+
+/// Several pages in one request where the provider allows it; a provider
+/// that refuses the batch (a query-cost limit, say) gets one page at a time
+/// from then on.
+async fn fetch_conversation_pages(
+    context: &Context,
+    priority: Priority,
+    queries: &[ConversationQuery],
+) -> Result<Vec<crate::domain::Page<Conversation>>, ApiError> {
+    let provider = &context.provider;
+    match with_priority(priority, provider.list_conversation_pages(queries)).await {
+        Err(ApiError::SchemaMismatch(_) | ApiError::Rejected { .. }) if queries.len() > 1 => {
+            tracing::warn!("batched pages refused; fetching one page per request");
+            context.shared().pages_per_request = 1;
+            with_priority(priority, provider.list_conversation_pages(&queries[..1])).await
+        }
+        other => other,
+    }
+}
+
+async fn refresh_thread(context: &Context, id: ConversationId) {
+    let query = MessageQuery {
+        conversation_id: id.clone(),
+        before: None,
+        after: None,
+        limit: THREAD_PAGE,
+    };
+    match with_priority(Priority::Thread, context.provider.list_messages(&query)).await {
+        Ok(page) => {
+            context.send(SyncEvent::Messages {
+                conversation_id: id,
+                page,
+            });
+        }
+        // The next poll tries again; the conversation poll reports outages.
+        Err(error) => tracing::warn!(%error, conversation = %id, "refreshing thread failed"),
+    }
+}
+
+async fn history(context: Arc<Context>) {
+    let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(120));
+    let mut directories_loaded = false;
+    if !context.provider.capabilities().contacts {
+        context.shared().cursors.contacts_complete = true;
+    }
+    loop {
+        let step = async {
+            if !directories_loaded {
+                directories(&context).await;
+                directories_loaded = true;
+            }
+            let (backfill_done, contacts_done) = {
+                let shared = context.shared();
+                (shared.cursors.backfill_done(), shared.cursors.contacts_complete)
+            };
+            if !backfill_done {
+                backfill_step(&context).await.map(|()| None)
+            } else if !contacts_done {
+                contact_directory_step(&context).await.map(|()| None)
+            } else {
+                contact_directory_step(&context)
+                    .await
+                    .map(|()| Some(context.settings.directory_interval))
+            }
+        };
+        let pause = match step.await {
+            Ok(pause) => {
+                backoff.reset();
+                pause
+            }
+            Err(error) => {
+                let delay = match &error {
+                    ApiError::RateLimited { retry_after } => *retry_after,
+                    _ => backoff.next_delay(rand::random::<f64>()),
+                };
+                tracing::warn!(%error, ?delay, "loading history failed; trying again");
+                Some(delay)
+            }
+        };
+        if context.events.is_closed() {
+            return;
+        }
+        if let Some(pause) = pause {
+            tokio::time::sleep(pause).await;
+        }
+    }
+}
+
+/// Agents, channels and templates: small lists, fetched once per start.
+async fn directories(context: &Context) {
+    let provider = &context.provider;
+    let capabilities = provider.capabilities();
+    if capabilities.agents {
+        match with_priority(Priority::Backfill, provider.list_agents()).await {
+            Ok(agents) => {
+                context.send(SyncEvent::Agents(agents));
+            }
+            Err(error) => tracing::warn!(%error, "loading agents failed"),
+        }
+    }
+    if capabilities.channels {
+        match with_priority(Priority::Backfill, provider.list_channels()).await {
+            Ok(channels) => {
+                context.send(SyncEvent::Channels(channels));
+            }
+            Err(error) => tracing::warn!(%error, "loading channels failed"),
+        }
+    }
+    if capabilities.templates {
+        match with_priority(Priority::Backfill, provider.list_templates()).await {
+            Ok(templates) => {
+                context.send(SyncEvent::Templates(templates));
+            }
+            Err(error) => tracing::warn!(%error, "loading templates failed"),
+        }
+    }
+}
+
+/// The next pages of the whole list, newest first. Conversations that
+/// change meanwhile move to the top and only push the rest down: a page may
+/// repeat rows (they merge), never skip them.
+async fn backfill_step(context: &Context) -> Result<(), ApiError> {
+    let (first, pages) = {
+        let shared = context.shared();
+        let Some(first) = shared.cursors.backfill_page else {
+            return Ok(());
+        };
+        (first, shared.pages_per_request)
+    };
+    let queries: Vec<ConversationQuery> = (0..pages)
+        .map(|i| ConversationQuery {
+            page: first + i,
+            limit: PAGE_SIZE,
+            ..ConversationQuery::default()
+        })
+        .collect();
+    let results = fetch_conversation_pages(context, Priority::Backfill, &queries).await?;
+    let fetched = u32::try_from(results.len()).unwrap_or(u32::MAX);
+    let mut at_end = results.is_empty();
+    let mut total = None;
+    let want_names = context.shared().cursors.contacts_complete;
+    for page in results {
+        total = page.total.or(total);
+        at_end |= !page.has_more || page.items.is_empty();
+        context.deliver(page.items, want_names);
+        if at_end {
+            break;
+        }
+    }
+    {
+        let mut shared = context.shared();
+        shared.cursors.backfill_page = if at_end { None } else { Some(first + fetched) };
+        if total.is_some() {
+            shared.cursors.total_conversations = total;
+        }
+    }
+    if total.is_some() {
+        context.send(SyncEvent::Totals {
+            conversations: total,
+            contacts: None,
+        });
+    }
+    context.publish_cursors();
+    Ok(())
+}
+
+/// The next pages of the contact directory, oldest change first, so the
+/// saved cursor resumes exactly where it stopped.
+async fn contact_directory_step(context: &Context) -> Result<(), ApiError> {
+    let (cursor, pages) = {
+        let shared = context.shared();
+        let cursor = shared
+            .cursors
+            .contacts
+            .clone()
+            .unwrap_or_else(|| ChainCursor::at(DateTime::<Utc>::UNIX_EPOCH));
+        (cursor, shared.pages_per_request)
+    };
+    let queries: Vec<ContactQuery> = (0..pages)
+        .map(|i| ContactQuery {
+            page: cursor.page + i,
+            limit: PAGE_SIZE,
+            updated_since: Some(cursor.since),
+            ..ContactQuery::default()
+        })
+        .collect();
+    let provider = &context.provider;
+    let results = match with_priority(Priority::Backfill, provider.list_contact_pages(&queries)).await {
+        Err(ApiError::SchemaMismatch(_) | ApiError::Rejected { .. }) if queries.len() > 1 => {
+            context.shared().pages_per_request = 1;
+            with_priority(Priority::Backfill, provider.list_contact_pages(&queries[..1])).await?
+        }
+        other => other?,
+    };
+    let fetched = u32::try_from(results.len()).unwrap_or(u32::MAX);
+    let mut at_end = results.is_empty();
+    let mut last_time = None;
+    let mut newest = None;
+    let mut total = None;
+    for page in results {
+        total = page.total.or(total);
+        if let Some(last) = page.items.last().and_then(|c| c.updated_at) {
+            last_time = Some(last);
+        }
+        if let Some(max) = page.items.iter().filter_map(|c| c.updated_at).max() {
+            newest = Some(newest.map_or(max, |n: DateTime<Utc>| n.max(max)));
+        }
+        at_end |= !page.has_more || page.items.is_empty();
+        if !page.items.is_empty() {
+            {
+                let mut shared = context.shared();
+                for contact in &page.items {
+                    shared.known_contacts.insert(contact.id.clone());
+                }
+            }
+            context.send(SyncEvent::Contacts {
+                found: page.items,
+                missing: Vec::new(),
+            });
+        }
+        if at_end {
+            break;
+        }
+    }
+    let became_complete = {
+        let mut shared = context.shared();
+        let next = if at_end {
+            cursor.caught_up(newest)
+        } else {
+            cursor.advance(fetched, last_time)
+        };
+        shared.cursors.contacts = Some(next);
+        if total.is_some() && !shared.cursors.contacts_complete {
+            shared.cursors.total_contacts = total;
+        }
+        let became = at_end && !shared.cursors.contacts_complete;
+        if at_end {
+            shared.cursors.contacts_complete = true;
+        }
+        became
+    };
+    if total.is_some() {
+        context.send(SyncEvent::Totals {
+            conversations: None,
+            contacts: total,
+        });
+    }
+    context.publish_cursors();
+    if became_complete {
+        // Rows whose contact the directory did not hold still need a name.
+        context.names_wanted.notify_one();
+    }
+    Ok(())
+}
+
+/// Looks up the contacts rows are waiting for, many per request.
+async fn names(context: Arc<Context>) {
+    let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(120));
+    loop {
+        let batch: Vec<ContactId> = {
+            let mut shared = context.shared();
+            let take = shared.wanted_contacts.len().min(context.settings.contact_batch.max(1));
+            shared.wanted_contacts.drain(..take).collect()
+        };
+        if batch.is_empty() {
+            if context.events.is_closed() {
+                return;
+            }
+            context.names_wanted.notified().await;
+            continue;
+        }
+        match with_priority(Priority::ListChanges, context.provider.get_contacts(&batch)).await {
+            Ok(found) => {
+                backoff.reset();
+                let found_ids: HashSet<ContactId> = found.iter().map(|c| c.id.clone()).collect();
+                let missing: Vec<ContactId> = batch
+                    .iter()
+                    .filter(|id| !found_ids.contains(*id))
+                    .cloned()
+                    .collect();
+                {
+                    let mut shared = context.shared();
+                    // Missing ones too: asking again on every poll would
+                    // spend the budget on contacts that do not exist.
+                    shared.known_contacts.extend(batch.iter().cloned());
+                }
+                if !context.send(SyncEvent::Contacts { found, missing }) {
+                    return;
+                }
+            }
+            Err(error) => {
+                let delay = backoff.next_delay(rand::random::<f64>());
+                tracing::warn!(%error, ?delay, "looking up contacts failed; trying again");
+                {
+                    let mut shared = context.shared();
+                    let mut again = batch;
+                    again.append(&mut shared.wanted_contacts);
+                    shared.wanted_contacts = again;
+                }
+                tokio::time::sleep(delay).await;
+            }
+        }
+    }
+}

@@ -1,0 +1,108 @@
+//! The full-text search box: the query as typed and the matches from the
+//! cache, each with the text around it. `Enter` opens the thread there.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+
+use crate::app::AppState;
+use crate::app::state::SearchBox;
+use crate::store::db::SearchHit;
+use crate::text;
+use crate::timefmt;
+use crate::ui::help::centered;
+use crate::ui::theme;
+
+pub fn render(frame: &mut Frame, area: Rect, state: &AppState, search: &SearchBox) {
+    let rect = centered(area, 100, area.height.saturating_sub(2).max(8));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme::focused_border())
+        .title(Span::styled(
+            " Search messages and contacts — Enter opens · Esc closes ",
+            theme::title(),
+        ));
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    let width = usize::from(inner.width);
+    let mut lines = vec![Line::from(vec![
+        Span::styled("› ", theme::title()),
+        Span::raw(text::sanitize_line(&search.query)),
+        Span::styled("▏", theme::dim()),
+    ])];
+    let status = if let Some(error) = &search.error {
+        Line::styled(format!("Search failed: {}", text::sanitize_line(error)), theme::error())
+    } else if search.query.trim().is_empty() {
+        Line::styled(
+            "Type a word: any language, accents optional; every synced message counts.",
+            theme::dim(),
+        )
+    } else if search.results_for != search.query {
+        Line::styled("searching…", theme::dim())
+    } else if search.results.is_empty() {
+        Line::styled("No matches in the cache.", theme::dim())
+    } else {
+        Line::styled(
+            format!("{} matches", search.results.len()),
+            theme::dim(),
+        )
+    };
+    lines.push(status);
+    let room = usize::from(inner.height).saturating_sub(lines.len()) / 2;
+    // Keep the selected result in view.
+    let first = search.selected.saturating_sub(room.saturating_sub(1));
+    for (index, hit) in search.results.iter().enumerate().skip(first).take(room) {
+        let selected = index == search.selected;
+        let (title, context) = describe(state, hit);
+        let style = if selected {
+            theme::selected_row()
+        } else {
+            theme::contact_name()
+        };
+        lines.push(Line::styled(
+            text::truncate(&title, width).into_owned(),
+            style,
+        ));
+        lines.push(Line::from(vec![
+            Span::raw("  "),
+            Span::raw(text::truncate(&context, width.saturating_sub(2)).into_owned()),
+        ]));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn describe(state: &AppState, hit: &SearchHit) -> (String, String) {
+    match hit {
+        SearchHit::Message {
+            conversation_id,
+            created_at,
+            sender_name,
+            context,
+            ..
+        } => {
+            let contact = state
+                .store
+                .get(conversation_id)
+                .map(|e| e.conversation.contact_name.clone())
+                .unwrap_or_else(|| "conversation not in the list yet".into());
+            let sender = sender_name
+                .as_deref()
+                .map(|s| format!(" · {}", text::sanitize_line(s)))
+                .unwrap_or_default();
+            (
+                format!(
+                    "{} · {}{sender}",
+                    text::sanitize_line(&contact),
+                    timefmt::clock(state.now, *created_at, state.utc_offset)
+                ),
+                text::sanitize_line(context),
+            )
+        }
+        SearchHit::Contact { name, .. } => (
+            format!("Contact: {}", text::sanitize_line(name)),
+            "opens the contact's newest conversation".to_string(),
+        ),
+    }
+}
