@@ -206,7 +206,12 @@ fn pad(s: &str, width: usize) -> String {
 
 /// `termdesk search`: the local cache only, so it works offline and costs
 /// no requests.
-pub fn search(cache: &std::path::Path, query: &str, limit: usize, json: bool) -> Result<(), String> {
+pub fn search(
+    cache: &std::path::Path,
+    query: &str,
+    limit: usize,
+    json: bool,
+) -> Result<(), String> {
     use crate::store::db::{Db, SearchHit};
     if !cache.exists() {
         return Err(format!(
@@ -262,7 +267,10 @@ pub fn search(cache: &std::path::Path, query: &str, limit: usize, json: bool) ->
                 "{}  {:>4}  {:<18}  {}",
                 text::sanitize_line(conversation_id.as_str()),
                 timefmt::relative(now, *created_at, timefmt::local_offset()),
-                pad(&text::sanitize_line(sender_name.as_deref().unwrap_or("")), 18),
+                pad(
+                    &text::sanitize_line(sender_name.as_deref().unwrap_or("")),
+                    18
+                ),
                 text::sanitize_line(context)
             ),
             SearchHit::Contact { contact_id, name } => println!(

@@ -6,9 +6,9 @@ use clap::{Parser, Subcommand};
 use chrono::Utc;
 use termdesk::app::AppState;
 use termdesk::app::{runtime, startup};
-use termdesk::sync::SyncSettings;
 use termdesk::cli;
 use termdesk::launch::{self, LaunchOptions};
+use termdesk::sync::SyncSettings;
 use termdesk::tui;
 
 /// A keyboard-driven terminal inbox for customer-messaging platforms.
@@ -113,7 +113,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(run(args)) {
+    let outcome = runtime.block_on(run(args));
+    tracing::debug!("shutting down");
+    // Work still running on blocking threads (a cache read) must not keep a
+    // quitting termdesk alive.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    tracing::debug!("shut down");
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("termdesk: {err}");
@@ -232,6 +238,7 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
     )
     .await;
     drop(guard);
+    tracing::debug!("terminal restored");
     drop(cache_place);
     result.map_err(|err| format!("terminal error: {err}"))
 }

@@ -19,10 +19,10 @@ use termdesk::api::qpien::{QpienClient, QpienConfig};
 use termdesk::app::AppState;
 use termdesk::app::runtime::{self, Host, InputStream};
 use termdesk::app::startup;
-use termdesk::sync::SyncSettings;
 use termdesk::config::SendKey;
 use termdesk::domain::ConversationId;
 use termdesk::sandbox::{Faults, Sandbox, SandboxOptions};
+use termdesk::sync::SyncSettings;
 
 /// A TestBackend the test can read while the app owns the terminal.
 #[derive(Clone)]
@@ -276,13 +276,18 @@ async fn survives_an_outage_and_a_lost_response_without_duplicates() {
         ..Faults::default()
     });
     wait_until("the offline status", || {
-        app.screen().contains("offline — retrying in")
+        app.screen().contains("offline since")
     })
     .await;
     wait_until("the recovery", || app.screen().contains("synced")).await;
 
     app.press(KeyCode::Enter);
-    wait_until("the thread", || app.screen().contains("Reply to")).await;
+    wait_until("the thread", || {
+        let s = app.screen();
+        s.contains("Reply to")
+            && (s.contains("start of conversation") || s.contains("older messages"))
+    })
+    .await;
 
     // Answers now come too late: the reply times out, is kept, and retried.
     control.set_faults(Faults {

@@ -54,7 +54,12 @@ async fn replies_to_a_conversation_against_the_sandbox() {
             "the account name is in the status bar"
         );
         tty.send("\r");
-        tty.wait_for("the open thread", LONG, |s| s.contains("Reply to"));
+        // Replying before the thread is on screen would (rightly) hold the
+        // first Enter back: the agent has not seen the customer's messages.
+        tty.wait_for("the open thread", LONG, |s| {
+            s.contains("Reply to")
+                && (s.contains("start of conversation") || s.contains("older messages"))
+        });
         tty.send("r");
         tty.send(&reply);
         tty.send("\r");

@@ -9,7 +9,9 @@ use crate::domain::{ConversationId, MessageId, OutgoingText};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// Read the newest messages of a thread from the cache.
-    LoadCachedThread { conversation_id: ConversationId },
+    LoadCachedThread {
+        conversation_id: ConversationId,
+    },
     /// Fetch a page of messages: the newest, or those before a message.
     /// `cache_first` reads older pages from the cache before the server
     /// (not across a gap, which only the server can fill).
@@ -34,10 +36,17 @@ pub enum Command {
         created_at: DateTime<Utc>,
     },
     /// Emit `Event::RetryDue` after a delay.
-    ScheduleRetry { client_id: String, after: Duration },
+    ScheduleRetry {
+        client_id: String,
+        after: Duration,
+    },
     /// Full-text search of the cache.
-    Search { query: String },
+    Search {
+        query: String,
+    },
     /// Suspend the TUI and edit this text in `$EDITOR`.
-    OpenEditor { initial: String },
+    OpenEditor {
+        initial: String,
+    },
     Quit,
 }

@@ -65,7 +65,9 @@ impl Executor {
                 };
                 let events = self.events.clone();
                 tokio::task::spawn_blocking(move || {
-                    let loaded = read(&cache, |db| db.load_messages(&conversation_id, None, CACHE_PAGE));
+                    let loaded = read(&cache, |db| {
+                        db.load_messages(&conversation_id, None, CACHE_PAGE)
+                    });
                     match loaded {
                         Ok(mut messages) => {
                             messages.reverse();
@@ -91,7 +93,11 @@ impl Executor {
                     error: internal_error(),
                     older,
                 };
-                let cache = if cache_first { self.cache.clone() } else { None };
+                let cache = if cache_first {
+                    self.cache.clone()
+                } else {
+                    None
+                };
                 self.spawn_reporting(on_panic, async move {
                     if let (Some(cache), Some(anchor)) = (cache, before.clone()) {
                         let id = conversation_id.clone();

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use crossterm::event::Event as TermEvent;
-use futures::{FutureExt, StreamExt};
+use futures::StreamExt;
 use futures::stream::BoxStream;
 use ratatui::Terminal;
 use ratatui::backend::Backend;
@@ -22,6 +22,9 @@ use crate::app::state::AppState;
 use crate::app::update::{self, update};
 use crate::sync::{SyncSettings, SyncStart, SyncWorker};
 use crate::ui;
+
+/// Terminal events taken in one batch at most.
+const INPUT_BATCH: usize = 4096;
 
 /// Rows read from the cache per chunk after the first frame.
 const CACHE_CHUNK: usize = 2_000;
@@ -126,7 +129,9 @@ async fn event_loop<B: Backend, H: Host<B>>(
     failures: &mut Option<mpsc::UnboundedReceiver<String>>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> io::Result<()> {
-    let mut input = host.input();
+    // Everything the terminal has ready arrives as one batch, polled with
+    // the loop's own waker: a burst of keys costs one frame.
+    let mut input = host.input().ready_chunks(INPUT_BATCH);
     let mut clock = tokio::time::interval(Duration::from_secs(1));
     clock.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut pending = VecDeque::new();
@@ -146,32 +151,27 @@ async fn event_loop<B: Backend, H: Host<B>>(
         }
         draw_if_dirty(terminal, state)?;
         let clock_needed = !state.time_labels.is_empty() || state.draft_changed_at.is_some();
-        let event = tokio::select! {
-            term = input.next() => match convert(term) {
-                Converted::Event(event) => event,
-                Converted::Skip => continue,
-                Converted::End(result) => return result,
+        tokio::select! {
+            batch = input.next() => match batch {
+                Some(batch) => {
+                    for term in batch {
+                        match convert(Some(term)) {
+                            Converted::Event(event) => pending.push_back(event),
+                            Converted::Skip => {}
+                            Converted::End(result) => return result,
+                        }
+                    }
+                }
+                None => return Ok(()),
             },
-            Some(event) = events_rx.recv() => event,
-            Some(event) = sync_rx.recv() => Event::Sync(event),
-            Some(reason) = next_failure(failures) => Event::StorageFailed(reason),
-            _ = clock.tick(), if clock_needed => Event::Tick,
+            Some(event) = events_rx.recv() => pending.push_back(event),
+            Some(event) = sync_rx.recv() => pending.push_back(Event::Sync(event)),
+            Some(reason) = next_failure(failures) => pending.push_back(Event::StorageFailed(reason)),
+            _ = clock.tick(), if clock_needed => pending.push_back(Event::Tick),
             // A closed terminal or `kill`: leave cleanly instead of dying.
             _ = &mut shutdown => return Ok(()),
         };
-        pending.push_back(event);
-        // Everything already queued is handled before the next frame: a
-        // burst of keys costs one draw, not one each.
-        loop {
-            match input.next().now_or_never() {
-                Some(term) => match convert(term) {
-                    Converted::Event(event) => pending.push_back(event),
-                    Converted::Skip => {}
-                    Converted::End(result) => return result,
-                },
-                None => break,
-            }
-        }
+        // Everything else already queued is handled before the next frame.
         while let Ok(event) = events_rx.try_recv() {
             pending.push_back(event);
         }
@@ -188,10 +188,10 @@ async fn event_loop<B: Backend, H: Host<B>>(
                     Command::OpenEditor { initial } => {
                         drop(std::mem::replace(
                             &mut input,
-                            futures::stream::empty().boxed(),
+                            futures::stream::empty().boxed().ready_chunks(1),
                         ));
                         let result = host.edit_externally(terminal, &initial);
-                        input = host.input();
+                        input = host.input().ready_chunks(INPUT_BATCH);
                         state.dirty = true;
                         pending.push_back(Event::EditorClosed(result));
                     }

@@ -129,6 +129,9 @@ pub struct AppState {
     pub outbox: Outbox,
     pub focus: Focus,
     pub selected: Option<ConversationId>,
+    /// The agent has moved the selection: rows arriving later (cache
+    /// chunks, backfill pages) no longer move it to the top.
+    pub selection_chosen: bool,
     /// First visible row of the conversation list.
     pub list_offset: usize,
     pub open: Option<ConversationId>,
@@ -194,6 +197,7 @@ impl AppState {
             open: None,
             thread_scroll: 0,
             composer: Composer::default(),
+            selection_chosen: false,
             drafts: HashMap::new(),
             draft_changed_at: None,
             persistent: false,

@@ -54,7 +54,7 @@ pub fn update(state: &mut AppState, event: Event, env: impl Into<Env>) -> Vec<Co
         Event::Sync(sync) => on_sync(state, sync),
         Event::CacheRows(rows) => {
             state.store.add_cached_conversations(rows);
-            if state.selected.is_none() {
+            if !state.selection_chosen {
                 state.selected = state.store.order().first().cloned();
             }
             ensure_selected_visible(state);
@@ -306,6 +306,7 @@ fn move_selection(state: &mut AppState, action: Action) {
         _ => index,
     };
     state.selected = Some(state.store.order()[target].clone());
+    state.selection_chosen = true;
     ensure_selected_visible(state);
 }
 
@@ -388,6 +389,7 @@ fn open_conversation(state: &mut AppState, id: ConversationId) -> Vec<Command> {
         state.composer.set_text(draft);
     }
     state.selected = Some(id.clone());
+    state.selection_chosen = true;
     state.open = Some(id.clone());
     state.thread_scroll = 0;
     state.store.mark_read(&id);
@@ -521,7 +523,11 @@ fn try_send(state: &mut AppState, client_id: String) -> Vec<Command> {
     };
     save_draft(state);
     state.thread_scroll = 0;
-    if first_in_line { vec![command] } else { Vec::new() }
+    if first_in_line {
+        vec![command]
+    } else {
+        Vec::new()
+    }
 }
 
 fn send_command(item: &OutboxItem) -> Command {
@@ -652,7 +658,10 @@ fn edit_failed(state: &mut AppState) -> Vec<Command> {
             conversation_id: item.conversation_id.clone(),
             created_at: item.created_at,
         };
-        state.notify(NoticeLevel::Info, "Checking whether that reply arrived after all…");
+        state.notify(
+            NoticeLevel::Info,
+            "Checking whether that reply arrived after all…",
+        );
         return vec![command];
     }
     move_to_composer(state, &client_id);
@@ -732,7 +741,7 @@ fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
             if state.store.upsert_conversations(items, state.open.as_ref()) > 0 {
                 state.dirty = true;
             }
-            if state.selected.is_none() {
+            if !state.selection_chosen {
                 state.selected = state.store.order().first().cloned();
             }
             ensure_selected_visible(state);
@@ -1010,7 +1019,10 @@ fn open_search_hit(state: &mut AppState, hit: SearchHit) -> Vec<Command> {
         }
     };
     if state.store.get(&conversation_id).is_none() {
-        state.notify(NoticeLevel::Info, "That conversation is not in the list yet.");
+        state.notify(
+            NoticeLevel::Info,
+            "That conversation is not in the list yet.",
+        );
         return Vec::new();
     }
     let mut commands = open_conversation(state, conversation_id);
@@ -1153,8 +1165,7 @@ fn on_send_failed(state: &mut AppState, client_id: &str, error: &ApiError) -> Ve
     state.dirty = true;
     // An outage never turns a reply into a failure: it waits for the
     // connection, however long. Garbled answers are retried a few times.
-    let retry = error.is_transient()
-        || (ambiguous && attempt < outbox::MAX_AUTOMATIC_ATTEMPTS);
+    let retry = error.is_transient() || (ambiguous && attempt < outbox::MAX_AUTOMATIC_ATTEMPTS);
     if retry {
         let delay = match error {
             ApiError::RateLimited { retry_after } => *retry_after,

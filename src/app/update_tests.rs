@@ -439,7 +439,10 @@ fn a_garbled_answer_is_retried_a_few_times_then_kept_as_failed() {
     // Editing it first asks the server whether it arrived.
     key(&mut state, KeyCode::Esc);
     let commands = key(&mut state, KeyCode::Char('e'));
-    assert!(matches!(&commands[..], [Command::CheckEcho { .. }]), "{commands:?}");
+    assert!(
+        matches!(&commands[..], [Command::CheckEcho { .. }]),
+        "{commands:?}"
+    );
     update(
         &mut state,
         Event::EchoChecked {

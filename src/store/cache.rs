@@ -19,7 +19,11 @@ pub const FIRST_ROWS: usize = 500;
 /// platform data dir.
 pub fn cache_path(account: &str) -> Option<PathBuf> {
     let dirs = crate::paths::project_dirs()?;
-    Some(dirs.data_dir().join("cache").join(format!("{}.sqlite", file_stem(account))))
+    Some(
+        dirs.data_dir()
+            .join("cache")
+            .join(format!("{}.sqlite", file_stem(account))),
+    )
 }
 
 /// An account name made safe as a file name (distinct names stay distinct
@@ -27,9 +31,19 @@ pub fn cache_path(account: &str) -> Option<PathBuf> {
 fn file_stem(account: &str) -> String {
     let stem: String = account
         .chars()
-        .map(|c| if c.is_alphanumeric() || c == '-' || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
-    if stem.is_empty() { "account".into() } else { stem }
+    if stem.is_empty() {
+        "account".into()
+    } else {
+        stem
+    }
 }
 
 /// Removes an account's cache files, on request (`--reset-cache`) only.
@@ -88,7 +102,10 @@ pub fn read_start(db: &Db) -> Result<CacheStart, DbError> {
         None => None,
     };
     let snapshot = CacheSnapshot {
-        conversations: rows.into_iter().map(|r| (r.conversation, r.unread)).collect(),
+        conversations: rows
+            .into_iter()
+            .map(|r| (r.conversation, r.unread))
+            .collect(),
         contact_labels: db.contact_names()?,
         agents: db.load_agents()?,
         channels: db.load_channels()?,

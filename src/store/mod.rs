@@ -134,7 +134,12 @@ pub fn contact_label(contact: &Contact) -> String {
     if !name.trim().is_empty() {
         return name.trim().to_string();
     }
-    match contact.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()) {
+    match contact
+        .phone
+        .as_deref()
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+    {
         Some(phone) => phone.to_string(),
         None => UNKNOWN_CONTACT.to_string(),
     }
@@ -343,7 +348,8 @@ impl Store {
             if self.contact_labels.get(&contact.id) == Some(&label) {
                 continue;
             }
-            self.contact_labels.insert(contact.id.clone(), label.clone());
+            self.contact_labels
+                .insert(contact.id.clone(), label.clone());
             for id in self
                 .conversations_by_contact
                 .get(&contact.id)
@@ -450,7 +456,8 @@ impl Store {
         }
         let changed = changed_rows.len();
         if changed > 0 {
-            self.journal.push(DbWrite::UpsertConversations(changed_rows));
+            self.journal
+                .push(DbWrite::UpsertConversations(changed_rows));
             self.resort();
         }
         changed
@@ -482,7 +489,12 @@ impl Store {
 
     /// Messages read back from the cache when a thread is opened: shown at
     /// once, and not written back. `has_older` says the cache holds more.
-    pub fn add_cached_messages(&mut self, id: &ConversationId, messages: Vec<Message>, has_older: bool) {
+    pub fn add_cached_messages(
+        &mut self,
+        id: &ConversationId,
+        messages: Vec<Message>,
+        has_older: bool,
+    ) {
         let thread = self.thread_mut(id);
         let older_than_all = thread.messages.is_empty()
             || messages
@@ -532,9 +544,12 @@ impl Store {
             && !messages.is_empty()
             && !thread.messages.is_empty()
             && !messages.iter().any(|new| thread.index_of(new).is_some())
-            && messages
-                .iter()
-                .all(|new| thread.messages.last().is_some_and(|last| new.created_at > last.created_at));
+            && messages.iter().all(|new| {
+                thread
+                    .messages
+                    .last()
+                    .is_some_and(|last| new.created_at > last.created_at)
+            });
         let hole_at = gap.then_some(thread.messages.len());
         // An older page that reaches what lies below the gap closes it.
         let closes_gap = older_page.is_some()
@@ -725,7 +740,10 @@ mod tests {
         let mut store = Store::default();
         store.upsert_conversations(vec![conversation("a", 50, true)], None);
         store.upsert_conversations(vec![conversation("a", 10, false)], None);
-        assert_eq!(store.get(&"a".into()).unwrap().conversation.updated_at, t(50));
+        assert_eq!(
+            store.get(&"a".into()).unwrap().conversation.updated_at,
+            t(50)
+        );
     }
 
     #[test]
@@ -735,7 +753,11 @@ mod tests {
         row.contact_name = String::new();
         store.upsert_conversations(vec![row], None);
         let row = &store.get(&"a".into()).unwrap().conversation;
-        assert!(row.contact_name.contains("WhatsApp contact"), "{}", row.contact_name);
+        assert!(
+            row.contact_name.contains("WhatsApp contact"),
+            "{}",
+            row.contact_name
+        );
         let contact = Contact {
             id: ContactId::new("c-a"),
             first_name: "Deniz".into(),
@@ -757,12 +779,18 @@ mod tests {
             updated_at: None,
         };
         assert_eq!(store.upsert_contacts(vec![contact], Vec::new()), 1);
-        assert_eq!(store.get(&"a".into()).unwrap().conversation.contact_name, "Deniz Yılmaz");
+        assert_eq!(
+            store.get(&"a".into()).unwrap().conversation.contact_name,
+            "Deniz Yılmaz"
+        );
         // A later page of the same row keeps the name.
         let mut later = conversation("a", 20, true);
         later.contact_name = String::new();
         store.upsert_conversations(vec![later], None);
-        assert_eq!(store.get(&"a".into()).unwrap().conversation.contact_name, "Deniz Yılmaz");
+        assert_eq!(
+            store.get(&"a".into()).unwrap().conversation.contact_name,
+            "Deniz Yılmaz"
+        );
     }
 
     #[test]
@@ -862,9 +890,24 @@ mod tests {
     fn a_page_inside_the_gap_keeps_it_open() {
         let mut store = Store::default();
         let id = ConversationId::new("a");
-        store.merge_messages(&id, vec![message("a", "m1", 10, SenderKind::Contact, "old")], None, Some(false));
-        store.merge_messages(&id, vec![message("a", "m99", 990, SenderKind::Contact, "new")], None, Some(true));
-        store.merge_messages(&id, vec![message("a", "m70", 700, SenderKind::Contact, "mid")], Some(true), None);
+        store.merge_messages(
+            &id,
+            vec![message("a", "m1", 10, SenderKind::Contact, "old")],
+            None,
+            Some(false),
+        );
+        store.merge_messages(
+            &id,
+            vec![message("a", "m99", 990, SenderKind::Contact, "new")],
+            None,
+            Some(true),
+        );
+        store.merge_messages(
+            &id,
+            vec![message("a", "m70", 700, SenderKind::Contact, "mid")],
+            Some(true),
+            None,
+        );
         let thread = store.thread(&id).unwrap();
         assert_eq!(thread.gap, Some(Gap { index: 1 }));
         assert_eq!(thread.older_anchor().unwrap().id.as_str(), "m70");

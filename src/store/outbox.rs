@@ -205,7 +205,11 @@ mod tests {
             outbox.get("c").unwrap().state,
             OutboxState::Failed { .. }
         ));
-        assert_eq!(outbox.ready_heads(), ["a"], "one per conversation, failed heads wait");
+        assert_eq!(
+            outbox.ready_heads(),
+            ["a"],
+            "one per conversation, failed heads wait"
+        );
     }
 
     #[test]

@@ -129,8 +129,14 @@ mod tests {
 
     #[test]
     fn catching_up_keeps_an_overlap_but_never_moves_backwards() {
-        let c = ChainCursor { since: t(10), page: 3 };
-        assert_eq!(c.caught_up(Some(t(1000))), ChainCursor::at(t(1000) - OVERLAP));
+        let c = ChainCursor {
+            since: t(10),
+            page: 3,
+        };
+        assert_eq!(
+            c.caught_up(Some(t(1000))),
+            ChainCursor::at(t(1000) - OVERLAP)
+        );
         assert_eq!(c.caught_up(Some(t(20))), ChainCursor::at(t(10)));
         assert_eq!(c.caught_up(None), ChainCursor::at(t(10)));
     }

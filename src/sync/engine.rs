@@ -24,7 +24,9 @@ use super::cursor::{ChainCursor, SyncCursors};
 use super::scheduler::{Priority, with_priority};
 use super::{SyncEvent, SyncSettings, SyncStart, THREAD_PAGE};
 use crate::api::{ApiError, Provider};
-use crate::domain::{ContactId, ContactQuery, Conversation, ConversationId, ConversationQuery, MessageQuery};
+use crate::domain::{
+    ContactId, ContactQuery, Conversation, ConversationId, ConversationQuery, MessageQuery,
+};
 
 const PAGE_SIZE: u32 = 100;
 
@@ -45,6 +47,9 @@ struct Context {
     events: Events,
     shared: Mutex<Shared>,
     names_wanted: Notify,
+    /// The newest page has been delivered: history may start, so the first
+    /// screen never waits behind older pages.
+    head_delivered: watch::Sender<bool>,
 }
 
 impl Context {
@@ -107,6 +112,7 @@ pub(super) fn spawn(
             pages_per_request,
         }),
         names_wanted: Notify::new(),
+        head_delivered: watch::channel(false).0,
     });
     let live = {
         let context = context.clone();
@@ -116,11 +122,15 @@ pub(super) fn spawn(
     };
     let history = {
         let context = context.clone();
-        supervise(context.clone(), "history", move || history(context.clone()).boxed())
+        supervise(context.clone(), "history", move || {
+            history(context.clone()).boxed()
+        })
     };
     let names = {
         let context = context.clone();
-        supervise(context.clone(), "names", move || names(context.clone()).boxed())
+        supervise(context.clone(), "names", move || {
+            names(context.clone()).boxed()
+        })
     };
     vec![live, history, names]
 }
@@ -166,6 +176,7 @@ async fn live(
             if !head_done {
                 head(&context).await?;
                 head_done = true;
+                context.head_delivered.send_replace(true);
             }
             changes(&context).await
         };
@@ -212,7 +223,11 @@ async fn head(context: &Context) -> Result<(), ApiError> {
         limit: PAGE_SIZE,
         ..ConversationQuery::default()
     };
-    let page = with_priority(Priority::ListChanges, context.provider.list_conversations(&query)).await?;
+    let page = with_priority(
+        Priority::ListChanges,
+        context.provider.list_conversations(&query),
+    )
+    .await?;
     let newest = page.items.iter().map(|c| c.updated_at).max();
     context.send(SyncEvent::Totals {
         conversations: page.total,
@@ -336,6 +351,10 @@ async fn history(context: Arc<Context>) {
     if !context.provider.capabilities().contacts {
         context.shared().cursors.contacts_complete = true;
     }
+    let mut head = context.head_delivered.subscribe();
+    if head.wait_for(|delivered| *delivered).await.is_err() {
+        return;
+    }
     loop {
         let step = async {
             if !directories_loaded {
@@ -344,7 +363,10 @@ async fn history(context: Arc<Context>) {
             }
             let (backfill_done, contacts_done) = {
                 let shared = context.shared();
-                (shared.cursors.backfill_done(), shared.cursors.contacts_complete)
+                (
+                    shared.cursors.backfill_done(),
+                    shared.cursors.contacts_complete,
+                )
             };
             if !backfill_done {
                 backfill_step(&context).await.map(|()| None)
@@ -478,13 +500,18 @@ async fn contact_directory_step(context: &Context) -> Result<(), ApiError> {
         })
         .collect();
     let provider = &context.provider;
-    let results = match with_priority(Priority::Backfill, provider.list_contact_pages(&queries)).await {
-        Err(ApiError::SchemaMismatch(_) | ApiError::Rejected { .. }) if queries.len() > 1 => {
-            context.shared().pages_per_request = 1;
-            with_priority(Priority::Backfill, provider.list_contact_pages(&queries[..1])).await?
-        }
-        other => other?,
-    };
+    let results =
+        match with_priority(Priority::Backfill, provider.list_contact_pages(&queries)).await {
+            Err(ApiError::SchemaMismatch(_) | ApiError::Rejected { .. }) if queries.len() > 1 => {
+                context.shared().pages_per_request = 1;
+                with_priority(
+                    Priority::Backfill,
+                    provider.list_contact_pages(&queries[..1]),
+                )
+                .await?
+            }
+            other => other?,
+        };
     let fetched = u32::try_from(results.len()).unwrap_or(u32::MAX);
     let mut at_end = results.is_empty();
     let mut last_time = None;
@@ -552,7 +579,10 @@ async fn names(context: Arc<Context>) {
     loop {
         let batch: Vec<ContactId> = {
             let mut shared = context.shared();
-            let take = shared.wanted_contacts.len().min(context.settings.contact_batch.max(1));
+            let take = shared
+                .wanted_contacts
+                .len()
+                .min(context.settings.contact_batch.max(1));
             shared.wanted_contacts.drain(..take).collect()
         };
         if batch.is_empty() {

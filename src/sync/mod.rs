@@ -17,7 +17,9 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::api::{ApiError, Provider};
-use crate::domain::{Agent, ChannelInfo, Contact, ContactId, Conversation, ConversationId, Message, Page, Template};
+use crate::domain::{
+    Agent, ChannelInfo, Contact, ContactId, Conversation, ConversationId, Message, Page, Template,
+};
 pub use cursor::SyncCursors;
 
 /// Newest messages fetched when refreshing the open thread.

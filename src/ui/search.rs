@@ -33,7 +33,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, search: &SearchBo
         Span::styled("▏", theme::dim()),
     ])];
     let status = if let Some(error) = &search.error {
-        Line::styled(format!("Search failed: {}", text::sanitize_line(error)), theme::error())
+        Line::styled(
+            format!("Search failed: {}", text::sanitize_line(error)),
+            theme::error(),
+        )
     } else if search.query.trim().is_empty() {
         Line::styled(
             "Type a word: any language, accents optional; every synced message counts.",
@@ -44,10 +47,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, search: &SearchBo
     } else if search.results.is_empty() {
         Line::styled("No matches in the cache.", theme::dim())
     } else {
-        Line::styled(
-            format!("{} matches", search.results.len()),
-            theme::dim(),
-        )
+        Line::styled(format!("{} matches", search.results.len()), theme::dim())
     };
     lines.push(status);
     let room = usize::from(inner.height).saturating_sub(lines.len()) / 2;
