@@ -2227,4 +2227,112 @@ mod tests {
             );
         }
     }
+
+    #[test]
+    fn thread_lengths_add_up_newest_longest() {
+        for (n, total) in [(9000, 100_000), (7, 100), (10, 10), (1, 5), (0, 3)] {
+            let lens = thread_lengths(n, total);
+            assert_eq!(lens.len(), n);
+            if n > 0 {
+                assert_eq!(lens.iter().sum::<usize>(), total, "{n} {total}");
+                assert!(lens.iter().all(|&l| l >= 1));
+                assert!(lens.windows(2).all(|w| w[0] >= w[1]), "{lens:?}");
+            }
+        }
+        assert_eq!(thread_lengths(5, 3), vec![1, 1, 1, 0, 0]);
+        let big = thread_lengths(9000, 100_000);
+        assert!(big[0] >= 40 && big[8999] <= 5, "{} {}", big[0], big[8999]);
+    }
+
+    #[test]
+    fn sized_world_has_exact_counts_and_looks_real() {
+        let volume = Volume {
+            conversations: 900,
+            contacts: 990,
+            messages: 10_000,
+        };
+        let w = generate(7, volume, fixed_now());
+        assert_eq!(w.conversations.len(), 900);
+        assert_eq!(w.contacts.len(), 990);
+        assert_eq!(w.messages.iter().map(Vec::len).sum::<usize>(), 10_000);
+        assert_eq!(w.contact_idx.len(), 990, "contact ids are unique");
+        assert_eq!(w.msg_idx.len(), 10_000, "message ids are unique");
+        assert!(
+            w.conversations
+                .iter()
+                .all(|c| w.contact(&c.joined_person).is_some())
+        );
+        let used: std::collections::HashSet<&str> = w
+            .conversations
+            .iter()
+            .map(|c| c.joined_person.as_str())
+            .collect();
+        assert!(used.len() < 990, "some contacts have no conversation");
+        assert!(used.len() < 900, "some contacts write again");
+        // Creation order is recency order, threads get shorter with age.
+        assert!(
+            w.conversations
+                .windows(2)
+                .all(|p| p[0].updated_at > p[1].updated_at)
+        );
+        assert!(w.messages[0].len() > w.messages[899].len());
+        let span = w.conversations[0].updated_at - w.conversations[899].updated_at;
+        assert!(span > Duration::days(150), "updatedAt spread over months");
+        for status in ["OPEN", "PENDING", "RESOLVED", "CLOSED"] {
+            assert!(
+                w.conversations
+                    .iter()
+                    .filter(|c| c.status == status)
+                    .count()
+                    >= 20,
+                "{status}"
+            );
+        }
+        let names: Vec<String> = w.contacts.iter().map(Contact::name).collect();
+        let any = |f: &dyn Fn(char) -> bool| names.iter().any(|n| n.chars().any(f));
+        assert!(any(&|c| c == 'ş'
+            || c == 'ı'
+            || c == 'ü'
+            || c == 'ç'
+            || c == 'ğ'
+            || c == 'ö'));
+        assert!(any(&|c| ('\u{0600}'..='\u{06ff}').contains(&c)));
+        assert!(any(&|c| ('\u{3040}'..='\u{9fff}').contains(&c)));
+        assert!(any(&|c| c >= '\u{1f300}'));
+        assert!(w.contacts.iter().any(|c| c.name().contains('\u{202E}')));
+        assert!(w.contacts.iter().all(|c| c.updated_at >= c.created_at));
+        for msgs in &w.messages {
+            assert!(msgs.windows(2).all(|p| p[0].created_at < p[1].created_at));
+            assert!(msgs.iter().all(|m| m.created_at <= fixed_now()));
+        }
+        for (c, msgs) in w.conversations.iter().zip(&w.messages) {
+            assert_eq!(
+                c.last_message.as_ref().map(|m| &m.id),
+                msgs.last().map(|m| &m.id)
+            );
+        }
+        let again = generate(7, volume, fixed_now());
+        assert_eq!(snapshot(&w), snapshot(&again));
+    }
+
+    #[test]
+    fn sized_world_with_fewer_messages_than_conversations() {
+        let w = generate(
+            1,
+            Volume {
+                conversations: 30,
+                contacts: 10,
+                messages: 12,
+            },
+            fixed_now(),
+        );
+        assert_eq!(w.messages.iter().map(Vec::len).sum::<usize>(), 12);
+        assert_eq!(w.contacts.len(), 10);
+        assert!(
+            w.conversations
+                .iter()
+                .all(|c| w.contact(&c.joined_person).is_some())
+        );
+        assert!(w.messages[29].is_empty() && w.conversations[29].last_message.is_none());
+    }
 }

@@ -20,6 +20,8 @@ mod world;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_sync;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
