@@ -162,6 +162,17 @@ pub async fn send(
 /// Serves the sandbox until Ctrl-C.
 pub async fn run_sandbox(host: [u8; 4], port: u16, options: SandboxOptions) -> Result<(), String> {
     let (seed, live) = (options.seed, options.live);
+    let misbehaviour = format!(
+        "  {} requests per {} s, frontMsgId dedup {}, {}% of write answers lost",
+        options.rate_limit,
+        options.rate_window.as_secs(),
+        if options.dedup_front_msg_id {
+            "on"
+        } else {
+            "off"
+        },
+        options.lose_answer_rate * 100.0
+    );
     let started = std::time::Instant::now();
     let (client_id, client_secret) = (options.client_id.clone(), options.client_secret.clone());
     let sandbox = Sandbox::start(SocketAddr::from((host, port)), options)
@@ -180,6 +191,7 @@ pub async fn run_sandbox(host: [u8; 4], port: u16, options: SandboxOptions) -> R
         "  seed {seed}, live traffic {}",
         if live { "on" } else { "off (use --live)" }
     );
+    println!("{misbehaviour}");
     println!();
     println!("Get a token:");
     println!(

@@ -47,13 +47,13 @@ enum Command {
         #[arg(long)]
         public: bool,
         /// Conversations to generate.
-        #[arg(long, default_value_t = 320, value_name = "N")]
+        #[arg(long, default_value_t = 320, value_name = "N", value_parser = parse_count)]
         conversations: usize,
         /// Contacts to generate (with --messages: exact counts instead of the demo mix).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = parse_count)]
         contacts: Option<usize>,
         /// Messages in total, newest conversations getting the longest threads.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = parse_count)]
         messages: Option<usize>,
         /// Store a new copy for every createMessage, even with a repeated frontMsgId.
         #[arg(long)]
@@ -100,6 +100,15 @@ enum ConversationsCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Sandbox sizes: large enough for any sync test, small enough to fit in memory.
+fn parse_count(s: &str) -> Result<usize, String> {
+    const MAX: usize = 10_000_000;
+    match s.trim().parse::<usize>() {
+        Ok(n) if n <= MAX => Ok(n),
+        _ => Err(format!("`{s}` is not a count between 0 and {MAX}")),
+    }
 }
 
 fn parse_rate(s: &str) -> Result<f64, String> {

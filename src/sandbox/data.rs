@@ -1572,7 +1572,9 @@ fn sized_conversations(g: &mut Gen, world: &mut World, volume: Volume) {
     }
     world.conversations.reserve(n);
     world.messages.reserve(n);
-    world.msg_idx.reserve(total);
+    // Capped: past this the index grows as messages are made, so a mistaken
+    // huge count is not reserved all at once.
+    world.msg_idx.reserve(total.min(1 << 24));
     for (i, (plan, len)) in plans.into_iter().zip(lens).enumerate() {
         build_conversation(
             g,
