@@ -495,7 +495,8 @@ async fn offline_and_back_on_the_same_port() {
     assert_eq!(r.status, 200);
 
     // A request in flight when the sandbox goes offline loses its answer.
-    h.sandbox.set_delay(Some(Duration::from_millis(300)));
+    // Long enough that going offline surely lands while the answer is held back.
+    h.sandbox.set_delay(Some(Duration::from_secs(1)));
     let before = h.sandbox.stats().requests;
     let http = h.http.clone();
     let url = h.url.clone();
