@@ -167,30 +167,48 @@ pub async fn send(
 }
 
 /// Serves the sandbox until Ctrl-C.
-pub async fn run_sandbox(host: [u8; 4], port: u16, seed: u64, live: bool) -> Result<(), String> {
-    let options = SandboxOptions {
-        seed,
-        live,
-        ..SandboxOptions::default()
-    };
+pub async fn run_sandbox(host: [u8; 4], port: u16, options: SandboxOptions) -> Result<(), String> {
+    let (seed, live) = (options.seed, options.live);
+    let misbehaviour = format!(
+        "  {} requests per {} s, frontMsgId dedup {}, {}% of write answers lost",
+        options.rate_limit,
+        options.rate_window.as_secs(),
+        if options.dedup_front_msg_id {
+            "on"
+        } else {
+            "off"
+        },
+        options.lose_answer_rate * 100.0
+    );
+    let started = std::time::Instant::now();
     let (client_id, client_secret) = (options.client_id.clone(), options.client_secret.clone());
     let sandbox = Sandbox::start(SocketAddr::from((host, port)), options)
         .await
         .map_err(|err| format!("cannot start the sandbox on port {port}: {err}"))?;
     let url = sandbox.base_url();
+    let (conversations, contacts, messages) = sandbox.counts();
     println!("Qpien sandbox listening on {url}");
+    println!(
+        "  {conversations} conversations, {contacts} contacts, {messages} messages (ready in {} ms)",
+        started.elapsed().as_millis()
+    );
     println!("  client id:     {client_id}");
     println!("  client secret: {client_secret}");
     println!(
         "  seed {seed}, live traffic {}",
         if live { "on" } else { "off (use --live)" }
     );
+    println!("{misbehaviour}");
     println!();
     println!("Get a token:");
     println!(
         "  curl -s {url} -H 'Content-Type: application/json' -d '{{\"query\":\"mutation {{ generateOAuthToken(input: {{clientId: \\\"{client_id}\\\", clientSecret: \\\"{client_secret}\\\"}}) {{ data {{ accessToken expiresIn }} }} }}\"}}'"
     );
-    println!("Then send it as `Authorization: Bearer TOKEN`. Press Ctrl-C to stop.");
+    println!("Then send it as `Authorization: Bearer TOKEN`.");
+    println!(
+        "Steer it with POST {} (JSON, see the README). Press Ctrl-C to stop.",
+        url.replace("/api/v1", "/__sandbox/faults")
+    );
     tokio::signal::ctrl_c()
         .await
         .map_err(|err| format!("cannot wait for Ctrl-C: {err}"))?;

@@ -50,6 +50,24 @@ enum Command {
         /// Listen on all interfaces instead of 127.0.0.1.
         #[arg(long)]
         public: bool,
+        /// Conversations to generate.
+        #[arg(long, default_value_t = 320, value_name = "N", value_parser = parse_count)]
+        conversations: usize,
+        /// Contacts to generate (with --messages: exact counts instead of the demo mix).
+        #[arg(long, value_name = "N", value_parser = parse_count)]
+        contacts: Option<usize>,
+        /// Messages in total, newest conversations getting the longest threads.
+        #[arg(long, value_name = "N", value_parser = parse_count)]
+        messages: Option<usize>,
+        /// Store a new copy for every createMessage, even with a repeated frontMsgId.
+        #[arg(long)]
+        no_dedup: bool,
+        /// Share of writes (0.0–1.0) stored and then answered HTTP 500.
+        #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = parse_rate)]
+        lose_answers: f64,
+        /// Requests allowed per 60-second window.
+        #[arg(long, value_name = "N", default_value_t = 100)]
+        rate_limit: u32,
     },
     /// Conversations of the account.
     Conversations {
@@ -97,6 +115,22 @@ enum ConversationsCommand {
     },
 }
 
+/// Sandbox sizes: large enough for any sync test, small enough to fit in memory.
+fn parse_count(s: &str) -> Result<usize, String> {
+    const MAX: usize = 10_000_000;
+    match s.trim().parse::<usize>() {
+        Ok(n) if n <= MAX => Ok(n),
+        _ => Err(format!("`{s}` is not a count between 0 and {MAX}")),
+    }
+}
+
+fn parse_rate(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
+        _ => Err(format!("`{s}` is not a rate between 0.0 and 1.0")),
+    }
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
     let _log = match termdesk::logging::init(&args.log_level) {
@@ -141,9 +175,26 @@ async fn run(args: Args) -> Result<(), String> {
             seed,
             live,
             public,
+            conversations,
+            contacts,
+            messages,
+            no_dedup,
+            lose_answers,
+            rate_limit,
         }) => {
             let host = if public { [0, 0, 0, 0] } else { [127, 0, 0, 1] };
-            cli::run_sandbox(host, port, seed, live).await
+            let options = termdesk::sandbox::SandboxOptions {
+                seed,
+                live,
+                conversations,
+                contacts: contacts.unwrap_or(0),
+                messages: messages.unwrap_or(0),
+                dedup_front_msg_id: !no_dedup,
+                lose_answer_rate: lose_answers,
+                rate_limit,
+                ..termdesk::sandbox::SandboxOptions::default()
+            };
+            cli::run_sandbox(host, port, options).await
         }
         Some(Command::Conversations {
             command:

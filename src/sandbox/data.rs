@@ -1321,8 +1321,29 @@ fn random_failure(ch: Ch) -> FailedReason {
     }
 }
 
+/// How much to generate. Zero contacts and zero messages select the
+/// hand-written demo mix (long threads, ages at random); any other value
+/// generates exactly that many records with ages spread over months.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Volume {
+    pub conversations: usize,
+    pub contacts: usize,
+    pub messages: usize,
+}
+
+impl Volume {
+    #[cfg(test)]
+    pub(crate) fn demo(conversations: usize) -> Self {
+        Self {
+            conversations,
+            contacts: 0,
+            messages: 0,
+        }
+    }
+}
+
 /// Generates the whole world for `seed`.
-pub(crate) fn generate(seed: u64, n_convs: usize, now: DateTime<Utc>) -> World {
+pub(crate) fn generate(seed: u64, volume: Volume, now: DateTime<Utc>) -> World {
     let mut g = Gen {
         rng: ChaCha8Rng::seed_from_u64(seed),
         now: chrono::SubsecRound::trunc_subsecs(now, 3),
@@ -1353,6 +1374,19 @@ pub(crate) fn generate(seed: u64, n_convs: usize, now: DateTime<Utc>) -> World {
         pending_acks: Vec::new(),
     };
 
+    if volume.contacts == 0 && volume.messages == 0 {
+        demo_conversations(&mut g, &mut world, volume.conversations);
+    } else {
+        sized_conversations(&mut g, &mut world, volume);
+    }
+    // Live traffic continues the seeded stream, so replays stay reproducible.
+    world.rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15);
+    world
+}
+
+/// The hand-written demo mix: three very long threads near the top, ages
+/// drawn at random, about one new contact per conversation.
+fn demo_conversations(g: &mut Gen, world: &mut World, n_convs: usize) {
     // A few very long threads near the top of the inbox.
     let long_threads: [(usize, Ch, &'static Lang, usize); 3] = [
         (2, Ch::WaTr, &TR, 640),
@@ -1364,23 +1398,8 @@ pub(crate) fn generate(seed: u64, n_convs: usize, now: DateTime<Utc>) -> World {
         let (ch, lang) = match long {
             Some((_, ch, lang, _)) => (*ch, *lang),
             None => {
-                let ch = weighted(
-                    &mut g.rng,
-                    &[
-                        (Ch::WaTr, 25),
-                        (Ch::WaGlobal, 20),
-                        (Ch::Instagram, 15),
-                        (Ch::Facebook, 12),
-                        (Ch::LiveChat, 13),
-                        (Ch::Email, 15),
-                    ],
-                );
-                let lang = match ch {
-                    Ch::WaTr => weighted(&mut g.rng, &[(&TR, 9), (&EN, 1)]),
-                    Ch::Email => weighted(&mut g.rng, &[(&EN, 6), (&TR, 4)]),
-                    _ => weighted(&mut g.rng, &[(&EN, 35), (&TR, 20), (&AR, 22), (&JA, 23)]),
-                };
-                (ch, lang)
+                let ch = random_channel(g);
+                (ch, lang_for(g, ch))
             }
         };
         let len = match long {
@@ -1402,20 +1421,173 @@ pub(crate) fn generate(seed: u64, n_convs: usize, now: DateTime<Utc>) -> World {
                 _ => g.rng.random_range(14 * 86_400..90 * 86_400),
             }
         };
-        build_conversation(
-            &mut g,
-            &mut world,
-            i,
+        build_conversation(g, world, i, ch, lang, len, age_secs, long.is_some(), None);
+    }
+}
+
+fn random_channel(g: &mut Gen) -> Ch {
+    weighted(
+        &mut g.rng,
+        &[
+            (Ch::WaTr, 25),
+            (Ch::WaGlobal, 20),
+            (Ch::Instagram, 15),
+            (Ch::Facebook, 12),
+            (Ch::LiveChat, 13),
+            (Ch::Email, 15),
+        ],
+    )
+}
+
+fn lang_for(g: &mut Gen, ch: Ch) -> &'static Lang {
+    match ch {
+        Ch::WaTr => weighted(&mut g.rng, &[(&TR, 9), (&EN, 1)]),
+        Ch::Email => weighted(&mut g.rng, &[(&EN, 6), (&TR, 4)]),
+        _ => weighted(&mut g.rng, &[(&EN, 35), (&TR, 20), (&AR, 22), (&JA, 23)]),
+    }
+}
+
+/// How far back the last activity of a sized account reaches.
+const SIZED_SPAN_SECS: i64 = 240 * 86_400;
+
+/// Decorations some people put in their display names.
+const NAME_EMOJI: &[&str] = &["🌸", "✨", "🐱", "⚽", "🇹🇷", "💙", "🌙", "☕"];
+
+/// Splits `total` messages over `n` threads, newest (index 0) longest, every
+/// thread at least one message while there are enough to go round. Integer
+/// arithmetic keeps the split identical on every platform.
+pub(crate) fn thread_lengths(n: usize, total: usize) -> Vec<usize> {
+    if total < n {
+        return (0..n).map(|i| usize::from(i < total)).collect();
+    }
+    let extra = (total - n) as u128;
+    let c = (n / 20).max(1) as u128;
+    let weights: Vec<u128> = (0..n).map(|i| (1u128 << 40) / (i as u128 + c)).collect();
+    let sum: u128 = weights.iter().sum::<u128>().max(1);
+    let mut lens: Vec<usize> = weights
+        .iter()
+        .map(|w| 1 + usize::try_from(extra * w / sum).unwrap_or(0))
+        .collect();
+    // Each floor lost less than one message, so fewer than `n` are left over.
+    let mut left = total.saturating_sub(lens.iter().sum::<usize>());
+    for l in lens.iter_mut() {
+        if left == 0 {
+            break;
+        }
+        *l += 1;
+        left -= 1;
+    }
+    lens
+}
+
+/// What a sized conversation will be made of, decided before any contact is
+/// built so contacts can be generated in index order.
+struct Plan {
+    ch: Ch,
+    lang: &'static Lang,
+    contact: usize,
+    age_secs: i64,
+}
+
+/// Exactly `volume` records: conversation `i` is the `i`-th most recent, its
+/// contact is contact `i` (or, for about one in ten, an earlier one writing
+/// again), and contacts past the last conversation have none.
+fn sized_conversations(g: &mut Gen, world: &mut World, volume: Volume) {
+    let n = volume.conversations;
+    let n_contacts = if volume.contacts == 0 {
+        n + n / 10
+    } else {
+        volume.contacts
+    }
+    .max(1);
+    let total = if volume.messages == 0 {
+        n * 11
+    } else {
+        volume.messages
+    };
+    let lens = thread_lengths(n, total);
+    let step = (SIZED_SPAN_SECS / i64::try_from(n.max(1)).unwrap_or(i64::MAX)).max(1);
+    let mut contact_plan: Vec<Option<(Ch, &'static Lang, i64)>> = vec![None; n_contacts];
+    let mut plans = Vec::with_capacity(n);
+    for i in 0..n {
+        let base = i64::try_from(i).unwrap_or(i64::MAX).saturating_mul(step);
+        let age_secs = 30 + base + g.rng.random_range(0..step);
+        let ch = random_channel(g);
+        let again = i >= n_contacts || (i > 20 && g.rng.random_bool(0.1));
+        let (contact, lang) = if again {
+            let j = g.rng.random_range(0..i.min(n_contacts));
+            let lang = match contact_plan[j] {
+                Some((_, lang, _)) => lang,
+                None => {
+                    let lang = lang_for(g, ch);
+                    contact_plan[j] = Some((ch, lang, age_secs));
+                    lang
+                }
+            };
+            (j, lang)
+        } else {
+            let lang = lang_for(g, ch);
+            contact_plan[i] = Some((ch, lang, age_secs));
+            (i, lang)
+        };
+        plans.push(Plan {
             ch,
             lang,
-            len,
+            contact,
             age_secs,
-            long.is_some(),
+        });
+    }
+    world.contacts.reserve(n_contacts);
+    world.contact_idx.reserve(n_contacts);
+    for plan in &contact_plan {
+        let (ch, lang, age_secs) = match plan {
+            Some(p) => *p,
+            None => {
+                let ch = random_channel(g);
+                let lang = lang_for(g, ch);
+                (ch, lang, g.rng.random_range(0..SIZED_SPAN_SECS))
+            }
+        };
+        let created_at = g.now
+            - Duration::seconds(age_secs)
+            - Duration::days(g.rng.random_range(1..400))
+            - Duration::milliseconds(g.rng.random_range(0..1000));
+        let mut c = new_contact(
+            g,
+            lang,
+            ch,
+            &world.platforms[ch.platform_index()],
+            created_at,
+        );
+        if plan.is_none() {
+            // Edited since, without ever writing in.
+            c.updated_at =
+                (g.now - Duration::seconds(g.rng.random_range(0..=age_secs))).max(created_at);
+        }
+        if g.rng.random_bool(0.04) {
+            c.first_name = format!("{} {}", c.first_name, pick(&mut g.rng, NAME_EMOJI));
+        }
+        world.contact_idx.insert(c.id.clone(), world.contacts.len());
+        world.contacts.push(c);
+    }
+    world.conversations.reserve(n);
+    world.messages.reserve(n);
+    // Capped: past this the index grows as messages are made, so a mistaken
+    // huge count is not reserved all at once.
+    world.msg_idx.reserve(total.min(1 << 24));
+    for (i, (plan, len)) in plans.into_iter().zip(lens).enumerate() {
+        build_conversation(
+            g,
+            world,
+            i,
+            plan.ch,
+            plan.lang,
+            len,
+            plan.age_secs,
+            false,
+            Some(plan.contact),
         );
     }
-    // Live traffic continues the seeded stream, so replays stay reproducible.
-    world.rng = ChaCha8Rng::seed_from_u64(seed ^ 0x9e37_79b9_7f4a_7c15);
-    world
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -1428,7 +1600,10 @@ fn build_conversation(
     len: usize,
     age_secs: i64,
     long: bool,
+    given_contact: Option<usize>,
 ) {
+    // A sized account decides its contacts up front and counts messages exactly.
+    let exact = given_contact.is_some();
     let platform = world.platforms[ch.platform_index()].clone();
     let conv_id = g.id();
     let last_at =
@@ -1436,18 +1611,20 @@ fn build_conversation(
 
     // Reuse an earlier contact of the same language now and then (a customer
     // writing on a second channel).
-    let reuse = (index > 20 && g.rng.random_bool(0.1))
-        .then(|| {
-            let candidates: Vec<usize> = world
-                .contacts
-                .iter()
-                .enumerate()
-                .filter(|(_, c)| c.language.as_deref() == Some(lang.code))
-                .map(|(i, _)| i)
-                .collect();
-            (!candidates.is_empty()).then(|| *pick(&mut g.rng, &candidates))
-        })
-        .flatten();
+    let reuse = given_contact.or_else(|| {
+        (index > 20 && g.rng.random_bool(0.1))
+            .then(|| {
+                let candidates: Vec<usize> = world
+                    .contacts
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, c)| c.language.as_deref() == Some(lang.code))
+                    .map(|(i, _)| i)
+                    .collect();
+                (!candidates.is_empty()).then(|| *pick(&mut g.rng, &candidates))
+            })
+            .flatten()
+    });
 
     let topic = g.rng.random_range(0..lang.topics.len());
     let mut turns;
@@ -1513,6 +1690,14 @@ fn build_conversation(
             text: pick(&mut g.rng, lang.agent_fillers).to_string(),
             subject: None,
         });
+    }
+
+    if exact && turns.len() > len {
+        // Trim from just after the opening line, keeping the episode's subject
+        // and the deliberate endings (hostile text, late failed follow-up).
+        let excess = turns.len() - len;
+        let from = usize::from(len >= 2);
+        turns.drain(from..from + excess);
     }
 
     let gaps = gaps(g, &turns, long);
@@ -1938,13 +2123,13 @@ mod tests {
 
     #[test]
     fn same_seed_same_world() {
-        let a = generate(42, 320, fixed_now());
-        let b = generate(42, 320, fixed_now());
+        let a = generate(42, Volume::demo(320), fixed_now());
+        let b = generate(42, Volume::demo(320), fixed_now());
         assert_eq!(snapshot(&a), snapshot(&b));
-        let c = generate(43, 320, fixed_now());
+        let c = generate(43, Volume::demo(320), fixed_now());
         assert_ne!(snapshot(&a), snapshot(&c));
         // Ids do not depend on the clock.
-        let d = generate(42, 320, fixed_now() + Duration::days(3));
+        let d = generate(42, Volume::demo(320), fixed_now() + Duration::days(3));
         let ids = |w: &World| {
             w.conversation_ids_by_update()
                 .into_iter()
@@ -1955,7 +2140,7 @@ mod tests {
 
     #[test]
     fn volume_and_variety() {
-        let w = generate(42, 320, fixed_now());
+        let w = generate(42, Volume::demo(320), fixed_now());
         assert!(w.conversations.len() >= 300);
         assert!(w.messages.iter().any(|m| m.len() >= 500), "a 500+ thread");
         let short = w
@@ -2043,5 +2228,113 @@ mod tests {
                 "{p}"
             );
         }
+    }
+
+    #[test]
+    fn thread_lengths_add_up_newest_longest() {
+        for (n, total) in [(9000, 100_000), (7, 100), (10, 10), (1, 5), (0, 3)] {
+            let lens = thread_lengths(n, total);
+            assert_eq!(lens.len(), n);
+            if n > 0 {
+                assert_eq!(lens.iter().sum::<usize>(), total, "{n} {total}");
+                assert!(lens.iter().all(|&l| l >= 1));
+                assert!(lens.windows(2).all(|w| w[0] >= w[1]), "{lens:?}");
+            }
+        }
+        assert_eq!(thread_lengths(5, 3), vec![1, 1, 1, 0, 0]);
+        let big = thread_lengths(9000, 100_000);
+        assert!(big[0] >= 40 && big[8999] <= 5, "{} {}", big[0], big[8999]);
+    }
+
+    #[test]
+    fn sized_world_has_exact_counts_and_looks_real() {
+        let volume = Volume {
+            conversations: 900,
+            contacts: 990,
+            messages: 10_000,
+        };
+        let w = generate(7, volume, fixed_now());
+        assert_eq!(w.conversations.len(), 900);
+        assert_eq!(w.contacts.len(), 990);
+        assert_eq!(w.messages.iter().map(Vec::len).sum::<usize>(), 10_000);
+        assert_eq!(w.contact_idx.len(), 990, "contact ids are unique");
+        assert_eq!(w.msg_idx.len(), 10_000, "message ids are unique");
+        assert!(
+            w.conversations
+                .iter()
+                .all(|c| w.contact(&c.joined_person).is_some())
+        );
+        let used: std::collections::HashSet<&str> = w
+            .conversations
+            .iter()
+            .map(|c| c.joined_person.as_str())
+            .collect();
+        assert!(used.len() < 990, "some contacts have no conversation");
+        assert!(used.len() < 900, "some contacts write again");
+        // Creation order is recency order, threads get shorter with age.
+        assert!(
+            w.conversations
+                .windows(2)
+                .all(|p| p[0].updated_at > p[1].updated_at)
+        );
+        assert!(w.messages[0].len() > w.messages[899].len());
+        let span = w.conversations[0].updated_at - w.conversations[899].updated_at;
+        assert!(span > Duration::days(150), "updatedAt spread over months");
+        for status in ["OPEN", "PENDING", "RESOLVED", "CLOSED"] {
+            assert!(
+                w.conversations
+                    .iter()
+                    .filter(|c| c.status == status)
+                    .count()
+                    >= 20,
+                "{status}"
+            );
+        }
+        let names: Vec<String> = w.contacts.iter().map(Contact::name).collect();
+        let any = |f: &dyn Fn(char) -> bool| names.iter().any(|n| n.chars().any(f));
+        assert!(any(&|c| c == 'ş'
+            || c == 'ı'
+            || c == 'ü'
+            || c == 'ç'
+            || c == 'ğ'
+            || c == 'ö'));
+        assert!(any(&|c| ('\u{0600}'..='\u{06ff}').contains(&c)));
+        assert!(any(&|c| ('\u{3040}'..='\u{9fff}').contains(&c)));
+        assert!(any(&|c| c >= '\u{1f300}'));
+        assert!(w.contacts.iter().any(|c| c.name().contains('\u{202E}')));
+        assert!(w.contacts.iter().all(|c| c.updated_at >= c.created_at));
+        for msgs in &w.messages {
+            assert!(msgs.windows(2).all(|p| p[0].created_at < p[1].created_at));
+            assert!(msgs.iter().all(|m| m.created_at <= fixed_now()));
+        }
+        for (c, msgs) in w.conversations.iter().zip(&w.messages) {
+            assert_eq!(
+                c.last_message.as_ref().map(|m| &m.id),
+                msgs.last().map(|m| &m.id)
+            );
+        }
+        let again = generate(7, volume, fixed_now());
+        assert_eq!(snapshot(&w), snapshot(&again));
+    }
+
+    #[test]
+    fn sized_world_with_fewer_messages_than_conversations() {
+        let w = generate(
+            1,
+            Volume {
+                conversations: 30,
+                contacts: 10,
+                messages: 12,
+            },
+            fixed_now(),
+        );
+        assert_eq!(w.messages.iter().map(Vec::len).sum::<usize>(), 12);
+        assert_eq!(w.contacts.len(), 10);
+        assert!(
+            w.conversations
+                .iter()
+                .all(|c| w.contact(&c.joined_person).is_some())
+        );
+        assert!(w.messages[29].is_empty() && w.conversations[29].last_message.is_none());
     }
 }

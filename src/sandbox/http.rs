@@ -12,27 +12,31 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
-use super::ops::RequestAuth;
+use super::ops::{RequestAuth, RequestEffects};
 use super::rate_limit::Decision;
-use super::{Shared, faults, lock};
+use super::{Shared, control, faults, lock};
 
 /// Largest body the fault rewriter will buffer.
 const MAX_BODY: usize = 64 * 1024 * 1024;
 
 #[derive(Clone)]
-struct App {
-    shared: Arc<Shared>,
+pub(crate) struct App {
+    pub(crate) shared: Arc<Shared>,
     schema: Schema,
 }
 
 pub(crate) fn router(shared: Arc<Shared>, schema: Schema) -> Router {
     let app = App { shared, schema };
+    // Routes added after the layer bypass it: steering the sandbox neither
+    // counts against the rate limit nor meets the faults it sets.
     Router::new()
         .route("/api/v1", post(graphql).get(hint))
         .layer(middleware::from_fn_with_state(app.clone(), guard))
+        .route("/__sandbox/faults", post(control::set_faults))
+        .route("/__sandbox/stats", get(control::stats))
         .with_state(app)
 }
 
@@ -40,7 +44,7 @@ async fn hint() -> &'static str {
     "Qpien sandbox: POST GraphQL requests here as JSON {query, variables, operationName}.\n"
 }
 
-fn json_response(status: StatusCode, body: &Value) -> Response {
+pub(crate) fn json_response(status: StatusCode, body: &Value) -> Response {
     let bytes = serde_json::to_vec(body).unwrap_or_else(|_| b"{}".to_vec());
     let mut resp = Response::new(Body::from(bytes));
     *resp.status_mut() = status;
@@ -51,7 +55,7 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     resp
 }
 
-fn bad_request(message: &str) -> Response {
+pub(crate) fn bad_request(message: &str) -> Response {
     json_response(
         StatusCode::BAD_REQUEST,
         &json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }] }),
@@ -83,14 +87,31 @@ async fn graphql(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
         }
         Some(_) => return bad_request("\"variables\" must be an object"),
     }
-    let request = request.data(RequestAuth {
-        bearer: bearer(&headers),
-    });
+    let effects = Arc::new(RequestEffects::default());
+    let request = request
+        .data(RequestAuth {
+            bearer: bearer(&headers),
+        })
+        .data(effects.clone());
     let response = app.schema.execute(request).await;
+    if effects.lose_answer.load(Ordering::Relaxed) {
+        app.shared.lost_answers.fetch_add(1, Ordering::Relaxed);
+        return json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &json!({ "errors": [{ "message": "Internal server error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }] }),
+        );
+    }
     let mut out = serde_json::to_value(&response).unwrap_or_else(
         |e| json!({ "data": null, "errors": [{ "message": format!("internal: {e}") }] }),
     );
     shape_errors(&mut out);
+    let broken = std::mem::take(&mut *lock(&effects.malformed));
+    if !broken.is_empty() {
+        let how = lock(&app.shared.faults).malformed;
+        if let Some(data) = out.get_mut("data") {
+            faults::malform(data, &broken, how);
+        }
+    }
     json_response(StatusCode::OK, &out)
 }
 
@@ -159,6 +180,7 @@ async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
         tokio::time::sleep(delay).await;
     }
     if faults.fail_next > 0 {
+        shared.unavailable.fetch_add(1, Ordering::Relaxed);
         let mut resp = json_response(
             StatusCode::SERVICE_UNAVAILABLE,
             &json!({ "errors": [{ "message": "Service temporarily unavailable", "extensions": { "code": "SERVICE_UNAVAILABLE" } }] }),

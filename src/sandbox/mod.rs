@@ -7,10 +7,12 @@
 //! developed and tested end to end without credentials.
 
 mod auth;
+mod control;
 mod data;
 mod faults;
 mod http;
 mod live;
+mod net;
 mod ops;
 mod rate_limit;
 mod schema;
@@ -18,12 +20,17 @@ mod world;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_sync;
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -43,6 +50,19 @@ pub struct SandboxOptions {
     pub rate_limit: u32,
     pub rate_window: Duration,
     pub conversations: usize,
+    /// Contacts to generate. With `messages` also 0 (the default), the
+    /// hand-written demo mix is generated instead of exact counts; 0 alone
+    /// means 10% more contacts than conversations.
+    pub contacts: usize,
+    /// Messages in total, newest conversations getting the longest threads.
+    /// 0 alone means about 11 per conversation (see `contacts`).
+    pub messages: usize,
+    /// `createMessage` hands back the first message for a repeated
+    /// `frontMsgId` instead of storing another copy.
+    pub dedup_front_msg_id: bool,
+    /// Share (0.0–1.0) of successful writes answered with HTTP 500 after
+    /// being stored; decided by an RNG seeded from `seed`.
+    pub lose_answer_rate: f64,
 }
 
 impl Default for SandboxOptions {
@@ -57,6 +77,10 @@ impl Default for SandboxOptions {
             rate_limit: 100,
             rate_window: Duration::from_secs(60),
             conversations: 320,
+            contacts: 0,
+            messages: 0,
+            dedup_front_msg_id: true,
+            lose_answer_rate: 0.0,
         }
     }
 }
@@ -72,6 +96,75 @@ pub struct Faults {
     pub fail_next: u32,
     /// Sleep this long before answering.
     pub delay: Option<Duration>,
+    /// In `getConversationList` pages, serve every conversation whose
+    /// 1-based position in creation order is a multiple of N broken as
+    /// `malformed` says ([`SandboxControl::malformed_conversation_ids`]
+    /// lists them). N = the number of conversations breaks exactly one.
+    pub malformed_conversation_every: Option<usize>,
+    pub malformed: Malformed,
+}
+
+/// How a malformed conversation document is broken.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Malformed {
+    /// `"_id": null`
+    #[default]
+    NullId,
+    /// `"updatedAt": null`
+    NullUpdatedAt,
+    /// `"updatedAt": true`
+    WrongTypeUpdatedAt,
+}
+
+/// What the sandbox has served since it started.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct SandboxStats {
+    /// HTTP requests to the API endpoint, whatever their answer.
+    pub requests: u64,
+    /// Of those, answered 429.
+    pub rate_limited: u64,
+    /// Of those, answered 503 by `Faults::fail_next`.
+    pub unavailable: u64,
+    /// Of those, writes stored and then answered 500.
+    pub lost_answers: u64,
+    /// Root fields executed, by name: an aliased field counts once per alias,
+    /// requests stopped before execution (429, 503) not at all.
+    pub operations: BTreeMap<String, u64>,
+}
+
+/// The seeded stream deciding which writes lose their answer.
+pub(crate) struct LoseAnswers {
+    pub(crate) rate: f64,
+    rng: ChaCha8Rng,
+}
+
+impl LoseAnswers {
+    fn new(seed: u64, rate: f64) -> Self {
+        Self {
+            rate: clamp_rate(rate),
+            rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5eed_1057_a115_0e55),
+        }
+    }
+
+    /// Rolls for one stored write.
+    pub(crate) fn roll(&mut self) -> bool {
+        if self.rate <= 0.0 {
+            return false;
+        }
+        if self.rate >= 1.0 {
+            return true;
+        }
+        self.rng.random::<f64>() < self.rate
+    }
+}
+
+fn clamp_rate(rate: f64) -> f64 {
+    if rate.is_nan() {
+        0.0
+    } else {
+        rate.clamp(0.0, 1.0)
+    }
 }
 
 /// State shared by the HTTP layer, the GraphQL resolvers and the live task.
@@ -81,22 +174,49 @@ pub(crate) struct Shared {
     pub(crate) auth: Mutex<AuthState>,
     pub(crate) rate: Mutex<RateLimiter>,
     pub(crate) faults: Mutex<Faults>,
+    pub(crate) dedup: AtomicBool,
+    pub(crate) lose: Mutex<LoseAnswers>,
+    pub(crate) offline: AtomicBool,
     pub(crate) requests: AtomicU64,
     pub(crate) rate_limited: AtomicU64,
+    pub(crate) unavailable: AtomicU64,
+    pub(crate) lost_answers: AtomicU64,
+    pub(crate) operations: Mutex<BTreeMap<String, u64>>,
 }
 
 impl Shared {
     pub(crate) fn new(options: SandboxOptions) -> Self {
-        let mut world = data::generate(options.seed, options.conversations, world::now_ms());
+        let volume = data::Volume {
+            conversations: options.conversations,
+            contacts: options.contacts,
+            messages: options.messages,
+        };
+        let mut world = data::generate(options.seed, volume, world::now_ms());
         world.live = options.live;
         Self {
             world: Mutex::new(world),
             auth: Mutex::new(AuthState::default()),
             rate: Mutex::new(RateLimiter::new(options.rate_limit, options.rate_window)),
             faults: Mutex::new(Faults::default()),
+            dedup: AtomicBool::new(options.dedup_front_msg_id),
+            lose: Mutex::new(LoseAnswers::new(options.seed, options.lose_answer_rate)),
+            offline: AtomicBool::new(false),
             requests: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
+            unavailable: AtomicU64::new(0),
+            lost_answers: AtomicU64::new(0),
+            operations: Mutex::new(BTreeMap::new()),
             options,
+        }
+    }
+
+    pub(crate) fn stats(&self) -> SandboxStats {
+        SandboxStats {
+            requests: self.requests.load(Ordering::Relaxed),
+            rate_limited: self.rate_limited.load(Ordering::Relaxed),
+            unavailable: self.unavailable.load(Ordering::Relaxed),
+            lost_answers: self.lost_answers.load(Ordering::Relaxed),
+            operations: lock(&self.operations).clone(),
         }
     }
 }
@@ -107,10 +227,11 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// A running sandbox server.
+/// A running sandbox server. It dereferences to its [`SandboxControl`], so
+/// `sandbox.stats()`, `sandbox.go_offline()` and the rest work on it directly.
 pub struct Sandbox {
     addr: SocketAddr,
-    shared: Arc<Shared>,
+    control: SandboxControl,
     stop: Option<oneshot::Sender<()>>,
     server: JoinHandle<()>,
     live: Option<JoinHandle<()>>,
@@ -125,6 +246,7 @@ impl Sandbox {
         let schema = schema::build_schema(Arc::new(ops::Root(shared.clone())))?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
+        let listener = net::GatedListener::new(listener, shared.clone());
         let app = http::router(shared.clone(), schema);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
@@ -141,7 +263,7 @@ impl Sandbox {
         tracing::info!("Qpien sandbox listening on {addr}");
         Ok(Sandbox {
             addr,
-            shared,
+            control: SandboxControl { shared },
             stop: Some(stop_tx),
             server,
             live,
@@ -162,9 +284,7 @@ impl Sandbox {
     }
 
     pub fn control(&self) -> SandboxControl {
-        SandboxControl {
-            shared: self.shared.clone(),
-        }
+        self.control.clone()
     }
 
     pub async fn shutdown(mut self) {
@@ -186,6 +306,14 @@ impl Sandbox {
     }
 }
 
+impl std::ops::Deref for Sandbox {
+    type Target = SandboxControl;
+
+    fn deref(&self) -> &SandboxControl {
+        &self.control
+    }
+}
+
 /// Cheap handle for tests and the demo CLI to inspect and steer the sandbox.
 #[derive(Clone)]
 pub struct SandboxControl {
@@ -197,6 +325,11 @@ impl SandboxControl {
         lock(&self.shared.world).count_front_id(front_msg_id)
     }
 
+    /// Stored copies of the message sent with `front_msg_id` into the conversation.
+    pub fn messages_with_front_msg_id(&self, conversation_id: &str, front_msg_id: &str) -> usize {
+        lock(&self.shared.world).count_front_id_in(conversation_id, front_msg_id)
+    }
+
     /// Number of messages in the conversation whose content equals `text`.
     pub fn messages_containing(&self, conversation_id: &str, text: &str) -> usize {
         lock(&self.shared.world).count_content(conversation_id, text)
@@ -205,6 +338,21 @@ impl SandboxControl {
     /// Conversation ids, most recently updated first.
     pub fn conversation_ids(&self) -> Vec<String> {
         lock(&self.shared.world).conversation_ids_by_update()
+    }
+
+    /// Conversations served broken by `Faults::malformed_conversation_every`.
+    pub fn malformed_conversation_ids(&self) -> Vec<String> {
+        let every = lock(&self.shared.faults).malformed_conversation_every;
+        let Some(every) = every.filter(|n| *n > 0) else {
+            return Vec::new();
+        };
+        lock(&self.shared.world)
+            .conversations
+            .iter()
+            .skip(every - 1)
+            .step_by(every)
+            .map(|c| c.id.clone())
+            .collect()
     }
 
     /// Adds a customer message; returns its id (empty if the conversation is unknown).
@@ -227,6 +375,49 @@ impl SandboxControl {
         *lock(&self.shared.faults) = faults;
     }
 
+    pub fn faults(&self) -> Faults {
+        lock(&self.shared.faults).clone()
+    }
+
+    /// Changes only the delay of the current faults.
+    pub fn set_delay(&self, delay: Option<Duration>) {
+        lock(&self.shared.faults).delay = delay;
+    }
+
+    pub fn set_dedup_front_msg_id(&self, dedup: bool) {
+        self.shared.dedup.store(dedup, Ordering::Relaxed);
+    }
+
+    /// Clamped to 0.0–1.0 (NaN = 0); the seeded stream carries on.
+    pub fn set_lose_answer_rate(&self, rate: f64) {
+        lock(&self.shared.lose).rate = clamp_rate(rate);
+    }
+
+    /// Starts a fresh window with the new limit.
+    pub fn set_rate_limit(&self, limit: u32, window: Duration) {
+        *lock(&self.shared.rate) = RateLimiter::new(limit, window);
+    }
+
+    /// Every API request fails at the connection level (accepted, then
+    /// closed unanswered; one in flight loses its answer) until
+    /// [`go_online`](Self::go_online). The port stays bound, and
+    /// connections opened for the control endpoint keep working.
+    pub fn go_offline(&self) {
+        self.shared.offline.store(true, Ordering::SeqCst);
+    }
+
+    pub fn go_online(&self) {
+        self.shared.offline.store(false, Ordering::SeqCst);
+    }
+
+    pub fn is_offline(&self) -> bool {
+        self.shared.offline.load(Ordering::SeqCst)
+    }
+
+    pub fn stats(&self) -> SandboxStats {
+        self.shared.stats()
+    }
+
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
     }
@@ -237,5 +428,15 @@ impl SandboxControl {
 
     pub fn token_count(&self) -> u64 {
         lock(&self.shared.auth).issued
+    }
+
+    /// Total conversations, contacts and messages in the world right now.
+    pub fn counts(&self) -> (usize, usize, usize) {
+        let w = lock(&self.shared.world);
+        (
+            w.conversations.len(),
+            w.contacts.len(),
+            w.messages.iter().map(Vec::len).sum(),
+        )
     }
 }

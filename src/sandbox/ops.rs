@@ -1,7 +1,9 @@
 //! Root operations: auth and scope checks, input decoding, filtering,
 //! pagination and the `{success, code, message, data}` envelope.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::Deserialize;
@@ -20,6 +22,16 @@ pub(crate) struct RequestAuth {
     pub bearer: Option<String>,
 }
 
+/// What the resolvers decided the HTTP layer must do to this request's
+/// answer; shared because resolvers only see the request through `Context`.
+#[derive(Debug, Default)]
+pub(crate) struct RequestEffects {
+    /// A write was stored; answer HTTP 500 instead of the result.
+    pub lose_answer: AtomicBool,
+    /// `_id`s of list documents to serve malformed.
+    pub malformed: Mutex<HashSet<String>>,
+}
+
 pub(crate) struct Root(pub Arc<Shared>);
 
 impl RootResolver for Root {
@@ -29,20 +41,64 @@ impl RootResolver for Root {
         field: &str,
         args: Value,
     ) -> async_graphql::Result<Value> {
+        let shared = &self.0;
+        *lock(&shared.operations)
+            .entry(field.to_string())
+            .or_default() += 1;
         let now = super::world::now_ms();
         let input = args.get("input").cloned().unwrap_or(Value::Null);
         if field == "generateOAuthToken" {
-            return generate_token(&self.0, &input, now);
+            return generate_token(shared, &input, now);
         }
         let bearer = ctx
             .data_opt::<RequestAuth>()
             .and_then(|a| a.bearer.as_deref());
-        lock(&self.0.auth)
+        lock(&shared.auth)
             .check(bearer, field, now)
             .map_err(auth::AuthError::into_graphql)?;
-        let mut world = lock(&self.0.world);
-        Ok(dispatch(&mut world, field, input, now))
+        let policy = Policy {
+            dedup: shared.dedup.load(Ordering::Relaxed),
+        };
+        let mut world = lock(&shared.world);
+        let out = dispatch(&mut world, field, input, now, policy);
+        let effects = ctx.data_opt::<Arc<RequestEffects>>();
+        let stored = out["success"] == true;
+        let is_write = auth::required_scope(field).is_some_and(|s| s.starts_with("write_"));
+        if stored
+            && is_write
+            && let Some(e) = effects
+            && lock(&shared.lose).roll()
+        {
+            e.lose_answer.store(true, Ordering::Relaxed);
+        }
+        if field == "getConversationList"
+            && let Some(e) = effects
+        {
+            let every = lock(&shared.faults).malformed_conversation_every;
+            if let Some(every) = every.filter(|n| *n > 0) {
+                let broken = out["data"]["docs"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|d| d["_id"].as_str())
+                    .filter(|id| {
+                        world
+                            .conv_idx
+                            .get(*id)
+                            .is_some_and(|i| (i + 1) % every == 0)
+                    })
+                    .map(str::to_string);
+                lock(&e.malformed).extend(broken);
+            }
+        }
+        Ok(out)
     }
+}
+
+/// Runtime switches that change what operations do.
+#[derive(Debug, Clone, Copy)]
+struct Policy {
+    dedup: bool,
 }
 
 fn generate_token(
@@ -69,7 +125,13 @@ fn generate_token(
 
 type OpResult = Result<Value, (i64, String)>;
 
-fn dispatch(world: &mut World, field: &str, input: Value, now: DateTime<Utc>) -> Value {
+fn dispatch(
+    world: &mut World,
+    field: &str,
+    input: Value,
+    now: DateTime<Utc>,
+    policy: Policy,
+) -> Value {
     let result = match field {
         "getConversationList" => decode(input).and_then(|i| conversation_list(world, i)),
         "getConversation" => decode(input).and_then(|i: IdInput| {
@@ -88,7 +150,7 @@ fn dispatch(world: &mut World, field: &str, input: Value, now: DateTime<Utc>) ->
                 .map(to_json)
                 .ok_or_else(|| not_found("Message"))
         }),
-        "createMessage" => decode(input).and_then(|i| create_message(world, i, now)),
+        "createMessage" => decode(input).and_then(|i| create_message(world, i, now, policy.dedup)),
         "getContact" => decode(input).and_then(|i: IdInput| {
             let id = i.contact_id.unwrap_or_default();
             world
@@ -549,11 +611,17 @@ fn message_list(world: &World, i: MessagesInput) -> OpResult {
     paginate(&msgs, i.page, i.limit, 30)
 }
 
-fn create_message(world: &mut World, i: CreateMessageInput, now: DateTime<Utc>) -> OpResult {
+fn create_message(
+    world: &mut World,
+    i: CreateMessageInput,
+    now: DateTime<Utc>,
+    dedup: bool,
+) -> OpResult {
     let Some(&ci) = world.conv_idx.get(&i.conversation_id) else {
         return Err(not_found("Conversation"));
     };
-    if let Some(front) = i.front_msg_id.as_deref().filter(|f| !f.is_empty())
+    if dedup
+        && let Some(front) = i.front_msg_id.as_deref().filter(|f| !f.is_empty())
         && let Some(existing) = world.front_ids.get(front).and_then(|id| world.message(id))
     {
         // Idempotent retry: hand back what was created the first time.

@@ -29,6 +29,14 @@ impl RateLimiter {
         }
     }
 
+    pub fn limit(&self) -> u32 {
+        self.limit
+    }
+
+    pub fn window(&self) -> Duration {
+        self.window
+    }
+
     /// Counts one request and says whether it may proceed.
     pub fn hit(&mut self, now: Instant) -> Decision {
         let started = match self.started {

@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use super::{Faults, Sandbox, SandboxOptions};
 
-const LIST: &str = r#"query Inbox($input: GetConversationListInput) {
+pub(super) const LIST: &str = r#"query Inbox($input: GetConversationListInput) {
   getConversationList(input: $input) {
     success code message
     data {
@@ -19,7 +19,7 @@ const LIST: &str = r#"query Inbox($input: GetConversationListInput) {
   }
 }"#;
 
-const SEND: &str = r#"mutation Reply($input: CreateMessageInput!) {
+pub(super) const SEND: &str = r#"mutation Reply($input: CreateMessageInput!) {
   createMessage(input: $input) { success code message data { _id frontMsgId ackStatus senderType content createdAt conversation } }
 }"#;
 
@@ -27,29 +27,29 @@ const TOKEN: &str = r#"mutation T($input: GenerateOAuthTokenInput!) {
   generateOAuthToken(input: $input) { success code message data { accessToken tokenType expiresIn expiresAt scopes } }
 }"#;
 
-struct Harness {
-    sandbox: Sandbox,
-    http: reqwest::Client,
-    url: String,
+pub(super) struct Harness {
+    pub(super) sandbox: Sandbox,
+    pub(super) http: reqwest::Client,
+    pub(super) url: String,
 }
 
-struct Reply {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    body: Value,
+pub(super) struct Reply {
+    pub(super) status: u16,
+    pub(super) headers: reqwest::header::HeaderMap,
+    pub(super) body: Value,
 }
 
 impl Reply {
-    fn code(&self) -> Option<&str> {
+    pub(super) fn code(&self) -> Option<&str> {
         self.body["errors"][0]["extensions"]["code"].as_str()
     }
-    fn header(&self, name: &str) -> Option<u64> {
+    pub(super) fn header(&self, name: &str) -> Option<u64> {
         self.headers.get(name)?.to_str().ok()?.parse().ok()
     }
 }
 
 impl Harness {
-    async fn start(options: SandboxOptions) -> Harness {
+    pub(super) async fn start(options: SandboxOptions) -> Harness {
         let addr = "127.0.0.1:0".parse().expect("addr");
         let sandbox = Sandbox::start(addr, options).await.expect("sandbox starts");
         let url = sandbox.base_url();
@@ -60,7 +60,7 @@ impl Harness {
         }
     }
 
-    async fn raw(&self, token: Option<&str>, body: Value) -> Reply {
+    pub(super) async fn raw(&self, token: Option<&str>, body: Value) -> Reply {
         let mut req = self.http.post(&self.url).json(&body);
         if let Some(t) = token {
             req = req.header("Authorization", format!("Bearer {t}"));
@@ -76,7 +76,7 @@ impl Harness {
         }
     }
 
-    async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Reply {
+    pub(super) async fn gql(&self, token: Option<&str>, query: &str, variables: Value) -> Reply {
         self.raw(token, json!({ "query": query, "variables": variables }))
             .await
     }
@@ -90,7 +90,7 @@ impl Harness {
         .await
     }
 
-    async fn token(&self) -> String {
+    pub(super) async fn token(&self) -> String {
         let r = self.token_with("demo", "demo").await;
         r.body["data"]["generateOAuthToken"]["data"]["accessToken"]
             .as_str()

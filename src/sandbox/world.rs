@@ -361,6 +361,16 @@ impl World {
             .count()
     }
 
+    pub fn count_front_id_in(&self, conversation_id: &str, front: &str) -> usize {
+        let Some(&i) = self.conv_idx.get(conversation_id) else {
+            return 0;
+        };
+        self.messages[i]
+            .iter()
+            .filter(|m| m.front_msg_id.as_deref() == Some(front))
+            .count()
+    }
+
     pub fn count_content(&self, conversation_id: &str, text: &str) -> usize {
         let Some(&i) = self.conv_idx.get(conversation_id) else {
             return 0;

@@ -1,0 +1,146 @@
+//! `/__sandbox/*`: steering a sandbox that runs in another process (an
+//! end-to-end test driving `termdesk sandbox`). Only the fields present in
+//! the JSON body change; unknown fields are refused so a typo cannot pass
+//! for a setting.
+
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Value, json};
+
+use super::http::{App, bad_request, json_response};
+use super::rate_limit::RateLimiter;
+use super::{Faults, Malformed, Shared, clamp_rate, lock};
+
+/// Tells "absent" (leave as is) from `null` (clear).
+fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    T::deserialize(d).map(Some)
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Patch {
+    /// Clear every fault (not dedup, rate limit or offline) before applying the rest.
+    #[serde(default)]
+    reset: bool,
+    fail_next: Option<u32>,
+    #[serde(default, deserialize_with = "present")]
+    delay_ms: Option<Option<u64>>,
+    extra_unknown_fields: Option<bool>,
+    #[serde(default, deserialize_with = "present")]
+    drop_field: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    malformed_conversation_every: Option<Option<usize>>,
+    malformed: Option<Malformed>,
+    lose_answers: Option<f64>,
+    dedup: Option<bool>,
+    rate_limit: Option<u32>,
+    rate_window_ms: Option<u64>,
+    offline: Option<bool>,
+}
+
+fn apply(shared: &Shared, p: Patch) {
+    {
+        let mut f = lock(&shared.faults);
+        if p.reset {
+            *f = Faults::default();
+        }
+        if let Some(n) = p.fail_next {
+            f.fail_next = n;
+        }
+        if let Some(d) = p.delay_ms {
+            f.delay = d.map(Duration::from_millis);
+        }
+        if let Some(x) = p.extra_unknown_fields {
+            f.extra_unknown_fields = x;
+        }
+        if let Some(d) = p.drop_field {
+            f.drop_field = d.filter(|k| !k.is_empty());
+        }
+        if let Some(n) = p.malformed_conversation_every {
+            f.malformed_conversation_every = n.filter(|n| *n > 0);
+        }
+        if let Some(m) = p.malformed {
+            f.malformed = m;
+        }
+    }
+    if let Some(rate) = p.lose_answers {
+        lock(&shared.lose).rate = clamp_rate(rate);
+    }
+    if let Some(d) = p.dedup {
+        shared.dedup.store(d, std::sync::atomic::Ordering::Relaxed);
+    }
+    if p.rate_limit.is_some() || p.rate_window_ms.is_some() {
+        let mut rate = lock(&shared.rate);
+        let limit = p.rate_limit.unwrap_or(rate.limit());
+        let window = p
+            .rate_window_ms
+            .map(Duration::from_millis)
+            .unwrap_or(rate.window());
+        *rate = RateLimiter::new(limit, window);
+    }
+    if let Some(off) = p.offline {
+        shared
+            .offline
+            .store(off, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+fn state(shared: &Shared) -> Value {
+    let f = lock(&shared.faults).clone();
+    let (limit, window) = {
+        let r = lock(&shared.rate);
+        (r.limit(), r.window())
+    };
+    json!({
+        "faults": {
+            "fail_next": f.fail_next,
+            "delay_ms": f.delay.map(|d| d.as_millis() as u64),
+            "extra_unknown_fields": f.extra_unknown_fields,
+            "drop_field": f.drop_field,
+            "malformed_conversation_every": f.malformed_conversation_every,
+            "malformed": f.malformed,
+        },
+        "lose_answers": lock(&shared.lose).rate,
+        "dedup": shared.dedup.load(std::sync::atomic::Ordering::Relaxed),
+        "rate_limit": limit,
+        "rate_window_ms": window.as_millis() as u64,
+        "offline": shared.offline.load(std::sync::atomic::Ordering::SeqCst),
+        "stats": shared.stats(),
+    })
+}
+
+/// One request per control connection: the connection was let through while
+/// offline because of its first request, so it must not carry API calls.
+fn closing(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    resp
+}
+
+pub(crate) async fn set_faults(State(app): State<App>, body: Bytes) -> Response {
+    let patch = if body.iter().all(u8::is_ascii_whitespace) {
+        Ok(Patch::default())
+    } else {
+        serde_json::from_slice::<Patch>(&body)
+    };
+    match patch {
+        Ok(p) => {
+            apply(&app.shared, p);
+            closing(json_response(StatusCode::OK, &state(&app.shared)))
+        }
+        Err(e) => closing(bad_request(&format!("invalid sandbox settings: {e}"))),
+    }
+}
+
+pub(crate) async fn stats(State(app): State<App>) -> Response {
+    closing(json_response(StatusCode::OK, &state(&app.shared)))
+}
