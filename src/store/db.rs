@@ -1785,4 +1785,175 @@ mod tests {
         assert_eq!(search_rowid(0, 1 << 32), None);
         assert_eq!(b & 0xFFFF_FFFF, 1);
     }
+
+    /// Figures for the README, not a check: run with
+    /// `cargo test --release --lib bulk_figures -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn bulk_figures() {
+        use rand::{Rng, SeedableRng};
+        use std::time::Instant;
+
+        const MESSAGES: usize = 1_000_000;
+        const CONVERSATIONS: usize = 50_000;
+        const BIG_THREAD: usize = 10_000;
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+        let syllables = [
+            "ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "be", "de", "fo", "gu", "ha", "ji",
+            "pe", "zo", "ar", "en", "is", "ou",
+        ];
+        let vocabulary: Vec<String> = (0..20_000)
+            .map(|i| {
+                let mut w = String::new();
+                let mut n = i;
+                for _ in 0..(2 + i % 3) {
+                    w.push_str(syllables[n % syllables.len()]);
+                    n /= syllables.len();
+                }
+                w
+            })
+            .collect();
+        let extras = [
+            "İstanbul'a",
+            "şeker",
+            "東京に行きます",
+            "🎉",
+            "👍🏽",
+            "مرحبا",
+            "refund",
+        ];
+
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bulk.sqlite");
+        let mut db = Db::open(&path).unwrap();
+
+        let started = Instant::now();
+        let mut batch = Vec::with_capacity(10_000);
+        for i in 0..MESSAGES {
+            let conversation = if i % (MESSAGES / BIG_THREAD) == 0 {
+                "big".to_string()
+            } else {
+                format!("c{}", i % CONVERSATIONS)
+            };
+            let words = 6 + rng.random_range(0..10);
+            let mut text = String::new();
+            for _ in 0..words {
+                // Skewed towards the first words, as real vocabularies are.
+                let u: f64 = rng.random();
+                text.push_str(&vocabulary[(u * u * u * vocabulary.len() as f64) as usize]);
+                text.push(' ');
+            }
+            if rng.random_range(0..50) == 0 {
+                text.push_str(extras[rng.random_range(0..extras.len())]);
+            }
+            let secs = rng.random_range(0..(3 * 365 * 86_400));
+            batch.push(message(&conversation, &format!("m{i}"), secs, &text));
+            if batch.len() == 10_000 {
+                db.apply(&[DbWrite::UpsertMessages(std::mem::take(&mut batch))])
+                    .unwrap();
+            }
+        }
+        let elapsed = started.elapsed();
+        println!(
+            "insert {MESSAGES} messages in batches of 10,000: {:.1} s, {:.0} messages/s",
+            elapsed.as_secs_f64(),
+            MESSAGES as f64 / elapsed.as_secs_f64()
+        );
+
+        let started = Instant::now();
+        let conversations: Vec<_> = (0..CONVERSATIONS)
+            .map(|i| {
+                (
+                    conversation(&format!("c{i}"), rng.random_range(0..100_000_000)),
+                    1,
+                )
+            })
+            .collect();
+        db.apply(&[DbWrite::UpsertConversations(conversations)])
+            .unwrap();
+        println!(
+            "upsert {CONVERSATIONS} conversations: {:?}",
+            started.elapsed()
+        );
+        drop(db);
+        println!(
+            "file size: {:.0} MiB (+ wal {:.0} MiB)",
+            std::fs::metadata(&path).unwrap().len() as f64 / 1048576.0,
+            std::fs::metadata(dir.path().join("bulk.sqlite-wal")).map_or(0, |m| m.len()) as f64
+                / 1048576.0
+        );
+
+        let started = Instant::now();
+        let db = Db::open(&path).unwrap();
+        println!("open (1M messages): {:?}", started.elapsed());
+        let started = Instant::now();
+        let check: String = db
+            .conn()
+            .query_row("PRAGMA quick_check", [], |r| r.get(0))
+            .unwrap();
+        println!("quick_check: {:?} ({check})", started.elapsed());
+
+        let time = |label: &str, f: &mut dyn FnMut() -> usize| {
+            let mut runs = Vec::new();
+            let mut n = 0;
+            for _ in 0..5 {
+                let started = Instant::now();
+                n = f();
+                runs.push(started.elapsed());
+            }
+            runs.sort();
+            println!(
+                "{label}: median {:?}, max {:?} ({n} rows)",
+                runs[2], runs[4]
+            );
+        };
+        time("load_conversations(0, 50000)", &mut || {
+            db.load_conversations(0, CONVERSATIONS).unwrap().len()
+        });
+        time("load_conversations(0, 200)", &mut || {
+            db.load_conversations(0, 200).unwrap().len()
+        });
+        let big = ConversationId::from("big");
+        time("load_messages newest 200 of 10,000", &mut || {
+            db.load_messages(&big, None, 200).unwrap().len()
+        });
+        let middle = db.load_messages(&big, None, 5_000).unwrap().pop().unwrap();
+        time("load_messages 200 before the middle", &mut || {
+            db.load_messages(&big, Some((middle.created_at, middle.id.clone())), 200)
+                .unwrap()
+                .len()
+        });
+        for query in [
+            vocabulary[0].as_str(),
+            vocabulary[5].as_str(),
+            vocabulary[19_000].as_str(),
+            "refund",
+            "istanbul",
+            "seker",
+            "東京",
+            "🎉",
+            "ka",
+            "k",
+            &format!("{} {}", vocabulary[0], vocabulary[1]),
+            &format!("{} {}", vocabulary[3], &vocabulary[19_999][..3]),
+            "zzzz",
+        ] {
+            time(&format!("search {query:?} limit 50"), &mut || {
+                db.search(query, 50).unwrap().len()
+            });
+        }
+        let plan: Vec<String> = db
+            .conn()
+            .prepare(
+                "EXPLAIN QUERY PLAN SELECT m.id, m.json FROM message_search f
+                 JOIN messages m ON m.seq = (f.rowid & 4294967295)
+                 WHERE message_search MATCH 'x' ORDER BY f.rowid DESC LIMIT 5",
+            )
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        println!("search plan: {plan:?}");
+    }
 }
