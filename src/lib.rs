@@ -12,6 +12,7 @@ pub mod sandbox;
 pub mod store;
 pub mod sync;
 pub mod text;
+pub mod theme;
 pub mod timefmt;
 pub mod tui;
 pub mod ui;

@@ -183,6 +183,8 @@ fn help_overlay() {
 fn quit_question() {
     for (w, h) in SIZES {
         let mut state = busy_state(w, h);
+        // With the cache, only replies still on their way are worth asking about.
+        state.persistent = true;
         key(&mut state, KeyCode::Esc);
         key(&mut state, KeyCode::Char('q'));
         insta::assert_snapshot!(format!("confirm_quit_{w}x{h}"), render(&state, w, h, whole));

@@ -9,6 +9,7 @@ pub mod runtime;
 pub mod startup;
 pub mod state;
 pub mod update;
+pub mod view;
 
 pub use command::Command;
 pub use event::{Env, Event, SyncEvent};

@@ -62,7 +62,7 @@ pub fn draw_if_dirty<B: Backend>(
             .draw(|frame| ui::draw(frame, state))
             .map_err(|err| io::Error::other(err.to_string()))?;
         state.dirty = false;
-        state.time_labels = ui::time_labels(state);
+        state.time_labels = crate::app::view::labels::time_labels(state);
     }
     Ok(())
 }

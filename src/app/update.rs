@@ -7,14 +7,12 @@ use crate::api::ApiError;
 use crate::app::command::Command;
 use crate::app::event::{Env, Event, SyncEvent};
 use crate::app::keymap::Action;
-use crate::app::state::{
-    AppState, Composer, Focus, NoticeLevel, Overlay, SearchBox, SyncStatus, ThreadLinesKey,
-};
+use crate::app::state::{AppState, Composer, Focus, NoticeLevel, Overlay, SearchBox, SyncStatus};
+use crate::app::view::{self, ensure_selected_visible, labels, max_thread_scroll, thread_height};
 use crate::domain::{ConversationId, Message, MessageId, MessagePreview};
 use crate::store::db::{DbWrite, SearchHit};
 use crate::store::outbox::{self, OutboxItem, OutboxState};
 use crate::text;
-use crate::ui::{self, layout, thread};
 
 /// Drafts are saved this long after the last keystroke.
 const DRAFT_SAVE_DELAY: chrono::Duration = chrono::Duration::seconds(1);
@@ -44,7 +42,7 @@ pub fn update(state: &mut AppState, event: Event, env: impl Into<Env>) -> Vec<Co
             {
                 save_draft(state);
             }
-            let labels = ui::time_labels(state);
+            let labels = labels::time_labels(state);
             if labels != state.time_labels {
                 state.time_labels = labels;
                 state.dirty = true;
@@ -285,16 +283,12 @@ fn quit(state: &mut AppState) -> Vec<Command> {
     vec![Command::Quit]
 }
 
-fn current_layout(state: &AppState) -> layout::AppLayout {
-    layout::compute(state.width, state.height, thread::composer_lines(state))
-}
-
 fn move_selection(state: &mut AppState, action: Action) {
     let len = state.store.len();
     if len == 0 {
         return;
     }
-    let page = layout::list_capacity(&current_layout(state));
+    let page = view::list_page(state);
     let index = state.selected_index().unwrap_or(0);
     let target = match action {
         Action::Up => index.saturating_sub(1),
@@ -310,33 +304,11 @@ fn move_selection(state: &mut AppState, action: Action) {
     ensure_selected_visible(state);
 }
 
-/// Keeps the selected row inside the list viewport as rows move.
-fn ensure_selected_visible(state: &mut AppState) {
-    let capacity = layout::list_capacity(&current_layout(state));
-    let len = state.store.len();
-    match state.selected_index() {
-        Some(index) => {
-            if index < state.list_offset {
-                state.list_offset = index;
-            } else if index >= state.list_offset + capacity {
-                state.list_offset = index + 1 - capacity;
-            }
-        }
-        None => state.list_offset = state.list_offset.min(len.saturating_sub(1)),
-    }
-    state.list_offset = state.list_offset.min(len.saturating_sub(capacity));
-}
-
 fn scroll_thread(state: &mut AppState, action: Action) -> Vec<Command> {
     if state.open.is_none() {
         return Vec::new();
     }
-    let page = usize::from(
-        layout::inner(current_layout(state).thread)
-            .height
-            .saturating_sub(2),
-    )
-    .max(1);
+    let page = view::thread_page(state);
     let max = max_thread_scroll(state);
     state.thread_scroll = match action {
         Action::Up => state.thread_scroll + 1,
@@ -729,7 +701,7 @@ fn on_paste(state: &mut AppState, pasted: &str) {
 
 /// Polls that bring nothing new change nothing on screen: no redraw.
 fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
-    let status_before = ui::status_bar::sync_text(state);
+    let status_before = labels::sync_text(state);
     let mut commands = Vec::new();
     match sync {
         SyncEvent::Connecting => {
@@ -794,7 +766,7 @@ fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
             }
         }
     }
-    if ui::status_bar::sync_text(state) != status_before {
+    if labels::sync_text(state) != status_before {
         state.dirty = true;
     }
     commands
@@ -911,12 +883,8 @@ fn bring_focus_message_into_view(state: &mut AppState) -> Vec<Command> {
         return Vec::new();
     }
     state.focus_message = None;
-    let width = usize::from(layout::inner(current_layout(state).thread).width);
-    if let Some(below) = thread::lines_below(state, width, &target) {
-        let visible = usize::from(layout::inner(current_layout(state).thread).height);
-        // The message's first line a few rows under the top of the pane.
-        let offset = below.saturating_sub(visible.saturating_sub(3));
-        state.thread_scroll = offset.min(max_thread_scroll(state));
+    if let Some(offset) = view::scroll_to_message(state, &target) {
+        state.thread_scroll = offset;
     }
     state.dirty = true;
     Vec::new()
@@ -1091,37 +1059,6 @@ fn on_messages(
         commands.extend(load_older_if_possible(state));
     }
     commands
-}
-
-/// Lines of the open thread at the current width, cached until the thread,
-/// the outbox, the width or the day changes.
-fn thread_height(state: &mut AppState) -> usize {
-    let width = layout::inner(current_layout(state).thread).width;
-    let key = ThreadLinesKey {
-        conversation: state.open.clone(),
-        width,
-        thread_revision: state
-            .open
-            .as_ref()
-            .and_then(|id| state.store.thread(id))
-            .map(|t| t.revision),
-        outbox_revision: state.outbox.revision(),
-        day: (state.now + state.utc_offset).date_naive(),
-    };
-    if let Some((cached, lines)) = &state.thread_lines_cache
-        && *cached == key
-    {
-        return *lines;
-    }
-    let lines = thread::build_lines(state, usize::from(width)).len();
-    state.thread_lines_cache = Some((key, lines));
-    lines
-}
-
-/// How far up the thread can scroll at this size.
-fn max_thread_scroll(state: &mut AppState) -> usize {
-    let visible = usize::from(layout::inner(current_layout(state).thread).height);
-    thread_height(state).saturating_sub(visible)
 }
 
 fn on_send_confirmed(state: &mut AppState, client_id: &str, message: Message) -> Vec<Command> {

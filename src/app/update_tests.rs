@@ -175,7 +175,8 @@ fn list_scrolls_to_keep_the_selection_visible() {
     key(&mut state, KeyCode::PageDown);
     let index = state.selected_index().unwrap();
     assert!(index >= state.list_offset);
-    let capacity = crate::ui::layout::list_capacity(&crate::ui::layout::compute(80, 24, 1));
+    let capacity =
+        crate::app::view::layout::list_capacity(&crate::app::view::layout::compute(80, 24, 1));
     assert!(index < state.list_offset + capacity);
     assert!(state.list_offset > 0);
 }
@@ -699,14 +700,15 @@ fn resize_relayouts_and_keeps_the_selection_visible() {
     );
     assert!(state.dirty);
     assert_eq!((state.width, state.height), (200, 50));
-    let capacity = crate::ui::layout::list_capacity(&crate::ui::layout::compute(200, 50, 1));
+    let capacity =
+        crate::app::view::layout::list_capacity(&crate::app::view::layout::compute(200, 50, 1));
     assert!(state.selected_index().unwrap() < state.list_offset + capacity);
 }
 
 #[test]
 fn ticks_redraw_only_when_a_time_label_changes() {
     let mut state = state_with(&["a"]);
-    state.time_labels = crate::ui::time_labels(&state);
+    state.time_labels = crate::app::view::labels::time_labels(&state);
     state.dirty = false;
     update(&mut state, Event::Tick, now());
     assert!(!state.dirty, "same second: nothing to redraw");
@@ -740,7 +742,7 @@ fn sync_failures_show_offline_or_rate_limited() {
     );
     assert!(matches!(state.sync, SyncStatus::Offline { .. }));
     assert_eq!(
-        crate::ui::status_bar::sync_text(&state),
+        crate::app::view::labels::sync_text(&state),
         "offline since 09:10 — retrying in 8 s"
     );
     update(
@@ -754,7 +756,7 @@ fn sync_failures_show_offline_or_rate_limited() {
         now(),
     );
     assert_eq!(
-        crate::ui::status_bar::sync_text(&state),
+        crate::app::view::labels::sync_text(&state),
         "rate-limited — resuming in 30 s"
     );
     assert!(

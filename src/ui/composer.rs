@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Borders};
 use crate::app::AppState;
 use crate::app::state::Focus;
 use crate::text;
-use crate::ui::theme;
+use crate::theme;
 
 pub fn title(state: &AppState) -> String {
     match state.open.as_ref().and_then(|id| state.store.get(id)) {

@@ -9,28 +9,13 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::app::AppState;
 use crate::app::state::Focus;
+use crate::app::view::labels::visible_rows;
+use crate::app::view::layout;
 use crate::domain::{ConversationStatus, SenderKind};
 use crate::store::ConversationEntry;
 use crate::text;
+use crate::theme;
 use crate::timefmt;
-use crate::ui::{layout, theme};
-
-fn visible_rows(state: &AppState, capacity: usize) -> impl Iterator<Item = &ConversationEntry> {
-    state
-        .store
-        .order()
-        .iter()
-        .skip(state.list_offset)
-        .take(capacity)
-        .filter_map(|id| state.store.get(id))
-}
-
-pub fn visible_time_labels(state: &AppState) -> Vec<String> {
-    let layout = layout::compute(state.width, state.height, 1);
-    visible_rows(state, layout::list_capacity(&layout))
-        .map(|entry| timefmt::relative(state.now, entry.conversation.updated_at, state.utc_offset))
-        .collect()
-}
 
 fn pad_between(left: Vec<Span<'static>>, right: Vec<Span<'static>>, width: usize) -> Line<'static> {
     let used: usize = left

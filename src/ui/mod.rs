@@ -3,10 +3,8 @@
 pub mod composer;
 pub mod conversation_list;
 pub mod help;
-pub mod layout;
 pub mod search;
 pub mod status_bar;
-pub mod theme;
 pub mod thread;
 
 use ratatui::Frame;
@@ -16,7 +14,11 @@ use crate::app::state::Overlay;
 
 pub fn draw(frame: &mut Frame, state: &AppState) {
     let area = frame.area();
-    let layout = layout::compute(area.width, area.height, thread::composer_lines(state));
+    let layout = crate::app::view::layout::compute(
+        area.width,
+        area.height,
+        crate::app::view::thread_lines::composer_lines(state),
+    );
     conversation_list::render(frame, layout.list, state);
     thread::render(frame, layout.thread, state);
     composer::render(frame, layout.composer, state);
@@ -27,22 +29,4 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
         Some(Overlay::Search(search)) => search::render(frame, area, state, search),
         None => {}
     }
-}
-
-/// Every time-based label currently on screen, joined: when this changes on
-/// a tick the screen needs a redraw, otherwise it does not.
-pub fn time_labels(state: &AppState) -> String {
-    let mut labels = status_bar::sync_text(state);
-    for label in conversation_list::visible_time_labels(state) {
-        labels.push('|');
-        labels.push_str(&label);
-    }
-    if let Some(id) = &state.open {
-        for item in state.outbox.for_conversation(id) {
-            if let crate::store::outbox::OutboxState::WaitingRetry { retry_at, .. } = &item.state {
-                labels.push_str(&format!("|{}", (*retry_at - state.now).num_seconds()));
-            }
-        }
-    }
-    labels
 }

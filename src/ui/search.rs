@@ -10,9 +10,9 @@ use crate::app::AppState;
 use crate::app::state::SearchBox;
 use crate::store::db::SearchHit;
 use crate::text;
+use crate::theme;
 use crate::timefmt;
 use crate::ui::help::centered;
-use crate::ui::theme;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, search: &SearchBox) {
     let rect = centered(area, 100, area.height.saturating_sub(2).max(8));

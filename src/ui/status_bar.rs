@@ -8,74 +8,9 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::AppState;
 use crate::app::state::{NoticeLevel, SyncStatus};
+use crate::app::view::labels::sync_text;
 use crate::text;
-use crate::timefmt;
-use crate::ui::theme;
-
-pub fn sync_text(state: &AppState) -> String {
-    let status = match &state.sync {
-        SyncStatus::Connecting if state.store.is_empty() => "connecting…".to_string(),
-        SyncStatus::Connecting => "cached · connecting…".to_string(),
-        SyncStatus::Synced { at } => format!("synced {}", timefmt::ago(state.now, *at)),
-        SyncStatus::Offline {
-            since, retry_at, ..
-        } => format!(
-            "offline since {} — retrying in {} s",
-            timefmt::clock(state.now, *since, state.utc_offset),
-            (*retry_at - state.now).num_seconds().max(0)
-        ),
-        SyncStatus::RateLimited { retry_at } => format!(
-            "rate-limited — resuming in {} s",
-            (*retry_at - state.now).num_seconds().max(0)
-        ),
-    };
-    match history_progress(state) {
-        Some(progress) => format!("{status} · {progress}"),
-        None => status,
-    }
-}
-
-/// While the whole account is still loading: how far along, in words.
-fn history_progress(state: &AppState) -> Option<String> {
-    let cursors = state.store.cursors();
-    let totals = state.store.totals();
-    // Only once the server has said how much there is.
-    totals.conversations?;
-    if !cursors.backfill_done() {
-        let have = state.store.len() as u64;
-        return Some(match totals.conversations {
-            Some(total) if total > have => format!(
-                "loading history {} of {} conversations",
-                thousands(have),
-                thousands(total)
-            ),
-            _ => format!("loading history ({} conversations)", thousands(have)),
-        });
-    }
-    if !cursors.contacts_complete {
-        let have = state.store.contact_count() as u64;
-        return Some(match totals.contacts {
-            Some(total) if total > have => {
-                format!("loading names {} of {}", thousands(have), thousands(total))
-            }
-            _ => "loading names".to_string(),
-        });
-    }
-    None
-}
-
-/// 12345 → "12,345": counts the agent reads at a glance.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
+use crate::theme;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     if area.height == 0 {

@@ -222,6 +222,7 @@ pub fn state(width: u16, height: u16, open: bool) -> AppState {
         Event::Sync(SyncEvent::Conversations(inbox())),
         now(),
     );
+    update(&mut state, Event::Sync(SyncEvent::Synced), now());
     update(
         &mut state,
         Event::Sync(SyncEvent::Agents(vec![Agent {

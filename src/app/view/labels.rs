@@ -1,0 +1,109 @@
+//! Text on screen that depends on the time or on sync progress, shared by
+//! the panes that draw it and by `update`, which redraws only when it
+//! changes.
+
+use crate::app::AppState;
+use crate::app::state::SyncStatus;
+use crate::app::view::layout;
+use crate::store::ConversationEntry;
+use crate::timefmt;
+
+pub fn visible_rows(state: &AppState, capacity: usize) -> impl Iterator<Item = &ConversationEntry> {
+    state
+        .store
+        .order()
+        .iter()
+        .skip(state.list_offset)
+        .take(capacity)
+        .filter_map(|id| state.store.get(id))
+}
+
+pub fn visible_time_labels(state: &AppState) -> Vec<String> {
+    let layout = layout::compute(state.width, state.height, 1);
+    visible_rows(state, layout::list_capacity(&layout))
+        .map(|entry| timefmt::relative(state.now, entry.conversation.updated_at, state.utc_offset))
+        .collect()
+}
+
+/// Every time-based label currently on screen, joined: when this changes on
+/// a tick the screen needs a redraw, otherwise it does not.
+pub fn time_labels(state: &AppState) -> String {
+    let mut labels = sync_text(state);
+    for label in visible_time_labels(state) {
+        labels.push('|');
+        labels.push_str(&label);
+    }
+    if let Some(id) = &state.open {
+        for item in state.outbox.for_conversation(id) {
+            if let crate::store::outbox::OutboxState::WaitingRetry { retry_at, .. } = &item.state {
+                labels.push_str(&format!("|{}", (*retry_at - state.now).num_seconds()));
+            }
+        }
+    }
+    labels
+}
+
+pub fn sync_text(state: &AppState) -> String {
+    let status = match &state.sync {
+        SyncStatus::Connecting if state.store.is_empty() => "connecting…".to_string(),
+        SyncStatus::Connecting => "cached · connecting…".to_string(),
+        SyncStatus::Synced { at } => format!("synced {}", timefmt::ago(state.now, *at)),
+        SyncStatus::Offline {
+            since, retry_at, ..
+        } => format!(
+            "offline since {} — retrying in {} s",
+            timefmt::clock(state.now, *since, state.utc_offset),
+            (*retry_at - state.now).num_seconds().max(0)
+        ),
+        SyncStatus::RateLimited { retry_at } => format!(
+            "rate-limited — resuming in {} s",
+            (*retry_at - state.now).num_seconds().max(0)
+        ),
+    };
+    match history_progress(state) {
+        Some(progress) => format!("{status} · {progress}"),
+        None => status,
+    }
+}
+
+/// While the whole account is still loading: how far along, in words.
+fn history_progress(state: &AppState) -> Option<String> {
+    let cursors = state.store.cursors();
+    let totals = state.store.totals();
+    // Only once the server has said how much there is.
+    totals.conversations?;
+    if !cursors.backfill_done() {
+        let have = state.store.len() as u64;
+        return Some(match totals.conversations {
+            Some(total) if total > have => format!(
+                "loading history {} of {} conversations",
+                thousands(have),
+                thousands(total)
+            ),
+            _ => format!("loading history ({} conversations)", thousands(have)),
+        });
+    }
+    if !cursors.contacts_complete {
+        let have = state.store.contact_count() as u64;
+        return Some(match totals.contacts {
+            Some(total) if total > have => {
+                format!("loading names {} of {}", thousands(have), thousands(total))
+            }
+            _ => "loading names".to_string(),
+        });
+    }
+    None
+}
+
+/// 12345 → "12,345": counts the agent reads at a glance.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}

@@ -1,0 +1,95 @@
+//! The view-model: where panes are and how far lists and threads can
+//! scroll, computed the same way for `update` (which moves the selection and
+//! the scroll) and for `ui` (which draws them).
+
+pub mod labels;
+pub mod layout;
+pub mod thread_lines;
+
+use crate::app::state::{AppState, ThreadLinesKey};
+
+pub fn current_layout(state: &AppState) -> layout::AppLayout {
+    layout::compute(
+        state.width,
+        state.height,
+        thread_lines::composer_lines(state),
+    )
+}
+
+/// Rows the list moves on PageUp / PageDown.
+pub fn list_page(state: &AppState) -> usize {
+    layout::list_capacity(&current_layout(state))
+}
+
+/// Lines the thread moves on PageUp / PageDown.
+pub fn thread_page(state: &AppState) -> usize {
+    usize::from(
+        layout::inner(current_layout(state).thread)
+            .height
+            .saturating_sub(2),
+    )
+    .max(1)
+}
+
+/// Width and height inside the thread pane.
+pub fn thread_viewport(state: &AppState) -> (usize, usize) {
+    let inner = layout::inner(current_layout(state).thread);
+    (usize::from(inner.width), usize::from(inner.height))
+}
+
+/// How far up to scroll so that a message's first line sits a few rows
+/// under the top of the pane; `None` when the message is not loaded.
+pub fn scroll_to_message(state: &mut AppState, target: &crate::domain::MessageId) -> Option<usize> {
+    let (width, visible) = thread_viewport(state);
+    let below = thread_lines::lines_below(state, width, target)?;
+    let offset = below.saturating_sub(visible.saturating_sub(3));
+    Some(offset.min(max_thread_scroll(state)))
+}
+
+/// Keeps the selected row inside the list viewport as rows move.
+pub fn ensure_selected_visible(state: &mut AppState) {
+    let capacity = layout::list_capacity(&current_layout(state));
+    let len = state.store.len();
+    match state.selected_index() {
+        Some(index) => {
+            if index < state.list_offset {
+                state.list_offset = index;
+            } else if index >= state.list_offset + capacity {
+                state.list_offset = index + 1 - capacity;
+            }
+        }
+        None => state.list_offset = state.list_offset.min(len.saturating_sub(1)),
+    }
+    state.list_offset = state.list_offset.min(len.saturating_sub(capacity));
+}
+
+/// Lines of the open thread at the current width, cached until the thread,
+/// the outbox, the width or the day changes.
+pub fn thread_height(state: &mut AppState) -> usize {
+    let width = layout::inner(current_layout(state).thread).width;
+    let key = ThreadLinesKey {
+        conversation: state.open.clone(),
+        width,
+        thread_revision: state
+            .open
+            .as_ref()
+            .and_then(|id| state.store.thread(id))
+            .map(|t| t.revision),
+        outbox_revision: state.outbox.revision(),
+        day: (state.now + state.utc_offset).date_naive(),
+    };
+    if let Some((cached, lines)) = &state.thread_lines_cache
+        && *cached == key
+    {
+        return *lines;
+    }
+    let lines = thread_lines::build_lines(state, usize::from(width)).len();
+    state.thread_lines_cache = Some((key, lines));
+    lines
+}
+
+/// How far up the thread can scroll at this size.
+pub fn max_thread_scroll(state: &mut AppState) -> usize {
+    let visible = usize::from(layout::inner(current_layout(state).thread).height);
+    thread_height(state).saturating_sub(visible)
+}
