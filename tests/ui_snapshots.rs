@@ -200,3 +200,50 @@ fn tiny_terminals_do_not_panic() {
         draw(&state, w, h, whole);
     }
 }
+
+#[test]
+fn search_box_with_results() {
+    use termdesk::store::db::SearchHit;
+    for (w, h) in SIZES {
+        let mut state = state(w, h, false);
+        update(
+            &mut state,
+            Event::Key(KeyEvent::new(KeyCode::Char('f'), KeyModifiers::CONTROL)),
+            now(),
+        );
+        for c in "kargo".chars() {
+            key(&mut state, KeyCode::Char(c));
+        }
+        let open = state.store.order()[0].clone();
+        let hits = vec![
+            SearchHit::Contact {
+                contact_id: "p-kargo".into(),
+                name: "Kargo Müşteri Hizmetleri".into(),
+            },
+            SearchHit::Message {
+                conversation_id: open.clone(),
+                message_id: "m1".into(),
+                created_at: common::at(-3600),
+                sender_name: Some("Deniz".into()),
+                context: "…siparişim ne zaman kargoya verilecek? Bugün…".into(),
+            },
+            SearchHit::Message {
+                conversation_id: open,
+                message_id: "m2".into(),
+                created_at: common::at(-7200),
+                sender_name: None,
+                context: "Kargo takip numaranız: TR123456".into(),
+            },
+        ];
+        update(
+            &mut state,
+            Event::SearchResults {
+                query: "kargo".into(),
+                result: Ok(hits),
+            },
+            now(),
+        );
+        key(&mut state, KeyCode::Down);
+        insta::assert_snapshot!(format!("search_{w}x{h}"), render(&state, w, h, whole));
+    }
+}

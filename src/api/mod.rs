@@ -85,6 +85,11 @@ pub trait Provider: Send + Sync {
 
     fn capabilities(&self) -> Capabilities;
 
+    /// The account's request budget, where the provider schedules requests.
+    fn budget(&self) -> Option<crate::sync::scheduler::SchedulerStatus> {
+        None
+    }
+
     /// Checks the credentials; cheap to call again.
     async fn authenticate(&self) -> ApiResult<()>;
 

@@ -740,6 +740,15 @@ fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
             conversations,
             contacts,
         } => state.store.set_totals(conversations, contacts),
+        SyncEvent::Paused(Some(wait)) => {
+            let retry_at = state.now + chrono::Duration::from_std(wait).unwrap_or_default();
+            state.sync = SyncStatus::RateLimited { retry_at };
+        }
+        SyncEvent::Paused(None) => {
+            if matches!(state.sync, SyncStatus::RateLimited { .. }) {
+                state.sync = SyncStatus::Synced { at: state.now };
+            }
+        }
         SyncEvent::Synced => {
             let was_offline = matches!(state.sync, SyncStatus::Offline { .. });
             state.sync = SyncStatus::Synced { at: state.now };

@@ -853,3 +853,118 @@ fn a_second_reply_right_after_the_first_is_not_held_back_and_goes_out_in_order()
     );
     assert_eq!(sent_text(&commands).unwrap().1, "two");
 }
+
+#[test]
+fn drafts_are_saved_a_moment_after_typing_stops() {
+    use crate::store::db::DbWrite;
+    let mut state = open_with_messages(&["a"], "a");
+    state.store.take_journal();
+    key(&mut state, KeyCode::Char('r'));
+    type_text(&mut state, "half a reply");
+    let drafts = |state: &mut AppState| {
+        state
+            .store
+            .take_journal()
+            .into_iter()
+            .filter(|w| matches!(w, DbWrite::SetDraft { .. }))
+            .count()
+    };
+    update(&mut state, Event::Tick, now());
+    assert_eq!(drafts(&mut state), 0, "not while the agent is still typing");
+    update(
+        &mut state,
+        Event::Tick,
+        now() + chrono::Duration::seconds(2),
+    );
+    assert_eq!(drafts(&mut state), 1);
+    assert_eq!(state.drafts.get(&"a".into()).unwrap(), "half a reply");
+    assert!(state.draft_changed_at.is_none());
+    // Quitting saves whatever changed since.
+    type_text(&mut state, "!");
+    super::persist_before_exit(&mut state);
+    assert_eq!(drafts(&mut state), 1);
+    assert_eq!(state.drafts.get(&"a".into()).unwrap(), "half a reply!");
+}
+
+#[test]
+fn ctrl_f_searches_and_enter_opens_the_thread_at_the_message() {
+    use crate::store::db::SearchHit;
+    let mut state = state_with(&["a", "b"]);
+    key_mod(&mut state, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    assert!(matches!(state.overlay, Some(Overlay::Search(_))));
+    key(&mut state, KeyCode::Char('o'));
+    let commands = key(&mut state, KeyCode::Char('r'));
+    assert_eq!(commands, vec![Command::Search { query: "or".into() }]);
+    // An answer to an older query is dropped.
+    update(
+        &mut state,
+        Event::SearchResults {
+            query: "o".into(),
+            result: Ok(Vec::new()),
+        },
+        now(),
+    );
+    let Some(Overlay::Search(search)) = &state.overlay else {
+        panic!("the search box stays open");
+    };
+    assert_eq!(search.results_for, "");
+    let hit = SearchHit::Message {
+        conversation_id: "b".into(),
+        message_id: "m1".into(),
+        created_at: t(100),
+        sender_name: Some("Deniz".into()),
+        context: "Where is my order?".into(),
+    };
+    update(
+        &mut state,
+        Event::SearchResults {
+            query: "or".into(),
+            result: Ok(vec![hit]),
+        },
+        now(),
+    );
+    let commands = key(&mut state, KeyCode::Enter);
+    assert_eq!(state.overlay, None);
+    assert_eq!(state.open.as_ref().unwrap().as_str(), "b");
+    assert_eq!(state.focus, Focus::Thread);
+    assert!(commands.contains(&Command::LoadCachedThread {
+        conversation_id: "b".into()
+    }));
+    assert_eq!(state.focus_message.as_ref().unwrap().as_str(), "m1");
+    // A long thread: the message is far above the bottom; when it arrives
+    // the view scrolls to it.
+    let mut messages = long_thread(80);
+    for m in &mut messages {
+        m.conversation_id = "b".into();
+    }
+    messages[0].id = "m1".into();
+    load(&mut state, "b", messages, false);
+    assert!(state.focus_message.is_none());
+    assert!(state.thread_scroll > 0, "scrolled up to the old message");
+}
+
+#[test]
+fn esc_closes_the_search_box_and_keys_no_longer_reach_the_list() {
+    let mut state = state_with(&["a", "b"]);
+    key_mod(&mut state, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(selected(&state), "a", "typed into the box, not a move");
+    key(&mut state, KeyCode::Esc);
+    assert_eq!(state.overlay, None);
+    key(&mut state, KeyCode::Char('j'));
+    assert_eq!(selected(&state), "b");
+}
+
+#[test]
+fn replies_restored_after_a_crash_look_for_their_echo_before_sending() {
+    let mut state = open_with_messages(&["a"], "a");
+    let client_id = send_reply(&mut state, "hi");
+    let saved: Vec<_> = state.outbox.items().to_vec();
+    let mut restarted = open_with_messages(&["a"], "a");
+    restarted.outbox = crate::store::outbox::Outbox::restore(saved);
+    let commands = super::next_sends(&mut restarted);
+    assert!(matches!(
+        &commands[..],
+        [Command::Send { outgoing, check_echo: true, .. }] if outgoing.client_id == client_id
+    ));
+}

@@ -132,7 +132,13 @@ pub(super) fn spawn(
             names(context.clone()).boxed()
         })
     };
-    vec![live, history, names]
+    let budget = {
+        let context = context.clone();
+        supervise(context.clone(), "budget", move || {
+            budget(context.clone()).boxed()
+        })
+    };
+    vec![live, history, names, budget]
 }
 
 /// Runs a loop and restarts it if it ever panics, telling the agent: a
@@ -571,6 +577,31 @@ async fn contact_directory_step(context: &Context) -> Result<(), ApiError> {
         context.names_wanted.notify_one();
     }
     Ok(())
+}
+
+/// Tells the agent when the server's rate limit holds requests back: the
+/// wait happens inside the scheduler, where nothing else would see it.
+async fn budget(context: Arc<Context>) {
+    if context.provider.budget().is_none() {
+        return;
+    }
+    let mut reported: Option<std::time::Instant> = None;
+    loop {
+        let now = std::time::Instant::now();
+        let paused = context
+            .provider
+            .budget()
+            .and_then(|status| status.paused_until)
+            .filter(|until| *until > now);
+        if paused != reported {
+            let left = paused.map(|until| until.saturating_duration_since(now));
+            if !context.send(SyncEvent::Paused(left)) {
+                return;
+            }
+            reported = paused;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
 }
 
 /// Looks up the contacts rows are waiting for, many per request.

@@ -54,6 +54,9 @@ pub enum SyncEvent {
     },
     /// A round of polling succeeded.
     Synced,
+    /// The server's rate limit was hit (or its budget reported spent):
+    /// nothing is sent until then. `None` when requests flow again.
+    Paused(Option<std::time::Duration>),
     Failed {
         error: ApiError,
         retry_in: Duration,

@@ -61,13 +61,17 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, search: &SearchBo
         } else {
             theme::contact_name()
         };
-        lines.push(Line::styled(
-            text::truncate(&title, width).into_owned(),
-            style,
-        ));
+        let marker = if selected { "▶ " } else { "  " };
         lines.push(Line::from(vec![
-            Span::raw("  "),
-            Span::raw(text::truncate(&context, width.saturating_sub(2)).into_owned()),
+            Span::styled(marker, theme::title()),
+            Span::styled(
+                text::truncate(&title, width.saturating_sub(2)).into_owned(),
+                style,
+            ),
+        ]));
+        lines.push(Line::from(vec![
+            Span::raw("    "),
+            Span::raw(text::truncate(&context, width.saturating_sub(4)).into_owned()),
         ]));
     }
     frame.render_widget(Paragraph::new(lines), inner);

@@ -406,6 +406,10 @@ impl Provider for QpienClient {
         "Qpien"
     }
 
+    fn budget(&self) -> Option<crate::sync::scheduler::SchedulerStatus> {
+        Some(self.scheduler().status())
+    }
+
     fn capabilities(&self) -> Capabilities {
         Capabilities {
             incremental_sync: true,
