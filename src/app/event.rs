@@ -27,6 +27,8 @@ pub enum Event {
         messages: Vec<Message>,
         has_older: bool,
         older: bool,
+        /// A gap recorded in the thread: the first message after it.
+        gap_before: Option<crate::domain::MessageId>,
     },
     /// A page of messages from the server; `older` when fetched backwards.
     MessagesLoaded {

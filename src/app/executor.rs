@@ -15,6 +15,7 @@ use crate::app::event::Event;
 use crate::app::update::CACHE_PAGE;
 use crate::domain::{ConversationId, Message, MessageId, MessageQuery, OutgoingText};
 use crate::store::db::Db;
+use crate::store::gap_key;
 use crate::store::writer::DbWriter;
 use crate::sync::scheduler::{Priority, with_priority};
 use crate::sync::{SyncWorker, THREAD_PAGE};
@@ -66,16 +67,19 @@ impl Executor {
                 let events = self.events.clone();
                 tokio::task::spawn_blocking(move || {
                     let loaded = read(&cache, |db| {
-                        db.load_messages(&conversation_id, None, CACHE_PAGE)
+                        let messages = db.load_messages(&conversation_id, None, CACHE_PAGE)?;
+                        let gap = db.get_meta(&gap_key(&conversation_id))?;
+                        Ok((messages, gap))
                     });
                     match loaded {
-                        Ok(mut messages) => {
+                        Ok((mut messages, gap)) => {
                             messages.reverse();
                             let _ = events.send(Event::CachedMessages {
                                 conversation_id,
                                 has_older: messages.len() >= CACHE_PAGE,
                                 messages,
                                 older: false,
+                                gap_before: gap.filter(|g| !g.is_empty()).map(MessageId::new),
                             });
                         }
                         Err(error) => tracing::warn!(%error, "reading a cached thread failed"),
@@ -114,6 +118,7 @@ impl Executor {
                                 has_older: true,
                                 messages,
                                 older: true,
+                                gap_before: None,
                             };
                         }
                     }

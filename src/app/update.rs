@@ -64,7 +64,15 @@ pub fn update(state: &mut AppState, event: Event, env: impl Into<Env>) -> Vec<Co
             messages,
             has_older,
             older,
-        } => on_cached_messages(state, conversation_id, messages, has_older, older),
+            gap_before,
+        } => on_cached_messages(
+            state,
+            conversation_id,
+            messages,
+            has_older,
+            older,
+            gap_before,
+        ),
         Event::MessagesLoaded {
             conversation_id,
             page,
@@ -822,6 +830,7 @@ fn on_cached_messages(
     messages: Vec<Message>,
     has_older: bool,
     older: bool,
+    gap_before: Option<MessageId>,
 ) -> Vec<Command> {
     let is_open = state.open.as_ref() == Some(&id);
     if older {
@@ -839,7 +848,9 @@ fn on_cached_messages(
     }
     let follow = is_open && state.thread_scroll > 0 && !older;
     let before = if follow { thread_height(state) } else { 0 };
-    state.store.add_cached_messages(&id, messages, has_older);
+    state
+        .store
+        .add_cached_messages(&id, messages, has_older, gap_before.as_ref());
     if follow {
         let grown = thread_height(state).saturating_sub(before);
         state.thread_scroll += grown;

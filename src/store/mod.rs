@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     Agent, AgentId, ChannelInfo, Contact, ContactId, Conversation, ConversationId, Message,
-    SenderKind, Template,
+    MessageId, SenderKind, Template,
 };
 use crate::store::db::DbWrite;
 use crate::sync::SyncCursors;
@@ -146,6 +146,11 @@ pub fn contact_label(contact: &Contact) -> String {
 }
 
 const UNKNOWN_CONTACT: &str = "Unknown contact";
+
+/// Metadata key of a thread's gap: the id of the first message after it.
+pub fn gap_key(id: &ConversationId) -> String {
+    format!("gap.{}", id.as_str())
+}
 
 impl Store {
     /// A store filled from the cache, ready before the network answers.
@@ -494,6 +499,7 @@ impl Store {
         id: &ConversationId,
         messages: Vec<Message>,
         has_older: bool,
+        gap_before: Option<&MessageId>,
     ) {
         let thread = self.thread_mut(id);
         let older_than_all = thread.messages.is_empty()
@@ -519,6 +525,15 @@ impl Store {
         }
         if older_than_all || !thread.loaded {
             thread.has_older = has_older || thread.has_older;
+        }
+        // A gap recorded before a restart is shown again, not papered over.
+        if thread.gap.is_none()
+            && let Some(first_after) = gap_before
+            && let Some(index) = thread.messages.iter().position(|m| &m.id == first_after)
+            && index > 0
+        {
+            thread.gap = Some(Gap { index });
+            thread.has_older = true;
         }
     }
 
@@ -612,12 +627,18 @@ impl Store {
         if let Some(gap) = &mut thread.gap {
             gap.index += inserted_below_gap;
         }
+        let mut gap_record = None;
         if closes_gap {
             thread.gap = None;
+            gap_record = Some(String::new());
         }
         if let Some(index) = hole_at {
             thread.gap = Some(Gap { index });
             thread.has_older = true;
+            gap_record = thread
+                .messages
+                .get(index)
+                .map(|m| m.id.as_str().to_string());
         }
         if let Some(has_more) = older_page {
             // Below a gap the cache still holds older messages.
@@ -637,6 +658,12 @@ impl Store {
         }
         if !written.is_empty() {
             self.journal.push(DbWrite::UpsertMessages(written));
+        }
+        if let Some(value) = gap_record {
+            self.journal.push(DbWrite::SetMeta {
+                key: gap_key(id),
+                value,
+            });
         }
         summary
     }
@@ -884,6 +911,28 @@ mod tests {
         let texts: Vec<_> = thread.messages.iter().map(|m| m.text.as_str()).collect();
         assert_eq!(texts, ["old", "missed", "much later"]);
         assert_eq!(thread.gap, None);
+    }
+
+    #[test]
+    fn a_gap_is_recorded_and_shown_again_after_a_restart() {
+        let mut store = Store::default();
+        let id = ConversationId::new("a");
+        let old = message("a", "m1", 10, SenderKind::Contact, "old");
+        let new = message("a", "m99", 990, SenderKind::Contact, "new");
+        store.merge_messages(&id, vec![old.clone()], None, Some(false));
+        store.merge_messages(&id, vec![new.clone()], None, Some(true));
+        let recorded = store.take_journal().into_iter().find_map(|w| match w {
+            DbWrite::SetMeta { key, value } if key == gap_key(&id) => Some(value),
+            _ => None,
+        });
+        assert_eq!(recorded.as_deref(), Some("m99"));
+        // A new start reads both messages from the cache, with the record.
+        let mut restarted = Store::default();
+        let first_after = MessageId::new("m99");
+        restarted.add_cached_messages(&id, vec![old, new], false, Some(&first_after));
+        let thread = restarted.thread(&id).unwrap();
+        assert_eq!(thread.gap, Some(Gap { index: 1 }));
+        assert!(thread.has_older, "the hole is still to be fetched");
     }
 
     #[test]
