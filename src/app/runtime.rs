@@ -140,11 +140,12 @@ async fn event_loop<B: Backend, H: Host<B>>(
     commands.extend(update::next_sends(state));
     tokio::pin!(shutdown);
     loop {
-        if let Some(writer) = writer {
-            let journal = state.store.take_journal();
-            if !journal.is_empty() {
-                writer.write(journal);
-            }
+        // Without a cache the journal is dropped, so it cannot grow.
+        let journal = state.store.take_journal();
+        if let Some(writer) = writer
+            && !journal.is_empty()
+        {
+            writer.write(journal);
         }
         for command in commands.drain(..) {
             executor.run(command);

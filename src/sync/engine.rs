@@ -262,14 +262,18 @@ async fn head(context: &Context) -> Result<(), ApiError> {
 /// Every change since the cursor, oldest first, page after page until the
 /// end: the cursor is saved after each request, so a failure resumes there.
 async fn changes(context: &Context) -> Result<(), ApiError> {
+    // A quiet poll needs one page; a backlog gets several per request.
+    let mut backlog = false;
     loop {
         let (cursor, pages) = {
             let shared = context.shared();
             let Some(cursor) = shared.cursors.conversations.clone() else {
                 return Ok(());
             };
-            (cursor, shared.pages_per_request)
+            let pages = if backlog { shared.pages_per_request } else { 1 };
+            (cursor, pages)
         };
+        backlog = true;
         let queries: Vec<ConversationQuery> = (0..pages)
             .map(|i| ConversationQuery {
                 page: cursor.page + i,
