@@ -132,6 +132,8 @@ pub struct AppState {
     /// The agent has moved the selection: rows arriving later (cache
     /// chunks, backfill pages) no longer move it to the top.
     pub selection_chosen: bool,
+    /// Index of the selected row when it was last moved (checked before use).
+    pub selected_hint: usize,
     /// First visible row of the conversation list.
     pub list_offset: usize,
     pub open: Option<ConversationId>,
@@ -198,6 +200,7 @@ impl AppState {
             thread_scroll: 0,
             composer: Composer::default(),
             selection_chosen: false,
+            selected_hint: 0,
             drafts: HashMap::new(),
             draft_changed_at: None,
             persistent: false,
@@ -275,6 +278,12 @@ impl AppState {
 
     pub fn selected_index(&self) -> Option<usize> {
         let selected = self.selected.as_ref()?;
-        self.store.order().iter().position(|id| id == selected)
+        let order = self.store.order();
+        // Where the selection was last put: a scan of 50,000 rows per key
+        // would make a burst of keys slow.
+        if order.get(self.selected_hint) == Some(selected) {
+            return Some(self.selected_hint);
+        }
+        order.iter().position(|id| id == selected)
     }
 }

@@ -308,6 +308,7 @@ fn move_selection(state: &mut AppState, action: Action) {
         _ => index,
     };
     state.selected = Some(state.store.order()[target].clone());
+    state.selected_hint = target;
     state.selection_chosen = true;
     ensure_selected_visible(state);
 }
