@@ -178,6 +178,8 @@ pub(crate) struct Shared {
     pub(crate) lose: Mutex<LoseAnswers>,
     pub(crate) offline: AtomicBool,
     pub(crate) requests: AtomicU64,
+    /// API requests received and not yet answered (or abandoned).
+    pub(crate) in_flight: AtomicU64,
     pub(crate) rate_limited: AtomicU64,
     pub(crate) unavailable: AtomicU64,
     pub(crate) lost_answers: AtomicU64,
@@ -202,6 +204,7 @@ impl Shared {
             lose: Mutex::new(LoseAnswers::new(options.seed, options.lose_answer_rate)),
             offline: AtomicBool::new(false),
             requests: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             unavailable: AtomicU64::new(0),
             lost_answers: AtomicU64::new(0),
@@ -335,6 +338,12 @@ impl SandboxControl {
         lock(&self.shared.world).count_content(conversation_id, text)
     }
 
+    /// Contents of the conversation's messages, oldest first (empty
+    /// strings for messages without text).
+    pub fn message_contents(&self, conversation_id: &str) -> Vec<String> {
+        lock(&self.shared.world).contents(conversation_id)
+    }
+
     /// Conversation ids, most recently updated first.
     pub fn conversation_ids(&self) -> Vec<String> {
         lock(&self.shared.world).conversation_ids_by_update()
@@ -420,6 +429,13 @@ impl SandboxControl {
 
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// API requests the server is still working on (waiting out a delay,
+    /// say). A request whose client went away counts until the server has
+    /// finished with it or dropped it.
+    pub fn requests_in_flight(&self) -> u64 {
+        self.shared.in_flight.load(Ordering::SeqCst)
     }
 
     pub fn rate_limited_count(&self) -> u64 {
