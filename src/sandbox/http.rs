@@ -208,6 +208,9 @@ async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
     }
 
     let mut resp = next.run(req).await;
+    if let Some(delay) = faults.answer_delay {
+        tokio::time::sleep(delay).await;
+    }
     if faults.extra_unknown_fields || faults.drop_field.is_some() {
         resp = rewrite_body(resp, &faults).await;
     }

@@ -94,8 +94,11 @@ pub struct Faults {
     pub drop_field: Option<String>,
     /// The next N requests answer HTTP 503.
     pub fail_next: u32,
-    /// Sleep this long before answering.
+    /// Sleep this long before handling a request.
     pub delay: Option<Duration>,
+    /// Sleep this long after handling a request, before answering: a write
+    /// is stored while its answer is still on its way.
+    pub answer_delay: Option<Duration>,
     /// In `getConversationList` pages, serve every conversation whose
     /// 1-based position in creation order is a multiple of N broken as
     /// `malformed` says ([`SandboxControl::malformed_conversation_ids`]
@@ -391,6 +394,11 @@ impl SandboxControl {
     /// Changes only the delay of the current faults.
     pub fn set_delay(&self, delay: Option<Duration>) {
         lock(&self.shared.faults).delay = delay;
+    }
+
+    /// Changes only the answer delay of the current faults.
+    pub fn set_answer_delay(&self, delay: Option<Duration>) {
+        lock(&self.shared.faults).answer_delay = delay;
     }
 
     pub fn set_dedup_front_msg_id(&self, dedup: bool) {
