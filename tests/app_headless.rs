@@ -137,8 +137,20 @@ async fn survives_an_outage_and_a_lost_response_without_duplicates() {
         s.contains(reply) && !s.contains("sending…") && !s.contains("not sent")
     })
     .await;
-    // Let a few more polls run: the echo must not add a second copy.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // A few more polls of the open thread: the echo must not add a second copy.
+    let thread_polls = || {
+        control
+            .stats()
+            .operations
+            .get("getMessages")
+            .copied()
+            .unwrap_or(0)
+    };
+    let polled = thread_polls();
+    wait_until("three more polls of the thread", || {
+        thread_polls() >= polled + 3
+    })
+    .await;
 
     let state = app.quit().await;
     assert_eq!(
