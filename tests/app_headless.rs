@@ -1,186 +1,18 @@
 //! The whole app — runtime, sync worker, executor, Qpien client — against
 //! the sandbox over HTTP, with a scripted keyboard and an in-memory screen.
 
-use std::io;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+mod common;
 
-use chrono::Utc;
-use crossterm::event::{Event as TermEvent, KeyCode, KeyEvent, KeyModifiers};
-use futures::StreamExt;
-use ratatui::Terminal;
-use ratatui::backend::{Backend, ClearType, TestBackend, WindowSize};
-use ratatui::buffer::Cell;
-use ratatui::layout::{Position, Size};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossterm::event::KeyCode;
 use secrecy::SecretString;
-use tokio::sync::mpsc;
 
+use common::headless::{RunningApp, wait_until};
 use termdesk::api::qpien::{QpienClient, QpienConfig};
-use termdesk::app::AppState;
-use termdesk::app::runtime::{self, Host, InputStream};
-use termdesk::app::startup;
-use termdesk::config::SendKey;
 use termdesk::domain::ConversationId;
 use termdesk::sandbox::{Faults, Sandbox, SandboxOptions};
-use termdesk::sync::SyncSettings;
-
-/// A TestBackend the test can read while the app owns the terminal.
-#[derive(Clone)]
-struct SharedBackend(Arc<Mutex<TestBackend>>);
-
-impl SharedBackend {
-    fn screen(&self) -> String {
-        self.0.lock().unwrap().to_string()
-    }
-}
-
-impl Backend for SharedBackend {
-    type Error = <TestBackend as Backend>::Error;
-
-    fn draw<'a, I>(&mut self, content: I) -> Result<(), Self::Error>
-    where
-        I: Iterator<Item = (u16, u16, &'a Cell)>,
-    {
-        self.0.lock().unwrap().draw(content)
-    }
-    fn hide_cursor(&mut self) -> Result<(), Self::Error> {
-        self.0.lock().unwrap().hide_cursor()
-    }
-    fn show_cursor(&mut self) -> Result<(), Self::Error> {
-        self.0.lock().unwrap().show_cursor()
-    }
-    fn get_cursor_position(&mut self) -> Result<Position, Self::Error> {
-        self.0.lock().unwrap().get_cursor_position()
-    }
-    fn set_cursor_position<P: Into<Position>>(&mut self, position: P) -> Result<(), Self::Error> {
-        self.0.lock().unwrap().set_cursor_position(position)
-    }
-    fn clear(&mut self) -> Result<(), Self::Error> {
-        self.0.lock().unwrap().clear()
-    }
-    fn clear_region(&mut self, clear_type: ClearType) -> Result<(), Self::Error> {
-        self.0.lock().unwrap().clear_region(clear_type)
-    }
-    fn size(&self) -> Result<Size, Self::Error> {
-        self.0.lock().unwrap().size()
-    }
-    fn window_size(&mut self) -> Result<WindowSize, Self::Error> {
-        self.0.lock().unwrap().window_size()
-    }
-    fn flush(&mut self) -> Result<(), Self::Error> {
-        self.0.lock().unwrap().flush()
-    }
-}
-
-struct ScriptedHost {
-    keys: Option<mpsc::UnboundedReceiver<io::Result<TermEvent>>>,
-}
-
-impl Host<SharedBackend> for ScriptedHost {
-    fn input(&mut self) -> InputStream {
-        match self.keys.take() {
-            Some(rx) => {
-                futures::stream::unfold(
-                    rx,
-                    |mut rx| async move { rx.recv().await.map(|e| (e, rx)) },
-                )
-                .boxed()
-            }
-            None => futures::stream::pending().boxed(),
-        }
-    }
-
-    fn edit_externally(
-        &mut self,
-        _: &mut Terminal<SharedBackend>,
-        _: &str,
-    ) -> Result<String, String> {
-        Err("no editor in this test".into())
-    }
-}
-
-async fn wait_until(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-struct RunningApp {
-    screen: SharedBackend,
-    keys: mpsc::UnboundedSender<io::Result<TermEvent>>,
-    app: tokio::task::JoinHandle<AppState>,
-}
-
-impl RunningApp {
-    /// Starts the real runtime against `provider` on a 120x36 in-memory
-    /// screen, with a fresh cache of its own.
-    fn start(provider: Arc<QpienClient>) -> Self {
-        let cache = tempfile::tempdir().unwrap().keep().join("cache.sqlite");
-        Self::start_with_cache(provider, cache)
-    }
-
-    /// Starts it over an existing cache file (a restart).
-    fn start_with_cache(provider: Arc<QpienClient>, cache: std::path::PathBuf) -> Self {
-        let backend = SharedBackend(Arc::new(Mutex::new(TestBackend::new(120, 36))));
-        let (keys, keys_rx) = mpsc::unbounded_channel();
-        let screen = backend.clone();
-        let app = tokio::spawn(async move {
-            let mut terminal = Terminal::new(backend).unwrap();
-            let mut state = AppState::new(
-                "demo",
-                "Qpien sandbox",
-                true,
-                SendKey::Enter,
-                Utc::now(),
-                (120, 36),
-            );
-            let mut host = ScriptedHost {
-                keys: Some(keys_rx),
-            };
-            let storage = startup::open_cache(&cache, &mut state);
-            assert!(storage.is_some(), "the cache opens");
-            runtime::run(
-                &mut terminal,
-                &mut host,
-                &mut state,
-                provider,
-                SyncSettings::new(Duration::from_millis(300)),
-                storage,
-                std::future::pending(),
-            )
-            .await
-            .unwrap();
-            state
-        });
-        Self { screen, keys, app }
-    }
-
-    fn press(&self, code: KeyCode) {
-        self.keys
-            .send(Ok(TermEvent::Key(KeyEvent::new(code, KeyModifiers::NONE))))
-            .unwrap();
-    }
-
-    fn type_text(&self, text: &str) {
-        text.chars().for_each(|c| self.press(KeyCode::Char(c)));
-    }
-
-    fn screen(&self) -> String {
-        self.screen.screen()
-    }
-
-    /// Leaves the composer, quits, and returns the final state.
-    async fn quit(self) -> AppState {
-        self.press(KeyCode::Esc);
-        self.press(KeyCode::Char('q'));
-        tokio::time::timeout(Duration::from_secs(10), self.app)
-            .await
-            .expect("the app quits")
-            .unwrap()
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn reads_replies_and_sees_new_messages_end_to_end() {
@@ -305,8 +137,20 @@ async fn survives_an_outage_and_a_lost_response_without_duplicates() {
         s.contains(reply) && !s.contains("sending…") && !s.contains("not sent")
     })
     .await;
-    // Let a few more polls run: the echo must not add a second copy.
-    tokio::time::sleep(Duration::from_millis(1200)).await;
+    // A few more polls of the open thread: the echo must not add a second copy.
+    let thread_polls = || {
+        control
+            .stats()
+            .operations
+            .get("getMessages")
+            .copied()
+            .unwrap_or(0)
+    };
+    let polled = thread_polls();
+    wait_until("three more polls of the thread", || {
+        thread_polls() >= polled + 3
+    })
+    .await;
 
     let state = app.quit().await;
     assert_eq!(

@@ -34,6 +34,8 @@ struct Patch {
     fail_next: Option<u32>,
     #[serde(default, deserialize_with = "present")]
     delay_ms: Option<Option<u64>>,
+    #[serde(default, deserialize_with = "present")]
+    answer_delay_ms: Option<Option<u64>>,
     extra_unknown_fields: Option<bool>,
     #[serde(default, deserialize_with = "present")]
     drop_field: Option<Option<String>>,
@@ -58,6 +60,9 @@ fn apply(shared: &Shared, p: Patch) {
         }
         if let Some(d) = p.delay_ms {
             f.delay = d.map(Duration::from_millis);
+        }
+        if let Some(d) = p.answer_delay_ms {
+            f.answer_delay = d.map(Duration::from_millis);
         }
         if let Some(x) = p.extra_unknown_fields {
             f.extra_unknown_fields = x;
@@ -104,6 +109,7 @@ fn state(shared: &Shared) -> Value {
         "faults": {
             "fail_next": f.fail_next,
             "delay_ms": f.delay.map(|d| d.as_millis() as u64),
+            "answer_delay_ms": f.answer_delay.map(|d| d.as_millis() as u64),
             "extra_unknown_fields": f.extra_unknown_fields,
             "drop_field": f.drop_field,
             "malformed_conversation_every": f.malformed_conversation_every,

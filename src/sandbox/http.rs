@@ -153,10 +153,28 @@ fn rate_headers(headers: &mut HeaderMap, d: &Decision) {
     headers.insert("x-ratelimit-reset", HeaderValue::from(d.reset_secs));
 }
 
+/// Counts a request as in flight until it is answered or dropped (a client
+/// that goes away mid-request may cancel the handler).
+struct InFlight<'a>(&'a super::Shared);
+
+impl<'a> InFlight<'a> {
+    fn enter(shared: &'a super::Shared) -> Self {
+        shared.in_flight.fetch_add(1, Ordering::SeqCst);
+        InFlight(shared)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 /// Counts, rate-limits and applies injected faults to every request.
 async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
     let shared = &app.shared;
     shared.requests.fetch_add(1, Ordering::Relaxed);
+    let _in_flight = InFlight::enter(shared);
     let decision = lock(&shared.rate).hit(Instant::now());
     if !decision.allowed {
         shared.rate_limited.fetch_add(1, Ordering::Relaxed);
@@ -190,6 +208,9 @@ async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
     }
 
     let mut resp = next.run(req).await;
+    if let Some(delay) = faults.answer_delay {
+        tokio::time::sleep(delay).await;
+    }
     if faults.extra_unknown_fields || faults.drop_field.is_some() {
         resp = rewrite_body(resp, &faults).await;
     }

@@ -94,8 +94,11 @@ pub struct Faults {
     pub drop_field: Option<String>,
     /// The next N requests answer HTTP 503.
     pub fail_next: u32,
-    /// Sleep this long before answering.
+    /// Sleep this long before handling a request.
     pub delay: Option<Duration>,
+    /// Sleep this long after handling a request, before answering: a write
+    /// is stored while its answer is still on its way.
+    pub answer_delay: Option<Duration>,
     /// In `getConversationList` pages, serve every conversation whose
     /// 1-based position in creation order is a multiple of N broken as
     /// `malformed` says ([`SandboxControl::malformed_conversation_ids`]
@@ -178,6 +181,8 @@ pub(crate) struct Shared {
     pub(crate) lose: Mutex<LoseAnswers>,
     pub(crate) offline: AtomicBool,
     pub(crate) requests: AtomicU64,
+    /// API requests received and not yet answered (or abandoned).
+    pub(crate) in_flight: AtomicU64,
     pub(crate) rate_limited: AtomicU64,
     pub(crate) unavailable: AtomicU64,
     pub(crate) lost_answers: AtomicU64,
@@ -202,6 +207,7 @@ impl Shared {
             lose: Mutex::new(LoseAnswers::new(options.seed, options.lose_answer_rate)),
             offline: AtomicBool::new(false),
             requests: AtomicU64::new(0),
+            in_flight: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
             unavailable: AtomicU64::new(0),
             lost_answers: AtomicU64::new(0),
@@ -335,6 +341,12 @@ impl SandboxControl {
         lock(&self.shared.world).count_content(conversation_id, text)
     }
 
+    /// Contents of the conversation's messages, oldest first (empty
+    /// strings for messages without text).
+    pub fn message_contents(&self, conversation_id: &str) -> Vec<String> {
+        lock(&self.shared.world).contents(conversation_id)
+    }
+
     /// Conversation ids, most recently updated first.
     pub fn conversation_ids(&self) -> Vec<String> {
         lock(&self.shared.world).conversation_ids_by_update()
@@ -384,6 +396,11 @@ impl SandboxControl {
         lock(&self.shared.faults).delay = delay;
     }
 
+    /// Changes only the answer delay of the current faults.
+    pub fn set_answer_delay(&self, delay: Option<Duration>) {
+        lock(&self.shared.faults).answer_delay = delay;
+    }
+
     pub fn set_dedup_front_msg_id(&self, dedup: bool) {
         self.shared.dedup.store(dedup, Ordering::Relaxed);
     }
@@ -420,6 +437,13 @@ impl SandboxControl {
 
     pub fn request_count(&self) -> u64 {
         self.shared.requests.load(Ordering::Relaxed)
+    }
+
+    /// API requests the server is still working on (waiting out a delay,
+    /// say). A request whose client went away counts until the server has
+    /// finished with it or dropped it.
+    pub fn requests_in_flight(&self) -> u64 {
+        self.shared.in_flight.load(Ordering::SeqCst)
     }
 
     pub fn rate_limited_count(&self) -> u64 {

@@ -381,6 +381,16 @@ impl World {
             .count()
     }
 
+    pub fn contents(&self, conversation_id: &str) -> Vec<String> {
+        let Some(&i) = self.conv_idx.get(conversation_id) else {
+            return Vec::new();
+        };
+        self.messages[i]
+            .iter()
+            .map(|m| m.content.clone().unwrap_or_default())
+            .collect()
+    }
+
     pub fn conversation_ids_by_update(&self) -> Vec<String> {
         let mut convs: Vec<&Conversation> = self.conversations.iter().collect();
         convs.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id)));
