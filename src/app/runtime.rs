@@ -20,6 +20,7 @@ use crate::app::event::{Env, Event};
 use crate::app::executor::{CacheAccess, Executor};
 use crate::app::state::AppState;
 use crate::app::update::{self, update};
+use crate::store::db::DbWrite;
 use crate::sync::{SyncSettings, SyncStart, SyncWorker};
 use crate::ui;
 
@@ -145,7 +146,15 @@ async fn event_loop<B: Backend, H: Host<B>>(
         if let Some(writer) = writer
             && !journal.is_empty()
         {
+            // A reply is on disk before the screen says it is sending: a
+            // `kill -9` at any moment from then on cannot lose it.
+            let holds_reply = journal
+                .iter()
+                .any(|w| matches!(w, DbWrite::UpsertOutbox { .. }));
             writer.write(journal);
+            if holds_reply && let Err(error) = writer.flush().await {
+                tracing::warn!(%error, "could not save a reply");
+            }
         }
         for command in commands.drain(..) {
             executor.run(command);
