@@ -47,7 +47,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, search: &SearchBo
     } else if search.results.is_empty() {
         Line::styled("No matches in the cache.", theme::dim())
     } else {
-        Line::styled(format!("{} matches", search.results.len()), theme::dim())
+        let count = search.results.len();
+        let noun = if count == 1 { "match" } else { "matches" };
+        Line::styled(format!("{count} {noun} · ↑↓ choose"), theme::dim())
     };
     lines.push(status);
     let room = usize::from(inner.height).saturating_sub(lines.len()) / 2;
