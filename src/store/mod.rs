@@ -152,6 +152,19 @@ pub fn gap_key(id: &ConversationId) -> String {
     format!("gap.{}", id.as_str())
 }
 
+/// The list's order: most recently updated first, ties by id.
+fn list_order(
+    conversations: &HashMap<ConversationId, ConversationEntry>,
+    a: &ConversationId,
+    b: &ConversationId,
+) -> std::cmp::Ordering {
+    let (ca, cb) = (
+        &conversations[a].conversation,
+        &conversations[b].conversation,
+    );
+    cb.updated_at.cmp(&ca.updated_at).then_with(|| a.cmp(b))
+}
+
 impl Store {
     /// A store filled from the cache, ready before the network answers.
     pub fn from_cache(snapshot: CacheSnapshot) -> Store {
@@ -178,12 +191,14 @@ impl Store {
     /// More cached rows (the cache is read in chunks so the first frame
     /// does not wait for all of it). Rows the network already brought win.
     pub fn add_cached_conversations(&mut self, rows: Vec<(Conversation, u32)>) {
+        let mut added = Vec::with_capacity(rows.len());
         for (mut conversation, unread) in rows {
             if self.conversations.contains_key(&conversation.id) {
                 continue;
             }
             self.label(&mut conversation);
             self.index_contact(&conversation);
+            added.push(conversation.id.clone());
             self.conversations.insert(
                 conversation.id.clone(),
                 ConversationEntry {
@@ -192,7 +207,22 @@ impl Store {
                 },
             );
         }
-        self.resort();
+        // The order is already sorted: merge the new rows into it instead
+        // of sorting everything again (a large cache arrives in many chunks
+        // and the loop waits for each).
+        let conversations = &self.conversations;
+        added.sort_unstable_by(|a, b| list_order(conversations, a, b));
+        let old = std::mem::take(&mut self.order);
+        let mut merged = Vec::with_capacity(old.len() + added.len());
+        let mut new = added.into_iter().peekable();
+        for id in old {
+            while let Some(next) = new.next_if(|n| list_order(conversations, n, &id).is_lt()) {
+                merged.push(next);
+            }
+            merged.push(id);
+        }
+        merged.extend(new);
+        self.order = merged;
     }
 
     /// Hands over the changes made since the last call.
@@ -471,13 +501,8 @@ impl Store {
     fn resort(&mut self) {
         let conversations = &self.conversations;
         self.order = conversations.keys().cloned().collect();
-        self.order.sort_unstable_by(|a, b| {
-            let (ca, cb) = (
-                &conversations[a].conversation,
-                &conversations[b].conversation,
-            );
-            cb.updated_at.cmp(&ca.updated_at).then_with(|| a.cmp(b))
-        });
+        self.order
+            .sort_unstable_by(|a, b| list_order(conversations, a, b));
     }
 
     pub fn mark_read(&mut self, id: &ConversationId) {
@@ -736,6 +761,27 @@ mod tests {
     use super::fixtures::*;
     use super::*;
     use crate::domain::{Ack, SenderKind};
+
+    #[test]
+    fn cached_chunks_merge_into_the_order() {
+        let mut store = Store::default();
+        store.upsert_conversations(
+            vec![conversation("n", 50, true), conversation("m", 25, true)],
+            None,
+        );
+        store.add_cached_conversations(vec![
+            (conversation("x", 40, true), 0),
+            (conversation("y", 30, true), 0),
+            (conversation("m", 99, true), 0),
+        ]);
+        store.add_cached_conversations(vec![
+            (conversation("z", 10, true), 0),
+            (conversation("b", 30, true), 0),
+            (conversation("w", 60, true), 0),
+        ]);
+        let ids: Vec<_> = store.order().iter().map(|i| i.as_str()).collect();
+        assert_eq!(ids, ["w", "n", "x", "b", "y", "m", "z"]);
+    }
 
     #[test]
     fn orders_by_recency_and_journals_every_change() {

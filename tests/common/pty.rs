@@ -123,6 +123,12 @@ impl Tty {
         std::thread::sleep(Duration::from_millis(60));
     }
 
+    /// Writes at once, without the pause `send` makes: for timing a burst.
+    pub fn write_now(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).unwrap();
+        self.writer.flush().unwrap();
+    }
+
     /// Waits until the screen satisfies `check`, or fails with the screen.
     pub fn wait_for(
         &self,
