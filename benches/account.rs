@@ -746,6 +746,7 @@ fn cache_section(report: &mut Report, big: &BuiltCache, small: &BuiltCache) {
                     has_older: messages.len() >= CACHE_PAGE,
                     messages,
                     older: false,
+                    gap_before: None,
                 };
                 update(&mut state, event, Utc::now());
             }
