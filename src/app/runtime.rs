@@ -37,6 +37,8 @@ pub struct Storage {
     pub rows_loaded: usize,
     /// Reports of failed writes, from the writer's thread.
     pub failures: mpsc::UnboundedReceiver<String>,
+    /// Keeps other termdesks off this cache while this one runs.
+    pub lock: Option<std::fs::File>,
 }
 
 pub type InputStream = BoxStream<'static, io::Result<TermEvent>>;
@@ -87,12 +89,12 @@ pub async fn run<B: Backend, H: Host<B>>(
         known_contacts: state.store.known_contacts(),
     };
     let sync = SyncWorker::spawn(provider.clone(), sync_settings, start, sync_tx);
-    let (access, mut failures) = match storage {
+    let (access, mut failures, _cache_lock) = match storage {
         Some(storage) => {
             spawn_cache_reader(&storage.access, storage.rows_loaded, events_tx.clone());
-            (Some(storage.access), Some(storage.failures))
+            (Some(storage.access), Some(storage.failures), storage.lock)
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     let writer = access.as_ref().map(|a| a.writer.clone());
     let executor = Executor::new(provider, events_tx, sync, access);

@@ -42,5 +42,6 @@ pub fn open_cache(path: &Path, state: &mut AppState) -> Option<Storage> {
         },
         rows_loaded: start.rows_loaded,
         failures,
+        lock: Some(opened.lock),
     })
 }

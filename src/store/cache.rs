@@ -49,7 +49,7 @@ fn file_stem(account: &str) -> String {
 /// Removes an account's cache files, on request (`--reset-cache`) only.
 pub fn reset(path: &Path) -> Result<bool, String> {
     let mut removed = false;
-    for suffix in ["", "-wal", "-shm"] {
+    for suffix in ["", "-wal", "-shm", ".lock"] {
         let file = PathBuf::from(format!("{}{suffix}", path.display()));
         match std::fs::remove_file(&file) {
             Ok(()) => removed = true,
@@ -73,9 +73,41 @@ pub struct OpenCache {
     pub writer_db: Db,
     pub reader: Arc<Mutex<Db>>,
     pub start: CacheStart,
+    /// Held while termdesk uses the cache (see [`lock`]).
+    pub lock: std::fs::File,
+}
+
+/// One termdesk per account cache: two would each resume the other's
+/// unsent replies, and could send one twice. The lock is released when the
+/// file is closed, also when the process is killed.
+pub fn lock(path: &Path) -> Result<std::fs::File, DbError> {
+    let lock_path = PathBuf::from(format!("{}.lock", path.display()));
+    if let Some(parent) = lock_path.parent() {
+        let _ = std::fs::create_dir_all(parent);
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&lock_path)
+        .map_err(|err| DbError::Other {
+            path: lock_path.clone(),
+            detail: err.to_string(),
+        })?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(DbError::Locked {
+            path: path.to_path_buf(),
+        }),
+        Err(std::fs::TryLockError::Error(err)) => Err(DbError::Other {
+            path: lock_path,
+            detail: err.to_string(),
+        }),
+    }
 }
 
 pub fn open(path: &Path) -> Result<OpenCache, DbError> {
+    let lock = lock(path)?;
     let writer_db = Db::open(path)?;
     let reader_db = Db::open(path)?;
     let start = read_start(&reader_db)?;
@@ -83,6 +115,7 @@ pub fn open(path: &Path) -> Result<OpenCache, DbError> {
         writer_db,
         reader: Arc::new(Mutex::new(reader_db)),
         start,
+        lock,
     })
 }
 
@@ -134,6 +167,18 @@ pub fn read_start(db: &Db) -> Result<CacheStart, DbError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_second_termdesk_on_the_same_cache_is_refused_until_the_first_leaves() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("work.sqlite");
+        let first = open(&path).unwrap();
+        let second = open(&path).err().expect("the cache is in use");
+        assert!(matches!(second, DbError::Locked { .. }), "{second:?}");
+        assert!(second.to_string().contains("another termdesk"));
+        drop(first);
+        assert!(open(&path).is_ok());
+    }
 
     #[test]
     fn account_names_become_safe_file_names() {
