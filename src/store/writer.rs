@@ -106,7 +106,15 @@ fn run(mut db: Db, rx: mpsc::Receiver<Command>, on_error: impl Fn(String)) {
             next = rx.try_recv().ok();
         }
         let writes = coalesce(writes);
-        match db.apply(&writes) {
+        // A flush alone has nothing to apply, and must not count as the
+        // successful write that lets the same error be reported again.
+        let applied = if writes.is_empty() {
+            Ok(())
+        } else {
+            db.apply(&writes)
+        };
+        match applied {
+            Ok(()) if writes.is_empty() => {}
             Ok(()) => last_reported = None,
             Err(error) => {
                 let message = error.to_string();
