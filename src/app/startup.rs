@@ -9,6 +9,7 @@ use crate::app::executor::CacheAccess;
 use crate::app::runtime::Storage;
 use crate::app::state::{AppState, NoticeLevel};
 use crate::store::cache;
+use crate::store::db::DbError;
 use crate::store::outbox::Outbox;
 use crate::store::writer::DbWriter;
 
@@ -20,7 +21,7 @@ pub fn open_cache(path: &Path, state: &mut AppState) -> Option<Storage> {
         Ok(opened) => opened,
         Err(error) => {
             tracing::error!(%error, "the cache cannot be used");
-            state.notify(NoticeLevel::Error, error.to_string());
+            state.notify(NoticeLevel::Error, short_notice(&error, path));
             return None;
         }
     };
@@ -44,4 +45,69 @@ pub fn open_cache(path: &Path, state: &mut AppState) -> Option<Storage> {
         failures,
         lock: Some(opened.lock),
     })
+}
+
+/// The status bar has one line: the file's name and what to do come first,
+/// the full story goes to the log.
+fn short_notice(error: &DbError, path: &Path) -> String {
+    let file = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let what = match error {
+        DbError::Corrupt { .. } => "is corrupt: start with --reset-cache to rebuild it",
+        DbError::Locked { .. } => "is in use by another termdesk",
+        DbError::ReadOnly { .. } => "is read-only: check its permissions",
+        DbError::TooNew { .. } => "is from a newer termdesk: update termdesk",
+        DbError::Other { .. } => "cannot be opened (details in the log)",
+    };
+    format!("Running from memory, nothing is saved: the cache {file} {what}.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SendKey;
+
+    fn state() -> AppState {
+        AppState::new(
+            "work",
+            "Qpien",
+            false,
+            SendKey::Enter,
+            chrono::Utc::now(),
+            (80, 24),
+        )
+    }
+
+    #[test]
+    fn a_corrupt_cache_is_named_left_alone_and_termdesk_runs_from_memory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("work.sqlite");
+        let garbage: Vec<u8> = (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect();
+        std::fs::write(&path, &garbage).unwrap();
+        let mut state = state();
+        assert!(open_cache(&path, &mut state).is_none());
+        assert!(!state.persistent, "quitting will ask before losing drafts");
+        let notice = state.notice.unwrap().text;
+        assert!(notice.contains("work.sqlite"), "{notice}");
+        assert!(notice.contains("--reset-cache"), "{notice}");
+        assert_eq!(
+            std::fs::read(&path).unwrap(),
+            garbage,
+            "the file is untouched"
+        );
+    }
+
+    #[test]
+    fn a_cache_in_use_by_another_termdesk_is_not_shared() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("work.sqlite");
+        let mut first = state();
+        let storage = open_cache(&path, &mut first);
+        assert!(storage.is_some() && first.persistent);
+        let mut second = state();
+        assert!(open_cache(&path, &mut second).is_none());
+        assert!(second.notice.unwrap().text.contains("another termdesk"));
+    }
 }
