@@ -87,6 +87,7 @@ pub async fn run<B: Backend, H: Host<B>>(
     let start = SyncStart {
         cursors: state.store.cursors().clone(),
         known_contacts: state.store.known_contacts(),
+        unnamed_contacts: state.store.unnamed_contacts(),
     };
     let sync = SyncWorker::spawn(provider.clone(), sync_settings, start, sync_tx);
     let (access, mut failures, _cache_lock) = match storage {

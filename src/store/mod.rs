@@ -325,6 +325,22 @@ impl Store {
             .count()
     }
 
+    /// Contacts of rows still waiting for a name (and not known to be
+    /// missing), each once.
+    pub fn unnamed_contacts(&self) -> Vec<ContactId> {
+        let mut ids: Vec<ContactId> = self
+            .conversations
+            .values()
+            .filter_map(|e| e.conversation.contact_id.clone())
+            .filter(|id| {
+                !self.contact_labels.contains_key(id) && !self.missing_contacts.contains(id)
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// Contact ids the store holds a name for.
     pub fn known_contacts(&self) -> HashSet<ContactId> {
         self.contact_labels.keys().cloned().collect()
@@ -806,6 +822,25 @@ mod tests {
         // Nothing new: nothing to write.
         store.upsert_conversations(vec![conversation("a", 10, true)], None);
         assert!(store.take_journal().is_empty());
+    }
+
+    #[test]
+    fn rows_without_a_name_are_listed_once_until_named_or_known_missing() {
+        let mut store = Store::default();
+        let mut a = conversation("a", 10, true);
+        a.contact_id = Some(ContactId::new("p1"));
+        let mut b = conversation("b", 20, true);
+        b.contact_id = Some(ContactId::new("p1"));
+        let mut c = conversation("c", 30, true);
+        c.contact_id = Some(ContactId::new("p2"));
+        store.upsert_conversations(vec![a, b, c], None);
+        assert_eq!(
+            store.unnamed_contacts(),
+            [ContactId::new("p1"), ContactId::new("p2")]
+        );
+        store.upsert_contacts(Vec::new(), vec![ContactId::new("p2")]);
+        assert_eq!(store.unnamed_contacts(), [ContactId::new("p1")]);
+        assert_eq!(store.rows_without_name(), 2);
     }
 
     #[test]

@@ -38,6 +38,9 @@ struct Shared {
     cursors: SyncCursors,
     known_contacts: HashSet<ContactId>,
     wanted_contacts: Vec<ContactId>,
+    /// Contacts of backfilled rows, left to the directory; those it does
+    /// not bring are looked up once it is complete.
+    deferred_contacts: HashSet<ContactId>,
     pages_per_request: u32,
 }
 
@@ -73,14 +76,19 @@ impl Context {
         if items.is_empty() {
             return;
         }
-        if want_names {
+        {
             let mut shared = self.shared();
             let shared = &mut *shared;
             for conversation in &items {
-                if let Some(id) = &conversation.contact_id
-                    && !shared.known_contacts.contains(id)
-                    && !shared.wanted_contacts.contains(id)
-                {
+                let Some(id) = &conversation.contact_id else {
+                    continue;
+                };
+                if shared.known_contacts.contains(id) {
+                    continue;
+                }
+                if !want_names {
+                    shared.deferred_contacts.insert(id.clone());
+                } else if !shared.wanted_contacts.contains(id) {
                     shared.wanted_contacts.push(id.clone());
                 }
             }
@@ -101,6 +109,7 @@ pub(super) fn spawn(
     nudge: Arc<Notify>,
 ) -> Vec<JoinHandle<()>> {
     let pages_per_request = settings.pages_per_request.max(1);
+    let directory_complete = start.cursors.contacts_complete;
     let context = Arc::new(Context {
         provider,
         settings,
@@ -108,7 +117,18 @@ pub(super) fn spawn(
         shared: Mutex::new(Shared {
             cursors: start.cursors,
             known_contacts: start.known_contacts,
-            wanted_contacts: Vec::new(),
+            // Rows cached without a name: looked up now if the directory is
+            // complete, or after it otherwise.
+            wanted_contacts: if directory_complete {
+                start.unnamed_contacts.clone()
+            } else {
+                Vec::new()
+            },
+            deferred_contacts: if directory_complete {
+                HashSet::new()
+            } else {
+                start.unnamed_contacts.iter().cloned().collect()
+            },
             pages_per_request,
         }),
         names_wanted: Notify::new(),
@@ -566,6 +586,14 @@ async fn contact_directory_step(context: &Context) -> Result<(), ApiError> {
         let became = at_end && !shared.cursors.contacts_complete;
         if at_end {
             shared.cursors.contacts_complete = true;
+            let deferred = std::mem::take(&mut shared.deferred_contacts);
+            let shared = &mut *shared;
+            let mut queued: HashSet<ContactId> = shared.wanted_contacts.iter().cloned().collect();
+            for id in deferred {
+                if !shared.known_contacts.contains(&id) && queued.insert(id.clone()) {
+                    shared.wanted_contacts.push(id);
+                }
+            }
         }
         became
     };

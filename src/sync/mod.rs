@@ -91,6 +91,8 @@ pub struct SyncStart {
     pub cursors: SyncCursors,
     /// Contacts the store already holds: never looked up again.
     pub known_contacts: HashSet<ContactId>,
+    /// Contacts of cached rows that still have no name.
+    pub unnamed_contacts: Vec<ContactId>,
 }
 
 pub struct SyncWorker {
