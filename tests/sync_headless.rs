@@ -339,3 +339,44 @@ async fn a_restart_resumes_from_its_cursor_and_shows_the_cache_first() {
     assert_eq!(state.store.rows_without_name(), 0);
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn another_user_spending_the_budget_pauses_the_sync_and_says_so() {
+    let sandbox = sandbox(SandboxOptions::default()).await;
+    let control = sandbox.control();
+    let client = Arc::new(
+        QpienClient::new(QpienConfig::new(
+            sandbox.base_url(),
+            "demo",
+            SecretString::from("demo"),
+        ))
+        .unwrap(),
+    );
+    let settings = SyncSettings::new(Duration::from_millis(200));
+    let app = RunningApp::start_with(client, common::headless::fresh_cache(), settings);
+    app.wait_for_screen("the synced list", |s| {
+        s.contains("Conversations (320)") && s.contains("synced")
+    })
+    .await;
+    // A fresh window far longer than the steps below take, spent by someone
+    // else: termdesk's next poll is refused.
+    control.set_rate_limit(2, Duration::from_secs(4));
+    let other = reqwest::Client::new();
+    for _ in 0..2 {
+        other
+            .post(sandbox.base_url())
+            .json(&serde_json::json!({ "query": "{ __typename }" }))
+            .send()
+            .await
+            .unwrap();
+    }
+    app.wait_for_screen("the pause in the status bar", |s| {
+        s.contains("rate-limited — resuming in")
+    })
+    .await;
+    control.set_rate_limit(1_000, Duration::from_secs(60));
+    app.wait_for_screen("the sync going on", |s| s.contains("synced"))
+        .await;
+    app.quit().await;
+    sandbox.shutdown().await;
+}

@@ -218,11 +218,17 @@ impl Budget {
 
     pub fn status(&mut self, now: Instant) -> SchedulerStatus {
         self.expire(now);
+        // A server that reported its budget spent holds requests back just
+        // like a 429 does: the agent is told either way.
+        let server_spent = self
+            .server_left
+            .filter(|(left, reset)| *left == 0 && *reset > now)
+            .map(|(_, reset)| reset);
         SchedulerStatus {
             used: self.granted.len() as u32,
             limit: self.limit,
             window: self.window,
-            paused_until: self.paused_until,
+            paused_until: self.paused_until.filter(|p| *p > now).max(server_spent),
             waiting: self.waiting,
         }
     }
@@ -460,6 +466,18 @@ mod tests {
             b.decide(t0 + Duration::from_secs(30), Priority::Send),
             Decision::Go
         );
+    }
+
+    #[test]
+    fn a_budget_the_server_reports_spent_shows_as_a_pause() {
+        let t0 = Instant::now();
+        let mut b = Budget::new(100, MIN);
+        b.observe_server(t0, 0, Duration::from_secs(20));
+        assert_eq!(
+            b.status(t0).paused_until,
+            Some(t0 + Duration::from_secs(20))
+        );
+        assert_eq!(b.status(t0 + Duration::from_secs(20)).paused_until, None);
     }
 
     #[test]
