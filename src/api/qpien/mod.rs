@@ -126,6 +126,27 @@ fn non_empty(s: Option<&str>) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Maps a page's records; one that cannot be mapped is logged and counted
+/// in `skipped` instead of failing the page.
+fn map_records<W, T>(
+    docs: Vec<W>,
+    what: &str,
+    skipped: &mut usize,
+    map: impl Fn(W) -> ApiResult<T>,
+) -> Vec<T> {
+    let mut items = Vec::with_capacity(docs.len());
+    for doc in docs {
+        match map(doc) {
+            Ok(item) => items.push(item),
+            Err(error) => {
+                tracing::warn!(%error, "skipping a malformed {what}");
+                *skipped += 1;
+            }
+        }
+    }
+    items
+}
+
 /// `success: true` with `data: null` on a single-object query.
 fn not_found(what: &str, id: &str) -> ApiError {
     ApiError::NotFound(format!("{what} {}", crate::text::sanitize_line(id)))
@@ -221,16 +242,9 @@ fn conversation_page(mut data: Value) -> ApiResult<Page<Conversation>> {
     let page = data.get_conversation_list.data.ok_or_else(|| {
         ApiError::Decode("missing field `data` at data.getConversationList".into())
     })?;
-    let mut items = Vec::with_capacity(page.docs.len());
-    for doc in page.docs {
-        match map_conversation(wire_conversation!(doc)) {
-            Ok(conv) => items.push(conv),
-            Err(e) => {
-                tracing::warn!(error = %e, "skipping a malformed conversation");
-                skipped += 1;
-            }
-        }
-    }
+    let items = map_records(page.docs, "conversation", &mut skipped, |doc| {
+        map_conversation(wire_conversation!(doc))
+    });
     Ok(Page {
         items,
         has_more: page.has_next_page,
@@ -540,16 +554,9 @@ impl Provider for QpienClient {
             .data
             .ok_or_else(|| ApiError::Decode("missing field `data` at data.getMessages".into()))?;
         let conv_id = query.conversation_id.as_str();
-        let mut items = Vec::with_capacity(page.docs.len());
-        for doc in page.docs {
-            match map_message(wire_message!(doc), Some(conv_id)) {
-                Ok(message) => items.push(message),
-                Err(e) => {
-                    tracing::warn!(error = %e, "skipping a malformed message");
-                    skipped += 1;
-                }
-            }
-        }
+        let items = map_records(page.docs, "message", &mut skipped, |doc| {
+            map_message(wire_message!(doc), Some(conv_id))
+        });
         Ok(Page {
             items,
             has_more: page.has_next_page,
