@@ -507,8 +507,20 @@ impl Store {
         }
         let changed = changed_rows.len();
         if changed > 0 {
+            // The account's tags, for pickers: every tag a row carries.
+            let mut tags: Vec<crate::domain::Tag> = Vec::new();
+            for (row, _) in &changed_rows {
+                for tag in &row.tags {
+                    if !tags.iter().any(|t| t.id == tag.id) {
+                        tags.push(tag.clone());
+                    }
+                }
+            }
             self.journal
                 .push(DbWrite::UpsertConversations(changed_rows));
+            if !tags.is_empty() {
+                self.journal.push(DbWrite::UpsertTags(tags));
+            }
             self.resort();
         }
         changed
