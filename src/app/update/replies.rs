@@ -211,14 +211,15 @@ pub(super) fn edit_failed(state: &mut AppState) -> Vec<Command> {
         );
         return vec![command];
     }
-    move_to_composer(state, &client_id);
-    Vec::new()
+    move_to_composer(state, &client_id)
 }
 
-/// Takes a failed reply out of the outbox and into the composer.
-pub(super) fn move_to_composer(state: &mut AppState, client_id: &str) {
+/// Takes a failed reply out of the outbox and into the composer. Replies
+/// queued behind it go out now rather than wait for an edit that may never
+/// be sent.
+pub(super) fn move_to_composer(state: &mut AppState, client_id: &str) -> Vec<Command> {
     let Some(item) = state.outbox.remove(client_id) else {
-        return;
+        return Vec::new();
     };
     persist_outbox_item(state, client_id);
     let text = if state.composer.is_blank() {
@@ -229,6 +230,7 @@ pub(super) fn move_to_composer(state: &mut AppState, client_id: &str) {
     state.composer.set_text(&text);
     state.draft_changed_at = Some(state.now);
     begin_compose(state);
+    next_sends(state)
 }
 
 pub(super) fn on_echo_checked(
@@ -248,9 +250,8 @@ pub(super) fn on_echo_checked(
             if let Some(item) = state.outbox.get_mut(client_id) {
                 item.fate_unknown = false;
             }
-            move_to_composer(state, client_id);
             state.dirty = true;
-            Vec::new()
+            move_to_composer(state, client_id)
         }
         Err(error) => {
             state.notify_error(

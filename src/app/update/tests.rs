@@ -968,3 +968,35 @@ fn replies_restored_after_a_crash_look_for_their_echo_before_sending() {
         [Command::Send { outgoing, check_echo: true, .. }] if outgoing.client_id == client_id
     ));
 }
+
+#[test]
+fn editing_a_refused_reply_lets_the_replies_queued_behind_it_go() {
+    let mut state = open_with_messages(&["a"], "a");
+    let first = send_reply(&mut state, "one");
+    type_text(&mut state, "two");
+    assert!(sent_text(&key(&mut state, KeyCode::Enter)).is_none());
+    update(
+        &mut state,
+        Event::SendFailed {
+            client_id: first.clone(),
+            error: ApiError::Rejected {
+                code: None,
+                message: "outside the 24-hour window".into(),
+            },
+        },
+        now(),
+    );
+    assert!(matches!(
+        state.outbox.get(&first).unwrap().state,
+        OutboxState::Failed { .. }
+    ));
+    assert_eq!(
+        state.outbox.ready_heads(),
+        Vec::<String>::new(),
+        "held behind the failure"
+    );
+    key(&mut state, KeyCode::Esc);
+    let commands = key(&mut state, KeyCode::Char('e'));
+    assert_eq!(state.composer.text(), "one");
+    assert_eq!(sent_text(&commands).unwrap().1, "two");
+}
