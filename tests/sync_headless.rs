@@ -380,3 +380,47 @@ async fn another_user_spending_the_budget_pauses_the_sync_and_says_so() {
     app.quit().await;
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn recent_threads_are_read_ahead_and_open_offline() {
+    let sandbox = sandbox(roomy(SandboxOptions::default())).await;
+    let control = sandbox.control();
+    let second = control.conversation_ids()[1].clone();
+    let newest = control
+        .message_contents(&second)
+        .last()
+        .cloned()
+        .expect("the second conversation has messages");
+    let app = RunningApp::start(roomy_client(&sandbox));
+    let cache = app.cache.clone();
+    let id = ConversationId::new(second.clone());
+    let path = cache.clone();
+    wait_until_blocking("the second thread read ahead into the cache", move || {
+        termdesk::store::db::Db::open_read_only(&path)
+            .and_then(|db| db.load_messages(&id, None, 5))
+            .is_ok_and(|messages| !messages.is_empty())
+    })
+    .await;
+    app.quit().await;
+
+    // Offline, a thread never opened before shows its newest message.
+    control.go_offline();
+    let settings = SyncSettings::new(Duration::from_secs(600));
+    let app = RunningApp::start_with(roomy_client(&sandbox), cache, settings);
+    app.wait_for_screen("the cached list while offline", |s| {
+        s.contains("Conversations (320)") && s.contains("offline since")
+    })
+    .await;
+    app.press(crossterm::event::KeyCode::Char('j'));
+    app.press(crossterm::event::KeyCode::Enter);
+    let snippet: String = newest.chars().take(12).collect();
+    // In the thread pane, right of the 40-column list (whose rows show a
+    // preview of the same message).
+    app.wait_for_screen("the read-ahead thread", |s| {
+        s.lines()
+            .any(|line| line.chars().skip(41).collect::<String>().contains(&snippet))
+    })
+    .await;
+    app.quit().await;
+    sandbox.shutdown().await;
+}

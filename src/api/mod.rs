@@ -27,6 +27,9 @@ pub struct Capabilities {
     pub agents: bool,
     pub templates: bool,
     pub channels: bool,
+    /// Several lists or threads come in one request, so reading ahead
+    /// (recent threads for offline use) is cheap.
+    pub batched_reads: bool,
 }
 
 /// Errors shared by every provider. Messages are written for the agent: they
@@ -133,6 +136,16 @@ pub trait Provider: Send + Sync {
             }
         }
         Ok(pages)
+    }
+
+    /// The newest messages of several threads, one result per query, in as
+    /// few requests as the provider allows. This default asks one at a time.
+    async fn list_message_batch(&self, queries: &[MessageQuery]) -> Vec<ApiResult<Page<Message>>> {
+        let mut results = Vec::with_capacity(queries.len());
+        for query in queries {
+            results.push(self.list_messages(query).await);
+        }
+        results
     }
 
     /// Like [`Provider::list_conversation_pages`], for the contact directory.

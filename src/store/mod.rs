@@ -545,6 +545,27 @@ impl Store {
         }
     }
 
+    /// The newest messages of a thread that is not open, read ahead: kept
+    /// in the cache for later. What lies between them and older cached
+    /// messages is unknown, so a page with more behind it records a gap
+    /// (shown, and filled from the server, if older messages are cached).
+    pub fn read_ahead(&mut self, id: &ConversationId, messages: Vec<Message>, has_more: bool) {
+        if messages.is_empty() {
+            return;
+        }
+        if self.threads.contains_key(id) {
+            self.merge_messages(id, messages, None, Some(has_more));
+            return;
+        }
+        if has_more && let Some(oldest) = messages.iter().min_by_key(|m| m.created_at) {
+            self.journal.push(DbWrite::SetMeta {
+                key: gap_key(id),
+                value: oldest.id.as_str().to_string(),
+            });
+        }
+        self.journal.push(DbWrite::UpsertMessages(messages));
+    }
+
     /// Messages read back from the cache when a thread is opened: shown at
     /// once, and not written back. `has_older` says the cache holds more.
     pub fn add_cached_messages(
@@ -1026,6 +1047,38 @@ mod tests {
         let thread = restarted.thread(&id).unwrap();
         assert_eq!(thread.gap, Some(Gap { index: 1 }));
         assert!(thread.has_older, "the hole is still to be fetched");
+    }
+
+    #[test]
+    fn a_thread_read_ahead_goes_to_the_cache_with_a_gap_record_when_more_lies_behind() {
+        let mut store = Store::default();
+        let id = ConversationId::new("a");
+        let page = vec![
+            message("a", "m9", 90, SenderKind::Contact, "newest"),
+            message("a", "m8", 80, SenderKind::Agent, "older"),
+        ];
+        store.read_ahead(&id, page, true);
+        assert!(store.thread(&id).is_none(), "not kept in memory");
+        let journal = store.take_journal();
+        assert!(journal.iter().any(|w| matches!(w,
+            DbWrite::SetMeta { key, value } if *key == gap_key(&id) && value == "m8")));
+        assert!(
+            journal
+                .iter()
+                .any(|w| matches!(w, DbWrite::UpsertMessages(m) if m.len() == 2))
+        );
+        // A whole thread leaves no gap behind.
+        store.read_ahead(
+            &id,
+            vec![message("a", "m1", 10, SenderKind::Contact, "hi")],
+            false,
+        );
+        assert!(
+            !store
+                .take_journal()
+                .iter()
+                .any(|w| matches!(w, DbWrite::SetMeta { .. }))
+        );
     }
 
     #[test]

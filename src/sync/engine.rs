@@ -41,6 +41,9 @@ struct Shared {
     /// Contacts of backfilled rows, left to the directory; those it does
     /// not bring are looked up once it is complete.
     deferred_contacts: HashSet<ContactId>,
+    /// Change times of conversations seen, for reading ahead the most
+    /// recently active threads (trimmed to the newest few hundred).
+    recent: std::collections::HashMap<ConversationId, DateTime<Utc>>,
     pages_per_request: u32,
 }
 
@@ -79,6 +82,7 @@ impl Context {
         {
             let mut shared = self.shared();
             let shared = &mut *shared;
+            remember_recent(&mut shared.recent, &items, self.settings.threads_read_ahead);
             for conversation in &items {
                 let Some(id) = &conversation.contact_id else {
                     continue;
@@ -124,6 +128,7 @@ pub(super) fn spawn(
             } else {
                 Vec::new()
             },
+            recent: std::collections::HashMap::new(),
             deferred_contacts: if directory_complete {
                 HashSet::new()
             } else {
@@ -378,6 +383,8 @@ async fn refresh_thread(context: &Context, id: ConversationId) {
 async fn history(context: Arc<Context>) {
     let mut backoff = Backoff::new(Duration::from_secs(2), Duration::from_secs(120));
     let mut directories_loaded = false;
+    let mut threads_read =
+        !context.provider.capabilities().batched_reads || context.settings.threads_read_ahead == 0;
     if !context.provider.capabilities().contacts {
         context.shared().cursors.contacts_complete = true;
     }
@@ -402,6 +409,10 @@ async fn history(context: Arc<Context>) {
                 backfill_step(&context).await.map(|()| None)
             } else if !contacts_done {
                 contact_directory_step(&context).await.map(|()| None)
+            } else if !threads_read {
+                threads_read = true;
+                read_threads_ahead(&context).await;
+                Ok(None)
             } else {
                 contact_directory_step(&context)
                     .await
@@ -427,6 +438,74 @@ async fn history(context: Arc<Context>) {
         }
         if let Some(pause) = pause {
             tokio::time::sleep(pause).await;
+        }
+    }
+}
+
+/// Keeps the change times of the newest `keep` conversations seen.
+fn remember_recent(
+    recent: &mut std::collections::HashMap<ConversationId, DateTime<Utc>>,
+    items: &[Conversation],
+    keep: usize,
+) {
+    for conversation in items {
+        let entry = recent
+            .entry(conversation.id.clone())
+            .or_insert(conversation.updated_at);
+        *entry = (*entry).max(conversation.updated_at);
+    }
+    if recent.len() > keep.max(1) * 2 {
+        let mut times: Vec<DateTime<Utc>> = recent.values().copied().collect();
+        times.sort_unstable_by(|a, b| b.cmp(a));
+        let cutoff = times[keep.max(1) - 1];
+        recent.retain(|_, at| *at >= cutoff);
+    }
+}
+
+/// The newest messages of the most recently active threads, many threads
+/// per request, once per start: they open instantly, offline too, and
+/// their words are found by search.
+async fn read_threads_ahead(context: &Context) {
+    const PER_THREAD: u32 = 30;
+    const PER_REQUEST: usize = 10;
+    let mut ids: Vec<(DateTime<Utc>, ConversationId)> = context
+        .shared()
+        .recent
+        .iter()
+        .map(|(id, at)| (*at, id.clone()))
+        .collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.truncate(context.settings.threads_read_ahead);
+    for chunk in ids.chunks(PER_REQUEST) {
+        let queries: Vec<MessageQuery> = chunk
+            .iter()
+            .map(|(_, id)| MessageQuery {
+                conversation_id: id.clone(),
+                before: None,
+                after: None,
+                limit: PER_THREAD,
+            })
+            .collect();
+        let results = with_priority(
+            Priority::Backfill,
+            context.provider.list_message_batch(&queries),
+        )
+        .await;
+        let mut read = Vec::new();
+        for (query, result) in queries.into_iter().zip(results) {
+            match result {
+                Ok(page) => read.push((query.conversation_id, page)),
+                Err(error) => {
+                    tracing::warn!(%error, "reading threads ahead failed; stopping");
+                    if !read.is_empty() {
+                        context.send(SyncEvent::ThreadsRead(read));
+                    }
+                    return;
+                }
+            }
+        }
+        if !context.send(SyncEvent::ThreadsRead(read)) {
+            return;
         }
     }
 }

@@ -45,6 +45,9 @@ pub enum SyncEvent {
         conversation_id: ConversationId,
         page: Page<Message>,
     },
+    /// The newest messages of recently active threads, read ahead so they
+    /// open (and are searchable) offline.
+    ThreadsRead(Vec<(ConversationId, Page<Message>)>),
     /// The cursors moved; the store saves them.
     Cursors(SyncCursors),
     /// The server's totals, for the progress shown while history loads.
@@ -72,6 +75,9 @@ pub struct SyncSettings {
     pub contact_batch: usize,
     /// How often the contact directory is checked for changes once complete.
     pub directory_interval: Duration,
+    /// Most recently active threads read ahead once the list is complete
+    /// (only where the provider reads many in one request).
+    pub threads_read_ahead: usize,
 }
 
 impl SyncSettings {
@@ -81,6 +87,7 @@ impl SyncSettings {
             pages_per_request: 3,
             contact_batch: 100,
             directory_interval: Duration::from_secs(120),
+            threads_read_ahead: 200,
         }
     }
 }

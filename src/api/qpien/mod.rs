@@ -52,6 +52,8 @@ pub const CONTACT_BATCH: usize = 50;
 /// so a few at a time keep one answer a few hundred KB and one slow page
 /// from holding up many.
 pub const PAGE_BATCH: usize = 5;
+/// Threads whose newest messages are fetched in one request.
+pub const MESSAGE_BATCH: usize = 10;
 /// Guard against a server that always reports another page.
 const MAX_PAGES_FETCH_ALL: i64 = 100;
 /// Connection settings of one Qpien API key.
@@ -227,6 +229,45 @@ fn contact_list_input(query: &ContactQuery) -> operations::contact_list::GetCont
         updated_after: query.updated_since.map(WireDate),
         sort,
     }
+}
+
+fn messages_variables(query: &MessageQuery) -> operations::messages::Variables {
+    use operations::messages as op;
+    op::Variables {
+        input: op::GetMessagesInput {
+            conversation_id: query.conversation_id.0.clone(),
+            page: Some(1),
+            limit: Some(page_size(query.limit)),
+            before: query.before.map(WireDate),
+            after: query.after.map(WireDate),
+            order: Some(op::SortOrder::DESC),
+        },
+    }
+}
+
+/// A message page from checked `data`, newest first; malformed records are
+/// skipped (and logged).
+fn message_page(mut data: Value, conversation_id: &str) -> ApiResult<Page<Message>> {
+    use operations::messages as op;
+    let mut skipped = prune_rows::<op::MessagesGetMessagesDataDocs>(
+        &mut data,
+        "/getMessages/data/docs",
+        "message",
+    );
+    let data: op::ResponseData = decode_data(&data)?;
+    let page = data
+        .get_messages
+        .data
+        .ok_or_else(|| ApiError::Decode("missing field `data` at data.getMessages".into()))?;
+    let items = map_records(page.docs, "message", &mut skipped, |doc| {
+        map_message(wire_message!(doc), Some(conversation_id))
+    });
+    Ok(Page {
+        items,
+        has_more: page.has_next_page,
+        total: u64::try_from(page.total_docs).ok(),
+        skipped,
+    })
 }
 
 /// A conversation page from checked `data`: records that fail to decode or
@@ -437,6 +478,7 @@ impl Provider for QpienClient {
             agents: true,
             templates: true,
             channels: true,
+            batched_reads: true,
         }
     }
 
@@ -531,38 +573,27 @@ impl Provider for QpienClient {
     }
 
     async fn list_messages(&self, query: &MessageQuery) -> ApiResult<Page<Message>> {
-        use operations::messages as op;
-        let input = op::GetMessagesInput {
-            conversation_id: query.conversation_id.0.clone(),
-            page: Some(1),
-            limit: Some(page_size(query.limit)),
-            before: query.before.map(WireDate),
-            after: query.after.map(WireDate),
-            order: Some(op::SortOrder::DESC),
-        };
-        let mut data = self
-            .call_data::<operations::Messages>(op::Variables { input })
+        let data = self
+            .call_data::<operations::Messages>(messages_variables(query))
             .await?;
-        let mut skipped = prune_rows::<op::MessagesGetMessagesDataDocs>(
-            &mut data,
-            "/getMessages/data/docs",
-            "message",
-        );
-        let data: op::ResponseData = decode_data(&data)?;
-        let page = data
-            .get_messages
-            .data
-            .ok_or_else(|| ApiError::Decode("missing field `data` at data.getMessages".into()))?;
-        let conv_id = query.conversation_id.as_str();
-        let items = map_records(page.docs, "message", &mut skipped, |doc| {
-            map_message(wire_message!(doc), Some(conv_id))
-        });
-        Ok(Page {
-            items,
-            has_more: page.has_next_page,
-            total: u64::try_from(page.total_docs).ok(),
-            skipped,
-        })
+        message_page(data, query.conversation_id.as_str())
+    }
+
+    async fn list_message_batch(&self, queries: &[MessageQuery]) -> Vec<ApiResult<Page<Message>>> {
+        let variables = queries.iter().map(messages_variables).collect();
+        match self
+            .call_batch::<operations::Messages>(variables, MESSAGE_BATCH)
+            .await
+        {
+            Ok(results) => results
+                .into_iter()
+                .zip(queries)
+                .map(|(result, query)| {
+                    result.and_then(|data| message_page(data, query.conversation_id.as_str()))
+                })
+                .collect(),
+            Err(error) => queries.iter().map(|_| Err(error.clone())).collect(),
+        }
     }
 
     async fn get_message(&self, id: &MessageId) -> ApiResult<Message> {

@@ -477,6 +477,15 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
         } => {
             commands = on_messages(state, conversation_id, page.items, page.has_more, false);
         }
+        SyncEvent::ThreadsRead(threads) => {
+            for (id, page) in threads {
+                if state.open.as_ref() == Some(&id) {
+                    commands.extend(on_messages(state, id, page.items, page.has_more, false));
+                } else {
+                    state.store.read_ahead(&id, page.items, page.has_more);
+                }
+            }
+        }
         SyncEvent::Cursors(cursors) => state.store.set_cursors(cursors),
         SyncEvent::Totals {
             conversations,
