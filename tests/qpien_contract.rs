@@ -744,3 +744,44 @@ async fn every_provider_method_works() {
     assert!(templates.iter().all(|t| !t.body.is_empty()));
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_that_refuses_large_batches_gets_smaller_ones_and_every_answer() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    // A query-cost limit: at most two root fields per document.
+    control.set_faults(Faults {
+        max_root_fields: Some(2),
+        ..Faults::default()
+    });
+    let client = client(&sandbox);
+    client.authenticate().await.unwrap();
+    let queries: Vec<ConversationQuery> = (1..=5)
+        .map(|page| ConversationQuery {
+            page,
+            limit: 10,
+            ..ConversationQuery::default()
+        })
+        .collect();
+    let pages = client.list_conversation_pages(&queries).await.unwrap();
+    assert_eq!(pages.len(), 5, "every page, in smaller batches");
+    let ids: HashSet<_> = pages.iter().flat_map(|p| &p.items).map(|c| &c.id).collect();
+    assert_eq!(ids.len(), 50);
+
+    // The limit is remembered: the next batch is sized to it at once.
+    let contacts: Vec<ContactId> = pages
+        .iter()
+        .flat_map(|p| &p.items)
+        .filter_map(|c| c.contact_id.clone())
+        .take(6)
+        .collect();
+    let before = control.request_count();
+    let found = client.get_contacts(&contacts).await.unwrap();
+    assert_eq!(found.len(), contacts.len());
+    assert_eq!(
+        control.request_count() - before,
+        3,
+        "six lookups, two per request, none refused"
+    );
+    sandbox.shutdown().await;
+}

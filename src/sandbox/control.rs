@@ -42,6 +42,8 @@ struct Patch {
     #[serde(default, deserialize_with = "present")]
     malformed_conversation_every: Option<Option<usize>>,
     malformed: Option<Malformed>,
+    #[serde(default, deserialize_with = "present")]
+    max_root_fields: Option<Option<usize>>,
     lose_answers: Option<f64>,
     dedup: Option<bool>,
     rate_limit: Option<u32>,
@@ -75,6 +77,9 @@ fn apply(shared: &Shared, p: Patch) {
         }
         if let Some(m) = p.malformed {
             f.malformed = m;
+        }
+        if let Some(n) = p.max_root_fields {
+            f.max_root_fields = n.filter(|n| *n > 0);
         }
     }
     if let Some(rate) = p.lose_answers {
@@ -114,6 +119,7 @@ fn state(shared: &Shared) -> Value {
             "drop_field": f.drop_field,
             "malformed_conversation_every": f.malformed_conversation_every,
             "malformed": f.malformed,
+            "max_root_fields": f.max_root_fields,
         },
         "lose_answers": lock(&shared.lose).rate,
         "dedup": shared.dedup.load(std::sync::atomic::Ordering::Relaxed),

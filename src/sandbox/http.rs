@@ -69,6 +69,31 @@ fn bearer(headers: &HeaderMap) -> Option<String> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then(|| token.to_string())
 }
 
+/// The answer of a server with a query-cost limit to a document with more
+/// root fields (aliases) than it allows.
+fn too_many_root_fields(app: &App, query: &str) -> Option<Response> {
+    let max = lock(&app.shared.faults).max_root_fields?;
+    let document = async_graphql_parser::parse_query(query).ok()?;
+    let count = document
+        .operations
+        .iter()
+        .map(|(_, operation)| operation.node.selection_set.node.items.len())
+        .max()
+        .unwrap_or(0);
+    (count > max).then(|| {
+        json_response(
+            StatusCode::OK,
+            &json!({
+                "data": null,
+                "errors": [{
+                    "message": format!("Query is too complex: {count} root fields, at most {max} allowed"),
+                    "extensions": { "code": "GRAPHQL_VALIDATION_FAILED" }
+                }]
+            }),
+        )
+    })
+}
+
 async fn graphql(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Response {
     let Ok(parsed) = serde_json::from_slice::<Value>(&body) else {
         return bad_request("Request body is not valid JSON");
@@ -76,6 +101,9 @@ async fn graphql(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
     let Some(query) = parsed.get("query").and_then(Value::as_str) else {
         return bad_request("Missing \"query\" in the request body");
     };
+    if let Some(refusal) = too_many_root_fields(&app, query) {
+        return refusal;
+    }
     let mut request = async_graphql::Request::new(query);
     if let Some(op) = parsed.get("operationName").and_then(Value::as_str) {
         request = request.operation_name(op);

@@ -105,6 +105,9 @@ pub struct Faults {
     /// lists them). N = the number of conversations breaks exactly one.
     pub malformed_conversation_every: Option<usize>,
     pub malformed: Malformed,
+    /// Refuse documents with more root fields (aliases) than this, as a
+    /// server with a query-cost limit would: a validation error.
+    pub max_root_fields: Option<usize>,
 }
 
 /// How a malformed conversation document is broken.

@@ -342,23 +342,14 @@ async fn changes(context: &Context) -> Result<(), ApiError> {
     }
 }
 
-/// Several pages in one request where the provider allows it; a provider
-/// that refuses the batch (a query-cost limit, say) gets one page at a time
-/// from then on.
+/// Several pages in one request where the provider allows it (a provider
+/// with a query-cost limit learns to send fewer per request by itself).
 async fn fetch_conversation_pages(
     context: &Context,
     priority: Priority,
     queries: &[ConversationQuery],
 ) -> Result<Vec<crate::domain::Page<Conversation>>, ApiError> {
-    let provider = &context.provider;
-    match with_priority(priority, provider.list_conversation_pages(queries)).await {
-        Err(ApiError::SchemaMismatch(_) | ApiError::Rejected { .. }) if queries.len() > 1 => {
-            tracing::warn!("batched pages refused; fetching one page per request");
-            context.shared().pages_per_request = 1;
-            with_priority(priority, provider.list_conversation_pages(&queries[..1])).await
-        }
-        other => other,
-    }
+    with_priority(priority, context.provider.list_conversation_pages(queries)).await
 }
 
 async fn refresh_thread(context: &Context, id: ConversationId) {
@@ -608,19 +599,11 @@ async fn contact_directory_step(context: &Context) -> Result<(), ApiError> {
             ..ContactQuery::default()
         })
         .collect();
-    let provider = &context.provider;
-    let results =
-        match with_priority(Priority::Backfill, provider.list_contact_pages(&queries)).await {
-            Err(ApiError::SchemaMismatch(_) | ApiError::Rejected { .. }) if queries.len() > 1 => {
-                context.shared().pages_per_request = 1;
-                with_priority(
-                    Priority::Backfill,
-                    provider.list_contact_pages(&queries[..1]),
-                )
-                .await?
-            }
-            other => other?,
-        };
+    let results = with_priority(
+        Priority::Backfill,
+        context.provider.list_contact_pages(&queries),
+    )
+    .await?;
     let fetched = u32::try_from(results.len()).unwrap_or(u32::MAX);
     let mut at_end = results.is_empty();
     let mut last_time = None;

@@ -95,6 +95,9 @@ impl QpienConfig {
 pub struct QpienClient {
     transport: Transport,
     tokens: TokenManager,
+    /// Most root fields one request may carry: unknown (unlimited) until
+    /// the server refuses a batch as too costly, then learned by halving.
+    batch_limit: std::sync::atomic::AtomicUsize,
 }
 
 impl std::fmt::Debug for QpienClient {
@@ -147,6 +150,16 @@ fn map_records<W, T>(
         }
     }
     items
+}
+
+/// A refusal that a smaller batch may avoid: the document was too costly.
+fn refuses_batch(error: &ApiError) -> bool {
+    matches!(
+        error,
+        ApiError::SchemaMismatch(_)
+            | ApiError::Rejected { .. }
+            | ApiError::Server { status: 413, .. }
+    )
 }
 
 /// `success: true` with `data: null` on a single-object query.
@@ -362,6 +375,7 @@ impl QpienClient {
         Ok(QpienClient {
             transport: Transport::new(&config.base_url, config.request_timeout, scheduler)?,
             tokens: TokenManager::new(config.client_id, config.client_secret),
+            batch_limit: std::sync::atomic::AtomicUsize::new(usize::MAX),
         })
     }
 
@@ -418,20 +432,34 @@ impl QpienClient {
     /// Runs `Q` once per variable set in as few requests as `chunk` allows
     /// (GraphQL aliases). Results are in input order; one failing does not
     /// fail the others, a failed request fails its whole chunk.
+    /// `count` operations, `chunk` per request at most. A server that
+    /// refuses a batch as too costly (its query-cost limit is unpublished)
+    /// gets half as many from then on, down to one per request.
     async fn call_batch<Q: Operation>(
         &self,
-        variables: Vec<Q::Variables>,
+        count: usize,
+        variables: impl Fn(usize) -> ApiResult<Q::Variables>,
         chunk: usize,
     ) -> ApiResult<Vec<ApiResult<Value>>> {
-        let mut results = Vec::with_capacity(variables.len());
-        let mut rest = variables.into_iter().peekable();
-        while rest.peek().is_some() {
-            let part: Vec<Q::Variables> = rest.by_ref().take(chunk.max(1)).collect();
-            let count = part.len();
+        use std::sync::atomic::Ordering;
+        let mut results = Vec::with_capacity(count);
+        while results.len() < count {
+            let start = results.len();
+            let size = chunk
+                .min(self.batch_limit.load(Ordering::Relaxed))
+                .clamp(1, count - start);
+            let part = (start..start + size)
+                .map(&variables)
+                .collect::<ApiResult<Vec<_>>>()?;
             let body = batch_body::<Q>(part)?;
-            match self.send(&body, Q::ROOT, Request::Batch(count)).await? {
-                Answer::Batch(answers) if answers.len() == count => results.extend(answers),
-                _ => return Err(ApiError::Decode("the batch answer does not match".into())),
+            match self.send(&body, Q::ROOT, Request::Batch(size)).await {
+                Ok(Answer::Batch(answers)) if answers.len() == size => results.extend(answers),
+                Ok(_) => return Err(ApiError::Decode("the batch answer does not match".into())),
+                Err(error) if size > 1 && refuses_batch(&error) => {
+                    tracing::warn!(%error, size, "batch refused; sending smaller ones");
+                    self.batch_limit.fetch_min(size / 2, Ordering::Relaxed);
+                }
+                Err(error) => return Err(error),
             }
         }
         Ok(results)
@@ -500,12 +528,11 @@ impl Provider for QpienClient {
         queries: &[ConversationQuery],
     ) -> ApiResult<Vec<Page<Conversation>>> {
         use operations::conversation_list as op;
-        let variables = queries
-            .iter()
-            .map(|q| conversation_list_input(q).map(|input| op::Variables { input: Some(input) }))
-            .collect::<ApiResult<Vec<_>>>()?;
+        let variables = |i: usize| {
+            conversation_list_input(&queries[i]).map(|input| op::Variables { input: Some(input) })
+        };
         let results = self
-            .call_batch::<operations::ConversationList>(variables, PAGE_BATCH)
+            .call_batch::<operations::ConversationList>(queries.len(), variables, PAGE_BATCH)
             .await?;
         leading_pages(
             results
@@ -580,9 +607,9 @@ impl Provider for QpienClient {
     }
 
     async fn list_message_batch(&self, queries: &[MessageQuery]) -> Vec<ApiResult<Page<Message>>> {
-        let variables = queries.iter().map(messages_variables).collect();
+        let variables = |i: usize| Ok(messages_variables(&queries[i]));
         match self
-            .call_batch::<operations::Messages>(variables, MESSAGE_BATCH)
+            .call_batch::<operations::Messages>(queries.len(), variables, MESSAGE_BATCH)
             .await
         {
             Ok(results) => results
@@ -652,14 +679,13 @@ impl Provider for QpienClient {
 
     async fn list_contact_pages(&self, queries: &[ContactQuery]) -> ApiResult<Vec<Page<Contact>>> {
         use operations::contact_list as op;
-        let variables = queries
-            .iter()
-            .map(|q| op::Variables {
-                input: Some(contact_list_input(q)),
+        let variables = |i: usize| {
+            Ok(op::Variables {
+                input: Some(contact_list_input(&queries[i])),
             })
-            .collect();
+        };
         let results = self
-            .call_batch::<operations::ContactList>(variables, PAGE_BATCH)
+            .call_batch::<operations::ContactList>(queries.len(), variables, PAGE_BATCH)
             .await?;
         leading_pages(
             results
@@ -691,16 +717,15 @@ impl Provider for QpienClient {
             .iter()
             .filter(|id| !id.0.trim().is_empty() && seen.insert(id.0.as_str()))
             .collect();
-        let variables = wanted
-            .iter()
-            .map(|id| op::Variables {
+        let variables = |i: usize| {
+            Ok(op::Variables {
                 input: op::GetContactInput {
-                    contact_id: id.0.clone(),
+                    contact_id: wanted[i].0.clone(),
                 },
             })
-            .collect();
+        };
         let results = self
-            .call_batch::<operations::Contact>(variables, CONTACT_BATCH)
+            .call_batch::<operations::Contact>(wanted.len(), variables, CONTACT_BATCH)
             .await?;
         let mut found = Vec::with_capacity(results.len());
         let mut first_error = None;
