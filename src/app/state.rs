@@ -150,7 +150,9 @@ pub struct AppState {
     pub focus_message: Option<MessageId>,
     pub sync: SyncStatus,
     pub notice: Option<Notice>,
-    pub overlay: Option<Overlay>,
+    /// Boxes over the panes, the top one last: it gets the keys first and
+    /// closing it shows the one below.
+    pub overlays: Vec<Overlay>,
     pub width: u16,
     pub height: u16,
     /// Account name, or "demo".
@@ -207,7 +209,7 @@ impl AppState {
             focus_message: None,
             sync: SyncStatus::Connecting,
             notice: None,
-            overlay: None,
+            overlays: Vec::new(),
             width,
             height,
             account_label: account_label.into(),
@@ -221,6 +223,26 @@ impl AppState {
             time_labels: String::new(),
             thread_lines_cache: None,
         }
+    }
+
+    /// The overlay that gets the keys, if any.
+    pub fn overlay(&self) -> Option<&Overlay> {
+        self.overlays.last()
+    }
+
+    pub fn overlay_mut(&mut self) -> Option<&mut Overlay> {
+        self.overlays.last_mut()
+    }
+
+    pub fn open_overlay(&mut self, overlay: Overlay) {
+        self.overlays.push(overlay);
+        self.dirty = true;
+    }
+
+    /// Closes the top overlay, uncovering the one below.
+    pub fn close_overlay(&mut self) {
+        self.overlays.pop();
+        self.dirty = true;
     }
 
     pub fn notify(&mut self, level: NoticeLevel, text: impl Into<String>) {

@@ -23,10 +23,12 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
     thread::render(frame, layout.thread, state);
     composer::render(frame, layout.composer, state);
     status_bar::render(frame, layout.status, state);
-    match &state.overlay {
-        Some(Overlay::Help) => help::render_help(frame, area, state),
-        Some(Overlay::ConfirmQuit) => help::render_confirm_quit(frame, area, state),
-        Some(Overlay::Search(search)) => search::render(frame, area, state, search),
-        None => {}
+    // Bottom to top, so the one that gets the keys is drawn last.
+    for overlay in &state.overlays {
+        match overlay {
+            Overlay::Help => help::render_help(frame, area, state),
+            Overlay::ConfirmQuit => help::render_confirm_quit(frame, area, state),
+            Overlay::Search(search) => search::render(frame, area, state, search),
+        }
     }
 }

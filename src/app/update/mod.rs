@@ -115,7 +115,7 @@ pub fn update(state: &mut AppState, event: Event, env: impl Into<Env>) -> Vec<Co
         Event::EchoChecked { client_id, result } => on_echo_checked(state, &client_id, result),
         Event::RetryDue { client_id } => update_retry_due(state, client_id),
         Event::SearchResults { query, result } => {
-            if let Some(Overlay::Search(search)) = &mut state.overlay
+            if let Some(Overlay::Search(search)) = state.overlay_mut()
                 && search.query == query
             {
                 match result {
@@ -170,14 +170,16 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, fresh_id: String) -> V
     {
         state.notice = None;
     }
-    match &state.overlay {
+    // The top overlay takes every key: nothing typed into a box leaks into
+    // the panes under it.
+    match state.overlay() {
         Some(Overlay::Search(_)) => return on_search_key(state, key),
         Some(Overlay::Help) => {
             if matches!(
                 key.code,
                 KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
             ) {
-                state.overlay = None;
+                state.close_overlay();
             }
             return Vec::new();
         }
@@ -185,7 +187,7 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, fresh_id: String) -> V
             return match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => quit(state),
                 KeyCode::Char('n') | KeyCode::Char('N') | KeyCode::Esc => {
-                    state.overlay = None;
+                    state.close_overlay();
                     Vec::new()
                 }
                 _ => Vec::new(),
@@ -205,12 +207,12 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, fresh_id: String) -> V
 pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) -> Vec<Command> {
     match action {
         Action::Search => {
-            state.overlay = Some(Overlay::Search(SearchBox::default()));
+            state.open_overlay(Overlay::Search(SearchBox::default()));
             Vec::new()
         }
         Action::Quit => request_quit(state),
         Action::Help => {
-            state.overlay = Some(Overlay::Help);
+            state.open_overlay(Overlay::Help);
             Vec::new()
         }
         Action::FocusNext | Action::FocusPrev => {
@@ -287,7 +289,7 @@ pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) 
 
 pub(super) fn request_quit(state: &mut AppState) -> Vec<Command> {
     if state.unsent_summary().is_some() {
-        state.overlay = Some(Overlay::ConfirmQuit);
+        state.open_overlay(Overlay::ConfirmQuit);
         Vec::new()
     } else {
         quit(state)
@@ -295,7 +297,7 @@ pub(super) fn request_quit(state: &mut AppState) -> Vec<Command> {
 }
 
 pub(super) fn quit(state: &mut AppState) -> Vec<Command> {
-    state.overlay = None;
+    state.overlays.clear();
     state.quitting = true;
     vec![Command::Quit]
 }

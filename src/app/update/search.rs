@@ -3,7 +3,7 @@
 use super::*;
 
 pub(super) fn on_search_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
-    let Some(Overlay::Search(search)) = &mut state.overlay else {
+    let Some(Overlay::Search(search)) = state.overlay_mut() else {
         return Vec::new();
     };
     let ctrl = key
@@ -11,13 +11,12 @@ pub(super) fn on_search_key(state: &mut AppState, key: KeyEvent) -> Vec<Command>
         .contains(crossterm::event::KeyModifiers::CONTROL);
     match key.code {
         KeyCode::Esc => {
-            state.overlay = None;
+            state.close_overlay();
             Vec::new()
         }
-        KeyCode::Char('c') if ctrl => {
-            state.overlay = None;
-            Vec::new()
-        }
+        // Ctrl-C quits from anywhere; if that needs a question, it is asked
+        // over the search box, which is still there after a "no".
+        KeyCode::Char('c') if ctrl => request_quit(state),
         KeyCode::Down | KeyCode::Tab => {
             if search.selected + 1 < search.results.len() {
                 search.selected += 1;
@@ -42,7 +41,7 @@ pub(super) fn on_search_key(state: &mut AppState, key: KeyEvent) -> Vec<Command>
             let Some(hit) = search.results.get(search.selected).cloned() else {
                 return Vec::new();
             };
-            state.overlay = None;
+            state.close_overlay();
             open_search_hit(state, hit)
         }
         KeyCode::Backspace => {

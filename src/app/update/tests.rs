@@ -501,9 +501,9 @@ fn quitting_with_a_send_in_flight_asks_first() {
     key(&mut state, KeyCode::Enter);
     let commands = key_mod(&mut state, KeyCode::Char('c'), KeyModifiers::CONTROL);
     assert!(commands.is_empty());
-    assert_eq!(state.overlay, Some(Overlay::ConfirmQuit));
+    assert_eq!(state.overlay(), Some(&Overlay::ConfirmQuit));
     key(&mut state, KeyCode::Char('n'));
-    assert_eq!(state.overlay, None);
+    assert_eq!(state.overlay(), None);
     key(&mut state, KeyCode::Esc);
     key(&mut state, KeyCode::Char('q'));
     assert_eq!(key(&mut state, KeyCode::Char('y')), vec![Command::Quit]);
@@ -527,7 +527,7 @@ fn quitting_with_a_draft_or_a_failed_reply_asks_and_says_what_is_lost() {
     type_text(&mut state, "not finished");
     key(&mut state, KeyCode::Esc);
     assert!(key(&mut state, KeyCode::Char('q')).is_empty());
-    assert_eq!(state.overlay, Some(Overlay::ConfirmQuit));
+    assert_eq!(state.overlay(), Some(&Overlay::ConfirmQuit));
     assert_eq!(state.unsent_summary().unwrap(), "1 unsent draft");
     key(&mut state, KeyCode::Esc);
 
@@ -546,7 +546,7 @@ fn quitting_with_a_draft_or_a_failed_reply_asks_and_says_what_is_lost() {
     );
     key(&mut state, KeyCode::Esc);
     key(&mut state, KeyCode::Char('q'));
-    assert_eq!(state.overlay, Some(Overlay::ConfirmQuit));
+    assert_eq!(state.overlay(), Some(&Overlay::ConfirmQuit));
     assert_eq!(state.unsent_summary().unwrap(), "1 failed reply");
 }
 
@@ -790,7 +790,7 @@ fn pasted_text_is_sanitized_into_the_composer() {
 fn help_opens_and_closes() {
     let mut state = state_with(&["a"]);
     key(&mut state, KeyCode::Char('?'));
-    assert_eq!(state.overlay, Some(Overlay::Help));
+    assert_eq!(state.overlay(), Some(&Overlay::Help));
     assert!(key(&mut state, KeyCode::Char('j')).is_empty());
     assert_eq!(
         selected(&state),
@@ -798,7 +798,7 @@ fn help_opens_and_closes() {
         "keys do not leak through the overlay"
     );
     key(&mut state, KeyCode::Esc);
-    assert_eq!(state.overlay, None);
+    assert_eq!(state.overlay(), None);
 }
 
 #[test]
@@ -891,7 +891,7 @@ fn ctrl_f_searches_and_enter_opens_the_thread_at_the_message() {
     use crate::store::db::SearchHit;
     let mut state = state_with(&["a", "b"]);
     key_mod(&mut state, KeyCode::Char('f'), KeyModifiers::CONTROL);
-    assert!(matches!(state.overlay, Some(Overlay::Search(_))));
+    assert!(matches!(state.overlay(), Some(Overlay::Search(_))));
     key(&mut state, KeyCode::Char('o'));
     let commands = key(&mut state, KeyCode::Char('r'));
     assert_eq!(commands, vec![Command::Search { query: "or".into() }]);
@@ -904,7 +904,7 @@ fn ctrl_f_searches_and_enter_opens_the_thread_at_the_message() {
         },
         now(),
     );
-    let Some(Overlay::Search(search)) = &state.overlay else {
+    let Some(Overlay::Search(search)) = state.overlay() else {
         panic!("the search box stays open");
     };
     assert_eq!(search.results_for, "");
@@ -924,7 +924,7 @@ fn ctrl_f_searches_and_enter_opens_the_thread_at_the_message() {
         now(),
     );
     let commands = key(&mut state, KeyCode::Enter);
-    assert_eq!(state.overlay, None);
+    assert_eq!(state.overlay(), None);
     assert_eq!(state.open.as_ref().unwrap().as_str(), "b");
     assert_eq!(state.focus, Focus::Thread);
     assert!(commands.contains(&Command::LoadCachedThread {
@@ -950,7 +950,7 @@ fn esc_closes_the_search_box_and_keys_no_longer_reach_the_list() {
     key(&mut state, KeyCode::Char('j'));
     assert_eq!(selected(&state), "a", "typed into the box, not a move");
     key(&mut state, KeyCode::Esc);
-    assert_eq!(state.overlay, None);
+    assert_eq!(state.overlay(), None);
     key(&mut state, KeyCode::Char('j'));
     assert_eq!(selected(&state), "b");
 }
@@ -999,4 +999,24 @@ fn editing_a_refused_reply_lets_the_replies_queued_behind_it_go() {
     let commands = key(&mut state, KeyCode::Char('e'));
     assert_eq!(state.composer.text(), "one");
     assert_eq!(sent_text(&commands).unwrap().1, "two");
+}
+
+#[test]
+fn overlays_stack_and_closing_the_top_one_uncovers_the_one_below() {
+    let mut state = open_with_messages(&["a"], "a");
+    send_reply(&mut state, "still sending");
+    key(&mut state, KeyCode::Esc);
+    key_mod(&mut state, KeyCode::Char('f'), KeyModifiers::CONTROL);
+    type_text(&mut state, "kargo");
+    // Quitting with a reply on its way asks first, over the search box.
+    key_mod(&mut state, KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(state.overlay(), Some(&Overlay::ConfirmQuit));
+    assert_eq!(state.overlays.len(), 2);
+    key(&mut state, KeyCode::Char('n'));
+    let Some(Overlay::Search(search)) = state.overlay() else {
+        panic!("the search box is back");
+    };
+    assert_eq!(search.query, "kargo");
+    key(&mut state, KeyCode::Esc);
+    assert!(state.overlays.is_empty());
 }
