@@ -151,6 +151,9 @@ fn script(control: SandboxControl, top: String, home: PathBuf, config: String, c
         s.contains(&reply) && !s.contains("sending…")
     });
     tty.send("\u{1b}");
+    // A lone Esc and the next key must not reach termdesk as one Alt
+    // sequence: wait until it has taken effect.
+    tty.wait_for("the composer left", LONG, |s| !s.contains("Esc leave"));
     tty.send("q");
     assert!(tty.wait_exit(LONG).success());
     assert_eq!(

@@ -68,6 +68,9 @@ async fn replies_to_a_conversation_against_the_sandbox() {
             s.contains(&reply) && !s.contains("sending…")
         });
         tty.send("\u{1b}");
+        // A lone Esc and the next key must not reach termdesk as one Alt
+        // sequence: wait until it has taken effect.
+        tty.wait_for("the composer left", LONG, |s| !s.contains("Esc leave"));
         tty.send("q");
         let status = tty.wait_exit(LONG);
         assert!(status.success(), "exit status {status:?}");
@@ -98,6 +101,9 @@ fn runs_the_labelled_demo_without_a_config() {
         s.contains("Keys — Esc or ? closes")
     });
     tty.send("\u{1b}");
+    tty.wait_for("the help closed", LONG, |s| {
+        !s.contains("Keys — Esc or ? closes")
+    });
     tty.send("q");
     assert!(tty.wait_exit(LONG).success());
     assert!(leaves_terminal_clean(&tty.output()));
