@@ -163,8 +163,10 @@ impl Tty {
                 return status;
             }
             if Instant::now() > deadline {
+                // The screen as termdesk left it, before the kill redraws it.
+                let screen = self.screen();
                 let _ = self.child.kill();
-                panic!("termdesk did not exit; screen:\n{}", self.screen());
+                panic!("termdesk did not exit; screen:\n{screen}");
             }
             std::thread::sleep(Duration::from_millis(20));
         }
