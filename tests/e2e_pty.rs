@@ -67,6 +67,20 @@ async fn replies_to_a_conversation_against_the_sandbox() {
         tty.wait_for("the reply confirmed", LONG, |s| {
             s.contains(&reply) && !s.contains("sending…")
         });
+        // The screen can be read half-way through a frame; the cache says
+        // for sure: the reply leaves its outbox only once confirmed.
+        let cache = home.join("data/termdesk/cache/e2e.sqlite");
+        let deadline = std::time::Instant::now() + LONG;
+        while !termdesk::store::db::Db::open_read_only(&cache)
+            .and_then(|db| db.load_outbox())
+            .is_ok_and(|outbox| outbox.is_empty())
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the outbox never emptied"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         tty.send("\u{1b}");
         // A lone Esc and the next key must not reach termdesk as one Alt
         // sequence: wait until it has taken effect.
