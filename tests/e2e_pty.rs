@@ -37,7 +37,9 @@ async fn replies_to_a_conversation_against_the_sandbox() {
     let config_arg = config.to_string_lossy().to_string();
     let reply = format!("PTY reply {}", &uuid::Uuid::new_v4().to_string()[..8]);
 
+    let (script_control, script_top) = (control.clone(), top.clone());
     let script = tokio::task::spawn_blocking(move || {
+        let (control, top) = (script_control, script_top);
         let mut tty = Tty::spawn(
             BINARY.as_ref(),
             &["--config", &config_arg],
@@ -63,14 +65,21 @@ async fn replies_to_a_conversation_against_the_sandbox() {
         tty.send("r");
         tty.send(&reply);
         tty.send("\r");
-        tty.wait_for("the reply on screen", LONG, |s| s.contains(&reply));
-        tty.wait_for("the reply confirmed", LONG, |s| {
-            s.contains(&reply) && !s.contains("sending…")
+        // The typed text is on screen before Enter is even read: wait for it
+        // to leave the composer, then for the server to hold it, then for
+        // termdesk to have taken the confirmation (its outbox is empty).
+        tty.wait_for("the reply out of the composer", LONG, |s| {
+            s.contains(&reply) && s.contains("Type a reply")
         });
-        // The screen can be read half-way through a frame; the cache says
-        // for sure: the reply leaves its outbox only once confirmed.
-        let cache = home.join("data/termdesk/cache/e2e.sqlite");
         let deadline = std::time::Instant::now() + LONG;
+        while control.messages_containing(&top, &reply) == 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "never reached the server"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let cache = home.join("data/termdesk/cache/e2e.sqlite");
         while !termdesk::store::db::Db::open_read_only(&cache)
             .and_then(|db| db.load_outbox())
             .is_ok_and(|outbox| outbox.is_empty())
@@ -81,6 +90,9 @@ async fn replies_to_a_conversation_against_the_sandbox() {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+        tty.wait_for("the reply confirmed", LONG, |s| {
+            s.contains(&reply) && !s.contains("sending…")
+        });
         tty.send("\u{1b}");
         // A lone Esc and the next key must not reach termdesk as one Alt
         // sequence: wait until it has taken effect.
