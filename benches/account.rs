@@ -452,16 +452,9 @@ impl CacheShape {
     }
 }
 
+/// The status bar's number format, for counts that are `usize` here.
 fn thousands(n: usize) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    termdesk::app::view::labels::thousands(n as u64)
 }
 
 fn base_time() -> DateTime<Utc> {

@@ -259,12 +259,32 @@ pub struct Contact {
     pub updated_at: Option<DateTime<Utc>>,
 }
 
+/// What a row shows for a contact nothing is known about.
+pub const UNKNOWN_CONTACT: &str = "Unknown contact";
+
 impl Contact {
     pub fn display_name(&self) -> String {
         match self.last_name.as_deref().filter(|s| !s.is_empty()) {
             Some(last) => format!("{} {}", self.first_name, last),
             None => self.first_name.clone(),
         }
+    }
+
+    /// What the inbox calls the contact: the name, else the first of phone,
+    /// username and e-mail, else a placeholder. One rule for the rows, the
+    /// cache and search alike.
+    pub fn label(&self) -> String {
+        let name = self.display_name();
+        if !name.trim().is_empty() {
+            return name.trim().to_string();
+        }
+        [&self.phone, &self.username, &self.email]
+            .into_iter()
+            .flatten()
+            .map(|s| s.trim())
+            .find(|s| !s.is_empty())
+            .unwrap_or(UNKNOWN_CONTACT)
+            .to_string()
     }
 }
 

@@ -260,19 +260,6 @@ fn message_search_body(message: &Message) -> String {
     body
 }
 
-fn contact_label(contact: &Contact) -> String {
-    let name = contact.display_name();
-    if !name.trim().is_empty() {
-        return name.trim().to_string();
-    }
-    contact
-        .phone
-        .clone()
-        .or_else(|| contact.username.clone())
-        .or_else(|| contact.email.clone())
-        .unwrap_or_default()
-}
-
 fn contact_search_body(contact: &Contact) -> String {
     let parts = [
         Some(contact.display_name()),
@@ -931,7 +918,7 @@ fn index_message(
 
 fn upsert_contact(tx: &Transaction<'_>, contact: &Contact) -> rusqlite::Result<()> {
     let json = to_json(contact)?;
-    let label = contact_label(contact);
+    let label = contact.label();
     let seq: i64 = tx
         .prepare_cached(
             "INSERT INTO contacts (id, updated_at, name, phone, json) VALUES (?1, ?2, ?3, ?4, ?5)

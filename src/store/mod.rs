@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 
 use crate::domain::{
     Agent, AgentId, ChannelInfo, Contact, ContactId, Conversation, ConversationId, Message,
-    MessageId, SenderKind, Template,
+    MessageId, SenderKind, Template, UNKNOWN_CONTACT,
 };
 use crate::store::db::DbWrite;
 use crate::sync::SyncCursors;
@@ -128,24 +128,6 @@ pub struct Store {
     /// Changes not yet handed to the database writer.
     journal: Vec<DbWrite>,
 }
-
-pub fn contact_label(contact: &Contact) -> String {
-    let name = contact.display_name();
-    if !name.trim().is_empty() {
-        return name.trim().to_string();
-    }
-    match contact
-        .phone
-        .as_deref()
-        .map(str::trim)
-        .filter(|p| !p.is_empty())
-    {
-        Some(phone) => phone.to_string(),
-        None => UNKNOWN_CONTACT.to_string(),
-    }
-}
-
-const UNKNOWN_CONTACT: &str = "Unknown contact";
 
 /// Metadata key of a thread's gap: the id of the first message after it.
 pub fn gap_key(id: &ConversationId) -> String {
@@ -394,7 +376,7 @@ impl Store {
     pub fn upsert_contacts(&mut self, found: Vec<Contact>, missing: Vec<ContactId>) -> usize {
         let mut changed = 0;
         for contact in &found {
-            let label = contact_label(contact);
+            let label = contact.label();
             self.missing_contacts.remove(&contact.id);
             if self.contact_labels.get(&contact.id) == Some(&label) {
                 continue;

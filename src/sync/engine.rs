@@ -44,7 +44,6 @@ struct Shared {
     /// Change times of conversations seen, for reading ahead the most
     /// recently active threads (trimmed to the newest few hundred).
     recent: std::collections::HashMap<ConversationId, DateTime<Utc>>,
-    pages_per_request: u32,
 }
 
 struct Context {
@@ -112,7 +111,6 @@ pub(super) fn spawn(
     watched: watch::Receiver<Option<ConversationId>>,
     nudge: Arc<Notify>,
 ) -> Vec<JoinHandle<()>> {
-    let pages_per_request = settings.pages_per_request.max(1);
     let directory_complete = start.cursors.contacts_complete;
     let context = Arc::new(Context {
         provider,
@@ -134,7 +132,6 @@ pub(super) fn spawn(
             } else {
                 start.unnamed_contacts.iter().cloned().collect()
             },
-            pages_per_request,
         }),
         names_wanted: Notify::new(),
         head_delivered: watch::channel(false).0,
@@ -295,7 +292,11 @@ async fn changes(context: &Context) -> Result<(), ApiError> {
             let Some(cursor) = shared.cursors.conversations.clone() else {
                 return Ok(());
             };
-            let pages = if backlog { shared.pages_per_request } else { 1 };
+            let pages = if backlog {
+                context.settings.pages_per_request.max(1)
+            } else {
+                1
+            };
             (cursor, pages)
         };
         backlog = true;
@@ -308,7 +309,13 @@ async fn changes(context: &Context) -> Result<(), ApiError> {
                 ..ConversationQuery::default()
             })
             .collect();
-        let results = fetch_conversation_pages(context, Priority::ListChanges, &queries).await?;
+        // Several pages per request where the provider allows it (one with a
+        // query-cost limit learns to send fewer by itself).
+        let results = with_priority(
+            Priority::ListChanges,
+            context.provider.list_conversation_pages(&queries),
+        )
+        .await?;
         let fetched = u32::try_from(results.len()).unwrap_or(u32::MAX);
         let mut last_time = None;
         let mut newest = None;
@@ -340,16 +347,6 @@ async fn changes(context: &Context) -> Result<(), ApiError> {
             return Ok(());
         }
     }
-}
-
-/// Several pages in one request where the provider allows it (a provider
-/// with a query-cost limit learns to send fewer per request by itself).
-async fn fetch_conversation_pages(
-    context: &Context,
-    priority: Priority,
-    queries: &[ConversationQuery],
-) -> Result<Vec<crate::domain::Page<Conversation>>, ApiError> {
-    with_priority(priority, context.provider.list_conversation_pages(queries)).await
 }
 
 async fn refresh_thread(context: &Context, id: ConversationId) {
@@ -540,7 +537,7 @@ async fn backfill_step(context: &Context) -> Result<(), ApiError> {
         let Some(first) = shared.cursors.backfill_page else {
             return Ok(());
         };
-        (first, shared.pages_per_request)
+        (first, context.settings.pages_per_request.max(1))
     };
     let queries: Vec<ConversationQuery> = (0..pages)
         .map(|i| ConversationQuery {
@@ -549,7 +546,11 @@ async fn backfill_step(context: &Context) -> Result<(), ApiError> {
             ..ConversationQuery::default()
         })
         .collect();
-    let results = fetch_conversation_pages(context, Priority::Backfill, &queries).await?;
+    let results = with_priority(
+        Priority::Backfill,
+        context.provider.list_conversation_pages(&queries),
+    )
+    .await?;
     let fetched = u32::try_from(results.len()).unwrap_or(u32::MAX);
     let mut at_end = results.is_empty();
     let mut total = None;
@@ -589,7 +590,7 @@ async fn contact_directory_step(context: &Context) -> Result<(), ApiError> {
             .contacts
             .clone()
             .unwrap_or_else(|| ChainCursor::at(DateTime::<Utc>::UNIX_EPOCH));
-        (cursor, shared.pages_per_request)
+        (cursor, context.settings.pages_per_request.max(1))
     };
     let queries: Vec<ContactQuery> = (0..pages)
         .map(|i| ContactQuery {

@@ -564,7 +564,7 @@ fn placeholder_text(kind: &MessageKind) -> String {
 }
 
 /// The conversation with `contact_name` left empty: the store labels it
-/// from its contact directory (see [`contact_label`]). Nothing else on the
+/// from its contact directory (see [`Contact::label`]). Nothing else on the
 /// wire names the customer: `channels[].channelId` is the business's own
 /// channel id, shared by every conversation on that channel.
 pub fn map_conversation(w: WireConversation) -> Result<Conversation, ApiError> {
@@ -727,23 +727,6 @@ pub fn map_contact(w: WireContact) -> Contact {
             .collect(),
         created_at: w.created_at,
         updated_at: w.updated_at,
-    }
-}
-
-/// What the inbox shows for a conversation's contact: the display name,
-/// else the phone number, else a placeholder.
-pub fn contact_label(contact: Option<&Contact>) -> String {
-    const UNKNOWN: &str = "Unknown contact";
-    let Some(contact) = contact else {
-        return UNKNOWN.to_string();
-    };
-    let name = contact.display_name();
-    if !name.trim().is_empty() {
-        return name.trim().to_string();
-    }
-    match contact.phone.as_deref().filter(|p| !p.trim().is_empty()) {
-        Some(phone) => phone.to_string(),
-        None => UNKNOWN.to_string(),
     }
 }
 
@@ -1127,17 +1110,16 @@ mod tests {
         assert_eq!(c.avatar, None);
         assert_eq!(c.platforms.len(), 1);
         assert_eq!(c.platforms[0].channel, Channel::WhatsApp);
-        assert_eq!(contact_label(Some(&c)), "Deniz Yılmaz");
+        assert_eq!(c.label(), "Deniz Yılmaz");
 
         let phone_only = map_contact(wire_cont(json!({
             "_id": "p2", "customer": "acc", "firstName": " ", "avatar": "", "phone": "+90532"
         })));
-        assert_eq!(contact_label(Some(&phone_only)), "+90532");
+        assert_eq!(phone_only.label(), "+90532");
         let nothing = map_contact(wire_cont(json!({
             "_id": "p3", "customer": "acc", "firstName": "", "avatar": ""
         })));
-        assert_eq!(contact_label(Some(&nothing)), "Unknown contact");
-        assert_eq!(contact_label(None), "Unknown contact");
+        assert_eq!(nothing.label(), "Unknown contact");
     }
 
     #[test]
