@@ -22,6 +22,75 @@ pub struct Config {
     pub accounts: Vec<AccountConfig>,
     #[serde(default)]
     pub composer: ComposerConfig,
+    #[serde(default)]
+    pub triage: TriageConfig,
+    #[serde(default)]
+    pub ui: UiConfig,
+    /// Key overrides per mode: `[keys.list]`, `[keys.thread]`,
+    /// `[keys.composer]`, `[keys.global]`; each entry is `"key" = "action"`.
+    #[serde(default)]
+    pub keys: std::collections::BTreeMap<String, std::collections::BTreeMap<String, String>>,
+}
+
+pub const DEFAULT_UNDO_GRACE_SECS: u64 = 5;
+pub const DEFAULT_SLA_MINUTES: u64 = 15;
+
+/// How actions on conversations behave.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct TriageConfig {
+    /// Seconds an action waits before it is sent, while `u` can undo it.
+    #[serde(default = "default_undo_grace")]
+    pub undo_grace_secs: u64,
+    /// A customer waiting longer than this is highlighted.
+    #[serde(default = "default_sla_minutes")]
+    pub sla_minutes: u64,
+}
+
+impl Default for TriageConfig {
+    fn default() -> Self {
+        Self {
+            undo_grace_secs: DEFAULT_UNDO_GRACE_SECS,
+            sla_minutes: DEFAULT_SLA_MINUTES,
+        }
+    }
+}
+
+fn default_undo_grace() -> u64 {
+    DEFAULT_UNDO_GRACE_SECS
+}
+
+fn default_sla_minutes() -> u64 {
+    DEFAULT_SLA_MINUTES
+}
+
+/// The terminal side: mouse, bell, desktop notifications.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct UiConfig {
+    #[serde(default = "yes")]
+    pub mouse: bool,
+    /// Ring the terminal bell when a customer writes in Mine or Unassigned.
+    #[serde(default = "yes")]
+    pub bell: bool,
+    /// Desktop notifications (only in builds with the `desktop-notify`
+    /// feature).
+    #[serde(default)]
+    pub desktop_notifications: bool,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self {
+            mouse: true,
+            bell: true,
+            desktop_notifications: false,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
@@ -48,6 +117,9 @@ pub struct AccountConfig {
     /// The API key's rate limit; lower it when other tools share the key.
     #[serde(default = "default_requests_per_minute")]
     pub requests_per_minute: u32,
+    /// Who "Mine" is: the agent's e-mail or id on the provider. Without it
+    /// termdesk asks once and remembers.
+    pub agent: Option<String>,
 }
 
 fn default_poll_interval() -> u64 {

@@ -112,7 +112,20 @@ impl CachePlace {
     }
 }
 
+/// Who the demo's agent is: one of the sandbox's seeded agents.
+pub const DEMO_AGENT: &str = "sarah@acme-store.test";
+
 impl LaunchPlan {
+    /// The account's `agent` key ("Mine"); the demo plays one of its agents.
+    pub fn agent(&self) -> Option<String> {
+        if self.is_demo {
+            return Some(DEMO_AGENT.to_string());
+        }
+        self.account
+            .as_ref()
+            .and_then(|(account, _)| account.agent.clone())
+    }
+
     /// The cache file for this plan, or why there is none.
     pub fn cache_place(&self) -> Result<CachePlace, String> {
         if self.is_demo {

@@ -257,6 +257,8 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
         eprintln!("termdesk: removed the cache {}", cache_path.display());
     }
     let shutdown = runtime::shutdown_signal();
+    tui::set_mouse(plan.config.ui.mouse);
+    tui::set_desktop_notifications(plan.config.ui.desktop_notifications);
     let (mut terminal, guard) =
         tui::enter().map_err(|err| format!("cannot start the terminal UI: {err}"))?;
     let size = terminal.size().map_err(|err| err.to_string())?;
@@ -268,6 +270,9 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
         Utc::now(),
         (size.width, size.height),
     );
+    state.triage = plan.config.triage.clone();
+    state.bell = plan.config.ui.bell;
+    state.me_hint = plan.agent();
     let storage = startup::open_cache(&cache_path, &mut state);
     // Paint before connecting: the cached inbox shows at once, even offline.
     runtime::draw_if_dirty(&mut terminal, &mut state).map_err(|err| err.to_string())?;

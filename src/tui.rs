@@ -3,8 +3,11 @@
 
 use std::io::{self, Stdout, Write};
 use std::sync::Once;
+use std::sync::atomic::{AtomicBool, Ordering};
 
-use crossterm::event::{DisableBracketedPaste, EnableBracketedPaste};
+use crossterm::event::{
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture,
+};
 use crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use crossterm::{cursor, execute};
 use ratatui::Terminal;
@@ -13,6 +16,52 @@ use ratatui::backend::CrosstermBackend;
 pub type Tui = Terminal<CrosstermBackend<Stdout>>;
 
 static PANIC_HOOK: Once = Once::new();
+static MOUSE: AtomicBool = AtomicBool::new(false);
+
+/// Whether the terminal reports clicks and the wheel (set before `enter`).
+pub fn set_mouse(enabled: bool) {
+    MOUSE.store(enabled, Ordering::Relaxed);
+}
+
+/// Rings the terminal bell, and with the `desktop-notify` feature also
+/// shows a desktop notification (text already sanitized).
+pub fn alert(title: &str, body: &str) {
+    let mut stdout = io::stdout();
+    let _ = stdout.write_all(b"\x07");
+    let _ = stdout.flush();
+    #[cfg(feature = "desktop-notify")]
+    if DESKTOP_NOTIFY.load(Ordering::Relaxed) {
+        let (title, body) = (title.to_string(), body.to_string());
+        // The notification daemon may be slow or absent: never wait for it.
+        std::thread::spawn(move || {
+            if let Err(error) = notify_rust::Notification::new()
+                .summary(&title)
+                .body(&body)
+                .appname("termdesk")
+                .show()
+            {
+                tracing::warn!(%error, "desktop notification failed");
+            }
+        });
+    }
+    #[cfg(not(feature = "desktop-notify"))]
+    let _ = (title, body);
+}
+
+#[cfg(feature = "desktop-notify")]
+static DESKTOP_NOTIFY: AtomicBool = AtomicBool::new(false);
+
+/// Turns desktop notifications on (only in builds with `desktop-notify`).
+pub fn set_desktop_notifications(enabled: bool) {
+    #[cfg(feature = "desktop-notify")]
+    DESKTOP_NOTIFY.store(enabled, Ordering::Relaxed);
+    #[cfg(not(feature = "desktop-notify"))]
+    if enabled {
+        tracing::warn!(
+            "desktop_notifications is set, but this build has no desktop-notify feature"
+        );
+    }
+}
 
 /// Enters the TUI. The returned guard restores the terminal when dropped.
 pub fn enter() -> io::Result<(Tui, TerminalGuard)> {
@@ -43,12 +92,19 @@ fn setup() -> io::Result<()> {
         EnterAlternateScreen,
         EnableBracketedPaste,
         cursor::Hide
-    )
+    )?;
+    if MOUSE.load(Ordering::Relaxed) {
+        execute!(io::stdout(), EnableMouseCapture)?;
+    }
+    Ok(())
 }
 
 /// Leaves raw mode and the alternate screen. Safe to call twice.
 pub fn restore() -> io::Result<()> {
     let mut stdout = io::stdout();
+    if MOUSE.load(Ordering::Relaxed) {
+        let _ = execute!(stdout, DisableMouseCapture);
+    }
     let _ = execute!(
         stdout,
         DisableBracketedPaste,

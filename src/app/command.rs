@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{ConversationId, MessageId, OutgoingText};
+use crate::domain::{ConversationId, ConversationUpdate, MessageId, OutgoingText};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -43,6 +43,25 @@ pub enum Command {
     /// Full-text search of the cache.
     Search {
         query: String,
+    },
+    /// Send an action on a conversation (a record of the mutation log, on
+    /// disk already) with the priority of the agent's own actions.
+    UpdateConversation {
+        mutation_id: String,
+        conversation_id: ConversationId,
+        update: ConversationUpdate,
+    },
+    /// Fetch one conversation as the server has it (after a refusal).
+    RefreshConversation(ConversationId),
+    /// Ask the provider for conversations matching a filter the cache
+    /// cannot answer.
+    SearchConversations {
+        query: String,
+    },
+    /// Ring the terminal bell (and notify the desktop where built in).
+    Alert {
+        title: String,
+        body: String,
     },
     /// Suspend the TUI and edit this text in `$EDITOR`.
     OpenEditor {

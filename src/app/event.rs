@@ -66,6 +66,18 @@ pub enum Event {
         query: String,
         result: Result<Vec<SearchHit>, String>,
     },
+    /// The server answered an action on a conversation.
+    MutationSent {
+        mutation_id: String,
+        result: Result<Box<Conversation>, ApiError>,
+    },
+    /// Conversations the provider found for the list's filter.
+    ConversationsFound {
+        query: String,
+        result: Result<Vec<Conversation>, ApiError>,
+    },
+    /// A left click or wheel turn at a cell of the terminal.
+    Mouse(crossterm::event::MouseEvent),
     /// The database could not be written; termdesk goes on from memory.
     StorageFailed(String),
 }

@@ -13,7 +13,9 @@ use crate::api::{ApiError, ApiResult, Provider};
 use crate::app::command::Command;
 use crate::app::event::Event;
 use crate::app::update::CACHE_PAGE;
-use crate::domain::{ConversationId, Message, MessageId, MessageQuery, OutgoingText};
+use crate::domain::{
+    ConversationId, ConversationQuery, Message, MessageId, MessageQuery, OutgoingText,
+};
 use crate::store::db::Db;
 use crate::store::gap_key;
 use crate::store::writer::DbWriter;
@@ -26,6 +28,8 @@ const ECHO_CLOCK_SLACK: chrono::Duration = chrono::Duration::minutes(10);
 /// Pages of newer messages searched for an echo before giving up on it.
 const ECHO_PAGES: usize = 5;
 const SEARCH_LIMIT: usize = 200;
+/// Conversations asked of the server for a filter the cache cannot answer.
+const SERVER_SEARCH_LIMIT: u32 = 50;
 
 /// The account's database as the executor sees it: the writer (replies go
 /// to disk before the network) and a read connection for threads and search.
@@ -202,7 +206,72 @@ impl Executor {
                     let _ = events.send(Event::SearchResults { query, result });
                 });
             }
-            Command::OpenEditor { .. } | Command::Quit => {
+            Command::UpdateConversation {
+                mutation_id,
+                conversation_id,
+                update,
+            } => {
+                let on_panic = Event::MutationSent {
+                    mutation_id: mutation_id.clone(),
+                    result: Err(internal_error()),
+                };
+                self.spawn_reporting(on_panic, async move {
+                    // The agent's own actions share the replies' priority.
+                    let result = with_priority(
+                        Priority::Send,
+                        provider.update_conversation(&conversation_id, &update),
+                    )
+                    .await
+                    .map(Box::new);
+                    if let Err(error) = &result {
+                        tracing::warn!(%error, conversation = %conversation_id, "action failed");
+                    }
+                    Event::MutationSent {
+                        mutation_id,
+                        result,
+                    }
+                });
+            }
+            Command::RefreshConversation(conversation_id) => {
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    match with_priority(
+                        Priority::Thread,
+                        provider.get_conversation(&conversation_id),
+                    )
+                    .await
+                    {
+                        Ok(conversation) => {
+                            let _ = events.send(Event::Sync(
+                                crate::sync::SyncEvent::Conversations(vec![conversation]),
+                            ));
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, conversation = %conversation_id, "refresh failed")
+                        }
+                    }
+                });
+            }
+            Command::SearchConversations { query } => {
+                let on_panic = Event::ConversationsFound {
+                    query: query.clone(),
+                    result: Err(internal_error()),
+                };
+                self.spawn_reporting(on_panic, async move {
+                    let request = ConversationQuery {
+                        page: 1,
+                        limit: SERVER_SEARCH_LIMIT,
+                        search: Some(query.clone()),
+                        ..ConversationQuery::default()
+                    };
+                    let result =
+                        with_priority(Priority::Thread, provider.list_conversations(&request))
+                            .await
+                            .map(|page| page.items);
+                    Event::ConversationsFound { query, result }
+                });
+            }
+            Command::OpenEditor { .. } | Command::Alert { .. } | Command::Quit => {
                 tracing::error!("runtime command reached the executor");
             }
         }

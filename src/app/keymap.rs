@@ -26,9 +26,92 @@ pub enum Action {
     NewLine,
     ExternalEditor,
     Search,
+    Palette,
+    ViewMine,
+    ViewUnassigned,
+    ViewAll,
+    Filter,
+    FilterMenu,
+    CycleSort,
+    Mark,
+    ClearMarks,
+    Assign,
+    AssignToMe,
+    Unassign,
+    Status,
+    Resolve,
+    Reopen,
+    SetPending,
+    Star,
+    Priority,
+    Tags,
+    NextBest,
+    NextUnread,
+    Undo,
 }
 
+/// Every action with its name in the config's `[keys]` tables and the
+/// palette.
+pub const ACTIONS: &[(Action, &str)] = &[
+    (Action::Quit, "quit"),
+    (Action::Help, "help"),
+    (Action::FocusNext, "next_pane"),
+    (Action::FocusPrev, "previous_pane"),
+    (Action::Up, "up"),
+    (Action::Down, "down"),
+    (Action::Top, "top"),
+    (Action::Bottom, "bottom"),
+    (Action::PageUp, "page_up"),
+    (Action::PageDown, "page_down"),
+    (Action::Open, "open"),
+    (Action::Reply, "reply"),
+    (Action::Back, "back"),
+    (Action::RetryFailed, "retry_failed"),
+    (Action::EditFailed, "edit_failed"),
+    (Action::Send, "send"),
+    (Action::NewLine, "new_line"),
+    (Action::ExternalEditor, "external_editor"),
+    (Action::Search, "search"),
+    (Action::Palette, "palette"),
+    (Action::ViewMine, "view_mine"),
+    (Action::ViewUnassigned, "view_unassigned"),
+    (Action::ViewAll, "view_all"),
+    (Action::Filter, "filter"),
+    (Action::FilterMenu, "filter_menu"),
+    (Action::CycleSort, "cycle_sort"),
+    (Action::Mark, "mark"),
+    (Action::ClearMarks, "clear_marks"),
+    (Action::Assign, "assign"),
+    (Action::AssignToMe, "assign_to_me"),
+    (Action::Unassign, "unassign"),
+    (Action::Status, "status"),
+    (Action::Resolve, "resolve"),
+    (Action::Reopen, "reopen"),
+    (Action::SetPending, "pending"),
+    (Action::Star, "star"),
+    (Action::Priority, "priority"),
+    (Action::Tags, "tags"),
+    (Action::NextBest, "next_best"),
+    (Action::NextUnread, "next_unread"),
+    (Action::Undo, "undo"),
+];
+
 impl Action {
+    pub fn name(self) -> &'static str {
+        ACTIONS
+            .iter()
+            .find(|(action, _)| *action == self)
+            .map(|(_, name)| *name)
+            .unwrap_or("unknown")
+    }
+
+    pub fn from_name(name: &str) -> Option<Action> {
+        ACTIONS
+            .iter()
+            .find(|(_, n)| *n == name)
+            .map(|(action, _)| *action)
+    }
+
     pub fn description(self) -> &'static str {
         match self {
             Action::Quit => "quit (asks first while a reply is still sending)",
@@ -50,6 +133,30 @@ impl Action {
             Action::NewLine => "new line",
             Action::ExternalEditor => "edit the reply in $EDITOR",
             Action::Search => "search every synced message and contact",
+            Action::Palette => "command palette: every action by name",
+            Action::ViewMine => "view: Mine",
+            Action::ViewUnassigned => "view: Unassigned",
+            Action::ViewAll => "view: All",
+            Action::Filter => "filter the list as you type (Esc clears)",
+            Action::FilterMenu => "filter by status, channel, tag, priority, starred, unread",
+            Action::CycleSort => "sort: latest activity / longest waiting / priority",
+            Action::Mark => "mark for a bulk action",
+            Action::ClearMarks => "clear the marks and the typed filter",
+            Action::Assign => "assign to an agent",
+            Action::AssignToMe => "assign to me",
+            Action::Unassign => "unassign",
+            Action::Status => "change status",
+            Action::Resolve => "resolve",
+            Action::Reopen => "reopen",
+            Action::SetPending => "set pending",
+            Action::Star => "star / unstar",
+            Action::Priority => "set priority",
+            Action::Tags => "add / remove tags",
+            Action::NextBest => {
+                "next conversation that most needs you: mine waiting longest, then WhatsApp windows closing soonest, then unassigned waiting longest"
+            }
+            Action::NextUnread => "next unread conversation",
+            Action::Undo => "undo the last action while it waits to be sent",
         }
     }
 }
@@ -164,6 +271,8 @@ impl Keymap {
             (Scope::Global, Binding::plain(K::Char('q')), Quit),
             (Scope::Global, Binding::ctrl('c'), Quit),
             (Scope::Global, Binding::ctrl('f'), Search),
+            (Scope::Global, Binding::plain(K::Char(':')), Palette),
+            (Scope::Global, Binding::plain(K::Char('u')), Undo),
             (Scope::Global, Binding::plain(K::Tab), FocusNext),
             (
                 Scope::Global,
@@ -195,8 +304,27 @@ impl Keymap {
                 (scope, Binding::plain(K::Char('r')), Reply),
                 (scope, Binding::plain(K::Char('R')), RetryFailed),
                 (scope, Binding::plain(K::Char('e')), EditFailed),
+                (scope, Binding::plain(K::Char('a')), Assign),
+                (scope, Binding::plain(K::Char('A')), AssignToMe),
+                (scope, Binding::plain(K::Char('s')), Status),
+                (scope, Binding::plain(K::Char('x')), Resolve),
+                (scope, Binding::plain(K::Char('*')), Star),
+                (scope, Binding::plain(K::Char('p')), Priority),
+                (scope, Binding::plain(K::Char('#')), Tags),
+                (scope, Binding::plain(K::Char('n')), NextBest),
+                (scope, Binding::plain(K::Char('N')), NextUnread),
             ]);
         }
+        entries.extend([
+            (Scope::List, Binding::plain(K::Char('1')), ViewMine),
+            (Scope::List, Binding::plain(K::Char('2')), ViewUnassigned),
+            (Scope::List, Binding::plain(K::Char('3')), ViewAll),
+            (Scope::List, Binding::plain(K::Char('/')), Filter),
+            (Scope::List, Binding::plain(K::Char('f')), FilterMenu),
+            (Scope::List, Binding::plain(K::Char('o')), CycleSort),
+            (Scope::List, Binding::plain(K::Char(' ')), Mark),
+            (Scope::List, Binding::plain(K::Esc), ClearMarks),
+        ]);
         entries.push((Scope::List, Binding::plain(K::Enter), Open));
         entries.push((Scope::Thread, Binding::plain(K::Esc), Back));
         Self { entries }
@@ -204,6 +332,18 @@ impl Keymap {
 
     /// The action for a key in a scope. In the composer, plain keys type
     /// text, so only its own bindings and modified global keys apply.
+    /// Keys bound to an action anywhere, for the palette and hints.
+    pub fn keys_for(&self, action: Action) -> Vec<String> {
+        let mut keys: Vec<String> = Vec::new();
+        for (_, binding, bound) in &self.entries {
+            let label = binding.label();
+            if *bound == action && !keys.contains(&label) {
+                keys.push(label);
+            }
+        }
+        keys
+    }
+
     pub fn lookup(&self, scope: Scope, key: &KeyEvent) -> Option<Action> {
         let find = |s: Scope| {
             self.entries

@@ -5,6 +5,7 @@ pub mod command;
 pub mod event;
 pub mod executor;
 pub mod keymap;
+pub mod picker;
 pub mod runtime;
 pub mod startup;
 pub mod state;

@@ -53,6 +53,8 @@ pub trait Host<B: Backend> {
         terminal: &mut Terminal<B>,
         initial: &str,
     ) -> Result<String, String>;
+    /// A customer wrote where the agent should notice.
+    fn alert(&mut self, _title: &str, _body: &str) {}
 }
 
 /// Draws if dirty; returns the draw error as `io::Error`.
@@ -153,7 +155,7 @@ async fn event_loop<B: Backend, H: Host<B>>(
             // `kill -9` at any moment from then on cannot lose it.
             let holds_reply = journal
                 .iter()
-                .any(|w| matches!(w, DbWrite::UpsertOutbox { .. }));
+                .any(|w| matches!(w, DbWrite::PutMutation { .. }));
             writer.write(journal);
             if holds_reply && let Err(error) = writer.flush().await {
                 tracing::warn!(%error, "could not save a reply");
@@ -163,7 +165,10 @@ async fn event_loop<B: Backend, H: Host<B>>(
             executor.run(command);
         }
         draw_if_dirty(terminal, state)?;
-        let clock_needed = !state.time_labels.is_empty() || state.draft_changed_at.is_some();
+        let clock_needed = !state.time_labels.is_empty()
+            || state.draft_changed_at.is_some()
+            || state.mutations.needs_clock()
+            || state.list_query_changed_at.is_some();
         tokio::select! {
             batch = input.next() => match batch {
                 Some(batch) => {
@@ -208,6 +213,7 @@ async fn event_loop<B: Backend, H: Host<B>>(
                         state.dirty = true;
                         pending.push_back(Event::EditorClosed(result));
                     }
+                    Command::Alert { title, body } => host.alert(&title, &body),
                     other => commands.push(other),
                 }
             }
@@ -225,6 +231,13 @@ fn convert(term: Option<io::Result<TermEvent>>) -> Converted {
     match term {
         Some(Ok(TermEvent::Key(key))) => Converted::Event(Event::Key(key)),
         Some(Ok(TermEvent::Paste(text))) => Converted::Event(Event::Paste(text)),
+        Some(Ok(TermEvent::Mouse(mouse))) => match mouse.kind {
+            crossterm::event::MouseEventKind::Down(_)
+            | crossterm::event::MouseEventKind::ScrollUp
+            | crossterm::event::MouseEventKind::ScrollDown => Converted::Event(Event::Mouse(mouse)),
+            // Moves and drags would redraw for nothing.
+            _ => Converted::Skip,
+        },
         Some(Ok(TermEvent::Resize(width, height))) => {
             Converted::Event(Event::Resize { width, height })
         }
@@ -320,5 +333,9 @@ impl Host<ratatui::backend::CrosstermBackend<io::Stdout>> for CrosstermHost {
         initial: &str,
     ) -> Result<String, String> {
         crate::tui::edit_externally(terminal, initial)
+    }
+
+    fn alert(&mut self, title: &str, body: &str) {
+        crate::tui::alert(title, body);
     }
 }

@@ -10,6 +10,7 @@ use crate::app::runtime::Storage;
 use crate::app::state::{AppState, NoticeLevel};
 use crate::store::cache;
 use crate::store::db::DbError;
+use crate::store::mutations::Mutations;
 use crate::store::outbox::Outbox;
 use crate::store::writer::DbWriter;
 
@@ -29,8 +30,24 @@ pub fn open_cache(path: &Path, state: &mut AppState) -> Option<Storage> {
     state.store = start.store;
     state.drafts = start.drafts.into_iter().collect();
     state.outbox = Outbox::restore(start.outbox);
+    state.mutations = Mutations::restore(start.mutations, state.now);
+    if let Some(view) = start.view {
+        state.view = view;
+    }
+    if state.me_hint.is_none() {
+        state.me = start.me;
+    }
     state.persistent = true;
-    state.selected = state.store.order().first().cloned();
+    let ids: Vec<_> = state
+        .mutations
+        .items()
+        .iter()
+        .map(|m| m.conversation_id.clone())
+        .collect();
+    crate::app::update::triage::reapply_pending(state, &ids);
+    crate::app::update::triage::resolve_me(state);
+    crate::app::update::triage::refresh_list(state);
+    state.selected = state.rows().first().cloned();
     state.dirty = true;
     let (failures_tx, failures) = mpsc::unbounded_channel();
     let writer = DbWriter::spawn(opened.writer_db, move |reason| {

@@ -7,11 +7,16 @@ use ratatui_textarea::{TextArea, WrapMode};
 
 use crate::api::ApiError;
 use crate::app::keymap::{Keymap, Scope};
+use crate::app::picker::Picker;
 use crate::config::SendKey;
+use crate::config::TriageConfig;
+use crate::domain::AgentId;
 use crate::domain::{ConversationId, MessageId};
 use crate::store::Store;
 use crate::store::db::SearchHit;
+use crate::store::mutations::Mutations;
 use crate::store::outbox::Outbox;
+use crate::store::views::{ListView, ViewSpec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -66,6 +71,10 @@ pub enum Overlay {
     Help,
     ConfirmQuit,
     Search(SearchBox),
+    /// The list's filter is being typed (`state.list_query`); every key
+    /// goes to it.
+    Filter,
+    Picker(Picker),
 }
 
 /// Full-text search of the cache: the query as typed, and its results.
@@ -160,6 +169,27 @@ pub struct AppState {
     pub is_demo: bool,
     pub provider_name: String,
     pub keymap: Keymap,
+    /// Tab, filters and sort of the list; saved.
+    pub view: ViewSpec,
+    /// The filter typed with `/`.
+    pub list_query: String,
+    /// When the filter last changed, to ask the server once typing pauses.
+    pub list_query_changed_at: Option<DateTime<Utc>>,
+    /// The filter the server was last asked about.
+    pub server_searched: Option<String>,
+    /// The rows the list shows, kept in step with the store and the view.
+    pub list: ListView,
+    /// Rows marked for a bulk action.
+    pub marked: std::collections::BTreeSet<ConversationId>,
+    /// Actions on conversations not yet confirmed by the server.
+    pub mutations: Mutations,
+    /// The agent using termdesk, once known (config or asked once).
+    pub me: Option<AgentId>,
+    /// The config's `agent` key, matched against the agents when they arrive.
+    pub me_hint: Option<String>,
+    pub triage: TriageConfig,
+    /// Ring the terminal bell when a customer writes in Mine or Unassigned.
+    pub bell: bool,
     pub now: DateTime<Utc>,
     /// Offset for showing times; fixed at start-up so drawing stays pure.
     pub utc_offset: FixedOffset,
@@ -216,6 +246,17 @@ impl AppState {
             is_demo,
             provider_name: provider_name.into(),
             keymap: Keymap::new(send_key),
+            view: ViewSpec::default(),
+            list_query: String::new(),
+            list_query_changed_at: None,
+            server_searched: None,
+            list: ListView::default(),
+            marked: Default::default(),
+            mutations: Mutations::default(),
+            me: None,
+            me_hint: None,
+            triage: TriageConfig::default(),
+            bell: false,
             now,
             utc_offset: crate::timefmt::local_offset(),
             dirty: true,
@@ -298,9 +339,14 @@ impl AppState {
         }
     }
 
+    /// The rows of the list as shown: the view over the store.
+    pub fn rows(&self) -> &[ConversationId] {
+        &self.list.rows
+    }
+
     pub fn selected_index(&self) -> Option<usize> {
         let selected = self.selected.as_ref()?;
-        let order = self.store.order();
+        let order = self.rows();
         // Where the selection was last put: a scan of 50,000 rows per key
         // would make a burst of keys slow.
         if order.get(self.selected_hint) == Some(selected) {

@@ -5,9 +5,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::domain::ConversationId;
+use crate::domain::{AgentId, ConversationId};
 use crate::store::db::{Db, DbError};
+use crate::store::mutations::{self, ConversationMutation};
 use crate::store::outbox::OutboxItem;
+use crate::store::views::{self, ViewSpec};
 use crate::store::{CacheSnapshot, Store};
 use crate::sync::SyncCursors;
 use crate::sync::cursor::META_KEY;
@@ -65,6 +67,12 @@ pub struct CacheStart {
     pub store: Store,
     pub drafts: Vec<(ConversationId, String)>,
     pub outbox: Vec<OutboxItem>,
+    /// Actions on conversations not yet confirmed, in the order made.
+    pub mutations: Vec<ConversationMutation>,
+    /// The list's tab, filters and sort when termdesk last ran.
+    pub view: Option<ViewSpec>,
+    /// The agent chosen as "me", when the config names none.
+    pub me: Option<AgentId>,
     pub rows_loaded: usize,
 }
 
@@ -156,10 +164,33 @@ pub fn read_start(db: &Db) -> Result<CacheStart, DbError> {
             }
         })
         .collect();
+    let mutations = db
+        .load_mutations(mutations::KIND)?
+        .into_iter()
+        .filter_map(
+            |json| match serde_json::from_str::<ConversationMutation>(&json) {
+                Ok(item) => Some(item),
+                Err(error) => {
+                    tracing::error!(%error, "an unreadable action in the mutation log was skipped");
+                    None
+                }
+            },
+        )
+        .collect();
+    let view = db
+        .get_meta(views::META_KEY)?
+        .and_then(|json| serde_json::from_str::<ViewSpec>(&json).ok());
+    let me = db
+        .get_meta(views::ME_KEY)?
+        .filter(|id| !id.is_empty())
+        .map(AgentId::new);
     Ok(CacheStart {
         store: Store::from_cache(snapshot),
         drafts: db.load_drafts()?,
         outbox,
+        mutations,
+        view,
+        me,
         rows_loaded,
     })
 }

@@ -54,6 +54,11 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/0002_search.sql"),
         then: Some(backfill_search),
     },
+    Migration {
+        version: 3,
+        sql: include_str!("migrations/0003_mutations.sql"),
+        then: None,
+    },
 ];
 
 /// The schema version this code writes.
@@ -193,14 +198,16 @@ pub enum DbWrite {
         conversation_id: ConversationId,
         text: String,
     },
-    /// An update keeps the item's place in the queue.
-    UpsertOutbox {
-        client_id: String,
+    /// A record of the mutation log (`kind` is `reply` for the outbox).
+    /// An update keeps the record's place in the log.
+    PutMutation {
+        kind: &'static str,
+        id: String,
         conversation_id: ConversationId,
         json: String,
     },
-    RemoveOutbox {
-        client_id: String,
+    RemoveMutation {
+        id: String,
     },
 }
 
@@ -582,11 +589,16 @@ impl Db {
 
     /// Outbox items as stored, in the order first queued.
     pub fn load_outbox(&self) -> Result<Vec<String>, DbError> {
+        self.load_mutations(crate::store::outbox::KIND)
+    }
+
+    /// Records of one kind of the mutation log, in the order first made.
+    pub fn load_mutations(&self, kind: &str) -> Result<Vec<String>, DbError> {
         let run = || -> rusqlite::Result<Vec<String>> {
             let mut stmt = self
                 .conn
-                .prepare_cached("SELECT json FROM outbox ORDER BY seq")?;
-            let rows = stmt.query_map([], |r| r.get::<_, String>(0))?;
+                .prepare_cached("SELECT json FROM mutations WHERE kind = ?1 ORDER BY seq")?;
+            let rows = stmt.query_map([kind], |r| r.get::<_, String>(0))?;
             rows.collect()
         };
         run().map_err(|e| self.map(e))
@@ -788,21 +800,22 @@ fn apply_one(tx: &Transaction<'_>, write: &DbWrite) -> rusqlite::Result<()> {
                 .execute(params![conversation_id.as_str(), text])?;
             }
         }
-        DbWrite::UpsertOutbox {
-            client_id,
+        DbWrite::PutMutation {
+            kind,
+            id,
             conversation_id,
             json,
         } => {
             tx.prepare_cached(
-                "INSERT INTO outbox (client_id, conversation_id, json) VALUES (?1, ?2, ?3)
+                "INSERT INTO mutations (kind, client_id, conversation_id, json) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (client_id) DO UPDATE SET conversation_id = excluded.conversation_id,
                    json = excluded.json",
             )?
-            .execute(params![client_id, conversation_id.as_str(), json])?;
+            .execute(params![kind, id, conversation_id.as_str(), json])?;
         }
-        DbWrite::RemoveOutbox { client_id } => {
-            tx.prepare_cached("DELETE FROM outbox WHERE client_id = ?1")?
-                .execute([client_id])?;
+        DbWrite::RemoveMutation { id } => {
+            tx.prepare_cached("DELETE FROM mutations WHERE client_id = ?1")?
+                .execute([id])?;
         }
     }
     Ok(())
@@ -1312,8 +1325,9 @@ mod tests {
     #[test]
     fn outbox_keeps_first_queued_order() {
         let mut db = Db::open_in_memory().unwrap();
-        let item = |client: &str, json: &str| DbWrite::UpsertOutbox {
-            client_id: client.into(),
+        let item = |client: &str, json: &str| DbWrite::PutMutation {
+            kind: crate::store::outbox::KIND,
+            id: client.into(),
             conversation_id: ConversationId::from("c"),
             json: json.into(),
         };
@@ -1321,17 +1335,13 @@ mod tests {
             .unwrap();
         db.apply(&[
             item("a", "a2"),
-            DbWrite::RemoveOutbox {
-                client_id: "b".into(),
-            },
+            DbWrite::RemoveMutation { id: "b".into() },
             item("d", "d1"),
         ])
         .unwrap();
         assert_eq!(db.load_outbox().unwrap(), ["a2", "c1", "d1"]);
-        db.apply(&[DbWrite::RemoveOutbox {
-            client_id: "d".into(),
-        }])
-        .unwrap();
+        db.apply(&[DbWrite::RemoveMutation { id: "d".into() }])
+            .unwrap();
         db.apply(&[item("e", "e1")]).unwrap();
         assert_eq!(db.load_outbox().unwrap(), ["a2", "c1", "e1"]);
     }

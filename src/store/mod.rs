@@ -7,8 +7,10 @@
 
 pub mod cache;
 pub mod db;
+pub mod mutations;
 pub mod outbox;
 pub mod search_text;
+pub mod views;
 pub mod writer;
 
 use std::collections::{HashMap, HashSet};
@@ -120,6 +122,8 @@ pub struct Store {
     channels: Vec<ChannelInfo>,
     templates: Vec<Template>,
     contact_labels: HashMap<ContactId, String>,
+    /// Phone and e-mail of each known contact, for the list's filter.
+    contact_details: HashMap<ContactId, String>,
     /// Contacts looked up by id that do not exist.
     missing_contacts: HashSet<ContactId>,
     conversations_by_contact: HashMap<ContactId, Vec<ConversationId>>,
@@ -132,6 +136,15 @@ pub struct Store {
 /// Metadata key of a thread's gap: the id of the first message after it.
 pub fn gap_key(id: &ConversationId) -> String {
     format!("gap.{}", id.as_str())
+}
+
+fn contact_details(contact: &Contact) -> String {
+    [contact.phone.as_deref(), contact.email.as_deref()]
+        .into_iter()
+        .flatten()
+        .filter(|s| !s.trim().is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// The list's order: most recently updated first, ties by id.
@@ -234,6 +247,10 @@ impl Store {
 
     pub fn agent(&self, id: &AgentId) -> Option<&Agent> {
         self.agents.get(id)
+    }
+
+    pub fn agents(&self) -> impl Iterator<Item = &Agent> {
+        self.agents.values()
     }
 
     pub fn set_agents(&mut self, agents: Vec<Agent>) {
@@ -378,6 +395,12 @@ impl Store {
         for contact in &found {
             let label = contact.label();
             self.missing_contacts.remove(&contact.id);
+            let details = contact_details(contact);
+            if details.is_empty() {
+                self.contact_details.remove(&contact.id);
+            } else {
+                self.contact_details.insert(contact.id.clone(), details);
+            }
             if self.contact_labels.get(&contact.id) == Some(&label) {
                 continue;
             }
@@ -402,6 +425,32 @@ impl Store {
             self.journal.push(DbWrite::UpsertContacts(found));
         }
         changed
+    }
+
+    /// Phone and e-mail of a contact, as one line; `None` when unknown.
+    pub fn contact_details(&self, id: &ContactId) -> Option<&str> {
+        self.contact_details.get(id).map(String::as_str)
+    }
+
+    /// Changes a row in place (an agent's action shown before the server
+    /// has it). Returns false when the row is unknown.
+    pub fn apply_local(
+        &mut self,
+        id: &ConversationId,
+        change: impl FnOnce(&mut Conversation),
+    ) -> bool {
+        let Some(entry) = self.conversations.get_mut(id) else {
+            return false;
+        };
+        let before = entry.conversation.clone();
+        change(&mut entry.conversation);
+        if entry.conversation != before {
+            self.journal.push(DbWrite::UpsertConversations(vec![(
+                entry.conversation.clone(),
+                entry.unread,
+            )]));
+        }
+        true
     }
 
     pub fn thread(&self, id: &ConversationId) -> Option<&Thread> {

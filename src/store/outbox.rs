@@ -14,6 +14,9 @@ use crate::domain::{ChannelId, ConversationId, OutgoingText};
 /// Garbled answers are retried this many times before the item is marked
 /// failed (the text is kept; the agent can retry by hand). Outages are
 /// waited out without a limit.
+/// The mutation log's kind column for replies.
+pub const KIND: &str = "reply";
+
 pub const MAX_AUTOMATIC_ATTEMPTS: u32 = 8;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

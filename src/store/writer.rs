@@ -178,18 +178,14 @@ mod tests {
             draft("a", "h"),
             draft("b", "x"),
             draft("a", "he"),
-            DbWrite::RemoveOutbox {
-                client_id: "c".into(),
-            },
+            DbWrite::RemoveMutation { id: "c".into() },
             draft("a", "hey"),
         ];
         assert_eq!(
             coalesce(writes),
             vec![
                 draft("b", "x"),
-                DbWrite::RemoveOutbox {
-                    client_id: "c".into()
-                },
+                DbWrite::RemoveMutation { id: "c".into() },
                 draft("a", "hey"),
             ]
         );

@@ -3,6 +3,7 @@
 pub mod composer;
 pub mod conversation_list;
 pub mod help;
+pub mod picker;
 pub mod search;
 pub mod status_bar;
 pub mod thread;
@@ -29,6 +30,9 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
             Overlay::Help => help::render_help(frame, area, state),
             Overlay::ConfirmQuit => help::render_confirm_quit(frame, area, state),
             Overlay::Search(search) => search::render(frame, area, state, search),
+            // Drawn inside the list, as its filter bar.
+            Overlay::Filter => {}
+            Overlay::Picker(picker) => picker::render(frame, area, state, picker),
         }
     }
 }

@@ -19,9 +19,11 @@ const DRAFT_SAVE_DELAY: chrono::Duration = chrono::Duration::seconds(1);
 /// Messages read from the cache per page.
 pub const CACHE_PAGE: usize = 200;
 
+mod mouse;
 mod replies;
 mod search;
 mod thread;
+pub mod triage;
 
 pub use replies::next_sends;
 use replies::*;
@@ -56,16 +58,19 @@ pub fn update(state: &mut AppState, event: Event, env: impl Into<Env>) -> Vec<Co
                 state.time_labels = labels;
                 state.dirty = true;
             }
-            Vec::new()
+            triage::on_tick(state)
         }
         Event::Sync(sync) => on_sync(state, sync),
         Event::CacheRows(rows) => {
+            let ids: Vec<ConversationId> = rows.iter().map(|(c, _)| c.id.clone()).collect();
             state.store.add_cached_conversations(rows);
+            triage::reapply_pending(state, &ids);
+            triage::refresh_list(state);
             if !state.selection_chosen {
-                state.selected = state.store.order().first().cloned();
+                state.selected = state.rows().first().cloned();
+                state.selected_hint = 0;
             }
             ensure_selected_visible(state);
-            state.dirty = true;
             Vec::new()
         }
         Event::CachedMessages {
@@ -134,6 +139,15 @@ pub fn update(state: &mut AppState, event: Event, env: impl Into<Env>) -> Vec<Co
             }
             Vec::new()
         }
+        Event::MutationSent {
+            mutation_id,
+            result,
+        } => triage::on_mutation_sent(state, &mutation_id, result),
+        Event::ConversationsFound { query, result } => {
+            triage::on_conversations_found(state, query, result);
+            Vec::new()
+        }
+        Event::Mouse(mouse) => mouse::on_mouse(state, mouse, env.fresh_id),
         Event::StorageFailed(reason) => {
             state.notify(
                 NoticeLevel::Error,
@@ -174,6 +188,8 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, fresh_id: String) -> V
     // the panes under it.
     match state.overlay() {
         Some(Overlay::Search(_)) => return on_search_key(state, key),
+        Some(Overlay::Filter) => return triage::on_filter_key(state, key),
+        Some(Overlay::Picker(_)) => return triage::on_picker_key(state, key, fresh_id),
         Some(Overlay::Help) => {
             if matches!(
                 key.code,
@@ -284,6 +300,28 @@ pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) 
         Action::ExternalEditor => vec![Command::OpenEditor {
             initial: state.composer.text(),
         }],
+        Action::Palette
+        | Action::ViewMine
+        | Action::ViewUnassigned
+        | Action::ViewAll
+        | Action::Filter
+        | Action::FilterMenu
+        | Action::CycleSort
+        | Action::Mark
+        | Action::ClearMarks
+        | Action::Assign
+        | Action::AssignToMe
+        | Action::Unassign
+        | Action::Status
+        | Action::Resolve
+        | Action::Reopen
+        | Action::SetPending
+        | Action::Star
+        | Action::Priority
+        | Action::Tags
+        | Action::NextBest
+        | Action::NextUnread
+        | Action::Undo => triage::on_triage_action(state, action, fresh_id),
     }
 }
 
@@ -303,7 +341,7 @@ pub(super) fn quit(state: &mut AppState) -> Vec<Command> {
 }
 
 pub(super) fn move_selection(state: &mut AppState, action: Action) {
-    let len = state.store.len();
+    let len = state.rows().len();
     if len == 0 {
         return;
     }
@@ -318,7 +356,7 @@ pub(super) fn move_selection(state: &mut AppState, action: Action) {
         Action::PageDown => (index + page).min(len - 1),
         _ => index,
     };
-    state.selected = Some(state.store.order()[target].clone());
+    state.selected = Some(state.rows()[target].clone());
     state.selected_hint = target;
     state.selection_chosen = true;
     ensure_selected_visible(state);
@@ -454,21 +492,62 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
             }
         }
         SyncEvent::Conversations(items) => {
+            let ids: Vec<ConversationId> = items.iter().map(|c| c.id.clone()).collect();
+            // Only live changes ring: not the first load or the backfill.
+            let live = matches!(state.sync, SyncStatus::Synced { .. });
+            let attention = if live && state.bell {
+                items
+                    .iter()
+                    .find(|c| {
+                        triage::wants_attention(
+                            state.store.get(&c.id).map(|e| &e.conversation),
+                            c,
+                            state.me.as_ref(),
+                            state.now,
+                        )
+                    })
+                    .map(|c| {
+                        (
+                            c.id.clone(),
+                            c.last_message
+                                .as_ref()
+                                .map(|m| m.text.clone())
+                                .unwrap_or_default(),
+                        )
+                    })
+            } else {
+                None
+            };
             if state.store.upsert_conversations(items, state.open.as_ref()) > 0 {
-                state.dirty = true;
+                triage::reapply_pending(state, &ids);
+                triage::refresh_list(state);
             }
             if !state.selection_chosen {
-                state.selected = state.store.order().first().cloned();
+                state.selected = state.rows().first().cloned();
+                state.selected_hint = 0;
             }
             ensure_selected_visible(state);
+            if let Some((id, text)) = attention {
+                let name = state
+                    .store
+                    .get(&id)
+                    .map(|e| e.conversation.contact_name.clone())
+                    .unwrap_or_default();
+                commands.push(Command::Alert {
+                    title: name,
+                    body: text::sanitize_line(&text).chars().take(120).collect(),
+                });
+            }
         }
         SyncEvent::Contacts { found, missing } => {
-            if state.store.upsert_contacts(found, missing) > 0 {
-                state.dirty = true;
+            if state.store.upsert_contacts(found, missing) > 0 && !state.list_query.is_empty() {
+                triage::refresh_list(state);
             }
+            state.dirty = true;
         }
         SyncEvent::Agents(agents) => {
             state.store.set_agents(agents);
+            triage::resolve_me(state);
             state.dirty = true;
         }
         SyncEvent::Channels(channels) => state.store.set_channels(channels),

@@ -84,13 +84,14 @@ pub(super) fn send_command(item: &OutboxItem) -> Command {
 /// Writes an outbox item's current state to the journal, or its removal.
 pub(super) fn persist_outbox_item(state: &mut AppState, client_id: &str) {
     let write = match state.outbox.get(client_id) {
-        Some(item) => DbWrite::UpsertOutbox {
-            client_id: item.client_id.clone(),
+        Some(item) => DbWrite::PutMutation {
+            kind: crate::store::outbox::KIND,
+            id: item.client_id.clone(),
             conversation_id: item.conversation_id.clone(),
             json: item.to_json(),
         },
-        None => DbWrite::RemoveOutbox {
-            client_id: client_id.to_string(),
+        None => DbWrite::RemoveMutation {
+            id: client_id.to_string(),
         },
     };
     state.store.record(write);

@@ -77,8 +77,7 @@ pub(super) fn open_search_hit(state: &mut AppState, hit: SearchHit) -> Vec<Comma
         } => (conversation_id, Some(message_id)),
         SearchHit::Contact { contact_id, .. } => {
             let first = state
-                .store
-                .order()
+                .rows()
                 .iter()
                 .find(|id| {
                     state

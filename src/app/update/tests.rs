@@ -175,8 +175,7 @@ fn list_scrolls_to_keep_the_selection_visible() {
     key(&mut state, KeyCode::PageDown);
     let index = state.selected_index().unwrap();
     assert!(index >= state.list_offset);
-    let capacity =
-        crate::app::view::layout::list_capacity(&crate::app::view::layout::compute(80, 24, 1));
+    let capacity = crate::app::view::list_capacity(&state);
     assert!(index < state.list_offset + capacity);
     assert!(state.list_offset > 0);
 }
@@ -700,8 +699,7 @@ fn resize_relayouts_and_keeps_the_selection_visible() {
     );
     assert!(state.dirty);
     assert_eq!((state.width, state.height), (200, 50));
-    let capacity =
-        crate::app::view::layout::list_capacity(&crate::app::view::layout::compute(200, 50, 1));
+    let capacity = crate::app::view::list_capacity(&state);
     assert!(state.selected_index().unwrap() < state.list_offset + capacity);
 }
 

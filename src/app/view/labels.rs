@@ -4,14 +4,12 @@
 
 use crate::app::AppState;
 use crate::app::state::SyncStatus;
-use crate::app::view::layout;
 use crate::store::ConversationEntry;
 use crate::timefmt;
 
 pub fn visible_rows(state: &AppState, capacity: usize) -> impl Iterator<Item = &ConversationEntry> {
     state
-        .store
-        .order()
+        .rows()
         .iter()
         .skip(state.list_offset)
         .take(capacity)
@@ -19,8 +17,7 @@ pub fn visible_rows(state: &AppState, capacity: usize) -> impl Iterator<Item = &
 }
 
 pub fn visible_time_labels(state: &AppState) -> Vec<String> {
-    let layout = layout::compute(state.width, state.height, 1);
-    visible_rows(state, layout::list_capacity(&layout))
+    visible_rows(state, crate::app::view::list_capacity(state))
         .map(|entry| timefmt::relative(state.now, entry.conversation.updated_at, state.utc_offset))
         .collect()
 }

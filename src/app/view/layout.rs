@@ -47,9 +47,22 @@ pub fn inner(rect: Rect) -> Rect {
     )
 }
 
+/// Where the list's rows go: inside its border, below `header_rows`
+/// lines (the tabs, and the filter while one is typed or set).
+pub fn list_rows(layout: &AppLayout, header_rows: u16) -> Rect {
+    let inside = inner(layout.list);
+    let header = header_rows.min(inside.height);
+    Rect::new(
+        inside.x,
+        inside.y + header,
+        inside.width,
+        inside.height - header,
+    )
+}
+
 /// How many conversations fit in the list.
-pub fn list_capacity(layout: &AppLayout) -> usize {
-    usize::from((inner(layout.list).height / LIST_ROW_HEIGHT).max(1))
+pub fn list_capacity(layout: &AppLayout, header_rows: u16) -> usize {
+    usize::from((list_rows(layout, header_rows).height / LIST_ROW_HEIGHT).max(1))
 }
 
 #[cfg(test)]
