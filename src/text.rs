@@ -13,6 +13,15 @@ pub fn sanitize(input: &str) -> String {
     clean(input, false)
 }
 
+/// "resolve" → "Resolve", for labels that start a sentence.
+pub fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 /// Like [`sanitize`] for one-line fields (names, subjects, previews): line
 /// breaks become single spaces.
 pub fn sanitize_line(input: &str) -> String {

@@ -179,6 +179,9 @@ pub struct AppState {
     pub server_searched: Option<String>,
     /// The rows the list shows, kept in step with the store and the view.
     pub list: ListView,
+    /// Rows just acted on: shown until the selection moves, even when the
+    /// action took them out of the view.
+    pub sticky: Vec<ConversationId>,
     /// Rows marked for a bulk action.
     pub marked: std::collections::BTreeSet<ConversationId>,
     /// Actions on conversations not yet confirmed by the server.
@@ -252,6 +255,7 @@ impl AppState {
             server_searched: None,
             list: ListView::default(),
             marked: Default::default(),
+            sticky: Vec::new(),
             mutations: Mutations::default(),
             me: None,
             me_hint: None,
@@ -320,8 +324,15 @@ impl AppState {
             1 => Some(format!("1 {one}")),
             n => Some(format!("{n} {many}")),
         };
+        // Saved either way, but sent only when termdesk runs again.
+        let actions = self.mutations.unsent();
         let parts: Vec<String> = [
             count(sending, "reply still sending", "replies still sending"),
+            count(
+                actions,
+                "action not sent yet (it goes out when termdesk next starts)",
+                "actions not sent yet (they go out when termdesk next starts)",
+            ),
             count(failed, "failed reply", "failed replies"),
             count(drafts, "unsent draft", "unsent drafts"),
         ]

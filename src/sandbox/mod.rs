@@ -323,6 +323,16 @@ impl std::ops::Deref for Sandbox {
     }
 }
 
+/// What tests read back of a conversation on the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationState {
+    pub status: String,
+    pub starred: bool,
+    pub assignee: Option<String>,
+    pub priority: Option<String>,
+    pub tags: Vec<String>,
+}
+
 /// Cheap handle for tests and the demo CLI to inspect and steer the sandbox.
 #[derive(Clone)]
 pub struct SandboxControl {
@@ -353,6 +363,29 @@ impl SandboxControl {
     /// Conversation ids, most recently updated first.
     pub fn conversation_ids(&self) -> Vec<String> {
         lock(&self.shared.world).conversation_ids_by_update()
+    }
+
+    /// A conversation as the server holds it: status, star, assigned agent,
+    /// priority and tag names.
+    pub fn conversation_state(&self, conversation_id: &str) -> Option<ConversationState> {
+        let world = lock(&self.shared.world);
+        let (_, c) = world.conversation(conversation_id)?;
+        Some(ConversationState {
+            status: c.status.clone(),
+            starred: c.is_starred,
+            assignee: c.joined_c_person.clone(),
+            priority: c.priority.clone(),
+            tags: c.tags.iter().map(|t| t.name.clone()).collect(),
+        })
+    }
+
+    /// The id of the agent with this e-mail.
+    pub fn agent_id(&self, email: &str) -> Option<String> {
+        lock(&self.shared.world)
+            .agents
+            .iter()
+            .find(|a| a.email.eq_ignore_ascii_case(email))
+            .map(|a| a.id.clone())
     }
 
     /// Conversations served broken by `Faults::malformed_conversation_every`.

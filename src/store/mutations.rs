@@ -154,6 +154,8 @@ pub struct Mutations {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GraceSummary {
     pub label: String,
+    /// The conversation, when the group holds one.
+    pub conversation: ConversationId,
     pub conversations: usize,
     pub seconds_left: i64,
 }
@@ -266,6 +268,7 @@ impl Mutations {
         let conversations = self.items.iter().filter(|m| m.group == last.group).count();
         Some(GraceSummary {
             label: last.label.clone(),
+            conversation: last.conversation_id.clone(),
             conversations,
             seconds_left: ((last.send_at - now).num_milliseconds().max(0) + 999) / 1000,
         })
@@ -274,6 +277,23 @@ impl Mutations {
     /// Something is waiting for a time: the clock must tick.
     pub fn needs_clock(&self) -> bool {
         self.items.iter().any(|m| m.due_at().is_some())
+    }
+
+    /// Records sent and not answered yet, or waiting to be sent again.
+    pub fn on_their_way(&self) -> (usize, Option<DateTime<Utc>>) {
+        let mut count = 0;
+        let mut next_retry: Option<DateTime<Utc>> = None;
+        for item in &self.items {
+            match &item.state {
+                MutationState::Waiting => {}
+                MutationState::Sending => count += 1,
+                MutationState::Retrying { retry_at, .. } => {
+                    count += 1;
+                    next_retry = Some(next_retry.map_or(*retry_at, |at| at.min(*retry_at)));
+                }
+            }
+        }
+        (count, next_retry)
     }
 
     /// Records waiting or on their way, for the quit question.

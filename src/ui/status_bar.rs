@@ -40,6 +40,11 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
             theme::warning(),
         ));
     }
+    let pending = crate::app::view::labels::pending_actions_text(state);
+    if let Some(pending) = &pending {
+        spans.push(Span::raw(" │ "));
+        spans.push(Span::styled(pending.clone(), theme::warning()));
+    }
     let used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
     let room = usize::from(area.width).saturating_sub(used + 3);
     let (message, style) = match &state.notice {

@@ -359,6 +359,18 @@ pub(super) fn move_selection(state: &mut AppState, action: Action) {
     state.selected = Some(state.rows()[target].clone());
     state.selected_hint = target;
     state.selection_chosen = true;
+    if !state.sticky.is_empty() {
+        // Moving on lets rows that left the view go; the selection stays
+        // on the row moved to, or near where it was.
+        state.sticky.clear();
+        let chosen = state.selected.clone();
+        triage::refresh_list(state);
+        if state.selected != chosen && !state.rows().is_empty() {
+            let index = target.min(state.rows().len() - 1);
+            state.selected = Some(state.rows()[index].clone());
+            state.selected_hint = index;
+        }
+    }
     ensure_selected_visible(state);
 }
 
@@ -615,3 +627,5 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_triage;

@@ -31,6 +31,7 @@ const SERVER_SEARCH_MIN_CHARS: usize = 3;
 /// Recomputes the list's rows after the store or the view changed, keeping
 /// the selection on the same conversation when it is still shown.
 pub fn refresh_list(state: &mut AppState) {
+    let previous = std::mem::take(&mut state.list.rows);
     state.list = views::compute(
         &state.store,
         &state.view,
@@ -38,6 +39,18 @@ pub fn refresh_list(state: &mut AppState) {
         state.me.as_ref(),
         state.now,
     );
+    // A row the agent just acted on stays where it was until they move on,
+    // even if it no longer belongs to the view: the next key (resolve after
+    // assign) must not land on another customer.
+    for id in &state.sticky {
+        if state.list.rows.contains(id) {
+            continue;
+        }
+        if let Some(index) = previous.iter().position(|r| r == id) {
+            let index = index.min(state.list.rows.len());
+            state.list.rows.insert(index, id.clone());
+        }
+    }
     let still_shown = state
         .selected
         .as_ref()
@@ -67,6 +80,7 @@ fn switch_tab(state: &mut AppState, tab: Tab) -> Vec<Command> {
     }
     state.view.tab = tab;
     state.selection_chosen = false;
+    state.sticky.clear();
     save_view(state);
     refresh_list(state);
     Vec::new()
@@ -112,12 +126,11 @@ pub fn resolve_me(state: &mut AppState) {
         .find(|a| a.id.as_str() == hint || a.email.eq_ignore_ascii_case(&hint))
         .map(|a| a.id.clone());
     match found {
-        Some(id) => {
-            if state.me.as_ref() != Some(&id) {
-                state.me = Some(id);
-                refresh_list(state);
-            }
+        Some(id) if state.me.as_ref() != Some(&id) => {
+            state.me = Some(id);
+            refresh_list(state);
         }
+        Some(_) => {}
         None if state.store.agents().next().is_some() => state.notify(
             NoticeLevel::Warning,
             format!(
@@ -193,35 +206,28 @@ fn act(
         made += 1;
     }
     state.marked.clear();
+    state.sticky = targets.clone();
     if made == 0 {
         state.notify(NoticeLevel::Info, "Nothing to change.");
         return Vec::new();
     }
     refresh_list(state);
-    let whom = if made == 1 {
-        contact_name(state, &targets[0])
+    // The status bar counts the grace period down; without one, say what
+    // went out.
+    if state.triage.undo_grace_secs == 0 {
+        let whom = if made == 1 {
+            contact_name(state, &targets[0])
+        } else {
+            format!("{made} conversations")
+        };
+        state.notify(
+            NoticeLevel::Info,
+            format!("{} — {whom}", crate::text::capitalized(label)),
+        );
     } else {
-        format!("{made} conversations")
-    };
-    let text = if state.triage.undo_grace_secs > 0 {
-        format!(
-            "{} — {whom}: sending in {} s · u to undo",
-            capitalized(label),
-            state.triage.undo_grace_secs
-        )
-    } else {
-        format!("{} — {whom}", capitalized(label))
-    };
-    state.notify(NoticeLevel::Info, text);
-    dispatch_due(state)
-}
-
-fn capitalized(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+        state.notice = None;
     }
+    dispatch_due(state)
 }
 
 fn persist(state: &mut AppState, record: &ConversationMutation) {
@@ -604,6 +610,7 @@ fn apply_filters(state: &mut AppState, picker: &Picker) {
     }
     state.view.filters = filters;
     state.selection_chosen = false;
+    state.sticky.clear();
     save_view(state);
     refresh_list(state);
 }
@@ -625,6 +632,7 @@ pub fn on_triage_action(state: &mut AppState, action: Action, group: String) -> 
         }
         Action::CycleSort => {
             state.view.sort = state.view.sort.next();
+            state.sticky.clear();
             save_view(state);
             refresh_list(state);
             state.notify(
@@ -824,6 +832,7 @@ pub fn on_filter_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
 fn typed(state: &mut AppState) {
     state.list_query_changed_at = Some(state.now);
     state.selection_chosen = false;
+    state.sticky.clear();
     refresh_list(state);
 }
 

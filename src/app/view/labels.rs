@@ -26,6 +26,10 @@ pub fn visible_time_labels(state: &AppState) -> Vec<String> {
 /// a tick the screen needs a redraw, otherwise it does not.
 pub fn time_labels(state: &AppState) -> String {
     let mut labels = sync_text(state);
+    if let Some(pending) = pending_actions_text(state) {
+        labels.push('|');
+        labels.push_str(&pending);
+    }
     for label in visible_time_labels(state) {
         labels.push('|');
         labels.push_str(&label);
@@ -38,6 +42,39 @@ pub fn time_labels(state: &AppState) -> String {
         }
     }
     labels
+}
+
+/// Actions not yet confirmed, in words: the newest one's countdown while
+/// it can be undone, else how many are on their way.
+pub fn pending_actions_text(state: &AppState) -> Option<String> {
+    if let Some(grace) = state.mutations.grace_summary(state.now) {
+        let whom = if grace.conversations == 1 {
+            state
+                .store
+                .get(&grace.conversation)
+                .map(|e| crate::text::sanitize_line(&e.conversation.contact_name))
+                .unwrap_or_default()
+        } else {
+            format!("{} conversations", grace.conversations)
+        };
+        return Some(format!(
+            "{} — {whom}: sending in {} s · u undo",
+            crate::text::capitalized(&grace.label),
+            grace.seconds_left
+        ));
+    }
+    match state.mutations.on_their_way() {
+        (0, _) => None,
+        (n, Some(retry_at)) => Some(format!(
+            "{n} action{} waiting for the server — retrying in {} s",
+            if n == 1 { "" } else { "s" },
+            (retry_at - state.now).num_seconds().max(0)
+        )),
+        (n, None) => Some(format!(
+            "{n} action{} sending",
+            if n == 1 { "" } else { "s" }
+        )),
+    }
 }
 
 pub fn sync_text(state: &AppState) -> String {

@@ -1,0 +1,634 @@
+//! Views, actions, undo and the mutation log, driven through `update`.
+
+use chrono::{DateTime, Utc};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::update;
+use crate::api::ApiError;
+use crate::app::command::Command;
+use crate::app::event::{Event, SyncEvent};
+use crate::app::picker::PickerPurpose;
+use crate::app::state::{AppState, Focus, NoticeLevel, Overlay};
+use crate::config::SendKey;
+use crate::domain::{
+    Agent, AgentId, Channel, Conversation, ConversationId, ConversationStatus, SenderKind, Tag,
+    TagId,
+};
+use crate::store::db::DbWrite;
+use crate::store::fixtures::{conversation, t};
+use crate::store::mutations::MutationState;
+use crate::store::views::Tab;
+
+fn now() -> DateTime<Utc> {
+    t(1000)
+}
+
+fn agent(id: &str, first: &str) -> Agent {
+    Agent {
+        id: AgentId::new(id),
+        first_name: first.into(),
+        last_name: "Agent".into(),
+        email: format!("{}@example.test", first.to_lowercase()),
+        role: "PERSON".into(),
+        active: true,
+        is_bot: false,
+    }
+}
+
+fn vip() -> Tag {
+    Tag {
+        id: TagId::new("t-vip"),
+        name: "vip".into(),
+        color: None,
+    }
+}
+
+/// Four conversations: a (mine), b and c (unassigned), d (Bob's); a and c
+/// wait on the agent. Deniz is me; the grace period is 5 s.
+fn inbox() -> AppState {
+    let mut state = AppState::new("work", "Qpien", false, SendKey::Enter, now(), (80, 24));
+    let mut rows: Vec<Conversation> = vec![
+        conversation("a", 900, true),
+        conversation("b", 890, false),
+        conversation("c", 880, true),
+        conversation("d", 870, true),
+    ];
+    rows[0].assignee = Some(AgentId::new("me"));
+    rows[3].assignee = Some(AgentId::new("bob"));
+    rows[1].tags = vec![vip()];
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Agents(vec![
+            agent("me", "Deniz"),
+            agent("bob", "Bob"),
+        ])),
+        now(),
+    );
+    state.me = Some(AgentId::new("me"));
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Conversations(rows)),
+        now(),
+    );
+    update(&mut state, Event::Sync(SyncEvent::Synced), now());
+    state.store.take_journal();
+    state
+}
+
+fn press(state: &mut AppState, code: KeyCode) -> Vec<Command> {
+    update(
+        state,
+        Event::Key(KeyEvent::new(code, KeyModifiers::NONE)),
+        now(),
+    )
+}
+
+fn type_text(state: &mut AppState, text: &str) {
+    for c in text.chars() {
+        press(state, KeyCode::Char(c));
+    }
+}
+
+fn tick(state: &mut AppState, secs: i64) -> Vec<Command> {
+    update(state, Event::Tick, now() + chrono::Duration::seconds(secs))
+}
+
+fn row<'a>(state: &'a AppState, id: &str) -> &'a Conversation {
+    &state
+        .store
+        .get(&ConversationId::new(id))
+        .unwrap()
+        .conversation
+}
+
+fn rows(state: &AppState) -> Vec<&str> {
+    state.rows().iter().map(|id| id.as_str()).collect()
+}
+
+fn sent(commands: &[Command]) -> Vec<(String, ConversationId)> {
+    commands
+        .iter()
+        .filter_map(|c| match c {
+            Command::UpdateConversation {
+                mutation_id,
+                conversation_id,
+                ..
+            } => Some((mutation_id.clone(), conversation_id.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn answer(state: &mut AppState, mutation_id: &str, result: Result<Conversation, ApiError>) {
+    update(
+        state,
+        Event::MutationSent {
+            mutation_id: mutation_id.into(),
+            result: result.map(Box::new),
+        },
+        now() + chrono::Duration::seconds(6),
+    );
+}
+
+#[test]
+fn resolve_shows_at_once_is_saved_first_and_is_sent_after_the_grace_period() {
+    let mut state = inbox();
+    assert!(
+        press(&mut state, KeyCode::Char('x')).is_empty(),
+        "nothing sent yet"
+    );
+    assert_eq!(row(&state, "a").status, ConversationStatus::Resolved);
+    let journal = state.store.take_journal();
+    assert!(
+        journal.iter().any(|w| matches!(
+            w,
+            DbWrite::PutMutation {
+                kind: "conversation",
+                ..
+            }
+        )),
+        "the action is in the log before anything is sent"
+    );
+    let pending = crate::app::view::labels::pending_actions_text(&state).unwrap();
+    assert_eq!(pending, "Resolve — Contact a: sending in 5 s · u undo");
+    assert!(sent(&tick(&mut state, 4)).is_empty());
+    let commands = tick(&mut state, 5);
+    let out = sent(&commands);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].1.as_str(), "a");
+    let Some(Command::UpdateConversation {
+        update: request, ..
+    }) = commands.first()
+    else {
+        panic!("{commands:?}")
+    };
+    assert_eq!(request.status, Some(ConversationStatus::Resolved));
+    assert_eq!(request.assignee, None, "only the changed field goes out");
+    let mut server = row(&state, "a").clone();
+    server.updated_at = t(1005);
+    answer(&mut state, &out[0].0, Ok(server));
+    assert!(state.mutations.is_empty());
+    assert!(
+        state
+            .store
+            .take_journal()
+            .iter()
+            .any(|w| matches!(w, DbWrite::RemoveMutation { .. }))
+    );
+    assert_eq!(row(&state, "a").status, ConversationStatus::Resolved);
+}
+
+#[test]
+fn undo_during_the_grace_period_restores_the_row_and_sends_nothing() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('x'));
+    press(&mut state, KeyCode::Char('u'));
+    assert_eq!(row(&state, "a").status, ConversationStatus::Open);
+    assert!(state.mutations.is_empty());
+    assert!(state.notice.clone().unwrap().text.starts_with("Undone"));
+    assert!(sent(&tick(&mut state, 30)).is_empty());
+    press(&mut state, KeyCode::Char('u'));
+    assert!(
+        state
+            .notice
+            .clone()
+            .unwrap()
+            .text
+            .contains("Nothing to undo")
+    );
+}
+
+#[test]
+fn an_action_already_sent_cannot_be_undone() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('*'));
+    assert!(row(&state, "a").starred);
+    assert_eq!(sent(&tick(&mut state, 5)).len(), 1);
+    press(&mut state, KeyCode::Char('u'));
+    assert!(row(&state, "a").starred, "on its way: undo leaves it");
+}
+
+#[test]
+fn a_refused_action_is_rolled_back_with_the_reason_and_the_row_refetched() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('x'));
+    let out = sent(&tick(&mut state, 5));
+    let commands = update(
+        &mut state,
+        Event::MutationSent {
+            mutation_id: out[0].0.clone(),
+            result: Err(ApiError::Rejected {
+                code: Some(409),
+                message: "Conversation is closed; reopen it first".into(),
+            }),
+        },
+        now(),
+    );
+    assert_eq!(row(&state, "a").status, ConversationStatus::Open);
+    assert!(state.mutations.is_empty());
+    let notice = state.notice.clone().unwrap();
+    assert_eq!(notice.level, NoticeLevel::Error);
+    assert!(notice.text.contains("reopen it first"), "{}", notice.text);
+    assert!(commands.contains(&Command::RefreshConversation(ConversationId::new("a"))));
+}
+
+#[test]
+fn a_transient_failure_is_retried_with_backoff_not_rolled_back() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('x'));
+    let out = sent(&tick(&mut state, 5));
+    update(
+        &mut state,
+        Event::MutationSent {
+            mutation_id: out[0].0.clone(),
+            result: Err(ApiError::Network("connection reset".into())),
+        },
+        now() + chrono::Duration::seconds(5),
+    );
+    assert_eq!(row(&state, "a").status, ConversationStatus::Resolved);
+    let record = &state.mutations.items()[0];
+    let MutationState::Retrying { retry_at, .. } = record.state else {
+        panic!("{:?}", record.state)
+    };
+    let wait = (retry_at - (now() + chrono::Duration::seconds(5))).num_seconds();
+    assert!(sent(&tick(&mut state, 5 + wait - 1)).is_empty());
+    assert_eq!(sent(&tick(&mut state, 5 + wait)).len(), 1, "sent again");
+}
+
+#[test]
+fn bulk_actions_apply_to_every_marked_row_and_undo_as_one() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char(' '));
+    press(&mut state, KeyCode::Char(' '));
+    assert_eq!(state.marked.len(), 2);
+    press(&mut state, KeyCode::Char('x'));
+    assert!(state.marked.is_empty(), "marks are used up");
+    assert_eq!(row(&state, "a").status, ConversationStatus::Resolved);
+    assert_eq!(row(&state, "b").status, ConversationStatus::Resolved);
+    assert_eq!(row(&state, "c").status, ConversationStatus::Open);
+    assert!(
+        crate::app::view::labels::pending_actions_text(&state)
+            .unwrap()
+            .contains("2 conversations")
+    );
+    press(&mut state, KeyCode::Char('u'));
+    assert_eq!(row(&state, "a").status, ConversationStatus::Open);
+    assert_eq!(row(&state, "b").status, ConversationStatus::Open);
+}
+
+#[test]
+fn star_on_a_mixed_set_stars_all_and_on_a_starred_set_unstars() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('*'));
+    press(&mut state, KeyCode::Char(' '));
+    press(&mut state, KeyCode::Char(' '));
+    press(&mut state, KeyCode::Char('*'));
+    assert!(row(&state, "a").starred && row(&state, "b").starred);
+    press(&mut state, KeyCode::Char('g'));
+    press(&mut state, KeyCode::Char(' '));
+    press(&mut state, KeyCode::Char(' '));
+    assert_eq!(state.marked.len(), 2);
+    press(&mut state, KeyCode::Char('*'));
+    assert!(!row(&state, "a").starred && !row(&state, "b").starred);
+}
+
+#[test]
+fn a_sync_page_older_than_a_pending_action_does_not_flip_the_row_back() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('x'));
+    // The server has not seen the action yet: a poll brings the old status
+    // with a newer message.
+    let mut poll = conversation("a", 950, true);
+    poll.assignee = Some(AgentId::new("me"));
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Conversations(vec![poll])),
+        now(),
+    );
+    assert_eq!(row(&state, "a").status, ConversationStatus::Resolved);
+    assert_eq!(
+        row(&state, "a").last_message.as_ref().unwrap().created_at,
+        t(950)
+    );
+}
+
+#[test]
+fn rolling_back_keeps_a_newer_action_on_the_same_field() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('x'));
+    let first = sent(&tick(&mut state, 5));
+    // While the first is on its way the agent sets it pending.
+    press(&mut state, KeyCode::Char(':'));
+    type_text(&mut state, "set pending");
+    press(&mut state, KeyCode::Enter);
+    assert_eq!(row(&state, "a").status, ConversationStatus::Pending);
+    update(
+        &mut state,
+        Event::MutationSent {
+            mutation_id: first[0].0.clone(),
+            result: Err(ApiError::Rejected {
+                code: None,
+                message: "no".into(),
+            }),
+        },
+        now(),
+    );
+    assert_eq!(
+        row(&state, "a").status,
+        ConversationStatus::Pending,
+        "the newer choice stands"
+    );
+}
+
+#[test]
+fn tabs_show_mine_unassigned_and_all_with_counts() {
+    let mut state = inbox();
+    assert_eq!(rows(&state), ["a", "b", "c", "d"]);
+    assert_eq!(
+        (
+            state.list.counts.mine,
+            state.list.counts.unassigned,
+            state.list.counts.all
+        ),
+        (1, 2, 4)
+    );
+    press(&mut state, KeyCode::Char('2'));
+    assert_eq!(state.view.tab, Tab::Unassigned);
+    assert_eq!(rows(&state), ["b", "c"]);
+    press(&mut state, KeyCode::Char('1'));
+    assert_eq!(rows(&state), ["a"]);
+    // Assigning away takes the row out of Mine once the agent moves on.
+    press(&mut state, KeyCode::Char('a'));
+    type_text(&mut state, "bob");
+    press(&mut state, KeyCode::Enter);
+    press(&mut state, KeyCode::Char('j'));
+    assert!(rows(&state).is_empty());
+    assert_eq!(row(&state, "a").assignee, Some(AgentId::new("bob")));
+    let journal = state.store.take_journal();
+    assert!(journal.iter().any(|w| matches!(
+        w,
+        DbWrite::SetMeta { key, .. } if key == crate::store::views::META_KEY
+    )));
+}
+
+#[test]
+fn mine_without_an_identity_asks_once_and_remembers() {
+    let mut state = inbox();
+    state.me = None;
+    press(&mut state, KeyCode::Char('1'));
+    let Some(Overlay::Picker(picker)) = state.overlay() else {
+        panic!("asks who the agent is")
+    };
+    assert!(matches!(picker.purpose, PickerPurpose::ChooseMe { .. }));
+    type_text(&mut state, "deniz");
+    press(&mut state, KeyCode::Enter);
+    assert_eq!(state.me, Some(AgentId::new("me")));
+    assert_eq!(state.view.tab, Tab::Mine);
+    assert_eq!(rows(&state), ["a"]);
+    assert!(state.store.take_journal().iter().any(|w| matches!(
+        w,
+        DbWrite::SetMeta { key, value } if key == crate::store::views::ME_KEY && value == "me"
+    )));
+}
+
+#[test]
+fn assign_to_me_without_an_identity_asks_then_assigns() {
+    let mut state = inbox();
+    state.me = None;
+    press(&mut state, KeyCode::Char('j'));
+    press(&mut state, KeyCode::Char('A'));
+    type_text(&mut state, "deniz");
+    press(&mut state, KeyCode::Enter);
+    assert_eq!(row(&state, "b").assignee, Some(AgentId::new("me")));
+}
+
+#[test]
+fn the_typed_filter_takes_every_key_and_esc_clears_it() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('/'));
+    assert!(matches!(state.overlay(), Some(Overlay::Filter)));
+    // `x` and `a` are actions elsewhere; here they are text.
+    type_text(&mut state, "last of c");
+    assert_eq!(rows(&state), ["c"]);
+    assert!(state.mutations.is_empty());
+    press(&mut state, KeyCode::Enter);
+    assert!(state.overlay().is_none());
+    assert_eq!(rows(&state), ["c"], "Enter keeps the filter");
+    press(&mut state, KeyCode::Esc);
+    assert_eq!(rows(&state).len(), 4, "Esc in the list clears it");
+}
+
+#[test]
+fn a_filter_typed_before_the_first_page_applies_when_rows_arrive() {
+    let mut state = AppState::new("work", "Qpien", false, SendKey::Enter, now(), (80, 24));
+    press(&mut state, KeyCode::Char('/'));
+    type_text(&mut state, "of b");
+    assert_eq!(state.list_query, "of b", "nothing typed is dropped");
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Conversations(vec![
+            conversation("a", 900, true),
+            conversation("b", 890, true),
+        ])),
+        now(),
+    );
+    assert_eq!(rows(&state), ["b"]);
+}
+
+#[test]
+fn a_pause_in_typing_asks_the_server_once_for_what_the_cache_lacks() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('/'));
+    type_text(&mut state, "zeynep");
+    let commands = tick(&mut state, 1);
+    assert!(commands.contains(&Command::SearchConversations {
+        query: "zeynep".into()
+    }));
+    assert!(tick(&mut state, 3).is_empty(), "asked once");
+    let mut found = conversation("z", 500, true);
+    found.contact_name = "Zeynep Kaya".into();
+    update(
+        &mut state,
+        Event::ConversationsFound {
+            query: "zeynep".into(),
+            result: Ok(vec![found]),
+        },
+        now(),
+    );
+    assert_eq!(rows(&state), ["z"]);
+}
+
+#[test]
+fn filters_and_sort_combine_and_are_saved() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('f'));
+    type_text(&mut state, "vip");
+    press(&mut state, KeyCode::Char(' '));
+    press(&mut state, KeyCode::Enter);
+    assert_eq!(state.view.filters.tags, vec![TagId::new("t-vip")]);
+    assert_eq!(rows(&state), ["b"]);
+    press(&mut state, KeyCode::Char('f'));
+    type_text(&mut state, "vip");
+    press(&mut state, KeyCode::Char(' '));
+    press(&mut state, KeyCode::Enter);
+    press(&mut state, KeyCode::Char('o'));
+    // Longest waiting first: d (870) then c (880) then a (900); b waits on
+    // nobody.
+    assert_eq!(rows(&state), ["d", "c", "a", "b"]);
+    let saved = state
+        .store
+        .take_journal()
+        .into_iter()
+        .rev()
+        .filter_map(|w| match w {
+            DbWrite::SetMeta { key, value } if key == crate::store::views::META_KEY => Some(value),
+            _ => None,
+        })
+        .next()
+        .unwrap();
+    let spec: crate::store::views::ViewSpec = serde_json::from_str(&saved).unwrap();
+    assert_eq!(spec, state.view);
+}
+
+#[test]
+fn tags_picker_adds_removes_and_offers_a_typed_name() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('j'));
+    press(&mut state, KeyCode::Char('#'));
+    // b has vip: unchecking removes it.
+    press(&mut state, KeyCode::Char(' '));
+    press(&mut state, KeyCode::Enter);
+    assert!(row(&state, "b").tags.is_empty());
+    press(&mut state, KeyCode::Char('#'));
+    type_text(&mut state, "refund");
+    press(&mut state, KeyCode::Enter);
+    let names: Vec<&str> = row(&state, "b")
+        .tags
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
+    assert_eq!(names, ["refund"]);
+}
+
+#[test]
+fn next_best_opens_mine_waiting_then_whatsapp_windows_then_unassigned() {
+    let mut state = inbox();
+    let mut email = conversation("e", 800, true);
+    email.channel = Channel::Email;
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Conversations(vec![email])),
+        now(),
+    );
+    press(&mut state, KeyCode::Char('n'));
+    assert_eq!(state.open.as_ref().unwrap().as_str(), "a");
+    assert_eq!(state.focus, Focus::Thread);
+    press(&mut state, KeyCode::Char('n'));
+    assert_eq!(
+        state.open.as_ref().unwrap().as_str(),
+        "c",
+        "the unassigned WhatsApp chat before the older e-mail"
+    );
+}
+
+#[test]
+fn next_unread_jumps_past_read_rows() {
+    let mut state = inbox();
+    state.store.mark_read(&ConversationId::new("a"));
+    press(&mut state, KeyCode::Char('N'));
+    assert_eq!(state.open.as_ref().unwrap().as_str(), "c");
+}
+
+#[test]
+fn the_palette_runs_an_action_by_name() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char(':'));
+    type_text(&mut state, "resolve");
+    press(&mut state, KeyCode::Enter);
+    assert_eq!(row(&state, "a").status, ConversationStatus::Resolved);
+}
+
+#[test]
+fn a_customer_writing_in_unassigned_rings_but_not_in_someone_elses() {
+    let mut state = inbox();
+    state.bell = true;
+    let mut c = conversation("c", 990, true);
+    c.updated_at = t(990);
+    let commands = update(
+        &mut state,
+        Event::Sync(SyncEvent::Conversations(vec![c])),
+        now(),
+    );
+    assert!(commands.iter().any(|c| matches!(c, Command::Alert { .. })));
+    let mut d = conversation("d", 995, true);
+    d.assignee = Some(AgentId::new("bob"));
+    let commands = update(
+        &mut state,
+        Event::Sync(SyncEvent::Conversations(vec![d])),
+        now(),
+    );
+    assert!(!commands.iter().any(|c| matches!(c, Command::Alert { .. })));
+    let mut b = conversation("b", 996, false);
+    b.tags = vec![vip()];
+    let commands = update(
+        &mut state,
+        Event::Sync(SyncEvent::Conversations(vec![b])),
+        now(),
+    );
+    assert!(
+        !commands.iter().any(|c| matches!(c, Command::Alert { .. })),
+        "our own reply does not ring"
+    );
+}
+
+#[test]
+fn single_letter_keys_type_in_the_composer() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Enter);
+    press(&mut state, KeyCode::Char('r'));
+    assert_eq!(state.focus, Focus::Composer);
+    type_text(&mut state, "xau*n");
+    assert_eq!(state.composer.text(), "xau*n");
+    assert_eq!(row(&state, "a").status, ConversationStatus::Open);
+    assert!(state.mutations.is_empty());
+}
+
+#[test]
+fn actions_in_the_log_survive_a_restart_and_show_again() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('x'));
+    let record = state.mutations.items()[0].clone();
+    let mut restarted = AppState::new("work", "Qpien", false, SendKey::Enter, now(), (80, 24));
+    restarted.mutations = crate::store::mutations::Mutations::restore(vec![record], now());
+    // The cache may hold the row as the server last sent it.
+    let mut cached = conversation("a", 900, true);
+    cached.assignee = Some(AgentId::new("me"));
+    update(&mut restarted, Event::CacheRows(vec![(cached, 1)]), now());
+    assert_eq!(row(&restarted, "a").status, ConversationStatus::Resolved);
+    assert_eq!(sent(&tick(&mut restarted, 5)).len(), 1);
+}
+
+#[test]
+fn rows_waiting_on_the_agent_are_counted_from_the_customers_message() {
+    let state = inbox();
+    let a = row(&state, "a");
+    assert_eq!(crate::store::views::waiting_since(a), Some(t(900)));
+    let b = row(&state, "b");
+    assert_eq!(crate::store::views::waiting_since(b), None);
+    let _ = SenderKind::Contact;
+}
+
+#[test]
+fn a_row_acted_on_stays_until_the_agent_moves_on() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('2'));
+    assert_eq!(rows(&state), ["b", "c"]);
+    press(&mut state, KeyCode::Char('A'));
+    assert_eq!(rows(&state), ["b", "c"], "b is mine now but stays in view");
+    press(&mut state, KeyCode::Char('x'));
+    assert_eq!(row(&state, "b").status, ConversationStatus::Resolved);
+    assert_eq!(row(&state, "b").assignee, Some(AgentId::new("me")));
+    press(&mut state, KeyCode::Char('j'));
+    assert_eq!(rows(&state), ["c"]);
+    assert_eq!(state.selected.as_ref().unwrap().as_str(), "c");
+}
