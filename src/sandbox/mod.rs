@@ -326,6 +326,7 @@ impl std::ops::Deref for Sandbox {
 /// What tests read back of a conversation on the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConversationState {
+    pub contact_name: String,
     pub status: String,
     pub starred: bool,
     pub assignee: Option<String>,
@@ -371,6 +372,10 @@ impl SandboxControl {
         let world = lock(&self.shared.world);
         let (_, c) = world.conversation(conversation_id)?;
         Some(ConversationState {
+            contact_name: world
+                .contact(&c.joined_person)
+                .map(|contact| contact.name())
+                .unwrap_or_default(),
             status: c.status.clone(),
             starred: c.is_starred,
             assignee: c.joined_c_person.clone(),

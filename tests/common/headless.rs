@@ -28,6 +28,7 @@ use termdesk::app::startup;
 use termdesk::config::SendKey;
 use termdesk::sandbox::{Sandbox, SandboxOptions};
 use termdesk::store::db::Db;
+use termdesk::store::mutations::{self, ConversationMutation};
 use termdesk::store::outbox::OutboxItem;
 use termdesk::sync::SyncSettings;
 use termdesk::sync::cursor::{META_KEY, SyncCursors};
@@ -178,6 +179,17 @@ impl RunningApp {
     }
 
     pub fn start_with(provider: Arc<dyn Provider>, cache: PathBuf, settings: SyncSettings) -> Self {
+        Self::start_configured(provider, cache, settings, |_| {})
+    }
+
+    /// Like `start_with`, with the state adjusted before the cache opens
+    /// (the settings a config file would give).
+    pub fn start_configured(
+        provider: Arc<dyn Provider>,
+        cache: PathBuf,
+        settings: SyncSettings,
+        configure: impl FnOnce(&mut AppState) + Send + 'static,
+    ) -> Self {
         let backend = SharedBackend(Arc::new(Mutex::new(TestBackend::new(WIDTH, HEIGHT))));
         let (keys, keys_rx) = mpsc::unbounded_channel();
         let (shutdown, shutdown_rx) = oneshot::channel::<()>();
@@ -193,6 +205,7 @@ impl RunningApp {
                 Utc::now(),
                 (WIDTH, HEIGHT),
             );
+            configure(&mut state);
             let mut host = ScriptedHost {
                 keys: Some(keys_rx),
             };
@@ -323,6 +336,15 @@ impl CacheProbe {
 
     pub fn outbox(&self) -> Vec<OutboxItem> {
         self.with(|db| db.load_outbox().unwrap_or_default())
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|json| serde_json::from_str(json).ok())
+            .collect()
+    }
+
+    /// Actions on conversations waiting in the log.
+    pub fn pending_actions(&self) -> Vec<ConversationMutation> {
+        self.with(|db| db.load_mutations(mutations::KIND).unwrap_or_default())
             .unwrap_or_default()
             .iter()
             .filter_map(|json| serde_json::from_str(json).ok())
