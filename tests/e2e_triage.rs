@@ -1,0 +1,107 @@
+//! End-to-end triage: the real binary in a pseudo-terminal switches to
+//! Unassigned, filters to a customer, assigns to me, resolves, and the
+//! sandbox holds both once the grace period is over.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::pty::{Tty, scratch_home};
+use termdesk::sandbox::{Sandbox, SandboxOptions};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_termdesk");
+const LONG: Duration = Duration::from_secs(30);
+const AGENT: &str = "sarah@acme-store.test";
+
+fn wait(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + LONG;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn assigns_to_me_and_resolves_a_filtered_unassigned_conversation() {
+    let sandbox = Sandbox::start(([127, 0, 0, 1], 0).into(), SandboxOptions::default())
+        .await
+        .unwrap();
+    let control = sandbox.control();
+    let me = control.agent_id(AGENT).unwrap();
+    // The newest unassigned conversation whose customer's name is plain
+    // letters and no one else's: typing it finds that row alone.
+    let states: Vec<_> = control
+        .conversation_ids()
+        .into_iter()
+        .filter_map(|id| Some((control.conversation_state(&id)?, id)))
+        .collect();
+    let (target, name) = states
+        .iter()
+        .find(|(state, _)| {
+            state.assignee.is_none()
+                && state.status == "OPEN"
+                && !state.contact_name.is_empty()
+                && state
+                    .contact_name
+                    .chars()
+                    .all(|c| c.is_alphabetic() || c == ' ')
+                && states
+                    .iter()
+                    .filter(|(other, _)| other.contact_name == state.contact_name)
+                    .count()
+                    == 1
+        })
+        .map(|(state, id)| (id.clone(), state.contact_name.clone()))
+        .expect("an unassigned conversation");
+    let home = scratch_home();
+    let config = home.join("termdesk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[accounts]]\nname = \"e2e\"\nprovider = \"qpien\"\nbase_url = \"{}\"\nclient_id = \"demo\"\nclient_secret_env = \"TERMDESK_E2E_SECRET\"\npoll_interval_secs = 1\nagent = \"{AGENT}\"\n\n[triage]\nundo_grace_secs = 2\n",
+            sandbox.base_url()
+        ),
+    )
+    .unwrap();
+    let config_arg = config.to_string_lossy().to_string();
+    let (script_control, script_target) = (control.clone(), target.clone());
+    tokio::task::spawn_blocking(move || {
+        let (control, target) = (script_control, script_target);
+        let mut tty = Tty::spawn(
+            BINARY.as_ref(),
+            &["--config", &config_arg],
+            &home,
+            &[("TERMDESK_E2E_SECRET", "demo")],
+            120,
+            30,
+        );
+        tty.wait_for("the list with names", LONG, |s| s.contains("Unassigned"));
+        tty.send("2");
+        tty.send("/");
+        tty.send(&name);
+        // Once in the filter bar and once as the row it leaves.
+        tty.wait_for("the customer's row under the filter", LONG, |s| {
+            s.matches(name.as_str()).count() >= 2
+        });
+        tty.send("\r");
+        tty.send("A");
+        tty.send("x");
+        wait("the server to hold both changes", || {
+            control.conversation_state(&target).is_some_and(|s| {
+                s.assignee.as_deref() == Some(me.as_str()) && s.status == "RESOLVED"
+            })
+        });
+        let cache = home.join("data/termdesk/cache/e2e.sqlite");
+        wait("the log to empty", || {
+            termdesk::store::db::Db::open_read_only(&cache)
+                .and_then(|db| db.load_mutations(termdesk::store::mutations::KIND))
+                .is_ok_and(|log| log.is_empty())
+        });
+        tty.wait_for("the row resolved", LONG, |s| s.contains("resolved"));
+        tty.send("q");
+        assert!(tty.wait_exit(LONG).success());
+    })
+    .await
+    .unwrap();
+    sandbox.shutdown().await;
+}
