@@ -362,6 +362,27 @@ mod tests {
         assert_eq!(config.accounts.len(), 1);
         assert_eq!(config.accounts[0].provider, ProviderKind::Qpien);
         assert_eq!(config.accounts[0].requests_per_minute, 100);
+        assert_eq!(config.triage, TriageConfig::default());
+        assert_eq!(config.ui, UiConfig::default());
+    }
+
+    #[test]
+    fn triage_and_ui_settings_default_and_unknown_keys_are_named() {
+        let base = "[[accounts]]\nname = \"w\"\nprovider = \"qpien\"\nbase_url = \"http://x\"\n";
+        let config = parse(base).unwrap();
+        assert_eq!(config.triage.undo_grace_secs, 5);
+        assert_eq!(config.triage.sla_minutes, 15);
+        assert!(config.ui.mouse && config.ui.bell && !config.ui.desktop_notifications);
+        assert_eq!(config.accounts[0].agent, None);
+        let config = parse(&format!(
+            "{base}agent = \"me@x.test\"\n[triage]\nundo_grace_secs = 0\n[ui]\nmouse = false\n"
+        ))
+        .unwrap();
+        assert_eq!(config.accounts[0].agent.as_deref(), Some("me@x.test"));
+        assert_eq!(config.triage.undo_grace_secs, 0);
+        assert!(!config.ui.mouse);
+        let err = parse(&format!("{base}[triage]\nundo_grace = 3\n")).unwrap_err();
+        assert!(err.to_string().contains("undo_grace"), "{err}");
     }
 
     #[test]
