@@ -632,3 +632,52 @@ fn a_row_acted_on_stays_until_the_agent_moves_on() {
     assert_eq!(rows(&state), ["c"]);
     assert_eq!(state.selected.as_ref().unwrap().as_str(), "c");
 }
+
+fn mouse(state: &mut AppState, kind: crossterm::event::MouseEventKind, column: u16, row: u16) {
+    update(
+        state,
+        Event::Mouse(crossterm::event::MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        }),
+        now(),
+    );
+}
+
+#[test]
+fn the_mouse_selects_opens_scrolls_and_switches_tabs() {
+    use crossterm::event::{MouseButton, MouseEventKind};
+    let mut state = inbox();
+    let panes = crate::app::view::current_layout(&state);
+    let rows_area =
+        crate::app::view::layout::list_rows(&panes, crate::app::view::list_header_rows(&state));
+    // The second conversation's first line.
+    let (x, y) = (rows_area.x + 2, rows_area.y + 2);
+    mouse(&mut state, MouseEventKind::Down(MouseButton::Left), x, y);
+    assert_eq!(state.selected.as_ref().unwrap().as_str(), "b");
+    assert!(state.open.is_none());
+    mouse(&mut state, MouseEventKind::Down(MouseButton::Left), x, y);
+    assert_eq!(
+        state.open.as_ref().unwrap().as_str(),
+        "b",
+        "a second click opens"
+    );
+    mouse(&mut state, MouseEventKind::ScrollDown, x, y);
+    assert_eq!(state.selected.as_ref().unwrap().as_str(), "d");
+    // The tab bar is the list's first inner line.
+    let tabs_y = crate::app::view::layout::inner(panes.list).y;
+    let (_, _, unassigned_x) = crate::app::view::tab_labels(&state)[1].clone();
+    mouse(
+        &mut state,
+        MouseEventKind::Down(MouseButton::Left),
+        crate::app::view::layout::inner(panes.list).x + unassigned_x + 1,
+        tabs_y,
+    );
+    assert_eq!(state.view.tab, Tab::Unassigned);
+    // Clicks under a box on top do nothing.
+    press(&mut state, KeyCode::Char('?'));
+    mouse(&mut state, MouseEventKind::Down(MouseButton::Left), x, y);
+    assert_eq!(state.view.tab, Tab::Unassigned);
+}
