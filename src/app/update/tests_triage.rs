@@ -681,3 +681,25 @@ fn the_mouse_selects_opens_scrolls_and_switches_tabs() {
     mouse(&mut state, MouseEventKind::Down(MouseButton::Left), x, y);
     assert_eq!(state.view.tab, Tab::Unassigned);
 }
+
+#[test]
+fn a_configured_agent_is_found_by_email_and_a_wrong_one_is_said_once() {
+    let mut state = inbox();
+    state.me = None;
+    state.me_hint = Some("BOB@example.test".into());
+    super::triage::resolve_me(&mut state);
+    assert_eq!(state.me, Some(AgentId::new("bob")));
+    press(&mut state, KeyCode::Char('1'));
+    assert_eq!(rows(&state), ["d"]);
+    let mut state = inbox();
+    state.me = None;
+    state.me_hint = Some("nobody@example.test".into());
+    super::triage::resolve_me(&mut state);
+    assert_eq!(state.notice.clone().unwrap().level, NoticeLevel::Warning);
+    assert!(state.me_hint.is_none());
+    press(&mut state, KeyCode::Char('1'));
+    assert!(
+        matches!(state.overlay(), Some(Overlay::Picker(_))),
+        "asks instead"
+    );
+}

@@ -74,7 +74,8 @@ fn save_view(state: &mut AppState) {
 }
 
 fn switch_tab(state: &mut AppState, tab: Tab) -> Vec<Command> {
-    if tab == Tab::Mine && state.me.is_none() {
+    // With `agent` configured, Mine fills in once the agents arrive.
+    if tab == Tab::Mine && state.me.is_none() && state.me_hint.is_none() {
         open_choose_me(state, false);
         return Vec::new();
     }
@@ -131,12 +132,16 @@ pub fn resolve_me(state: &mut AppState) {
             refresh_list(state);
         }
         Some(_) => {}
-        None if state.store.agents().next().is_some() => state.notify(
-            NoticeLevel::Warning,
-            format!(
-                "The config's agent `{hint}` matches no agent of this account; \"Mine\" is empty."
-            ),
-        ),
+        None if state.store.agents().next().is_some() => {
+            // Said once; picking yourself when opening Mine still works.
+            state.me_hint = None;
+            state.notify(
+                NoticeLevel::Warning,
+                format!(
+                    "The config's agent `{hint}` matches no agent of this account: pick yourself when you open Mine."
+                ),
+            );
+        }
         None => {}
     }
 }
