@@ -703,3 +703,22 @@ fn a_configured_agent_is_found_by_email_and_a_wrong_one_is_said_once() {
         "asks instead"
     );
 }
+
+#[test]
+fn a_row_taken_by_someone_else_leaves_the_selection_in_place() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('2'));
+    press(&mut state, KeyCode::Char('j'));
+    assert_eq!(state.selected.as_ref().unwrap().as_str(), "c");
+    let mut c = conversation("c", 995, true);
+    c.assignee = Some(AgentId::new("bob"));
+    let mut e = conversation("e", 100, true);
+    e.channel = Channel::Email;
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Conversations(vec![c, e])),
+        now(),
+    );
+    assert_eq!(rows(&state), ["b", "e"]);
+    assert_eq!(state.selected.as_ref().unwrap().as_str(), "e");
+}

@@ -56,8 +56,17 @@ pub fn refresh_list(state: &mut AppState) {
         .as_ref()
         .is_some_and(|id| state.list.rows.contains(id));
     if !still_shown {
-        state.selected = state.list.rows.first().cloned();
-        state.selected_hint = 0;
+        // A row that left the view (someone else took it, a filter) leaves
+        // the selection where it was, not at the top.
+        let index = if state.selection_chosen {
+            state
+                .selected_hint
+                .min(state.list.rows.len().saturating_sub(1))
+        } else {
+            0
+        };
+        state.selected = state.list.rows.get(index).cloned();
+        state.selected_hint = index;
     }
     state.marked.retain(|id| state.store.get(id).is_some());
     ensure_selected_visible(state);
