@@ -16,20 +16,15 @@ pub use crate::app::view::layout::centered;
 pub fn render_help(frame: &mut Frame, area: Rect, state: &AppState, scroll: usize) {
     let layout = help::layout(&state.keymap, area);
     let scroll = scroll.min(layout.max_scroll());
-    let title = if layout.max_scroll() > 0 {
-        " Keys — j/k scroll · Esc closes "
-    } else {
-        " Keys — Esc or ? closes "
-    };
     let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme::focused_border())
-        .title(Span::styled(title, theme::title()));
+        .title(Span::styled(" Keys — Esc or ? closes ", theme::title()));
     if layout.max_scroll() > 0 {
         let last = (scroll + layout.visible).min(layout.total());
         block = block.title_bottom(
             Line::styled(
-                format!(" {}–{last} of {} ", scroll + 1, layout.total()),
+                format!(" j/k scroll · {}–{last} of {} ", scroll + 1, layout.total()),
                 theme::dim(),
             )
             .right_aligned(),

@@ -68,8 +68,16 @@ pub fn layout(keymap: &Keymap, area: Rect) -> HelpLayout {
         .map(|(title, rows)| section_lines(title, rows, column_width))
         .collect();
     let columns = if two {
-        let (left, right) = blocks.split_at(balanced_split(&blocks));
-        vec![stack(left), stack(right)]
+        let right = balanced_split(&blocks);
+        let (mut left_blocks, mut right_blocks) = (Vec::new(), Vec::new());
+        for (index, block) in blocks.into_iter().enumerate() {
+            if right & (1 << index) == 0 {
+                left_blocks.push(block);
+            } else {
+                right_blocks.push(block);
+            }
+        }
+        vec![stack(&left_blocks), stack(&right_blocks)]
     } else {
         vec![stack(&blocks)]
     };
@@ -84,15 +92,23 @@ pub fn layout(keymap: &Keymap, area: Rect) -> HelpLayout {
     }
 }
 
-/// Where to cut the sections, in order, so the taller column is as short
-/// as it can be.
-fn balanced_split(blocks: &[Vec<HelpLine>]) -> usize {
-    let height = |part: &[Vec<HelpLine>]| {
-        part.iter().map(Vec::len).sum::<usize>() + part.len().saturating_sub(1)
+/// Which sections go to the right column (a bit per section), so that the
+/// taller column is as short as it can be; each column keeps the sections'
+/// order, and the first section stays on the left.
+fn balanced_split(blocks: &[Vec<HelpLine>]) -> u32 {
+    // Sections are few (seven today); past 16 the rest stay on the left.
+    let count = blocks.len().min(16);
+    let height = |right: bool, mask: u32| {
+        let chosen: Vec<usize> = (0..blocks.len())
+            .filter(|&i| (i < count && mask & (1 << i) != 0) == right)
+            .map(|i| blocks[i].len())
+            .collect();
+        chosen.iter().sum::<usize>() + chosen.len().saturating_sub(1)
     };
-    (1..blocks.len())
-        .min_by_key(|&cut| height(&blocks[..cut]).max(height(&blocks[cut..])))
-        .unwrap_or(blocks.len())
+    (0..1u32 << count)
+        .step_by(2)
+        .min_by_key(|&mask| height(false, mask).max(height(true, mask)))
+        .unwrap_or(0)
 }
 
 fn stack(blocks: &[Vec<HelpLine>]) -> Vec<HelpLine> {
@@ -109,18 +125,20 @@ fn stack(blocks: &[Vec<HelpLine>]) -> Vec<HelpLine> {
 /// A title, then each row's keys with its description wrapped beside them
 /// (under them when the keys are too wide for the key column).
 fn section_lines(title: &'static str, rows: &[(String, &str)], width: usize) -> Vec<HelpLine> {
+    // Keys too wide for a third of the column go on a line of their own
+    // rather than pushing every description right.
     let key_width = rows
         .iter()
         .map(|(keys, _)| text::width(keys))
+        .filter(|&w| w <= width / 3)
         .max()
-        .unwrap_or(0)
-        .min(width / 3);
+        .unwrap_or(0);
     let indent = if key_width == 0 { 1 } else { key_width + 3 };
     let text_width = width.saturating_sub(indent).max(1);
     let blank = " ".repeat(indent);
     let mut lines = vec![HelpLine::Title(title)];
     for (keys, description) in rows {
-        let mut wrapped = text::wrap(description, text_width).into_iter();
+        let mut wrapped = wrap_at_spaces(description, text_width).into_iter();
         let keys_width = text::width(keys);
         if keys_width > key_width {
             lines.push(HelpLine::Row {
@@ -138,6 +156,33 @@ fn section_lines(title: &'static str, rows: &[(String, &str)], width: usize) -> 
             keys: blank.clone(),
             text,
         }));
+    }
+    lines
+}
+
+/// Breaks only at spaces, so `[keys.list]` or `(Esc clears)` stay whole;
+/// a word wider than the line is cut.
+fn wrap_at_spaces(description: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in description.split_whitespace() {
+        let needed = text::width(&line) + usize::from(!line.is_empty()) + text::width(word);
+        if needed <= width {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        let mut pieces = text::wrap(word, width);
+        line = pieces.pop().unwrap_or_default();
+        lines.extend(pieces);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
     }
     lines
 }
@@ -164,6 +209,16 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn wraps_at_spaces_only() {
+        assert_eq!(
+            wrap_at_spaces("filter the list as you type (Esc clears)", 30),
+            ["filter the list as you type", "(Esc clears)"]
+        );
+        assert_eq!(wrap_at_spaces("abcdefgh ij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(wrap_at_spaces("", 10), [""]);
     }
 
     #[test]
