@@ -293,8 +293,11 @@ mod tests {
             &[
                 ("Şule Çelik", "sule@example.com", "a1"),
                 ("Ada Agent", "ada@example.com", "a2"),
+                ("Deniz Yılmaz", "", "a3"),
             ],
         );
+        p.set_query("yilmaz".into());
+        assert_eq!(labels(&p), ["Deniz Yılmaz"]);
         p.set_query("cel".into());
         assert_eq!(labels(&p), ["Şule Çelik"]);
         assert_eq!(p.highlight(0).unwrap().label, [5, 6, 7]);

@@ -68,16 +68,16 @@ pub fn layout(keymap: &Keymap, area: Rect) -> HelpLayout {
         .map(|(title, rows)| section_lines(title, rows, column_width))
         .collect();
     let columns = if two {
-        let right = balanced_split(&blocks);
-        let (mut left_blocks, mut right_blocks) = (Vec::new(), Vec::new());
-        for (index, block) in blocks.into_iter().enumerate() {
-            if right & (1 << index) == 0 {
-                left_blocks.push(block);
+        let on_right = balanced_split(&blocks);
+        let (mut left, mut right) = (Vec::new(), Vec::new());
+        for (block, on_right) in blocks.into_iter().zip(on_right) {
+            if on_right {
+                right.push(block);
             } else {
-                right_blocks.push(block);
+                left.push(block);
             }
         }
-        vec![stack(&left_blocks), stack(&right_blocks)]
+        vec![stack(&left), stack(&right)]
     } else {
         vec![stack(&blocks)]
     };
@@ -92,23 +92,28 @@ pub fn layout(keymap: &Keymap, area: Rect) -> HelpLayout {
     }
 }
 
-/// Which sections go to the right column (a bit per section), so that the
-/// taller column is as short as it can be; each column keeps the sections'
-/// order, and the first section stays on the left.
-fn balanced_split(blocks: &[Vec<HelpLine>]) -> u32 {
-    // Sections are few (seven today); past 16 the rest stay on the left.
+/// Which sections go to the right column, so that the taller column is as
+/// short as it can be; each column keeps the sections' order, and the
+/// first section stays on the left.
+fn balanced_split(blocks: &[Vec<HelpLine>]) -> Vec<bool> {
+    // Every choice is tried: sections are few (seven today). Past 16, the
+    // later ones stay on the left.
     let count = blocks.len().min(16);
-    let height = |right: bool, mask: u32| {
+    let on_right = |mask: u32, index: usize| index < count && mask & (1 << index) != 0;
+    let height = |mask: u32, right: bool| {
         let chosen: Vec<usize> = (0..blocks.len())
-            .filter(|&i| (i < count && mask & (1 << i) != 0) == right)
-            .map(|i| blocks[i].len())
+            .filter(|&index| on_right(mask, index) == right)
+            .map(|index| blocks[index].len())
             .collect();
         chosen.iter().sum::<usize>() + chosen.len().saturating_sub(1)
     };
-    (0..1u32 << count)
+    let best = (0..1u32 << count)
         .step_by(2)
-        .min_by_key(|&mask| height(false, mask).max(height(true, mask)))
-        .unwrap_or(0)
+        .min_by_key(|&mask| height(mask, false).max(height(mask, true)))
+        .unwrap_or(0);
+    (0..blocks.len())
+        .map(|index| on_right(best, index))
+        .collect()
 }
 
 fn stack(blocks: &[Vec<HelpLine>]) -> Vec<HelpLine> {
