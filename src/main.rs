@@ -251,6 +251,20 @@ async fn run(args: Args) -> Result<(), String> {
 
 async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String> {
     let plan = launch::plan(&options)?;
+    // A mistake in `[keys]` stops the start, before the terminal changes.
+    let keymap = termdesk::app::keymap::Keymap::from_config(
+        plan.config.composer.send_key,
+        &plan.config.keys,
+    )
+    .map_err(|err| {
+        let file = options
+            .config_path
+            .clone()
+            .or_else(termdesk::config::Config::default_path)
+            .map(|path| path.display().to_string())
+            .unwrap_or_else(|| "config".into());
+        format!("config file {file}: {err}")
+    })?;
     let cache_place = plan.cache_place()?;
     let cache_path = cache_place.path();
     if reset_cache && termdesk::store::cache::reset(&cache_path)? {
@@ -270,6 +284,7 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
         Utc::now(),
         (size.width, size.height),
     );
+    state.keymap = keymap;
     state.triage = plan.config.triage.clone();
     state.bell = plan.config.ui.bell;
     state.me_hint = plan.agent();

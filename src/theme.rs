@@ -34,6 +34,13 @@ pub fn dim() -> Style {
     Style::default().fg(Color::DarkGray)
 }
 
+/// Characters a picker's filter matched.
+pub fn matched() -> Style {
+    Style::default()
+        .fg(Color::Yellow)
+        .add_modifier(Modifier::BOLD)
+}
+
 pub fn selected_row() -> Style {
     Style::default()
         .bg(Color::Rgb(40, 60, 90))

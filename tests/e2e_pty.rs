@@ -204,3 +204,34 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
         "the panic message comes after the restore, on the normal screen"
     );
 }
+
+#[test]
+fn a_mistake_in_the_keys_stops_the_start_and_names_the_entry() {
+    let home = scratch_home();
+    let config = home.join("keys.toml");
+    std::fs::write(
+        &config,
+        "[[accounts]]\nname = \"x\"\nprovider = \"qpien\"\nbase_url = \"http://127.0.0.1:9\"\nclient_id = \"demo\"\nclient_secret_env = \"TERMDESK_E2E_SECRET\"\n\n[keys.list]\n\"ctrl-q\" = \"resolv\"\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(BINARY)
+        .args(["--config", &config.to_string_lossy()])
+        .env("HOME", &home)
+        .env("XDG_STATE_HOME", home.join("state"))
+        .env("TERMDESK_E2E_SECRET", "demo")
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("keys.toml")
+            && stderr.contains("[keys.list] \"ctrl-q\" = \"resolv\"")
+            && stderr.contains("did you mean \"resolve\""),
+        "{stderr}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("\u{1b}[?1049h"),
+        "the terminal was never touched"
+    );
+}

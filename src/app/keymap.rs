@@ -1,5 +1,13 @@
 //! Keys to typed actions, per focus scope. The help overlay is generated
 //! from this table, so it cannot go stale.
+//!
+//! The config's `[keys.<mode>]` tables change it (`Keymap::from_config`):
+//! each entry `"key" = "action"` binds that key in that mode, replacing
+//! whatever the key did there; the action keeps its other keys. `"none"`
+//! (or `""`) unbinds a key. A mode's own keys come before the global ones.
+
+use std::collections::BTreeMap;
+use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -94,6 +102,21 @@ pub const ACTIONS: &[(Action, &str)] = &[
     (Action::NextBest, "next_best"),
     (Action::NextUnread, "next_unread"),
     (Action::Undo, "undo"),
+];
+
+/// The action names the config and the palette accept, in table order.
+pub fn action_names() -> impl Iterator<Item = &'static str> {
+    ACTIONS.iter().map(|(_, name)| *name)
+}
+
+/// The `[keys.<mode>]` table names; `conversation` is another name for
+/// `thread`.
+pub const MODES: &[(&str, Scope)] = &[
+    ("global", Scope::Global),
+    ("list", Scope::List),
+    ("thread", Scope::Thread),
+    ("conversation", Scope::Thread),
+    ("composer", Scope::Composer),
 ];
 
 impl Action {
@@ -199,6 +222,113 @@ impl Binding {
         Self::new(KeyCode::Char(c), KeyModifiers::CONTROL)
     }
 
+    /// Reads a key as the config writes it: `x`, `X`, `*`, `ctrl-r`,
+    /// `alt-enter`, `shift-tab`, `pgdn`, `f5`. Modifiers and key names
+    /// ignore case; a single character keeps it (`g` and `G` differ), except
+    /// after `ctrl-`, where terminals send both cases alike.
+    pub fn parse(text: &str) -> Result<Binding, KeyParseError> {
+        if text.is_empty() {
+            return Err(KeyParseError::Empty);
+        }
+        let mut modifiers = KeyModifiers::NONE;
+        let mut rest = text;
+        while let Some((head, tail)) = rest.split_once('-') {
+            // A lone `-`, or `ctrl--`, is the minus key itself.
+            if head.is_empty() || tail.is_empty() {
+                break;
+            }
+            let (modifier, name) = modifier_named(head)
+                .ok_or_else(|| KeyParseError::UnknownModifier(head.to_string()))?;
+            if modifiers.contains(modifier) {
+                return Err(KeyParseError::RepeatedModifier(name));
+            }
+            modifiers |= modifier;
+            rest = tail;
+        }
+        if let Some(head) = rest.strip_suffix('-')
+            && modifier_named(head).is_some()
+        {
+            return Err(KeyParseError::MissingKey(text.to_string()));
+        }
+        let code = match rest.to_ascii_lowercase().as_str() {
+            "enter" | "return" => KeyCode::Enter,
+            "esc" | "escape" => KeyCode::Esc,
+            "space" => KeyCode::Char(' '),
+            "tab" => KeyCode::Tab,
+            "backtab" => KeyCode::BackTab,
+            "backspace" => KeyCode::Backspace,
+            "delete" | "del" => KeyCode::Delete,
+            "insert" | "ins" => KeyCode::Insert,
+            "up" => KeyCode::Up,
+            "down" => KeyCode::Down,
+            "left" => KeyCode::Left,
+            "right" => KeyCode::Right,
+            "pgup" | "pageup" => KeyCode::PageUp,
+            "pgdn" | "pgdown" | "pagedown" => KeyCode::PageDown,
+            "home" => KeyCode::Home,
+            "end" => KeyCode::End,
+            name => match function_key(name) {
+                Some(n) => KeyCode::F(n),
+                None => {
+                    let mut chars = rest.chars();
+                    match (chars.next(), chars.next()) {
+                        (Some(c), None) => KeyCode::Char(c),
+                        _ => return Err(KeyParseError::UnknownKey(rest.to_string())),
+                    }
+                }
+            },
+        };
+        Self::normalized(code, modifiers)
+    }
+
+    /// The form crossterm reports the key in, so that `matches` finds it.
+    fn normalized(code: KeyCode, modifiers: KeyModifiers) -> Result<Binding, KeyParseError> {
+        let shift = modifiers.contains(KeyModifiers::SHIFT);
+        let ctrl = modifiers.contains(KeyModifiers::CONTROL);
+        match code {
+            // Shift-Tab arrives as BackTab.
+            KeyCode::Tab | KeyCode::BackTab if shift || code == KeyCode::BackTab => Ok(
+                Binding::new(KeyCode::BackTab, modifiers | KeyModifiers::SHIFT),
+            ),
+            // Shift is part of the character (`G`, `?`), not a modifier.
+            KeyCode::Char(c) if shift => {
+                let mut upper = c.to_uppercase();
+                let shifted = match (upper.next(), upper.next()) {
+                    (Some(u), None) if c.is_lowercase() || c.is_uppercase() => u,
+                    _ => return Err(KeyParseError::ShiftedSymbol(c)),
+                };
+                if ctrl {
+                    return Err(KeyParseError::CtrlShiftLetter(
+                        shifted.to_lowercase().next().unwrap_or(c),
+                    ));
+                }
+                Ok(Binding::new(
+                    KeyCode::Char(shifted),
+                    modifiers - KeyModifiers::SHIFT,
+                ))
+            }
+            // Terminals send Ctrl-R and Ctrl-r as the same byte.
+            KeyCode::Char(c) if ctrl => Ok(Binding::new(
+                KeyCode::Char(c.to_ascii_lowercase()),
+                modifiers,
+            )),
+            _ => Ok(Binding::new(code, modifiers)),
+        }
+    }
+
+    /// A character without Ctrl or Alt: in the composer it is typed text.
+    pub fn types_text(&self) -> bool {
+        matches!(self.code, KeyCode::Char(_))
+            && !self
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
+    }
+
+    /// Whether both bindings fire on the same key press.
+    pub fn same_key(&self, other: &Binding) -> bool {
+        self.matches(&KeyEvent::new(other.code, other.modifiers))
+    }
+
     fn matches(&self, key: &KeyEvent) -> bool {
         // Shift is implied by the character itself (`G`, `?`), so compare
         // it only for non-character keys.
@@ -250,6 +380,142 @@ impl Binding {
         out
     }
 }
+
+fn modifier_named(name: &str) -> Option<(KeyModifiers, &'static str)> {
+    match name.to_ascii_lowercase().as_str() {
+        "ctrl" | "control" => Some((KeyModifiers::CONTROL, "ctrl")),
+        "alt" => Some((KeyModifiers::ALT, "alt")),
+        "shift" => Some((KeyModifiers::SHIFT, "shift")),
+        _ => None,
+    }
+}
+
+fn function_key(name: &str) -> Option<u8> {
+    let number: u8 = name.strip_prefix('f')?.parse().ok()?;
+    (1..=12).contains(&number).then_some(number)
+}
+
+const NAMED_KEYS: &str = "enter, esc, space, tab, backspace, delete, insert, up, down, left, right, pgup, pgdn, home, end, f1 to f12";
+
+/// Why a key written in the config cannot be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyParseError {
+    #[error("the key is empty")]
+    Empty,
+    #[error("unknown modifier {0:?} (the modifiers are ctrl-, alt- and shift-)")]
+    UnknownModifier(String),
+    #[error("{0}- is written twice")]
+    RepeatedModifier(&'static str),
+    #[error("{0:?} names no key after its modifiers")]
+    MissingKey(String),
+    #[error("unknown key {0:?}: write one character or one of {NAMED_KEYS}")]
+    UnknownKey(String),
+    #[error(
+        "shift- only goes with letters and named keys: write the character it types instead of shift-{0}"
+    )]
+    ShiftedSymbol(char),
+    #[error(
+        "terminals send ctrl-shift-{0} as ctrl-{0}: bind ctrl-{0}, or alt- with the capital letter"
+    )]
+    CtrlShiftLetter(char),
+}
+
+/// One `"key" = "action"` line of a `[keys.<mode>]` table, for errors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyEntry {
+    pub mode: String,
+    pub key: String,
+    pub action: String,
+}
+
+impl fmt::Display for KeyEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "[keys.{}] {:?} = {:?}", self.mode, self.key, self.action)
+    }
+}
+
+/// A `[keys]` entry that cannot be applied; the text names the entry.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeymapError {
+    #[error(
+        "[keys.{mode}]: unknown mode {mode:?}{}; the modes are global, list, thread (or conversation) and composer",
+        did_you_mean(*.suggestion)
+    )]
+    UnknownMode {
+        mode: String,
+        suggestion: Option<&'static str>,
+    },
+    #[error("{entry}: {source}")]
+    BadKey {
+        entry: KeyEntry,
+        source: KeyParseError,
+    },
+    #[error(
+        "{entry}: unknown action {:?}{}",
+        entry.action,
+        match .suggestion {
+            Some(name) => format!(" (did you mean {name:?}?)"),
+            None => " (the README's Keys section lists every action)".to_string(),
+        }
+    )]
+    UnknownAction {
+        entry: KeyEntry,
+        suggestion: Option<&'static str>,
+    },
+    #[error(
+        "{entry}: a plain character types text in the composer; use ctrl- or alt- with it, or a named key such as f2"
+    )]
+    TypedText { entry: KeyEntry },
+    #[error("{entry}: the same key as {other}")]
+    SameKey {
+        entry: KeyEntry,
+        other: Box<KeyEntry>,
+    },
+}
+
+fn did_you_mean(suggestion: Option<&str>) -> String {
+    suggestion
+        .map(|name| format!(" (did you mean {name:?}?)"))
+        .unwrap_or_default()
+}
+
+/// The candidate nearest to a misspelt `word`, if it is close enough to
+/// be what was meant.
+fn closest(word: &str, candidates: impl Iterator<Item = &'static str>) -> Option<&'static str> {
+    let limit = word.chars().count().div_ceil(3).max(1);
+    candidates
+        .map(|candidate| (edit_distance(word, candidate), candidate))
+        .filter(|(distance, _)| *distance <= limit)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut current = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
+        }
+        previous = current;
+    }
+    previous[b.len()]
+}
+
+/// `Some(None)` unbinds; `None` is not an action name. Case and `-` for
+/// `_` are forgiven.
+fn parse_action(name: &str) -> Option<Option<Action>> {
+    let name = name.trim().to_ascii_lowercase().replace('-', "_");
+    if name.is_empty() || name == "none" {
+        return Some(None);
+    }
+    Action::from_name(&name).map(Some)
+}
+
+/// The help's section of actions that have no key.
+pub const PALETTE_ONLY: &str = "No key: run from the palette (:)";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Keymap {
@@ -330,8 +596,67 @@ impl Keymap {
         Self { entries }
     }
 
-    /// The action for a key in a scope. In the composer, plain keys type
-    /// text, so only its own bindings and modified global keys apply.
+    /// The default keys changed by the config's `[keys.<mode>]` tables
+    /// (`Config::keys`). An entry binds its key in that mode, replacing what
+    /// the key did there; the action keeps its other keys, and `"none"`
+    /// unbinds a key. Plain characters cannot be bound in the composer,
+    /// where they are typed text.
+    pub fn from_config(
+        send_key: SendKey,
+        keys: &BTreeMap<String, BTreeMap<String, String>>,
+    ) -> Result<Keymap, KeymapError> {
+        let mut map = Keymap::new(send_key);
+        let mut applied: Vec<(Scope, Binding, KeyEntry)> = Vec::new();
+        for (mode, table) in keys {
+            let scope = MODES
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(mode))
+                .map(|(_, scope)| *scope)
+                .ok_or_else(|| KeymapError::UnknownMode {
+                    mode: mode.clone(),
+                    suggestion: closest(
+                        &mode.to_ascii_lowercase(),
+                        MODES.iter().map(|(name, _)| *name),
+                    ),
+                })?;
+            for (key, action) in table {
+                let entry = KeyEntry {
+                    mode: mode.clone(),
+                    key: key.clone(),
+                    action: action.clone(),
+                };
+                let binding = match Binding::parse(key) {
+                    Ok(binding) => binding,
+                    Err(source) => return Err(KeymapError::BadKey { entry, source }),
+                };
+                let Some(action) = parse_action(action) else {
+                    let wanted = action.trim().to_ascii_lowercase().replace('-', "_");
+                    let suggestion = closest(&wanted, action_names());
+                    return Err(KeymapError::UnknownAction { entry, suggestion });
+                };
+                if scope == Scope::Composer && action.is_some() && binding.types_text() {
+                    return Err(KeymapError::TypedText { entry });
+                }
+                if let Some((_, _, other)) = applied
+                    .iter()
+                    .find(|(s, b, _)| *s == scope && b.same_key(&binding))
+                {
+                    return Err(KeymapError::SameKey {
+                        entry,
+                        other: Box::new(other.clone()),
+                    });
+                }
+                map.entries
+                    .retain(|(s, b, _)| !(*s == scope && b.same_key(&binding)));
+                if let Some(action) = action {
+                    map.entries.push((scope, binding, action));
+                }
+                applied.push((scope, binding, entry));
+            }
+        }
+        Ok(map)
+    }
+
     /// Keys bound to an action anywhere, for the palette and hints.
     pub fn keys_for(&self, action: Action) -> Vec<String> {
         let mut keys: Vec<String> = Vec::new();
@@ -344,6 +669,8 @@ impl Keymap {
         keys
     }
 
+    /// The action for a key in a scope. In the composer, plain keys type
+    /// text, so only its own bindings and modified global keys apply.
     pub fn lookup(&self, scope: Scope, key: &KeyEvent) -> Option<Action> {
         let find = |s: Scope| {
             self.entries
@@ -394,12 +721,19 @@ impl Keymap {
                 .filter(|row| !shared.contains(row))
                 .collect()
         };
+        // Actions without a key still belong in the help: the palette runs them.
+        let palette_only: Vec<(Action, Vec<String>)> = ACTIONS
+            .iter()
+            .filter(|(action, _)| !self.entries.iter().any(|(_, _, a)| a == action))
+            .map(|(action, _)| (*action, Vec::new()))
+            .collect();
         let sections = [
             (Scope::Global.title(), rows_of(Scope::Global)),
             (Scope::Composer.title(), rows_of(Scope::Composer)),
             ("List and conversation", shared.clone()),
             (Scope::List.title(), only(list)),
             (Scope::Thread.title(), only(thread)),
+            (PALETTE_ONLY, palette_only),
         ];
         sections
             .into_iter()
@@ -506,5 +840,347 @@ mod tests {
             .unwrap()
             .1;
         assert!(list.iter().any(|(keys, _)| keys == "k ↑"));
+    }
+
+    fn keys(tables: &[(&str, &[(&str, &str)])]) -> BTreeMap<String, BTreeMap<String, String>> {
+        tables
+            .iter()
+            .map(|(mode, entries)| {
+                let table = entries
+                    .iter()
+                    .map(|(k, a)| (k.to_string(), a.to_string()))
+                    .collect();
+                (mode.to_string(), table)
+            })
+            .collect()
+    }
+
+    fn configured(tables: &[(&str, &[(&str, &str)])]) -> Result<Keymap, KeymapError> {
+        Keymap::from_config(SendKey::Enter, &keys(tables))
+    }
+
+    fn error(tables: &[(&str, &[(&str, &str)])]) -> String {
+        configured(tables).unwrap_err().to_string()
+    }
+
+    fn parsed(text: &str) -> (KeyCode, KeyModifiers) {
+        let binding = Binding::parse(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+        (binding.code, binding.modifiers)
+    }
+
+    #[test]
+    fn parses_the_key_syntax() {
+        let none = KeyModifiers::NONE;
+        let ctrl = KeyModifiers::CONTROL;
+        let alt = KeyModifiers::ALT;
+        let shift = KeyModifiers::SHIFT;
+        for (text, code, modifiers) in [
+            ("x", KeyCode::Char('x'), none),
+            ("X", KeyCode::Char('X'), none),
+            ("*", KeyCode::Char('*'), none),
+            ("#", KeyCode::Char('#'), none),
+            (":", KeyCode::Char(':'), none),
+            ("/", KeyCode::Char('/'), none),
+            ("-", KeyCode::Char('-'), none),
+            ("ş", KeyCode::Char('ş'), none),
+            ("ctrl-r", KeyCode::Char('r'), ctrl),
+            ("Ctrl-R", KeyCode::Char('r'), ctrl),
+            ("CONTROL-r", KeyCode::Char('r'), ctrl),
+            ("ctrl--", KeyCode::Char('-'), ctrl),
+            ("alt-x", KeyCode::Char('x'), alt),
+            ("alt-X", KeyCode::Char('X'), alt),
+            ("shift-x", KeyCode::Char('X'), none),
+            ("alt-shift-x", KeyCode::Char('X'), alt),
+            ("alt-enter", KeyCode::Enter, alt),
+            ("Shift-Enter", KeyCode::Enter, shift),
+            ("enter", KeyCode::Enter, none),
+            ("return", KeyCode::Enter, none),
+            ("esc", KeyCode::Esc, none),
+            ("Escape", KeyCode::Esc, none),
+            ("space", KeyCode::Char(' '), none),
+            ("ctrl-space", KeyCode::Char(' '), ctrl),
+            ("tab", KeyCode::Tab, none),
+            ("shift-tab", KeyCode::BackTab, shift),
+            ("backtab", KeyCode::BackTab, shift),
+            ("backspace", KeyCode::Backspace, none),
+            ("delete", KeyCode::Delete, none),
+            ("up", KeyCode::Up, none),
+            ("DOWN", KeyCode::Down, none),
+            ("left", KeyCode::Left, none),
+            ("right", KeyCode::Right, none),
+            ("ctrl-up", KeyCode::Up, ctrl),
+            ("pgup", KeyCode::PageUp, none),
+            ("PgDn", KeyCode::PageDown, none),
+            ("pagedown", KeyCode::PageDown, none),
+            ("home", KeyCode::Home, none),
+            ("end", KeyCode::End, none),
+            ("f1", KeyCode::F(1), none),
+            ("F12", KeyCode::F(12), none),
+            ("f", KeyCode::Char('f'), none),
+        ] {
+            assert_eq!(parsed(text), (code, modifiers), "{text}");
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_keys() {
+        for (text, expected) in [
+            ("", KeyParseError::Empty),
+            ("hyper-x", KeyParseError::UnknownModifier("hyper".into())),
+            ("ctrl-ctrl-x", KeyParseError::RepeatedModifier("ctrl")),
+            ("ctrl-", KeyParseError::MissingKey("ctrl-".into())),
+            ("gg", KeyParseError::UnknownKey("gg".into())),
+            ("f13", KeyParseError::UnknownKey("f13".into())),
+            ("ctrl+r", KeyParseError::UnknownKey("ctrl+r".into())),
+            ("shift-/", KeyParseError::ShiftedSymbol('/')),
+            ("ctrl-shift-x", KeyParseError::CtrlShiftLetter('x')),
+        ] {
+            assert_eq!(Binding::parse(text), Err(expected), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn parsed_keys_match_what_the_terminal_sends() {
+        let map = configured(&[(
+            "list",
+            &[
+                ("ctrl-O", "reopen"),
+                ("shift-u", "unassign"),
+                ("shift-tab", "pending"),
+            ],
+        )])
+        .unwrap();
+        let lookup = |code, modifiers| map.lookup(Scope::List, &key(code, modifiers));
+        assert_eq!(
+            lookup(KeyCode::Char('o'), KeyModifiers::CONTROL),
+            Some(Action::Reopen)
+        );
+        assert_eq!(
+            lookup(KeyCode::Char('U'), KeyModifiers::SHIFT),
+            Some(Action::Unassign)
+        );
+        assert_eq!(
+            lookup(KeyCode::BackTab, KeyModifiers::SHIFT),
+            Some(Action::SetPending)
+        );
+        // Plain `u` still undoes: `U` is another key.
+        assert_eq!(
+            lookup(KeyCode::Char('u'), KeyModifiers::NONE),
+            Some(Action::Undo)
+        );
+    }
+
+    #[test]
+    fn an_entry_replaces_the_key_in_its_mode_only() {
+        let map = configured(&[("list", &[("x", "reopen")])]).unwrap();
+        let x = key(KeyCode::Char('x'), KeyModifiers::NONE);
+        assert_eq!(map.lookup(Scope::List, &x), Some(Action::Reopen));
+        assert_eq!(map.lookup(Scope::Thread, &x), Some(Action::Resolve));
+        assert_eq!(map.keys_for(Action::Reopen), vec!["x"]);
+    }
+
+    #[test]
+    fn a_rebound_action_keeps_its_other_keys_until_unbound() {
+        let map = configured(&[("list", &[("ctrl-r", "resolve")])]).unwrap();
+        let ctrl_r = key(KeyCode::Char('r'), KeyModifiers::CONTROL);
+        let x = key(KeyCode::Char('x'), KeyModifiers::NONE);
+        assert_eq!(map.lookup(Scope::List, &ctrl_r), Some(Action::Resolve));
+        assert_eq!(map.lookup(Scope::List, &x), Some(Action::Resolve));
+
+        let map = configured(&[("list", &[("ctrl-r", "resolve"), ("x", "none")])]).unwrap();
+        assert_eq!(map.lookup(Scope::List, &ctrl_r), Some(Action::Resolve));
+        assert_eq!(map.lookup(Scope::List, &x), None);
+        let map = configured(&[("thread", &[("x", "")])]).unwrap();
+        assert_eq!(map.lookup(Scope::Thread, &x), None);
+        assert_eq!(map.lookup(Scope::List, &x), Some(Action::Resolve));
+    }
+
+    #[test]
+    fn a_mode_key_shadows_the_global_one_and_unbinding_uncovers_it() {
+        let map = configured(&[("thread", &[("q", "back")])]).unwrap();
+        let q = key(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(map.lookup(Scope::Thread, &q), Some(Action::Back));
+        assert_eq!(map.lookup(Scope::List, &q), Some(Action::Quit));
+        // Unbinding a list key lets the global binding of that key through.
+        let map = configured(&[
+            ("global", &[("j", "next_best")]),
+            ("list", &[("j", "none")]),
+        ])
+        .unwrap();
+        let j = key(KeyCode::Char('j'), KeyModifiers::NONE);
+        assert_eq!(map.lookup(Scope::List, &j), Some(Action::NextBest));
+        assert_eq!(map.lookup(Scope::Thread, &j), Some(Action::Down));
+    }
+
+    #[test]
+    fn conversation_is_another_name_for_thread_and_names_forgive_case() {
+        let map = configured(&[
+            ("conversation", &[("o", "Reopen")]),
+            ("List", &[("P", "set-pending")]),
+        ]);
+        let err = map.unwrap_err().to_string();
+        assert!(err.contains(r#"did you mean "pending""#), "{err}");
+        let map = configured(&[
+            ("conversation", &[("o", "Reopen")]),
+            ("List", &[("P", "next-unread")]),
+        ])
+        .unwrap();
+        let o = key(KeyCode::Char('o'), KeyModifiers::NONE);
+        assert_eq!(map.lookup(Scope::Thread, &o), Some(Action::Reopen));
+        let p = key(KeyCode::Char('P'), KeyModifiers::SHIFT);
+        assert_eq!(map.lookup(Scope::List, &p), Some(Action::NextUnread));
+    }
+
+    #[test]
+    fn composer_takes_modified_and_named_keys_but_not_plain_characters() {
+        let map = configured(&[(
+            "composer",
+            &[
+                ("ctrl-s", "send"),
+                ("alt-x", "resolve"),
+                ("f2", "external_editor"),
+                ("q", "none"),
+            ],
+        )])
+        .unwrap();
+        let ctrl_s = key(KeyCode::Char('s'), KeyModifiers::CONTROL);
+        assert_eq!(map.lookup(Scope::Composer, &ctrl_s), Some(Action::Send));
+        let f2 = key(KeyCode::F(2), KeyModifiers::NONE);
+        assert_eq!(
+            map.lookup(Scope::Composer, &f2),
+            Some(Action::ExternalEditor)
+        );
+        for plain in ["x", "X", "shift-x", "space", "*"] {
+            let err = error(&[("composer", &[(plain, "resolve")])]);
+            assert!(err.contains("types text in the composer"), "{plain}: {err}");
+            assert!(err.starts_with("[keys.composer]"), "{err}");
+        }
+    }
+
+    #[test]
+    fn errors_name_the_entry() {
+        assert_eq!(
+            error(&[("list", &[("ctrl-q", "resolv")])]),
+            r#"[keys.list] "ctrl-q" = "resolv": unknown action "resolv" (did you mean "resolve"?)"#
+        );
+        let err = error(&[("list", &[("ctrl-q", "frobnicate")])]);
+        assert!(
+            err.contains(r#"unknown action "frobnicate" (the README"#),
+            "{err}"
+        );
+        let err = error(&[("lists", &[("x", "resolve")])]);
+        assert!(
+            err.starts_with(r#"[keys.lists]: unknown mode "lists" (did you mean "list"?)"#),
+            "{err}"
+        );
+        let err = error(&[("sidebar", &[("x", "resolve")])]);
+        assert!(err.contains("the modes are global, list, thread"), "{err}");
+        assert!(!err.contains("did you mean"), "{err}");
+        let err = error(&[("thread", &[("hyper-x", "resolve")])]);
+        assert_eq!(
+            err,
+            r#"[keys.thread] "hyper-x" = "resolve": unknown modifier "hyper" (the modifiers are ctrl-, alt- and shift-)"#
+        );
+        let err = error(&[("thread", &[("pgdwn", "down")])]);
+        assert!(
+            err.contains(r#"unknown key "pgdwn": write one character or one of enter"#),
+            "{err}"
+        );
+        let err = error(&[("list", &[("Ctrl-R", "reply"), ("ctrl-r", "reopen")])]);
+        assert_eq!(
+            err,
+            r#"[keys.list] "ctrl-r" = "reopen": the same key as [keys.list] "Ctrl-R" = "reply""#
+        );
+        let err = error(&[
+            ("conversation", &[("o", "reopen")]),
+            ("thread", &[("o", "none")]),
+        ]);
+        assert!(
+            err.contains(r#"the same key as [keys.conversation] "o""#),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn every_action_has_a_distinct_name_and_a_description() {
+        let names: Vec<&str> = action_names().collect();
+        for (index, (action, name)) in ACTIONS.iter().enumerate() {
+            assert!(!names[..index].contains(name), "{name} twice");
+            assert_eq!(Action::from_name(name), Some(*action));
+            assert_eq!(action.name(), *name);
+            assert!(!action.description().is_empty());
+        }
+    }
+
+    #[test]
+    fn readme_lists_every_action_name() {
+        let readme = include_str!("../../README.md");
+        let section = readme
+            .split("### Keys")
+            .nth(1)
+            .expect("README has a Keys section");
+        for name in action_names() {
+            assert!(
+                section.contains(&format!("`{name}`")),
+                "README misses {name}"
+            );
+        }
+    }
+
+    #[test]
+    fn example_config_keys_are_valid_once_uncommented() {
+        // The example's `[keys]` tables are commented out; they must still work.
+        let example = include_str!("../../config.example.toml");
+        let uncommented: String = example
+            .lines()
+            .filter_map(|line| line.strip_prefix("# "))
+            .filter(|line| {
+                let header =
+                    line.starts_with("[keys.") && line.ends_with(']') && !line.contains(' ');
+                header || (line.starts_with('"') && line.contains("\" = \""))
+            })
+            .map(|line| format!("{line}\n"))
+            .collect();
+        #[derive(serde::Deserialize)]
+        struct Keys {
+            keys: BTreeMap<String, BTreeMap<String, String>>,
+        }
+        let parsed: Keys = toml::from_str(&uncommented).expect(&uncommented);
+        assert!(!parsed.keys.is_empty());
+        Keymap::from_config(SendKey::Enter, &parsed.keys).expect(&uncommented);
+    }
+
+    #[test]
+    fn help_lists_actions_without_keys_and_follows_the_config() {
+        let map = Keymap::new(SendKey::Enter);
+        let help = map.help();
+        let palette_only = &help.iter().find(|(t, _)| *t == PALETTE_ONLY).unwrap().1;
+        for action in [Action::Reopen, Action::SetPending, Action::Unassign] {
+            assert!(
+                palette_only
+                    .iter()
+                    .any(|(keys, d)| keys.is_empty() && *d == action.description())
+            );
+        }
+        let map =
+            configured(&[("list", &[("O", "reopen")]), ("thread", &[("O", "reopen")])]).unwrap();
+        let help = map.help();
+        let palette_only = &help.iter().find(|(t, _)| *t == PALETTE_ONLY).unwrap().1;
+        assert!(
+            !palette_only
+                .iter()
+                .any(|(_, d)| *d == Action::Reopen.description())
+        );
+        let shared = &help
+            .iter()
+            .find(|(t, _)| *t == "List and conversation")
+            .unwrap()
+            .1;
+        assert!(shared.contains(&("O".to_string(), Action::Reopen.description())));
+        let next_best = shared
+            .iter()
+            .find(|(keys, _)| keys == "n")
+            .expect("n is next best");
+        assert!(next_best.1.contains("mine waiting longest"));
     }
 }

@@ -1,6 +1,10 @@
 //! A list to choose from with a filter typed on top: agents, statuses,
 //! priorities, tags, filters and the command palette all use it.
 
+use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
+use nucleo_matcher::{Config as MatcherConfig, Matcher, Utf32Str};
+use unicode_segmentation::UnicodeSegmentation;
+
 /// What the choice is for; `update` acts on it when the agent picks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PickerPurpose {
@@ -56,6 +60,32 @@ impl PickerItem {
     }
 }
 
+/// Positions the query matched, counted in grapheme clusters (as nucleo
+/// counts them) of the item's label and of its detail.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Highlight {
+    pub label: Vec<usize>,
+    pub detail: Vec<usize>,
+}
+
+impl Highlight {
+    /// `indices` are sorted positions in `"{label} {detail}"`.
+    fn split(indices: &[u32], item: &PickerItem) -> Self {
+        let label_len = item.label.graphemes(true).count();
+        let detail_len = item.detail.graphemes(true).count();
+        let mut highlight = Highlight::default();
+        for &index in indices {
+            let index = index as usize;
+            if index < label_len {
+                highlight.label.push(index);
+            } else if index > label_len && index - label_len - 1 < detail_len {
+                highlight.detail.push(index - label_len - 1);
+            }
+        }
+        highlight
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Picker {
     pub purpose: PickerPurpose,
@@ -64,6 +94,8 @@ pub struct Picker {
     pub query: String,
     /// Indexes into `items` that match `query`, best first.
     pub matches: Vec<usize>,
+    /// What the query matched in each of `matches`, for highlighting.
+    pub highlights: Vec<Highlight>,
     /// Index into `matches`.
     pub selected: usize,
     /// Space toggles items and Enter applies them all.
@@ -79,7 +111,8 @@ impl Picker {
         let mut picker = Self {
             purpose,
             title: title.into(),
-            matches: (0..items.len()).collect(),
+            matches: Vec::new(),
+            highlights: Vec::new(),
             items,
             query: String::new(),
             selected: 0,
@@ -95,20 +128,62 @@ impl Picker {
         self.refilter();
     }
 
+    /// Fuzzy matching (nucleo) of the query against label and detail:
+    /// case matters only when the query has a capital, accents never do.
+    /// Best score first; equal scores keep the items' order. The palette
+    /// also matches the action's config name (`next_best`).
     fn refilter(&mut self) {
-        let query = crate::store::search_text::fold(self.query.trim());
-        self.matches = self
-            .items
-            .iter()
-            .enumerate()
-            .filter(|(_, item)| {
-                query.is_empty()
-                    || crate::store::search_text::fold(&format!("{} {}", item.label, item.detail))
-                        .contains(&query)
-            })
-            .map(|(index, _)| index)
-            .collect();
         self.selected = 0;
+        self.matches.clear();
+        self.highlights.clear();
+        // Typed text is literal (no fzf operators): a new tag name may
+        // start with `!` or `^`.
+        let pattern = Pattern::new(
+            self.query.trim(),
+            CaseMatching::Smart,
+            Normalization::Smart,
+            AtomKind::Fuzzy,
+        );
+        if pattern.atoms.is_empty() {
+            self.matches = (0..self.items.len()).collect();
+            self.highlights = vec![Highlight::default(); self.items.len()];
+            return;
+        }
+        let mut matcher = Matcher::new(MatcherConfig::DEFAULT);
+        let mut chars = Vec::new();
+        let mut indices = Vec::new();
+        let mut scored = Vec::new();
+        for (index, item) in self.items.iter().enumerate() {
+            let shown = format!("{} {}", item.label, item.detail);
+            indices.clear();
+            let shown_score = pattern.indices(
+                Utf32Str::new(&shown, &mut chars),
+                &mut matcher,
+                &mut indices,
+            );
+            if shown_score.is_none() {
+                indices.clear();
+            }
+            let score = if self.purpose == PickerPurpose::Palette {
+                // Scored with the name too; highlighted where it shows.
+                let named = format!("{shown} {}", item.key);
+                pattern.score(Utf32Str::new(&named, &mut chars), &mut matcher)
+            } else {
+                shown_score
+            };
+            let Some(score) = score else {
+                continue;
+            };
+            indices.sort_unstable();
+            indices.dedup();
+            scored.push((score, index, Highlight::split(&indices, item)));
+        }
+        // Stable: ties keep the items' order.
+        scored.sort_by_key(|(score, _, _)| std::cmp::Reverse(*score));
+        for (_, index, highlight) in scored {
+            self.matches.push(index);
+            self.highlights.push(highlight);
+        }
     }
 
     pub fn move_by(&mut self, delta: isize) {
@@ -117,6 +192,11 @@ impl Picker {
         }
         let last = self.matches.len() - 1;
         self.selected = self.selected.saturating_add_signed(delta).min(last);
+    }
+
+    /// What the query matched in the `position`-th match.
+    pub fn highlight(&self, position: usize) -> Option<&Highlight> {
+        self.highlights.get(position)
     }
 
     pub fn current(&self) -> Option<&PickerItem> {
@@ -135,5 +215,157 @@ impl Picker {
 
     pub fn checked(&self) -> impl Iterator<Item = &PickerItem> {
         self.items.iter().filter(|item| item.checked)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn picker(purpose: PickerPurpose, items: &[(&str, &str, &str)]) -> Picker {
+        let items = items
+            .iter()
+            .map(|(label, detail, key)| PickerItem::new(*label, *key).detail(*detail))
+            .collect();
+        Picker::new(purpose, "test", items)
+    }
+
+    fn labels(picker: &Picker) -> Vec<&str> {
+        picker
+            .matches
+            .iter()
+            .map(|&i| picker.items[i].label.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn empty_query_keeps_every_item_in_order() {
+        let mut p = picker(
+            PickerPurpose::Status,
+            &[("open", "", "open"), ("pending", "", "pending")],
+        );
+        assert_eq!(labels(&p), ["open", "pending"]);
+        p.set_query("   ".into());
+        assert_eq!(labels(&p), ["open", "pending"]);
+        assert_eq!(p.highlights.len(), 2);
+    }
+
+    #[test]
+    fn best_match_first_and_non_matches_dropped() {
+        let mut p = picker(
+            PickerPurpose::Palette,
+            &[
+                (
+                    "search every synced message and contact",
+                    "Ctrl-F",
+                    "search",
+                ),
+                ("reopen", "", "reopen"),
+                ("resolve", "x", "resolve"),
+                ("go back (drafts are kept)", "Esc", "back"),
+                ("star / unstar", "*", "star"),
+            ],
+        );
+        p.set_query("res".into());
+        let found = labels(&p);
+        assert_eq!(found[0], "resolve", "{found:?}");
+        assert!(!found.contains(&"star / unstar"), "{found:?}");
+        assert!(!found.contains(&"reopen"), "{found:?}");
+        assert_eq!(p.selected, 0);
+        assert_eq!(p.current().unwrap().key, "resolve");
+        assert_eq!(p.highlight(0).unwrap().label, [0, 1, 2]);
+    }
+
+    #[test]
+    fn equal_scores_keep_the_items_order() {
+        let mut p = picker(
+            PickerPurpose::Tags,
+            &[("vip b", "", "2"), ("vip a", "", "1"), ("vip c", "", "3")],
+        );
+        p.set_query("vip".into());
+        assert_eq!(labels(&p), ["vip b", "vip a", "vip c"]);
+    }
+
+    #[test]
+    fn smart_case_and_accents() {
+        let mut p = picker(
+            PickerPurpose::Assign,
+            &[
+                ("Şule Çelik", "sule@example.com", "a1"),
+                ("Ada Agent", "ada@example.com", "a2"),
+                ("Deniz Yılmaz", "", "a3"),
+            ],
+        );
+        p.set_query("yilmaz".into());
+        assert_eq!(labels(&p), ["Deniz Yılmaz"]);
+        p.set_query("cel".into());
+        assert_eq!(labels(&p), ["Şule Çelik"]);
+        assert_eq!(p.highlight(0).unwrap().label, [5, 6, 7]);
+        p.set_query("ADA".into());
+        assert!(labels(&p).is_empty(), "a capital asks for case");
+        p.set_query("Ada".into());
+        assert_eq!(labels(&p), ["Ada Agent"]);
+    }
+
+    #[test]
+    fn detail_matches_and_is_highlighted_apart_from_the_label() {
+        let mut p = picker(
+            PickerPurpose::Assign,
+            &[
+                ("Ada Agent", "ada@example.com", "a1"),
+                ("Bo", "bo@test", "a2"),
+            ],
+        );
+        p.set_query("example".into());
+        assert_eq!(labels(&p), ["Ada Agent"]);
+        let highlight = p.highlight(0).unwrap();
+        assert!(highlight.label.is_empty());
+        assert_eq!(highlight.detail, (4..11).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn words_match_separately_and_the_palette_matches_action_names() {
+        let mut p = picker(
+            PickerPurpose::Palette,
+            &[
+                ("next conversation that most needs you", "n", "next_best"),
+                ("next unread conversation", "N", "next_unread"),
+            ],
+        );
+        p.set_query("unread next".into());
+        assert_eq!(labels(&p), ["next unread conversation"]);
+        p.set_query("next_best".into());
+        assert_eq!(p.current().unwrap().key, "next_best");
+        // Outside the palette the key is an id, not something to match.
+        let mut tags = picker(PickerPurpose::Tags, &[("VIP", "", "tag-77")]);
+        tags.set_query("77".into());
+        assert!(tags.matches.is_empty());
+    }
+
+    #[test]
+    fn typed_operators_are_literal() {
+        let mut p = picker(
+            PickerPurpose::Tags,
+            &[("!urgent", "", "t1"), ("billing", "", "t2")],
+        );
+        p.set_query("!urg".into());
+        assert_eq!(labels(&p), ["!urgent"]);
+        p.set_query("^zzz".into());
+        assert!(p.matches.is_empty());
+    }
+
+    #[test]
+    fn selection_resets_and_moves_within_matches() {
+        let mut p = picker(
+            PickerPurpose::Status,
+            &[("open", "", "o"), ("pending", "", "p"), ("closed", "", "c")],
+        );
+        p.move_by(5);
+        assert_eq!(p.selected, 2);
+        p.set_query("en".into());
+        assert_eq!(p.selected, 0);
+        assert_eq!(labels(&p).len(), 2);
+        p.move_by(-3);
+        assert_eq!(p.selected, 0);
     }
 }

@@ -68,7 +68,10 @@ pub struct Notice {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Overlay {
-    Help,
+    /// `scroll` lines down; the help is taller than small terminals.
+    Help {
+        scroll: usize,
+    },
     ConfirmQuit,
     Search(SearchBox),
     /// The list's filter is being typed (`state.list_query`); every key

@@ -6,59 +6,55 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::AppState;
+use crate::app::view::help::{self, HelpLine};
 use crate::theme;
 
-pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
-    let width = width.min(area.width);
-    let height = height.min(area.height);
-    Rect::new(
-        area.x + (area.width - width) / 2,
-        area.y + (area.height - height) / 2,
-        width,
-        height,
-    )
-}
+pub use crate::app::view::layout::centered;
 
-fn section_lines(sections: &[(&'static str, Vec<(String, &'static str)>)]) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
-    for (title, rows) in sections {
-        if !lines.is_empty() {
-            lines.push(Line::raw(""));
-        }
-        lines.push(Line::styled(title.to_string(), theme::title()));
-        for (keys, description) in rows {
-            lines.push(Line::from(vec![
-                Span::styled(format!(" {keys}  "), theme::contact_name()),
-                Span::raw(*description),
-            ]));
-        }
-    }
-    lines
-}
-
-/// Two columns (global and composer keys left, navigation right) so the
-/// whole keymap fits on an 80x24 screen.
-pub fn render_help(frame: &mut Frame, area: Rect, state: &AppState) {
-    let sections = state.keymap.help();
-    let (left, right) = sections.split_at(2.min(sections.len()));
-    let (left, right) = (section_lines(left), section_lines(right));
-    let rect = centered(
-        area,
-        110,
-        u16::try_from(left.len().max(right.len()) + 4).unwrap_or(u16::MAX),
-    );
-    let block = Block::default()
+/// The keymap in one or two columns; j/k and PgUp/PgDn scroll it when it
+/// does not fit (at 80x24 it does not).
+pub fn render_help(frame: &mut Frame, area: Rect, state: &AppState, scroll: usize) {
+    let layout = help::layout(&state.keymap, area);
+    let scroll = scroll.min(layout.max_scroll());
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme::focused_border())
         .title(Span::styled(" Keys — Esc or ? closes ", theme::title()));
-    let inner = block.inner(rect);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(block, rect);
-    let half = inner.width / 2;
-    let left_rect = Rect::new(inner.x, inner.y, half.saturating_sub(1), inner.height);
-    let right_rect = Rect::new(inner.x + half, inner.y, inner.width - half, inner.height);
-    frame.render_widget(Paragraph::new(left).wrap(Wrap { trim: false }), left_rect);
-    frame.render_widget(Paragraph::new(right).wrap(Wrap { trim: false }), right_rect);
+    if layout.max_scroll() > 0 {
+        let last = (scroll + layout.visible).min(layout.total());
+        block = block.title_bottom(
+            Line::styled(
+                format!(" j/k scroll · {}–{last} of {} ", scroll + 1, layout.total()),
+                theme::dim(),
+            )
+            .right_aligned(),
+        );
+    }
+    let inner = block.inner(layout.rect);
+    frame.render_widget(Clear, layout.rect);
+    frame.render_widget(block, layout.rect);
+    let mut x = inner.x;
+    for column in &layout.columns {
+        let width = layout.column_width.min(inner.right().saturating_sub(x));
+        let lines: Vec<Line> = column
+            .iter()
+            .skip(scroll)
+            .take(layout.visible)
+            .map(|line| match line {
+                HelpLine::Blank => Line::raw(""),
+                HelpLine::Title(title) => Line::styled(*title, theme::title()),
+                HelpLine::Row { keys, text } => Line::from(vec![
+                    Span::styled(keys.as_str(), theme::contact_name()),
+                    Span::raw(text.as_str()),
+                ]),
+            })
+            .collect();
+        frame.render_widget(
+            Paragraph::new(lines),
+            Rect::new(x, inner.y, width, inner.height),
+        );
+        x = x.saturating_add(layout.column_width + help::COLUMN_GAP);
+    }
 }
 
 pub fn render_confirm_quit(frame: &mut Frame, area: Rect, state: &AppState) {

@@ -27,7 +27,7 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
     // Bottom to top, so the one that gets the keys is drawn last.
     for overlay in &state.overlays {
         match overlay {
-            Overlay::Help => help::render_help(frame, area, state),
+            Overlay::Help { scroll } => help::render_help(frame, area, state, *scroll),
             Overlay::ConfirmQuit => help::render_confirm_quit(frame, area, state),
             Overlay::Search(search) => search::render(frame, area, state, search),
             // Drawn inside the list, as its filter bar.

@@ -3,6 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Clear, Paragraph};
 
@@ -11,6 +12,7 @@ use crate::app::picker::Picker;
 use crate::text;
 use crate::theme;
 use crate::ui::help::centered;
+use unicode_segmentation::UnicodeSegmentation;
 
 pub fn render(frame: &mut Frame, area: Rect, _state: &AppState, picker: &Picker) {
     let wanted = u16::try_from(picker.items.len())
@@ -55,24 +57,73 @@ pub fn render(frame: &mut Frame, area: Rect, _state: &AppState, picker: &Picker)
             (true, false) => "[ ] ",
         };
         let marker = if selected { "▶ " } else { "  " };
-        let label = format!("{marker}{check}{}", text::sanitize_line(&item.label));
+        let prefix = format!("{marker}{check}");
+        let label = text::sanitize_line(&item.label);
         let detail = text::sanitize_line(&item.detail);
+        // Positions count the item's own text: skip them where sanitizing
+        // changed it.
+        let highlight = picker.highlight(position);
+        let label_marks = highlight
+            .filter(|_| label == item.label)
+            .map_or(&[][..], |h| &h.label[..]);
+        let detail_marks = highlight
+            .filter(|_| detail == item.detail)
+            .map_or(&[][..], |h| &h.detail[..]);
         let room_for_label = width.saturating_sub(text::width(&detail) + 1);
-        let label = text::truncate(&label, room_for_label).into_owned();
-        let pad = width.saturating_sub(text::width(&label) + text::width(&detail));
+        let shown = text::truncate(&label, room_for_label.saturating_sub(text::width(&prefix)));
+        let used = text::width(&prefix) + text::width(&shown);
+        let pad = width.saturating_sub(used + text::width(&detail));
         let style = if selected {
             theme::selected_row()
         } else {
-            ratatui::style::Style::default()
+            Style::default()
         };
-        lines.push(
-            Line::from(vec![
-                Span::raw(label),
-                Span::raw(" ".repeat(pad)),
-                Span::styled(detail, theme::dim()),
-            ])
-            .style(style),
-        );
+        let mut spans = vec![Span::raw(prefix)];
+        // Truncation ends the label in `…`, which matched nothing.
+        let cut = matches!(shown, std::borrow::Cow::Owned(_));
+        let eligible = if cut {
+            shown.graphemes(true).count().saturating_sub(1)
+        } else {
+            usize::MAX
+        };
+        marked(&mut spans, &shown, label_marks, eligible, Style::default());
+        spans.push(Span::raw(" ".repeat(pad)));
+        marked(&mut spans, &detail, detail_marks, usize::MAX, theme::dim());
+        lines.push(Line::from(spans).style(style));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// Spans of `text` with the grapheme clusters at `marks` (sorted, below
+/// `eligible`) in the match style.
+fn marked(
+    spans: &mut Vec<Span<'static>>,
+    text: &str,
+    marks: &[usize],
+    eligible: usize,
+    style: Style,
+) {
+    let mut run = String::new();
+    let mut run_marked = false;
+    let mut marks = marks.iter().peekable();
+    for (index, grapheme) in text.graphemes(true).enumerate() {
+        while marks.next_if(|&&m| m < index).is_some() {}
+        let is_marked = index < eligible && marks.peek().is_some_and(|&&m| m == index);
+        if is_marked != run_marked && !run.is_empty() {
+            spans.push(run_span(std::mem::take(&mut run), run_marked, style));
+        }
+        run_marked = is_marked;
+        run.push_str(grapheme);
+    }
+    if !run.is_empty() {
+        spans.push(run_span(run, run_marked, style));
+    }
+}
+
+fn run_span(text: String, is_marked: bool, style: Style) -> Span<'static> {
+    if is_marked {
+        Span::styled(text, style.patch(theme::matched()))
+    } else {
+        Span::styled(text, style)
+    }
 }

@@ -190,13 +190,8 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, fresh_id: String) -> V
         Some(Overlay::Search(_)) => return on_search_key(state, key),
         Some(Overlay::Filter) => return triage::on_filter_key(state, key),
         Some(Overlay::Picker(_)) => return triage::on_picker_key(state, key, fresh_id),
-        Some(Overlay::Help) => {
-            if matches!(
-                key.code,
-                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
-            ) {
-                state.close_overlay();
-            }
+        Some(Overlay::Help { .. }) => {
+            on_help_key(state, key);
             return Vec::new();
         }
         Some(Overlay::ConfirmQuit) => {
@@ -220,6 +215,31 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, fresh_id: String) -> V
     on_action(state, action, fresh_id)
 }
 
+/// The help closes on Esc, `?`, `q` or Enter and scrolls like a list.
+fn on_help_key(state: &mut AppState, key: KeyEvent) {
+    let area = ratatui::layout::Rect::new(0, 0, state.width, state.height);
+    let help = crate::app::view::help::layout(&state.keymap, area);
+    let Some(Overlay::Help { scroll }) = state.overlay_mut() else {
+        return;
+    };
+    let max = help.max_scroll();
+    let current = (*scroll).min(max);
+    *scroll = match key.code {
+        KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter => {
+            state.close_overlay();
+            return;
+        }
+        KeyCode::Char('j') | KeyCode::Down => current + 1,
+        KeyCode::Char('k') | KeyCode::Up => current.saturating_sub(1),
+        KeyCode::PageDown | KeyCode::Char(' ') => current + help.page(),
+        KeyCode::PageUp => current.saturating_sub(help.page()),
+        KeyCode::Char('g') | KeyCode::Home => 0,
+        KeyCode::Char('G') | KeyCode::End => max,
+        _ => current,
+    }
+    .min(max);
+}
+
 pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) -> Vec<Command> {
     match action {
         Action::Search => {
@@ -228,7 +248,7 @@ pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) 
         }
         Action::Quit => request_quit(state),
         Action::Help => {
-            state.open_overlay(Overlay::Help);
+            state.open_overlay(Overlay::Help { scroll: 0 });
             Vec::new()
         }
         Action::FocusNext | Action::FocusPrev => {

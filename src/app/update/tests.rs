@@ -788,7 +788,7 @@ fn pasted_text_is_sanitized_into_the_composer() {
 fn help_opens_and_closes() {
     let mut state = state_with(&["a"]);
     key(&mut state, KeyCode::Char('?'));
-    assert_eq!(state.overlay(), Some(&Overlay::Help));
+    assert_eq!(state.overlay(), Some(&Overlay::Help { scroll: 0 }));
     assert!(key(&mut state, KeyCode::Char('j')).is_empty());
     assert_eq!(
         selected(&state),
@@ -796,6 +796,35 @@ fn help_opens_and_closes() {
         "keys do not leak through the overlay"
     );
     key(&mut state, KeyCode::Esc);
+    assert_eq!(state.overlay(), None);
+}
+
+#[test]
+fn help_scrolls_within_its_length_at_80x24() {
+    let mut state = state_with(&["a"]);
+    key(&mut state, KeyCode::Char('?'));
+    let area = ratatui::layout::Rect::new(0, 0, 80, 24);
+    let max = crate::app::view::help::layout(&state.keymap, area).max_scroll();
+    assert!(max > 1, "the help is taller than 80x24");
+    let scroll = |state: &AppState| match state.overlay() {
+        Some(Overlay::Help { scroll }) => *scroll,
+        other => panic!("help closed: {other:?}"),
+    };
+    key(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::Down);
+    assert_eq!(scroll(&state), 2);
+    key(&mut state, KeyCode::Char('k'));
+    assert_eq!(scroll(&state), 1);
+    key(&mut state, KeyCode::End);
+    assert_eq!(scroll(&state), max);
+    key(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::PageDown);
+    assert_eq!(scroll(&state), max, "never past the end");
+    key(&mut state, KeyCode::PageUp);
+    assert!(scroll(&state) < max);
+    key(&mut state, KeyCode::Char('g'));
+    assert_eq!(scroll(&state), 0);
+    key(&mut state, KeyCode::Char('?'));
     assert_eq!(state.overlay(), None);
 }
 

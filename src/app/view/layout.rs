@@ -65,6 +65,18 @@ pub fn list_capacity(layout: &AppLayout, header_rows: u16) -> usize {
     usize::from((list_rows(layout, header_rows).height / LIST_ROW_HEIGHT).max(1))
 }
 
+/// A `width` x `height` box in the middle of `area`, shrunk to fit it.
+pub fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let width = width.min(area.width);
+    let height = height.min(area.height);
+    Rect::new(
+        area.x + (area.width - width) / 2,
+        area.y + (area.height - height) / 2,
+        width,
+        height,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,7 @@
 //! scroll, computed the same way for `update` (which moves the selection and
 //! the scroll) and for `ui` (which draws them).
 
+pub mod help;
 pub mod labels;
 pub mod layout;
 pub mod thread_lines;
