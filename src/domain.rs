@@ -414,3 +414,10 @@ pub struct ConversationUpdate {
     pub assignee: Option<Option<AgentId>>,
     pub tags: Option<Vec<TagId>>,
 }
+
+impl ConversationUpdate {
+    /// Nothing to change.
+    pub fn is_empty(&self) -> bool {
+        *self == ConversationUpdate::default()
+    }
+}
