@@ -598,8 +598,8 @@ fn update_conversation(
             return Err((
                 422,
                 format!(
-                    "Customer person is not active ({}): {id}",
-                    agent.status.to_lowercase()
+                    "Customer person is not active (status {}): {id}",
+                    agent.status
                 ),
             ));
         }
