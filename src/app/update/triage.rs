@@ -112,12 +112,11 @@ pub fn resolve_me(state: &mut AppState) {
         .find(|a| a.id.as_str() == hint || a.email.eq_ignore_ascii_case(&hint))
         .map(|a| a.id.clone());
     match found {
-        Some(id) => {
-            if state.me.as_ref() != Some(&id) {
-                state.me = Some(id);
-                refresh_list(state);
-            }
+        Some(id) if state.me.as_ref() != Some(&id) => {
+            state.me = Some(id);
+            refresh_list(state);
         }
+        Some(_) => {}
         None if state.store.agents().next().is_some() => state.notify(
             NoticeLevel::Warning,
             format!(
