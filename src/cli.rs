@@ -44,7 +44,9 @@ pub fn parse_statuses(list: &[String]) -> Result<Vec<ConversationStatus>, String
 pub enum View {
     /// Assigned to the account's `agent`.
     Mine,
+    /// Assigned to nobody.
     Unassigned,
+    /// Every conversation.
     #[default]
     All,
 }
