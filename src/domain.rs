@@ -301,6 +301,13 @@ pub struct Agent {
 }
 
 impl Agent {
+    /// Whether the config's `agent` key (an id, or an e-mail in any case)
+    /// names this agent.
+    pub fn is_named_by(&self, id_or_email: &str) -> bool {
+        let wanted = id_or_email.trim();
+        self.id.as_str() == wanted || self.email.eq_ignore_ascii_case(wanted)
+    }
+
     pub fn display_name(&self) -> String {
         format!("{} {}", self.first_name, self.last_name)
             .trim()
@@ -413,4 +420,11 @@ pub struct ConversationUpdate {
     pub priority: Option<Priority>,
     pub assignee: Option<Option<AgentId>>,
     pub tags: Option<Vec<TagId>>,
+}
+
+impl ConversationUpdate {
+    /// Nothing to change.
+    pub fn is_empty(&self) -> bool {
+        *self == ConversationUpdate::default()
+    }
 }

@@ -99,6 +99,42 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Assign a conversation to an agent (e-mail, id or unique name), to
+    /// `me` (the account's `agent` key) or to `none`.
+    Assign {
+        conversation_id: String,
+        #[arg(value_name = "AGENT|me|none")]
+        agent: String,
+        /// Print the updated conversation as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Set a conversation's status: open, pending, resolved or closed.
+    Status {
+        conversation_id: String,
+        status: String,
+        /// Print the updated conversation as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Star a conversation (or unstar it with --off).
+    Star {
+        conversation_id: String,
+        #[arg(long)]
+        off: bool,
+        /// Print the updated conversation as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Add and remove tags: `+vip` adds, `-spam` removes (names or ids).
+    Tag {
+        conversation_id: String,
+        #[arg(value_name = "+TAG|-TAG", required = true, allow_hyphen_values = true)]
+        changes: Vec<String>,
+        /// Print the updated conversation as JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -110,6 +146,9 @@ enum ConversationsCommand {
         /// Only these statuses (open, pending, resolved, closed).
         #[arg(long, value_delimiter = ',')]
         status: Vec<String>,
+        /// Mine (assigned to the account's `agent`), unassigned, or all.
+        #[arg(long, value_enum, default_value_t = cli::View::All)]
+        view: cli::View,
         #[arg(long)]
         json: bool,
     },
@@ -201,19 +240,87 @@ async fn run(args: Args) -> Result<(), String> {
                 ConversationsCommand::List {
                     limit,
                     status,
+                    view,
                     json,
                 },
         }) => {
             let statuses = cli::parse_statuses(&status)?;
-            let connection = connect_for_cli(&options).await?;
-            cli::list_conversations(connection.provider.as_ref(), limit, statuses, json).await
+            let plan = launch::plan(&options)?;
+            let me = match view {
+                cli::View::Mine => {
+                    Some(cli::require_me(plan.agent(), &plan.label, "`--view mine`")?)
+                }
+                _ => None,
+            };
+            let connection = connect_for_cli(plan).await?;
+            cli::list_conversations(
+                connection.provider.as_ref(),
+                limit,
+                statuses,
+                view,
+                me.as_deref(),
+                json,
+            )
+            .await
+        }
+        Some(Command::Assign {
+            conversation_id,
+            agent,
+            json,
+        }) => {
+            let id = cli::conversation_id(&conversation_id)?;
+            let assignee = cli::parse_assignee(&agent)?;
+            let plan = launch::plan(&options)?;
+            let me = match assignee {
+                cli::Assignee::Me => Some(cli::require_me(plan.agent(), &plan.label, "`me`")?),
+                _ => None,
+            };
+            let connection = connect_for_cli(plan).await?;
+            cli::assign(
+                connection.provider.as_ref(),
+                &id,
+                &assignee,
+                me.as_deref(),
+                json,
+            )
+            .await
+        }
+        Some(Command::Status {
+            conversation_id,
+            status,
+            json,
+        }) => {
+            let id = cli::conversation_id(&conversation_id)?;
+            let status = cli::parse_status(&status)?;
+            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            cli::set_status(connection.provider.as_ref(), &id, status, json).await
+        }
+        Some(Command::Star {
+            conversation_id,
+            off,
+            json,
+        }) => {
+            let id = cli::conversation_id(&conversation_id)?;
+            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            cli::star(connection.provider.as_ref(), &id, !off, json).await
+        }
+        Some(Command::Tag {
+            conversation_id,
+            changes,
+            json,
+        }) => {
+            let id = cli::conversation_id(&conversation_id)?;
+            let (changes, json_after) = cli::split_tag_args(&changes)?;
+            let json = json || json_after;
+            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            cli::tag(connection.provider.as_ref(), &id, &changes, json).await
         }
         Some(Command::Messages {
             conversation_id,
             limit,
             json,
         }) => {
-            let connection = connect_for_cli(&options).await?;
+            let connection = connect_for_cli(launch::plan(&options)?).await?;
             cli::show_messages(connection.provider.as_ref(), &conversation_id, limit, json).await
         }
         Some(Command::Search { query, limit, json }) => {
@@ -233,7 +340,7 @@ async fn run(args: Args) -> Result<(), String> {
             text,
             json,
         }) => {
-            let connection = connect_for_cli(&options).await?;
+            let connection = connect_for_cli(launch::plan(&options)?).await?;
             cli::send(connection.provider.as_ref(), &conversation_id, &text, json).await
         }
         None => {
@@ -314,8 +421,8 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
     result.map_err(|err| format!("terminal error: {err}"))
 }
 
-async fn connect_for_cli(options: &LaunchOptions) -> Result<launch::Connection, String> {
-    let connection = launch::connect(options).await?;
+async fn connect_for_cli(plan: launch::LaunchPlan) -> Result<launch::Connection, String> {
+    let connection = launch::connect_plan(plan).await?;
     if connection.is_demo() {
         eprintln!("termdesk: no config file; using the demo sandbox (see `termdesk --help`).");
     }

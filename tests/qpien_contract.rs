@@ -10,7 +10,7 @@ use termdesk::api::qpien::{QpienClient, QpienConfig};
 use termdesk::api::{ApiError, Provider};
 use termdesk::domain::{
     AgentId, ContactId, ContactQuery, ConversationId, ConversationQuery, ConversationStatus,
-    ConversationUpdate, MessageQuery, OutgoingText,
+    ConversationUpdate, MessageQuery, OutgoingText, TagId,
 };
 use termdesk::sandbox::{Faults, Sandbox, SandboxOptions};
 use termdesk::sync::scheduler::{Priority, Scheduler, with_priority};
@@ -792,5 +792,215 @@ async fn a_server_that_refuses_large_batches_gets_smaller_ones_and_every_answer(
         3,
         "six lookups, two per request, none refused"
     );
+    sandbox.shutdown().await;
+}
+
+/// Tags seen on the first page of conversations (Qpien has no tag list).
+async fn known_tags(client: &QpienClient) -> Vec<termdesk::domain::Tag> {
+    let page = client.list_conversations(&first_page(100)).await.unwrap();
+    let mut tags: Vec<termdesk::domain::Tag> = Vec::new();
+    for tag in page.items.into_iter().flat_map(|c| c.tags) {
+        if !tags.iter().any(|t| t.id == tag.id) {
+            tags.push(tag);
+        }
+    }
+    tags
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn update_conversation_changes_read_back() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    let id = ConversationId(control.conversation_ids()[2].clone());
+    let update = |u: ConversationUpdate| {
+        let (client, id) = (&client, &id);
+        async move { client.update_conversation(id, &u).await.unwrap() }
+    };
+
+    let before = client.get_conversation(&id).await.unwrap();
+    let status = if before.status == ConversationStatus::Pending {
+        ConversationStatus::Open
+    } else {
+        ConversationStatus::Pending
+    };
+    let changed = update(ConversationUpdate {
+        status: Some(status.clone()),
+        starred: Some(!before.starred),
+        priority: Some(termdesk::domain::Priority::Urgent),
+        ..ConversationUpdate::default()
+    })
+    .await;
+    let read = client.get_conversation(&id).await.unwrap();
+    assert_eq!(read, changed);
+    assert_eq!(read.status, status);
+    assert_eq!(read.starred, !before.starred);
+    assert_eq!(read.priority, Some(termdesk::domain::Priority::Urgent));
+    assert!(read.updated_at >= before.updated_at);
+
+    // Tags are replaced as a set, duplicates folded.
+    let tags = known_tags(&client).await;
+    assert!(tags.len() >= 2, "{tags:?}");
+    let wanted = vec![tags[0].id.clone(), tags[1].id.clone(), tags[0].id.clone()];
+    update(ConversationUpdate {
+        tags: Some(wanted),
+        ..ConversationUpdate::default()
+    })
+    .await;
+    let read = client.get_conversation(&id).await.unwrap();
+    let ids: Vec<_> = read.tags.iter().map(|t| t.id.clone()).collect();
+    assert_eq!(ids, vec![tags[0].id.clone(), tags[1].id.clone()]);
+    assert_eq!(read.tags[0].name, tags[0].name);
+    update(ConversationUpdate {
+        tags: Some(Vec::new()),
+        ..ConversationUpdate::default()
+    })
+    .await;
+    assert!(client.get_conversation(&id).await.unwrap().tags.is_empty());
+
+    // Assign, then unassign.
+    let agents = client.list_agents().await.unwrap();
+    let agent = agents.iter().find(|a| a.active && !a.is_bot).unwrap();
+    update(ConversationUpdate {
+        assignee: Some(Some(agent.id.clone())),
+        ..ConversationUpdate::default()
+    })
+    .await;
+    let read = client.get_conversation(&id).await.unwrap();
+    assert_eq!(read.assignee.as_ref(), Some(&agent.id));
+    let mine = client
+        .list_conversations(&ConversationQuery {
+            assignee: Some(agent.id.clone()),
+            ..first_page(100)
+        })
+        .await
+        .unwrap();
+    assert!(mine.items.iter().any(|c| c.id == id));
+    assert!(
+        mine.items
+            .iter()
+            .all(|c| c.assignee.as_ref() == Some(&agent.id))
+    );
+    update(ConversationUpdate {
+        assignee: Some(None),
+        ..ConversationUpdate::default()
+    })
+    .await;
+    assert_eq!(client.get_conversation(&id).await.unwrap().assignee, None);
+    let unassigned = client
+        .list_conversations(&ConversationQuery {
+            unassigned: true,
+            ..first_page(100)
+        })
+        .await
+        .unwrap();
+    assert!(unassigned.items.iter().any(|c| c.id == id));
+    assert!(unassigned.items.iter().all(|c| c.assignee.is_none()));
+
+    // An update that changes nothing is not sent; the conversation comes back.
+    let requests = control.request_count();
+    let same = update(ConversationUpdate::default()).await;
+    assert_eq!(same.id, id);
+    assert_eq!(control.request_count(), requests + 1);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_updates_are_final_and_say_why() {
+    let sandbox = start(options()).await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    let id = ConversationId(control.conversation_ids()[4].clone());
+    let agents = client.list_agents().await.unwrap();
+    let inactive = agents.iter().find(|a| !a.active && !a.is_bot).unwrap();
+    let bot = agents.iter().find(|a| a.is_bot).unwrap();
+    let nobody = AgentId("ffffffffffffffffffffffff".into());
+    client
+        .update_conversation(
+            &id,
+            &ConversationUpdate {
+                status: Some(ConversationStatus::Closed),
+                ..ConversationUpdate::default()
+            },
+        )
+        .await
+        .unwrap();
+    let before = client.get_conversation(&id).await.unwrap();
+
+    let assign = |agent: &AgentId| ConversationUpdate {
+        assignee: Some(Some(agent.clone())),
+        ..ConversationUpdate::default()
+    };
+    let status = |s: ConversationStatus| ConversationUpdate {
+        status: Some(s),
+        ..ConversationUpdate::default()
+    };
+    let cases: Vec<(&str, ConversationId, ConversationUpdate, &str)> = vec![
+        (
+            "unknown agent",
+            id.clone(),
+            assign(&nobody),
+            "Customer person not found",
+        ),
+        (
+            "inactive agent",
+            id.clone(),
+            assign(&inactive.id),
+            "not active",
+        ),
+        ("bot", id.clone(), assign(&bot.id), "bot"),
+        (
+            "unknown tag",
+            id.clone(),
+            ConversationUpdate {
+                tags: Some(vec![TagId("eeeeeeeeeeeeeeeeeeeeeeee".into())]),
+                ..ConversationUpdate::default()
+            },
+            "Tag not found: eeeeeeeeeeeeeeeeeeeeeeee",
+        ),
+        (
+            "closed to pending",
+            id.clone(),
+            status(ConversationStatus::Pending),
+            "Conversation is closed; reopen it first",
+        ),
+        (
+            "closed to resolved",
+            id.clone(),
+            status(ConversationStatus::Resolved),
+            "reopen it first",
+        ),
+        (
+            "unknown conversation",
+            ConversationId("dddddddddddddddddddddddd".into()),
+            ConversationUpdate {
+                starred: Some(true),
+                ..ConversationUpdate::default()
+            },
+            "Conversation not found",
+        ),
+    ];
+    for (what, target, update, words) in cases {
+        let error = client
+            .update_conversation(&target, &update)
+            .await
+            .unwrap_err();
+        assert!(!error.is_transient(), "{what}: {error:?}");
+        match &error {
+            ApiError::NotFound(message) | ApiError::Rejected { message, .. } => {
+                assert!(message.contains(words), "{what}: {error}")
+            }
+            other => panic!("{what}: {other:?}"),
+        }
+        assert!(error.to_string().contains(words), "{what}: {error}");
+    }
+    // Nothing refused was applied.
+    assert_eq!(client.get_conversation(&id).await.unwrap(), before);
+    // Reopening is the way out.
+    let reopened = client
+        .update_conversation(&id, &status(ConversationStatus::Open))
+        .await
+        .unwrap();
+    assert_eq!(reopened.status, ConversationStatus::Open);
     sandbox.shutdown().await;
 }

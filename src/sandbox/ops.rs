@@ -541,6 +541,27 @@ fn update_conversation(
     i: UpdateConversationInput,
     now: DateTime<Utc>,
 ) -> OpResult {
+    let unassign = i.unassign == Some(true);
+    if unassign && i.joined_c_person.is_some() {
+        return Err((
+            400,
+            "invalid input: joinedCPerson and unassign cannot be used together".to_string(),
+        ));
+    }
+    if i.status.is_none()
+        && i.is_starred.is_none()
+        && i.priority.is_none()
+        && i.tags.is_none()
+        && i.joined_c_person.is_none()
+        && !unassign
+    {
+        return Err((
+            400,
+            "invalid input: nothing to update (give status, isStarred, priority, tags, \
+             joinedCPerson or unassign)"
+                .to_string(),
+        ));
+    }
     let Some(&ci) = world.conv_idx.get(&i.conversation_id) else {
         return Err(not_found("Conversation"));
     };
@@ -561,10 +582,33 @@ fn update_conversation(
             Some(tags)
         }
     };
-    if let Some(agent) = &i.joined_c_person
-        && !world.agents.iter().any(|a| &a.id == agent)
+    if let Some(id) = &i.joined_c_person {
+        let Some(agent) = world.agents.iter().find(|a| &a.id == id) else {
+            return Err((404, format!("Customer person not found: {id}")));
+        };
+        // Only people who can work the inbox take conversations: not bots,
+        // and not accounts that are invited, switched off or deleted.
+        if agent.kind == "ROBOT" {
+            return Err((
+                422,
+                format!("Customer person is a bot and cannot be assigned: {id}"),
+            ));
+        }
+        if agent.status != "ACTIVE" {
+            return Err((
+                422,
+                format!(
+                    "Customer person is not active (status {}): {id}",
+                    agent.status
+                ),
+            ));
+        }
+    }
+    // A closed conversation is final until reopened.
+    if world.conversations[ci].status == "CLOSED"
+        && matches!(i.status.as_deref(), Some("PENDING" | "RESOLVED"))
     {
-        return Err(not_found("Customer person"));
+        return Err((409, "Conversation is closed; reopen it first".to_string()));
     }
     let conv = &mut world.conversations[ci];
     if let Some(s) = i.status {
@@ -582,7 +626,7 @@ fn update_conversation(
     if let Some(a) = i.joined_c_person {
         conv.joined_c_person = Some(a);
     }
-    if i.unassign == Some(true) {
+    if unassign {
         conv.joined_c_person = None;
     }
     conv.updated_at = now.max(conv.updated_at);

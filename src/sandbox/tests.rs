@@ -586,6 +586,140 @@ async fn other_operations_and_odd_inputs() {
 }
 
 #[tokio::test]
+async fn update_conversation_refuses_what_a_real_service_would() {
+    const UPD: &str = "mutation($input: UpdateConversationInput!) { updateConversation(input: $input) { success code message data { _id status joinedCPerson } } }";
+    let h = Harness::start(small()).await;
+    let t = Some(h.token().await);
+    let t = t.as_deref();
+    let agents = h
+        .gql(t, "{ getCustomerPersonList(input: { limit: 100 }) { data { docs { _id type status } } } }", json!({}))
+        .await;
+    let docs = agents.body["data"]["getCustomerPersonList"]["data"]["docs"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let agent_where = |f: &dyn Fn(&Value) -> bool| {
+        docs.iter()
+            .find(|a| f(a))
+            .and_then(|a| a["_id"].as_str())
+            .expect("seeded agent")
+            .to_string()
+    };
+    let inactive = agent_where(&|a| a["status"] == "INACTIVE");
+    let robot = agent_where(&|a| a["type"] == "ROBOT");
+    let person = agent_where(&|a| a["type"] == "PERSON" && a["status"] == "ACTIVE");
+    let closed = h.sandbox.conversation_ids()[1].clone();
+    let r = h
+        .gql(
+            t,
+            UPD,
+            json!({ "input": { "conversationId": closed, "status": "CLOSED" } }),
+        )
+        .await;
+    assert_eq!(
+        r.body["data"]["updateConversation"]["data"]["status"],
+        "CLOSED"
+    );
+    let conv = h.sandbox.conversation_ids()[0].clone();
+
+    let refused = |r: &Reply| {
+        let d = &r.body["data"]["updateConversation"];
+        assert_eq!(d["success"], false, "{}", r.body);
+        assert_eq!(d["data"], Value::Null);
+        (
+            d["code"].as_i64().unwrap_or_default(),
+            d["message"].as_str().unwrap_or_default().to_string(),
+        )
+    };
+    let cases = [
+        (
+            json!({ "conversationId": conv, "joinedCPerson": inactive }),
+            422,
+            "not active",
+        ),
+        (
+            json!({ "conversationId": conv, "joinedCPerson": robot }),
+            422,
+            "bot",
+        ),
+        (
+            json!({ "conversationId": conv, "joinedCPerson": "ffffffffffffffffffffffff" }),
+            404,
+            "Customer person not found",
+        ),
+        (
+            json!({ "conversationId": conv, "tags": ["ffffffffffffffffffffffff"] }),
+            404,
+            "Tag not found: ffffffffffffffffffffffff",
+        ),
+        (
+            json!({ "conversationId": "ffffffffffffffffffffffff", "isStarred": true }),
+            404,
+            "Conversation not found",
+        ),
+        (
+            json!({ "conversationId": conv, "joinedCPerson": person, "unassign": true }),
+            400,
+            "cannot be used together",
+        ),
+        (json!({ "conversationId": conv }), 400, "nothing to update"),
+        (
+            json!({ "conversationId": conv, "unassign": false }),
+            400,
+            "nothing to update",
+        ),
+        (
+            json!({ "conversationId": closed, "status": "PENDING" }),
+            409,
+            "reopen it first",
+        ),
+        (
+            json!({ "conversationId": closed, "status": "RESOLVED", "isStarred": true }),
+            409,
+            "reopen it first",
+        ),
+    ];
+    for (input, code, words) in cases {
+        let r = h.gql(t, UPD, json!({ "input": input.clone() })).await;
+        let (got, message) = refused(&r);
+        assert_eq!(got, code, "{input}: {message}");
+        assert!(message.contains(words), "{input}: {message}");
+    }
+    // Nothing refused was stored.
+    let r = h
+        .gql(t, "query($input: GetConversationInput!) { getConversation(input: $input) { data { status isStarred } } }", json!({ "input": { "conversationId": closed } }))
+        .await;
+    assert_eq!(
+        r.body["data"]["getConversation"]["data"]["status"],
+        "CLOSED"
+    );
+
+    // Reopening is allowed, and after it every status is.
+    for status in ["OPEN", "PENDING", "RESOLVED", "CLOSED"] {
+        let r = h
+            .gql(
+                t,
+                UPD,
+                json!({ "input": { "conversationId": closed, "status": status } }),
+            )
+            .await;
+        assert_eq!(
+            r.body["data"]["updateConversation"]["data"]["status"], status,
+            "{}",
+            r.body
+        );
+    }
+    let r = h
+        .gql(t, UPD, json!({ "input": { "conversationId": conv, "joinedCPerson": person, "unassign": false } }))
+        .await;
+    assert_eq!(
+        r.body["data"]["updateConversation"]["data"]["joinedCPerson"],
+        person.as_str()
+    );
+    h.sandbox.shutdown().await;
+}
+
+#[tokio::test]
 async fn faults_rewrite_responses() {
     let h = Harness::start(small()).await;
     let control = h.sandbox.control();

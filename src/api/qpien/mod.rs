@@ -564,6 +564,11 @@ impl Provider for QpienClient {
         update: &ConversationUpdate,
     ) -> ApiResult<Conversation> {
         use operations::update_conversation as op;
+        // The server refuses an update that changes nothing; the caller
+        // still gets the conversation as it stands.
+        if update.is_empty() {
+            return self.get_conversation(id).await;
+        }
         let (joined_c_person, unassign) = match &update.assignee {
             Some(Some(agent)) => (Some(agent.0.clone()), None),
             Some(None) => (None, Some(true)),

@@ -839,6 +839,13 @@ mod tests {
         );
         let body = json!({"data": {"getConversationList": {"success": false, "code": "404", "message": "gone"}}});
         assert_eq!(err(200, body), ApiError::NotFound("gone".into()));
+        // Refusals of a write (invalid input, a state conflict, an agent who
+        // cannot take work) are final: the app rolls the change back.
+        for code in [400, 404, 409, 422] {
+            let body = json!({"data": {"getConversationList": {"success": false, "code": code, "message": "no"}}});
+            let error = err(200, body);
+            assert!(!error.is_transient(), "{code}: {error:?}");
+        }
     }
 
     #[test]

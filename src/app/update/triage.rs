@@ -133,7 +133,7 @@ pub fn resolve_me(state: &mut AppState) {
     let found = state
         .store
         .agents()
-        .find(|a| a.id.as_str() == hint || a.email.eq_ignore_ascii_case(&hint))
+        .find(|a| a.is_named_by(&hint))
         .map(|a| a.id.clone());
     match found {
         Some(id) if state.me.as_ref() != Some(&id) => {

@@ -1,0 +1,409 @@
+//! The command line as a user runs it: the binary against the sandbox over
+//! real HTTP, its effects read back from the sandbox.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+use secrecy::SecretString;
+use serde_json::Value;
+use termdesk::api::Provider;
+use termdesk::api::qpien::{QpienClient, QpienConfig};
+use termdesk::domain::{Agent, ConversationId, ConversationQuery, ConversationStatus, Tag};
+use termdesk::sandbox::{Sandbox, SandboxOptions};
+
+const BINARY: &str = env!("CARGO_BIN_EXE_termdesk");
+const SECRET_ENV: &str = "TERMDESK_CLI_TEST_SECRET";
+const ME: &str = "sarah@acme-store.test";
+
+/// A scratch home with a config whose one account points at `base_url`.
+struct Home {
+    dir: tempfile::TempDir,
+    config: PathBuf,
+}
+
+impl Home {
+    fn new(base_url: &str, agent: Option<&str>) -> Home {
+        let dir = tempfile::tempdir().expect("scratch home");
+        let config = dir.path().join("termdesk.toml");
+        let agent = agent
+            .map(|a| format!("agent = \"{a}\"\n"))
+            .unwrap_or_default();
+        std::fs::write(
+            &config,
+            format!(
+                "[[accounts]]\nname = \"cli\"\nprovider = \"qpien\"\nbase_url = \"{base_url}\"\n\
+                 client_id = \"demo\"\nclient_secret_env = \"{SECRET_ENV}\"\n\
+                 requests_per_minute = 100000\n{agent}"
+            ),
+        )
+        .expect("config written");
+        Home { dir, config }
+    }
+
+    /// Runs `termdesk --config <config> args…` to completion.
+    async fn run(&self, args: &[&str]) -> Output {
+        let mut command = Command::new(BINARY);
+        command.arg("--config").arg(&self.config);
+        self.spawn(command, args).await
+    }
+
+    /// Runs `termdesk args…` with no config file anywhere (the demo).
+    async fn run_without_config(&self, args: &[&str]) -> Output {
+        self.spawn(Command::new(BINARY), args).await
+    }
+
+    async fn spawn(&self, mut command: Command, args: &[&str]) -> Output {
+        let home = self.dir.path();
+        command
+            .args(args)
+            .env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env(SECRET_ENV, "demo");
+        // The sandbox serves on this runtime; wait for the process elsewhere.
+        tokio::task::spawn_blocking(move || command.output().expect("termdesk runs"))
+            .await
+            .expect("the wait finishes")
+    }
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// Succeeded; its standard output.
+fn ok(output: Output) -> String {
+    assert!(
+        output.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        output.status,
+        stdout(&output),
+        stderr(&output)
+    );
+    stdout(&output)
+}
+
+/// Failed with a message containing `words`, and printed nothing on stdout.
+fn fails_with(output: Output, words: &str) {
+    assert!(!output.status.success(), "should fail: {}", stdout(&output));
+    let err = stderr(&output);
+    assert!(err.contains(words), "expected `{words}` in: {err}");
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+}
+
+async fn start() -> Sandbox {
+    Sandbox::start(
+        "127.0.0.1:0".parse().unwrap(),
+        SandboxOptions {
+            conversations: 60,
+            rate_limit: 100_000,
+            ..SandboxOptions::default()
+        },
+    )
+    .await
+    .expect("sandbox starts")
+}
+
+/// A client of its own to read the sandbox's state back.
+fn reader(sandbox: &Sandbox) -> QpienClient {
+    QpienClient::new(QpienConfig::new(
+        sandbox.base_url(),
+        "demo",
+        SecretString::from("demo".to_string()),
+    ))
+    .expect("client builds")
+}
+
+async fn agent(client: &QpienClient, email: &str) -> Agent {
+    client
+        .list_agents()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|a| a.email == email)
+        .expect("seeded agent")
+}
+
+fn conversations(json: &str) -> Vec<Value> {
+    serde_json::from_str::<Value>(json)
+        .expect("JSON output")
+        .as_array()
+        .cloned()
+        .expect("a JSON array")
+}
+
+fn updates(sandbox: &Sandbox) -> u64 {
+    sandbox
+        .control()
+        .stats()
+        .operations
+        .get("updateConversation")
+        .copied()
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn triage_commands_change_the_sandbox() {
+    let sandbox = start().await;
+    let client = reader(&sandbox);
+    let home = Home::new(&sandbox.base_url(), Some(ME));
+    let id = sandbox.control().conversation_ids()[5].clone();
+    let conv_id = ConversationId::new(id.clone());
+    let read = || client.get_conversation(&conv_id);
+    let contact = client
+        .get_contact(read().await.unwrap().contact_id.as_ref().unwrap())
+        .await
+        .unwrap()
+        .label();
+    let sarah = agent(&client, ME).await;
+
+    // Assign to me (the config's `agent`), read back, and see it in "mine".
+    let out = ok(home.run(&["assign", &id, "me"]).await);
+    assert_eq!(
+        out.trim(),
+        format!("assigned {id} ({contact}) to Sarah Collins")
+    );
+    assert_eq!(read().await.unwrap().assignee, Some(sarah.id.clone()));
+    let mine = conversations(&ok(home
+        .run(&[
+            "conversations",
+            "list",
+            "--view",
+            "mine",
+            "--limit",
+            "100",
+            "--json",
+        ])
+        .await));
+    assert!(mine.iter().any(|c| c["id"] == id.as_str()));
+    assert!(mine.iter().all(|c| c["assignee"] == sarah.id.as_str()));
+
+    // Open, then resolve.
+    ok(home.run(&["status", &id, "open"]).await);
+    let out = ok(home.run(&["status", &id, "resolved"]).await);
+    assert_eq!(out.trim(), format!("resolved {id} ({contact})"));
+    assert_eq!(read().await.unwrap().status, ConversationStatus::Resolved);
+    let resolved = conversations(&ok(home
+        .run(&[
+            "conversations",
+            "list",
+            "--status",
+            "resolved",
+            "--limit",
+            "100",
+            "--json",
+        ])
+        .await));
+    assert!(resolved.iter().any(|c| c["id"] == id.as_str()));
+
+    // Star and unstar; --json prints the updated conversation.
+    let out = ok(home.run(&["star", &id]).await);
+    assert_eq!(out.trim(), format!("starred {id} ({contact})"));
+    assert!(read().await.unwrap().starred);
+    let json: Value = serde_json::from_str(&ok(home.run(&["star", &id, "--off", "--json"]).await))
+        .expect("JSON output");
+    assert_eq!(json["id"], id.as_str());
+    assert_eq!(json["starred"], false);
+    assert!(!read().await.unwrap().starred);
+
+    // Tags by name, any case: added to and removed from the current set.
+    let page = client
+        .list_conversations(&ConversationQuery {
+            page: 1,
+            limit: 100,
+            ..ConversationQuery::default()
+        })
+        .await
+        .unwrap();
+    let mut known: Vec<Tag> = Vec::new();
+    for tag in page.items.into_iter().flat_map(|c| c.tags) {
+        if !known.iter().any(|t| t.id == tag.id) {
+            known.push(tag);
+        }
+    }
+    assert!(known.len() >= 2, "{known:?}");
+    let before: Vec<Tag> = read().await.unwrap().tags;
+    let (a, b) = (&known[0], &known[1]);
+    let plus_a = format!("+{}", a.name.to_uppercase());
+    let plus_b = format!("+{}", b.id);
+    ok(home.run(&["tag", &id, &plus_a, &plus_b]).await);
+    let tags = read().await.unwrap().tags;
+    for tag in before.iter().chain([a, b]) {
+        assert!(tags.iter().any(|t| t.id == tag.id), "{tag:?} in {tags:?}");
+    }
+    let minus_a = format!("-{}", a.name.to_lowercase());
+    let json: Value = serde_json::from_str(&ok(home.run(&["tag", &id, &minus_a, "--json"]).await))
+        .expect("JSON output");
+    let names: Vec<&str> = json["tags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    assert!(!names.contains(&a.name.as_str()), "{names:?}");
+    assert!(names.contains(&b.name.as_str()), "{names:?}");
+    let tags = read().await.unwrap().tags;
+    assert!(!tags.iter().any(|t| t.id == a.id) && tags.iter().any(|t| t.id == b.id));
+
+    // Assign by name, then to nobody.
+    let out = ok(home.run(&["assign", &id, "kenji"]).await);
+    assert!(out.contains("to Kenji Watanabe"), "{out}");
+    let kenji = agent(&client, "kenji@acme-store.test").await;
+    assert_eq!(read().await.unwrap().assignee, Some(kenji.id));
+    let out = ok(home.run(&["assign", &id, "none"]).await);
+    assert_eq!(out.trim(), format!("unassigned {id} ({contact})"));
+    assert_eq!(read().await.unwrap().assignee, None);
+    let unassigned = conversations(&ok(home
+        .run(&[
+            "conversations",
+            "list",
+            "--view",
+            "unassigned",
+            "--limit",
+            "100",
+            "--json",
+        ])
+        .await));
+    assert!(unassigned.iter().any(|c| c["id"] == id.as_str()));
+    assert!(unassigned.iter().all(|c| c["assignee"].is_null()));
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_input_fails_before_any_request() {
+    let sandbox = start().await;
+    let control = sandbox.control();
+    let home = Home::new(&sandbox.base_url(), Some(ME));
+    let anonymous = Home::new(&sandbox.base_url(), None);
+    let id = control.conversation_ids()[0].clone();
+    let cases: Vec<(&Home, Vec<&str>, &str)> = vec![
+        (&home, vec!["status", &id, "done"], "unknown status `done`"),
+        (
+            &home,
+            vec!["status", " ", "open"],
+            "the conversation id is empty",
+        ),
+        (&home, vec!["star", "not an id"], "is not a conversation id"),
+        (&home, vec!["assign", &id, " "], "say whom to assign to"),
+        (
+            &home,
+            vec!["tag", &id, "vip"],
+            "start each tag with + to add it",
+        ),
+        (
+            &home,
+            vec!["tag", &id, "+vip", "-VIP"],
+            "both added and removed",
+        ),
+        (
+            &home,
+            vec!["tag", &id, "+vip", "--limit"],
+            "put options before the tags",
+        ),
+        (
+            &home,
+            vec!["conversations", "list", "--status", "open,later"],
+            "unknown status `later`",
+        ),
+        (
+            &anonymous,
+            vec!["conversations", "list", "--view", "mine"],
+            "set `agent` (your e-mail or agent id)",
+        ),
+        (&anonymous, vec!["assign", &id, "me"], "set `agent`"),
+        (
+            &home,
+            vec!["conversations", "list", "--view", "everyone"],
+            "invalid value 'everyone'",
+        ),
+    ];
+    for (home, args, words) in cases {
+        let requests = control.request_count();
+        fails_with(home.run(&args).await, words);
+        assert_eq!(control.request_count(), requests, "{args:?} made a request");
+    }
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_or_ambiguous_names_fail_before_any_write() {
+    let sandbox = start().await;
+    let client = reader(&sandbox);
+    let home = Home::new(&sandbox.base_url(), Some(ME));
+    let id = sandbox.control().conversation_ids()[1].clone();
+    let before = client
+        .get_conversation(&ConversationId::new(id.clone()))
+        .await
+        .unwrap();
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["assign", &id, "sarha"], "close matches: Sarah Collins"),
+        (vec!["assign", &id, "a"], "matches several agents"),
+        (
+            vec!["assign", &id, "zzzz"],
+            "no agent matches `zzzz`; agents:",
+        ),
+        (
+            vec!["tag", &id, "+no-such-tag"],
+            "unknown tag `no-such-tag`",
+        ),
+        (vec!["tag", &id, "+vp"], "close matches: VIP"),
+    ];
+    for (args, words) in cases {
+        fails_with(home.run(&args).await, words);
+    }
+    let unknown_me = Home::new(&sandbox.base_url(), Some("ghost@acme-store.test"));
+    fails_with(
+        unknown_me.run(&["assign", &id, "me"]).await,
+        "`agent` = `ghost@acme-store.test` matches no agent",
+    );
+    assert_eq!(updates(&sandbox), 0, "nothing was written");
+    let after = client
+        .get_conversation(&ConversationId::new(id))
+        .await
+        .unwrap();
+    assert_eq!(after, before);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_refusals_exit_with_the_server_message() {
+    let sandbox = start().await;
+    let home = Home::new(&sandbox.base_url(), Some(ME));
+    let id = sandbox.control().conversation_ids()[2].clone();
+    fails_with(home.run(&["assign", &id, "tom"]).await, "is not active");
+    fails_with(
+        home.run(&["assign", &id, "bot@acme-store.test"]).await,
+        "is a bot and cannot be assigned",
+    );
+    ok(home.run(&["status", &id, "closed"]).await);
+    fails_with(
+        home.run(&["status", &id, "pending"]).await,
+        "Conversation is closed; reopen it first",
+    );
+    fails_with(
+        home.run(&["star", "ffffffffffffffffffffffff"]).await,
+        "Conversation not found",
+    );
+    fails_with(
+        home.run(&["tag", &id, "+eeeeeeeeeeeeeeeeeeeeeeee"]).await,
+        "Tag not found: eeeeeeeeeeeeeeeeeeeeeeee",
+    );
+    ok(home.run(&["status", &id, "open"]).await);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_is_its_own_agent() {
+    let home = Home::new("http://127.0.0.1:9/unused", None);
+    let mine = conversations(&ok(home
+        .run_without_config(&["conversations", "list", "--view", "mine", "--json"])
+        .await));
+    assert!(!mine.is_empty());
+    let first = mine[0]["assignee"].as_str().expect("assigned").to_string();
+    assert!(mine.iter().all(|c| c["assignee"] == first.as_str()));
+}
