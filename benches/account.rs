@@ -802,7 +802,7 @@ fn first_frame_parts(report: &mut Report, path: &Path) {
     let rows_time = started.elapsed() / 5;
     let started = Instant::now();
     for _ in 0..5 {
-        let _ = db.contact_names();
+        let _ = db.contact_directory();
     }
     let names_time = started.elapsed() / 5;
     drop(rows);

@@ -31,12 +31,11 @@ const SERVER_SEARCH_MIN_CHARS: usize = 3;
 /// Recomputes the list's rows after the store or the view changed, keeping
 /// the selection on the same conversation when it is still shown.
 pub fn refresh_list(state: &mut AppState) {
-    state.list = views::compute(
+    state.list = state.view_engine.compute(
         &state.store,
         &state.view,
         &state.list_query,
         state.me.as_ref(),
-        state.now,
     );
     let still_shown = state
         .selected
@@ -112,12 +111,11 @@ pub fn resolve_me(state: &mut AppState) {
         .find(|a| a.id.as_str() == hint || a.email.eq_ignore_ascii_case(&hint))
         .map(|a| a.id.clone());
     match found {
-        Some(id) => {
-            if state.me.as_ref() != Some(&id) {
-                state.me = Some(id);
-                refresh_list(state);
-            }
+        Some(id) if state.me.as_ref() != Some(&id) => {
+            state.me = Some(id);
+            refresh_list(state);
         }
+        Some(_) => {}
         None if state.store.agents().next().is_some() => state.notify(
             NoticeLevel::Warning,
             format!(
