@@ -513,42 +513,43 @@ impl Store {
     }
 
     /// New or changed contacts: names fill in on every row that shows them.
-    /// Returns how many rows changed.
+    /// Returns how many rows changed: their name, or the phone and e-mail
+    /// the list's filter matches.
     pub fn upsert_contacts(&mut self, found: Vec<Contact>, missing: Vec<ContactId>) -> usize {
         let mut changed = 0;
         for contact in &found {
             let label = contact.label();
             self.missing_contacts.remove(&contact.id);
             let details = ContactDetails::new(contact.phone.as_deref(), contact.email.as_deref());
-            if self.contact_details.get(&contact.id) != details.as_ref() {
+            let new_details = self.contact_details.get(&contact.id) != details.as_ref();
+            if new_details {
                 match details {
                     Some(details) => self.contact_details.insert(contact.id.clone(), details),
                     None => self.contact_details.remove(&contact.id),
                 };
-                for id in self
-                    .conversations_by_contact
-                    .get(&contact.id)
-                    .into_iter()
-                    .flatten()
-                {
-                    self.changes.push(id);
-                }
             }
-            if self.contact_labels.get(&contact.id) == Some(&label) {
+            let renamed = self.contact_labels.get(&contact.id) != Some(&label);
+            if renamed {
+                self.contact_labels
+                    .insert(contact.id.clone(), label.clone());
+            }
+            if !renamed && !new_details {
                 continue;
             }
-            self.contact_labels
-                .insert(contact.id.clone(), label.clone());
             for id in self
                 .conversations_by_contact
                 .get(&contact.id)
                 .into_iter()
                 .flatten()
             {
-                if let Some(entry) = self.conversations.get_mut(id)
-                    && entry.conversation.contact_name != label
-                {
+                let Some(entry) = self.conversations.get_mut(id) else {
+                    continue;
+                };
+                let new_name = renamed && entry.conversation.contact_name != label;
+                if new_name {
                     entry.conversation.contact_name = label.clone();
+                }
+                if new_name || new_details {
                     self.changes.push(id);
                     changed += 1;
                 }

@@ -41,6 +41,24 @@ impl Tab {
             Tab::All => "All",
         }
     }
+
+    /// For a narrow list.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            Tab::Mine => "Mine",
+            Tab::Unassigned => "Unasg.",
+            Tab::All => "All",
+        }
+    }
+
+    /// For a very narrow list.
+    pub fn initial(self) -> &'static str {
+        match self {
+            Tab::Mine => "M",
+            Tab::Unassigned => "U",
+            Tab::All => "A",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
