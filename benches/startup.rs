@@ -90,7 +90,7 @@ fn main() {
         "demo (in-process sandbox with live traffic, 2 s polling)",
         &[],
         &[],
-        "Conversations (3",
+        "All 3",
     );
 
     let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
@@ -114,7 +114,7 @@ fn main() {
         "configured account, nothing happening (5 s polling)",
         &["--config", &config.to_string_lossy()],
         &[("TERMDESK_BENCH_SECRET", "demo")],
-        "Conversations (320)",
+        "All 320",
     );
     runtime.block_on(sandbox.shutdown());
 }

@@ -90,3 +90,44 @@ pub fn quote() -> Style {
         .fg(Color::Gray)
         .add_modifier(Modifier::ITALIC)
 }
+
+pub fn active_tab() -> Style {
+    Style::default()
+        .fg(Color::Black)
+        .bg(Color::Cyan)
+        .add_modifier(Modifier::BOLD)
+}
+
+pub fn filter_bar() -> Style {
+    Style::default().fg(Color::LightYellow)
+}
+
+/// The mark of a row chosen for a bulk action.
+pub fn marked() -> Style {
+    Style::default()
+        .fg(Color::LightMagenta)
+        .add_modifier(Modifier::BOLD)
+}
+
+/// A customer waiting, within the SLA.
+pub fn waiting() -> Style {
+    Style::default().fg(Color::Yellow)
+}
+
+/// A customer waiting longer than the SLA allows.
+pub fn sla_breached() -> Style {
+    Style::default()
+        .fg(Color::White)
+        .bg(Color::Red)
+        .add_modifier(Modifier::BOLD)
+}
+
+pub fn urgent() -> Style {
+    Style::default()
+        .fg(Color::LightRed)
+        .add_modifier(Modifier::BOLD)
+}
+
+pub fn tag() -> Style {
+    Style::default().fg(Color::LightBlue)
+}

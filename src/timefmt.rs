@@ -25,6 +25,20 @@ pub fn relative(now: DateTime<Utc>, then: DateTime<Utc>, offset: FixedOffset) ->
     }
 }
 
+/// How long someone has waited: `<1m`, `12m`, `3h`, `2d`.
+pub fn waited(now: DateTime<Utc>, since: DateTime<Utc>) -> String {
+    let secs = (now - since).num_seconds().max(0);
+    if secs < 60 {
+        "<1m".to_string()
+    } else if secs < 3600 {
+        format!("{}m", secs / 60)
+    } else if secs < 86_400 {
+        format!("{}h", secs / 3600)
+    } else {
+        format!("{}d", secs / 86_400)
+    }
+}
+
 /// Time of day for message headers; the date too when not today.
 pub fn clock(now: DateTime<Utc>, then: DateTime<Utc>, offset: FixedOffset) -> String {
     let local = then.with_timezone(&offset);

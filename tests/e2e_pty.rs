@@ -48,9 +48,7 @@ async fn replies_to_a_conversation_against_the_sandbox() {
             100,
             30,
         );
-        tty.wait_for("the conversation list", LONG, |s| {
-            s.contains("Conversations (320)")
-        });
+        tty.wait_for("the conversation list", LONG, |s| s.contains("All 320"));
         assert!(
             tty.screen().contains("e2e"),
             "the account name is in the status bar"
@@ -120,7 +118,7 @@ fn runs_the_labelled_demo_without_a_config() {
     let home = scratch_home();
     let mut tty = Tty::spawn(BINARY.as_ref(), &[], &home, &[], 80, 24);
     tty.wait_for("the demo inbox", LONG, |s| {
-        s.contains("DEMO") && s.contains("Conversations (3")
+        s.contains("DEMO") && s.contains("All 3")
     });
     tty.send("?");
     tty.wait_for("the help overlay", LONG, |s| {

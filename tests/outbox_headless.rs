@@ -58,7 +58,7 @@ async fn every_reply_is_stored_exactly_once_in_typing_order_when_answers_are_los
     assert!(ids[..3].iter().all(|id| markers.contains_key(id)));
     let app = RunningApp::start(roomy_client(&sandbox));
     app.wait_for_screen("the list with its names", |s| {
-        s.contains("Conversations (320)") && !s.contains(" contact …")
+        s.contains("All 320") && !s.contains(" contact …")
     })
     .await;
 
@@ -162,7 +162,7 @@ async fn an_offline_start_shows_the_cache_and_delivers_a_queued_reply_once() {
     control.go_offline();
     let app = RunningApp::start_with_cache(roomy_client(&sandbox), cache.clone());
     app.wait_for_screen("the cached list while offline", |s| {
-        s.contains("Conversations (320)") && s.contains("offline since")
+        s.contains("All 320") && s.contains("offline since")
     })
     .await;
     app.press(KeyCode::Enter);
@@ -206,7 +206,7 @@ async fn a_draft_survives_a_restart() {
     let control = sandbox.control();
     let top = ConversationId::new(control.conversation_ids()[0].clone());
     let app = RunningApp::start(roomy_client(&sandbox));
-    app.wait_for_screen("the list", |s| s.contains("Conversations (320)"))
+    app.wait_for_screen("the list", |s| s.contains("All 320"))
         .await;
     app.open_selected().await;
     let draft = "Half-written answer about the refund 📝";
@@ -226,7 +226,7 @@ async fn a_draft_survives_a_restart() {
 
     // Started again: opening the conversation brings the draft back.
     let app = RunningApp::start_with_cache(roomy_client(&sandbox), cache.clone());
-    app.wait_for_screen("the cached list", |s| s.contains("Conversations (320)"))
+    app.wait_for_screen("the cached list", |s| s.contains("All 320"))
         .await;
     app.press(KeyCode::Enter);
     app.wait_for_screen("the draft in the composer again", |s| {

@@ -247,3 +247,192 @@ fn search_box_with_results() {
         insta::assert_snapshot!(format!("search_{w}x{h}"), render(&state, w, h, whole));
     }
 }
+
+/// Ada (agent-1) is "me", so Mine has a count of its own.
+fn triage_state(width: u16, height: u16) -> AppState {
+    let mut state = state(width, height, false);
+    state.me = Some(termdesk::domain::AgentId::new("agent-1"));
+    key(&mut state, KeyCode::Char('3'));
+    state
+}
+
+fn type_filter(state: &mut AppState, query: &str) {
+    key(state, KeyCode::Char('/'));
+    for c in query.chars() {
+        key(state, KeyCode::Char(c));
+    }
+}
+
+#[test]
+fn tabs_with_counts_and_the_filter_being_typed() {
+    for (w, h) in SIZES {
+        let mut state = triage_state(w, h);
+        type_filter(&mut state, "nerede");
+        insta::assert_snapshot!(
+            format!("list_filtering_{w}x{h}"),
+            render(&state, w, h, whole)
+        );
+        // Enter keeps the filter: the bar stays, without the cursor.
+        key(&mut state, KeyCode::Enter);
+        insta::assert_snapshot!(
+            format!("list_filtered_{w}x{h}"),
+            render(&state, w, h, whole)
+        );
+    }
+}
+
+#[test]
+fn a_marked_row_and_filters_in_the_title() {
+    for (w, h) in SIZES {
+        let mut state = triage_state(w, h);
+        key(&mut state, KeyCode::Char(' '));
+        key(&mut state, KeyCode::Char(' '));
+        state.view.filters.statuses = vec![termdesk::domain::ConversationStatus::Open];
+        state.view.filters.channels = vec![
+            termdesk::domain::Channel::WhatsApp,
+            termdesk::domain::Channel::Instagram,
+        ];
+        key(&mut state, KeyCode::Char('3'));
+        insta::assert_snapshot!(format!("list_marked_{w}x{h}"), render(&state, w, h, whole));
+    }
+}
+
+#[test]
+fn customers_waiting_longest_first_with_the_sla_passed() {
+    for (w, h) in SIZES {
+        let mut state = triage_state(w, h);
+        let tag = |name: &str| termdesk::domain::Tag {
+            id: termdesk::domain::TagId::new(name),
+            name: name.into(),
+            color: None,
+        };
+        state.store.apply_local(&"c5".into(), |c| {
+            c.priority = Some(termdesk::domain::Priority::Urgent);
+            c.tags = vec![tag("vip"), tag("refund"), tag("billing")];
+        });
+        state.store.apply_local(&"c3".into(), |c| {
+            c.priority = Some(termdesk::domain::Priority::High);
+            c.tags = vec![tag("returns")];
+        });
+        key(&mut state, KeyCode::Char('o'));
+        insta::assert_snapshot!(
+            format!("list_longest_waiting_{w}x{h}"),
+            render(&state, w, h, whole)
+        );
+    }
+}
+
+#[test]
+fn empty_views_say_why_and_what_to_press() {
+    for (w, h) in SIZES {
+        let mut state = triage_state(w, h);
+        type_filter(&mut state, "zzzz");
+        insta::assert_snapshot!(
+            format!("list_no_match_{w}x{h}"),
+            render(&state, w, h, ui::conversation_list::render)
+        );
+        key(&mut state, KeyCode::Esc);
+        // Nobody is unassigned once everything is assigned.
+        state.view.filters.statuses = vec![termdesk::domain::ConversationStatus::Closed];
+        key(&mut state, KeyCode::Char('2'));
+        let screen = render(&state, w, h, ui::conversation_list::render);
+        assert!(
+            screen.contains("No conversations match the filters."),
+            "{screen}"
+        );
+        assert!(screen.contains("f changes them."), "{screen}");
+        state.view.filters = Default::default();
+        state.me = Some(termdesk::domain::AgentId::new("agent-2"));
+        key(&mut state, KeyCode::Char('1'));
+        let screen = render(&state, w, h, ui::conversation_list::render);
+        assert!(screen.contains("Nobody is assigned to you."), "{screen}");
+        assert!(screen.contains("2 shows the unassigned ones."), "{screen}");
+    }
+}
+
+/// Where `needle` starts on screen, by cell.
+fn find_on_screen(terminal: &Terminal<TestBackend>, needle: &str) -> Option<(u16, u16)> {
+    let buffer = terminal.backend().buffer();
+    let area = buffer.area;
+    for y in 0..area.height {
+        let mut line = String::new();
+        let mut columns = Vec::new();
+        let mut hidden = 0;
+        for x in 0..area.width {
+            // Cells covered by a wide symbol on their left.
+            if hidden > 0 {
+                hidden -= 1;
+                continue;
+            }
+            let symbol = buffer[(x, y)].symbol();
+            hidden = unicode_width::UnicodeWidthStr::width(symbol).saturating_sub(1);
+            for _ in symbol.chars() {
+                columns.push(x);
+            }
+            line.push_str(symbol);
+        }
+        if let Some(at) = line.find(needle) {
+            let chars = line[..at].chars().count();
+            return Some((columns[chars], y));
+        }
+    }
+    None
+}
+
+#[test]
+fn a_customer_waiting_past_the_sla_is_highlighted() {
+    for (w, h) in SIZES {
+        let state = triage_state(w, h);
+        let terminal = draw(&state, w, h, whole);
+        let buffer = terminal.backend().buffer();
+        // Liam has waited 50 minutes; the SLA is 15.
+        let (x, y) = find_on_screen(&terminal, "⏳ 50m").expect("Liam's wait is shown");
+        assert_eq!(buffer[(x, y)].bg, ratatui::style::Color::Red);
+        assert!(
+            buffer[(x, y)]
+                .modifier
+                .contains(ratatui::style::Modifier::BOLD)
+        );
+        // Ahmed's 10 minutes are within it.
+        let (x, y) = find_on_screen(&terminal, "⏳ 10m").expect("Ahmed's wait is shown");
+        assert_ne!(buffer[(x, y)].bg, ratatui::style::Color::Red);
+        assert_eq!(buffer[(x, y)].fg, ratatui::style::Color::Yellow);
+    }
+}
+
+#[test]
+fn clicks_land_on_the_tab_and_the_row_drawn_there() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let click = |state: &mut AppState, (column, row): (u16, u16)| {
+        update(
+            state,
+            Event::Mouse(MouseEvent {
+                kind: MouseEventKind::Down(MouseButton::Left),
+                column,
+                row,
+                modifiers: KeyModifiers::NONE,
+            }),
+            now(),
+        );
+    };
+    for (w, h) in SIZES {
+        let mut state = triage_state(w, h);
+        // With the filter bar, rows start a line lower.
+        type_filter(&mut state, "a");
+        key(&mut state, KeyCode::Enter);
+        let terminal = draw(&state, w, h, whole);
+        let at = find_on_screen(&terminal, "Liam Chen").expect("Liam is on screen");
+        click(&mut state, at);
+        assert_eq!(state.selected.as_ref().map(|id| id.as_str()), Some("c5"));
+        // The second line of the row is the same row.
+        click(&mut state, (at.0, at.1 + 1));
+        assert_eq!(state.open.as_ref().map(|id| id.as_str()), Some("c5"));
+        key(&mut state, KeyCode::Esc);
+        let terminal = draw(&state, w, h, whole);
+        let at = find_on_screen(&terminal, "Unassigned")
+            .or_else(|| find_on_screen(&terminal, "Unasg."))
+            .expect("the tab is on screen");
+        click(&mut state, at);
+        assert_eq!(state.view.tab, termdesk::store::views::Tab::Unassigned);
+    }
+}

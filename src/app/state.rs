@@ -16,7 +16,7 @@ use crate::store::Store;
 use crate::store::db::SearchHit;
 use crate::store::mutations::Mutations;
 use crate::store::outbox::Outbox;
-use crate::store::views::{ListView, ViewSpec};
+use crate::store::views::{ListView, ViewEngine, ViewSpec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -185,6 +185,8 @@ pub struct AppState {
     /// Rows just acted on: shown until the selection moves, even when the
     /// action took them out of the view.
     pub sticky: Vec<ConversationId>,
+    /// Computes `list` from what changed since the last time.
+    pub view_engine: ViewEngine,
     /// Rows marked for a bulk action.
     pub marked: std::collections::BTreeSet<ConversationId>,
     /// Actions on conversations not yet confirmed by the server.
@@ -257,6 +259,7 @@ impl AppState {
             list_query_changed_at: None,
             server_searched: None,
             list: ListView::default(),
+            view_engine: ViewEngine::default(),
             marked: Default::default(),
             sticky: Vec::new(),
             mutations: Mutations::default(),

@@ -147,7 +147,7 @@ pub fn read_start(db: &Db) -> Result<CacheStart, DbError> {
             .into_iter()
             .map(|r| (r.conversation, r.unread))
             .collect(),
-        contact_labels: db.contact_names()?,
+        contacts: db.contact_directory()?,
         agents: db.load_agents()?,
         channels: db.load_channels()?,
         templates: db.load_templates()?,
@@ -209,6 +209,51 @@ mod tests {
         assert!(second.to_string().contains("another termdesk"));
         drop(first);
         assert!(open(&path).is_ok());
+    }
+
+    #[test]
+    fn the_filter_finds_a_customer_by_phone_or_email_right_after_a_restart() {
+        use crate::domain::{Contact, ContactId};
+        use crate::store::db::DbWrite;
+        use crate::store::fixtures::conversation;
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut db = Db::open(&dir.path().join("work.sqlite")).unwrap();
+        let mut row = conversation("a", 10, true);
+        row.contact_id = Some(ContactId::new("p1"));
+        let contact = Contact {
+            id: ContactId::new("p1"),
+            first_name: "Deniz".into(),
+            last_name: None,
+            username: None,
+            avatar: None,
+            email: Some("deniz@example.com".into()),
+            phone: Some("+90 555 123 4567".into()),
+            phone_country_code: None,
+            country: None,
+            gender: None,
+            language: None,
+            tags: Vec::new(),
+            phone_usage_permission: None,
+            email_usage_permission: None,
+            owner: None,
+            platforms: Vec::new(),
+            created_at: None,
+            updated_at: None,
+        };
+        db.apply(&[
+            DbWrite::UpsertConversations(vec![(row, 0)]),
+            DbWrite::UpsertContacts(vec![contact]),
+        ])
+        .unwrap();
+        let store = read_start(&db).unwrap().store;
+        let details = store.contact_details(&ContactId::new("p1")).unwrap();
+        assert_eq!(details.phone.as_deref(), Some("+90 555 123 4567"));
+        assert_eq!(details.email.as_deref(), Some("deniz@example.com"));
+        for query in ["5551234567", "deniz@ex"] {
+            let view = views::compute(&store, &ViewSpec::default(), query, None);
+            assert_eq!(view.rows, [ConversationId::new("a")], "{query}");
+        }
     }
 
     #[test]

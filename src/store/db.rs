@@ -23,6 +23,7 @@ use crate::domain::{
     Agent, ChannelInfo, Contact, ContactId, Conversation, ConversationId, Message, MessageId, Tag,
     Template,
 };
+use crate::store::CachedContact;
 use crate::store::search_text;
 
 /// Long enough to ride out a checkpoint or a reader's brief lock, short
@@ -57,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 3,
         sql: include_str!("migrations/0003_mutations.sql"),
+        then: None,
+    },
+    Migration {
+        version: 4,
+        sql: include_str!("migrations/0004_contact_email.sql"),
         then: None,
     },
 ];
@@ -500,12 +506,19 @@ impl Db {
         run().map_err(|e| self.map(e))
     }
 
-    /// Every contact's id and the label rows show for it.
-    pub fn contact_names(&self) -> Result<Vec<(ContactId, String)>, DbError> {
-        let run = || -> rusqlite::Result<Vec<(ContactId, String)>> {
-            let mut stmt = self.conn.prepare_cached("SELECT id, name FROM contacts")?;
+    /// Every contact: the label rows show, phone and e-mail.
+    pub fn contact_directory(&self) -> Result<Vec<CachedContact>, DbError> {
+        let run = || -> rusqlite::Result<Vec<CachedContact>> {
+            let mut stmt = self
+                .conn
+                .prepare_cached("SELECT id, name, phone, email FROM contacts")?;
             let rows = stmt.query_map([], |r| {
-                Ok((ContactId(r.get::<_, String>(0)?), r.get::<_, String>(1)?))
+                Ok(CachedContact {
+                    id: ContactId(r.get(0)?),
+                    label: r.get(1)?,
+                    phone: r.get(2)?,
+                    email: r.get(3)?,
+                })
             })?;
             rows.collect()
         };
@@ -934,9 +947,11 @@ fn upsert_contact(tx: &Transaction<'_>, contact: &Contact) -> rusqlite::Result<(
     let label = contact.label();
     let seq: i64 = tx
         .prepare_cached(
-            "INSERT INTO contacts (id, updated_at, name, phone, json) VALUES (?1, ?2, ?3, ?4, ?5)
+            "INSERT INTO contacts (id, updated_at, name, phone, email, json)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
              ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at,
-               name = excluded.name, phone = excluded.phone, json = excluded.json
+               name = excluded.name, phone = excluded.phone, email = excluded.email,
+               json = excluded.json
              RETURNING seq",
         )?
         .query_row(
@@ -945,6 +960,7 @@ fn upsert_contact(tx: &Transaction<'_>, contact: &Contact) -> rusqlite::Result<(
                 contact.updated_at.map(micros),
                 label,
                 contact.phone,
+                contact.email,
                 json
             ],
             |r| r.get(0),
@@ -1214,7 +1230,8 @@ mod tests {
     #[test]
     fn contacts_round_trip_with_labels() {
         let mut db = Db::open_in_memory().unwrap();
-        let ayse = contact("1", "Ayşe", Some("Yılmaz"), Some("+90 555"));
+        let mut ayse = contact("1", "Ayşe", Some("Yılmaz"), Some("+90 555"));
+        ayse.email = Some("ayse@example.com".into());
         let nameless = contact("2", "", None, Some("+81 3 1234"));
         db.apply(&[DbWrite::UpsertContacts(vec![ayse.clone(), nameless])])
             .unwrap();
@@ -1228,13 +1245,23 @@ mod tests {
             Some(renamed)
         );
         assert_eq!(db.get_contact(&ContactId::from("nope")).unwrap(), None);
-        let mut names = db.contact_names().unwrap();
-        names.sort();
+        let mut directory = db.contact_directory().unwrap();
+        directory.sort_by(|a, b| a.id.cmp(&b.id));
         assert_eq!(
-            names,
+            directory,
             vec![
-                (ContactId::from("1"), "Ayşe Kaya".to_string()),
-                (ContactId::from("2"), "+81 3 1234".to_string()),
+                CachedContact {
+                    id: ContactId::from("1"),
+                    label: "Ayşe Kaya".into(),
+                    phone: Some("+90 555".into()),
+                    email: Some("ayse@example.com".into()),
+                },
+                CachedContact {
+                    id: ContactId::from("2"),
+                    label: "+81 3 1234".into(),
+                    phone: Some("+81 3 1234".into()),
+                    email: None,
+                },
             ]
         );
         let hits = db.search("ayse kaya", 10).unwrap();
@@ -1564,7 +1591,8 @@ mod tests {
             [],
         )
         .unwrap();
-        let c = contact("k1", "Şule", None, None);
+        let mut c = contact("k1", "Şule", None, None);
+        c.email = Some("sule@example.com".into());
         conn.execute(
             "INSERT INTO contacts (id, updated_at, name, phone, json) VALUES (?1, NULL, ?2, NULL, ?3)",
             params![c.id.as_str(), "Şule", serde_json::to_string(&c).unwrap()],
@@ -1601,6 +1629,11 @@ mod tests {
                 contact_id: ContactId::from("k1"),
                 name: "Şule".into()
             }]
+        );
+        // The e-mail column is filled from what was cached before it existed.
+        assert_eq!(
+            db.contact_directory().unwrap()[0].email.as_deref(),
+            Some("sule@example.com")
         );
         // New writes after the upgrade are indexed too.
         db.apply(&[DbWrite::UpsertMessages(vec![message(

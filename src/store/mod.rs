@@ -99,11 +99,104 @@ pub struct SyncTotals {
     pub contacts: Option<u64>,
 }
 
+/// A contact as the cache's directory lists it: what rows show and what
+/// the list's filter looks at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CachedContact {
+    pub id: ContactId,
+    pub label: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+/// Phone and e-mail of a contact, for the list's filter.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContactDetails {
+    pub phone: Option<String>,
+    pub email: Option<String>,
+}
+
+impl ContactDetails {
+    /// `None` when neither is known (blank counts as unknown).
+    fn new(phone: Option<&str>, email: Option<&str>) -> Option<ContactDetails> {
+        let known = |s: Option<&str>| {
+            s.map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+        };
+        let details = ContactDetails {
+            phone: known(phone),
+            email: known(email),
+        };
+        (details != ContactDetails::default()).then_some(details)
+    }
+}
+
+/// Entries the change log keeps before it starts over; a reader further
+/// behind rebuilds from the whole store.
+const CHANGE_LOG_LIMIT: usize = 16_384;
+
+/// Rows whose list data changed (their fields, unread count, contact name
+/// or details), oldest first, so views kept over the store (see
+/// `views::ViewEngine`) redo only those rows instead of all 50,000.
+#[derive(Debug, Clone)]
+struct ChangeLog {
+    /// Tells stores apart: a view built over another store rebuilds.
+    origin: u64,
+    /// Entries dropped from the front so far.
+    dropped: u64,
+    ids: Vec<ConversationId>,
+    /// Bumped whenever the list order changes.
+    order_revision: u64,
+}
+
+impl Default for ChangeLog {
+    fn default() -> Self {
+        static ORIGINS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        ChangeLog {
+            origin: ORIGINS.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            dropped: 0,
+            ids: Vec::new(),
+            order_revision: 0,
+        }
+    }
+}
+
+impl ChangeLog {
+    fn push(&mut self, id: &ConversationId) {
+        if self.ids.len() >= CHANGE_LOG_LIMIT {
+            self.dropped += self.ids.len() as u64;
+            self.ids.clear();
+        }
+        self.ids.push(id.clone());
+    }
+}
+
+/// Where a reader of the change log stands (see [`Store::changes_since`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChangeCursor {
+    origin: u64,
+    position: u64,
+    order_revision: u64,
+}
+
+/// What changed since a [`ChangeCursor`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Changes<'a> {
+    /// These rows (possibly repeated); `reordered` when the order moved.
+    Rows {
+        ids: &'a [ConversationId],
+        reordered: bool,
+    },
+    /// The cursor is from another store or too far behind: rebuild.
+    Everything,
+}
+
 /// What the database holds, read once at start.
 #[derive(Debug, Clone, Default)]
 pub struct CacheSnapshot {
     pub conversations: Vec<(Conversation, u32)>,
-    pub contact_labels: Vec<(ContactId, String)>,
+    pub contacts: Vec<CachedContact>,
     pub agents: Vec<Agent>,
     pub channels: Vec<ChannelInfo>,
     pub templates: Vec<Template>,
@@ -123,7 +216,7 @@ pub struct Store {
     templates: Vec<Template>,
     contact_labels: HashMap<ContactId, String>,
     /// Phone and e-mail of each known contact, for the list's filter.
-    contact_details: HashMap<ContactId, String>,
+    contact_details: HashMap<ContactId, ContactDetails>,
     /// Contacts looked up by id that do not exist.
     missing_contacts: HashSet<ContactId>,
     conversations_by_contact: HashMap<ContactId, Vec<ConversationId>>,
@@ -131,20 +224,12 @@ pub struct Store {
     totals: SyncTotals,
     /// Changes not yet handed to the database writer.
     journal: Vec<DbWrite>,
+    changes: ChangeLog,
 }
 
 /// Metadata key of a thread's gap: the id of the first message after it.
 pub fn gap_key(id: &ConversationId) -> String {
     format!("gap.{}", id.as_str())
-}
-
-fn contact_details(contact: &Contact) -> String {
-    [contact.phone.as_deref(), contact.email.as_deref()]
-        .into_iter()
-        .flatten()
-        .filter(|s| !s.trim().is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 /// The list's order: most recently updated first, ties by id.
@@ -163,8 +248,19 @@ fn list_order(
 impl Store {
     /// A store filled from the cache, ready before the network answers.
     pub fn from_cache(snapshot: CacheSnapshot) -> Store {
+        let mut contact_labels = HashMap::with_capacity(snapshot.contacts.len());
+        let mut contact_details = HashMap::new();
+        for contact in snapshot.contacts {
+            if let Some(details) =
+                ContactDetails::new(contact.phone.as_deref(), contact.email.as_deref())
+            {
+                contact_details.insert(contact.id.clone(), details);
+            }
+            contact_labels.insert(contact.id, contact.label);
+        }
         let mut store = Store {
-            contact_labels: snapshot.contact_labels.into_iter().collect(),
+            contact_labels,
+            contact_details,
             agents: snapshot
                 .agents
                 .into_iter()
@@ -193,6 +289,7 @@ impl Store {
             }
             self.label(&mut conversation);
             self.index_contact(&conversation);
+            self.changes.push(&conversation.id);
             added.push(conversation.id.clone());
             self.conversations.insert(
                 conversation.id.clone(),
@@ -205,6 +302,10 @@ impl Store {
         // The order is already sorted: merge the new rows into it instead
         // of sorting everything again (a large cache arrives in many chunks
         // and the loop waits for each).
+        if added.is_empty() {
+            return;
+        }
+        self.changes.order_revision += 1;
         let conversations = &self.conversations;
         added.sort_unstable_by(|a, b| list_order(conversations, a, b));
         let old = std::mem::take(&mut self.order);
@@ -227,6 +328,29 @@ impl Store {
 
     pub fn record(&mut self, write: DbWrite) {
         self.journal.push(write);
+    }
+
+    /// Where the change log stands now.
+    pub fn change_cursor(&self) -> ChangeCursor {
+        ChangeCursor {
+            origin: self.changes.origin,
+            position: self.changes.dropped + self.changes.ids.len() as u64,
+            order_revision: self.changes.order_revision,
+        }
+    }
+
+    /// Rows changed since `cursor` was taken from this store.
+    pub fn changes_since(&self, cursor: &ChangeCursor) -> Changes<'_> {
+        let log = &self.changes;
+        let end = log.dropped + log.ids.len() as u64;
+        if cursor.origin != log.origin || cursor.position < log.dropped || cursor.position > end {
+            return Changes::Everything;
+        }
+        let start = (cursor.position - log.dropped) as usize;
+        Changes::Rows {
+            ids: &log.ids[start..],
+            reordered: cursor.order_revision != log.order_revision,
+        }
     }
 
     pub fn order(&self) -> &[ConversationId] {
@@ -389,33 +513,44 @@ impl Store {
     }
 
     /// New or changed contacts: names fill in on every row that shows them.
-    /// Returns how many rows changed.
+    /// Returns how many rows changed: their name, or the phone and e-mail
+    /// the list's filter matches.
     pub fn upsert_contacts(&mut self, found: Vec<Contact>, missing: Vec<ContactId>) -> usize {
         let mut changed = 0;
         for contact in &found {
             let label = contact.label();
             self.missing_contacts.remove(&contact.id);
-            let details = contact_details(contact);
-            if details.is_empty() {
-                self.contact_details.remove(&contact.id);
-            } else {
-                self.contact_details.insert(contact.id.clone(), details);
+            let details = ContactDetails::new(contact.phone.as_deref(), contact.email.as_deref());
+            let new_details = self.contact_details.get(&contact.id) != details.as_ref();
+            if new_details {
+                match details {
+                    Some(details) => self.contact_details.insert(contact.id.clone(), details),
+                    None => self.contact_details.remove(&contact.id),
+                };
             }
-            if self.contact_labels.get(&contact.id) == Some(&label) {
+            let renamed = self.contact_labels.get(&contact.id) != Some(&label);
+            if renamed {
+                self.contact_labels
+                    .insert(contact.id.clone(), label.clone());
+            }
+            if !renamed && !new_details {
                 continue;
             }
-            self.contact_labels
-                .insert(contact.id.clone(), label.clone());
             for id in self
                 .conversations_by_contact
                 .get(&contact.id)
                 .into_iter()
                 .flatten()
             {
-                if let Some(entry) = self.conversations.get_mut(id)
-                    && entry.conversation.contact_name != label
-                {
+                let Some(entry) = self.conversations.get_mut(id) else {
+                    continue;
+                };
+                let new_name = renamed && entry.conversation.contact_name != label;
+                if new_name {
                     entry.conversation.contact_name = label.clone();
+                }
+                if new_name || new_details {
+                    self.changes.push(id);
                     changed += 1;
                 }
             }
@@ -427,9 +562,9 @@ impl Store {
         changed
     }
 
-    /// Phone and e-mail of a contact, as one line; `None` when unknown.
-    pub fn contact_details(&self, id: &ContactId) -> Option<&str> {
-        self.contact_details.get(id).map(String::as_str)
+    /// Phone and e-mail of a contact; `None` when neither is known.
+    pub fn contact_details(&self, id: &ContactId) -> Option<&ContactDetails> {
+        self.contact_details.get(id)
     }
 
     /// Changes a row in place (an agent's action shown before the server
@@ -445,6 +580,7 @@ impl Store {
         let before = entry.conversation.clone();
         change(&mut entry.conversation);
         if entry.conversation != before {
+            self.changes.push(id);
             self.journal.push(DbWrite::UpsertConversations(vec![(
                 entry.conversation.clone(),
                 entry.unread,
@@ -511,6 +647,7 @@ impl Store {
                     if unread != entry.unread || entry.conversation != conversation {
                         entry.unread = unread;
                         entry.conversation = conversation;
+                        self.changes.push(&entry.conversation.id);
                         changed_rows.push((entry.conversation.clone(), unread));
                     }
                 }
@@ -525,6 +662,7 @@ impl Store {
                         u32::from(waiting && !is_open)
                     });
                     self.index_contact(&conversation);
+                    self.changes.push(&conversation.id);
                     changed_rows.push((conversation.clone(), unread));
                     self.conversations.insert(
                         conversation.id.clone(),
@@ -558,6 +696,7 @@ impl Store {
     }
 
     fn resort(&mut self) {
+        self.changes.order_revision += 1;
         let conversations = &self.conversations;
         self.order = conversations.keys().cloned().collect();
         self.order
@@ -569,6 +708,7 @@ impl Store {
             && entry.unread != 0
         {
             entry.unread = 0;
+            self.changes.push(id);
             self.journal.push(DbWrite::SetUnread {
                 conversation_id: id.clone(),
                 unread: 0,

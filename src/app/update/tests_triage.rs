@@ -408,7 +408,12 @@ fn the_typed_filter_takes_every_key_and_esc_clears_it() {
     press(&mut state, KeyCode::Char('/'));
     assert!(matches!(state.overlay(), Some(Overlay::Filter)));
     // `x` and `a` are actions elsewhere; here they are text.
-    type_text(&mut state, "last of c");
+    type_text(&mut state, "xa");
+    assert_eq!(state.list_query, "xa");
+    press(&mut state, KeyCode::Backspace);
+    press(&mut state, KeyCode::Backspace);
+    // "of c" in the last message: an escaped space keeps the words together.
+    type_text(&mut state, "of\\ c");
     assert_eq!(rows(&state), ["c"]);
     assert!(state.mutations.is_empty());
     press(&mut state, KeyCode::Enter);

@@ -32,12 +32,11 @@ const SERVER_SEARCH_MIN_CHARS: usize = 3;
 /// the selection on the same conversation when it is still shown.
 pub fn refresh_list(state: &mut AppState) {
     let previous = std::mem::take(&mut state.list.rows);
-    state.list = views::compute(
+    state.list = state.view_engine.compute(
         &state.store,
         &state.view,
         &state.list_query,
         state.me.as_ref(),
-        state.now,
     );
     // A row the agent just acted on stays where it was until they move on,
     // even if it no longer belongs to the view: the next key (resolve after

@@ -18,8 +18,38 @@ pub fn visible_rows(state: &AppState, capacity: usize) -> impl Iterator<Item = &
 
 pub fn visible_time_labels(state: &AppState) -> Vec<String> {
     visible_rows(state, crate::app::view::list_capacity(state))
-        .map(|entry| timefmt::relative(state.now, entry.conversation.updated_at, state.utc_offset))
+        .map(|entry| {
+            let age = timefmt::relative(state.now, entry.conversation.updated_at, state.utc_offset);
+            match waiting(state, &entry.conversation) {
+                Some(wait) => format!(
+                    "{age} {}{}",
+                    wait.label,
+                    if wait.breached { "!" } else { "" }
+                ),
+                None => age,
+            }
+        })
         .collect()
+}
+
+/// How long a customer has waited for an answer, and whether that is past
+/// the SLA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Waiting {
+    pub label: String,
+    pub breached: bool,
+}
+
+pub fn waiting(state: &AppState, conversation: &crate::domain::Conversation) -> Option<Waiting> {
+    let since = crate::store::views::waiting_since(conversation)?;
+    let breached = i64::try_from(state.triage.sla_minutes)
+        .ok()
+        .and_then(chrono::Duration::try_minutes)
+        .is_some_and(|sla| state.now - since > sla);
+    Some(Waiting {
+        label: timefmt::waited(state.now, since),
+        breached,
+    })
 }
 
 /// Every time-based label currently on screen, joined: when this changes on

@@ -50,7 +50,13 @@ pub fn inner(rect: Rect) -> Rect {
 /// Where the list's rows go: inside its border, below `header_rows`
 /// lines (the tabs, and the filter while one is typed or set).
 pub fn list_rows(layout: &AppLayout, header_rows: u16) -> Rect {
-    let inside = inner(layout.list);
+    rows_below_header(layout.list, header_rows)
+}
+
+/// The rows' part of a list pane drawn at `pane` (the drawing and the
+/// mouse both go through here).
+pub fn rows_below_header(pane: Rect, header_rows: u16) -> Rect {
+    let inside = inner(pane);
     let header = header_rows.min(inside.height);
     Rect::new(
         inside.x,

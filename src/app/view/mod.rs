@@ -8,6 +8,7 @@ pub mod layout;
 pub mod thread_lines;
 
 use crate::app::state::{AppState, ThreadLinesKey};
+use crate::store::views::Tab;
 
 pub fn current_layout(state: &AppState) -> layout::AppLayout {
     layout::compute(
@@ -108,27 +109,104 @@ pub fn max_thread_scroll(state: &mut AppState) -> usize {
 }
 
 /// The tab bar's labels and where each starts, shared by drawing and the
-/// mouse: ` Mine 12 │ Unassigned 40 │ All 320 `.
-pub fn tab_labels(state: &AppState) -> Vec<(crate::store::views::Tab, String, u16)> {
-    let mut x = 0u16;
-    let mut out = Vec::new();
-    for tab in crate::store::views::Tab::ALL {
-        let label = format!(
-            " {} {} ",
-            tab.label(),
-            labels::thousands(state.list.counts.get(tab) as u64)
-        );
-        let width = crate::text::width(&label) as u16;
-        out.push((tab, label, x));
-        x = x.saturating_add(width + 1);
+/// mouse: ` Mine 12 │ Unassigned 40 │ All 320 `, or shorter forms while
+/// that does not fit the list's width (the active tab keeps its count).
+pub fn tab_labels(state: &AppState) -> Vec<(Tab, String, u16)> {
+    let room = usize::from(layout::inner(current_layout(state).list).width);
+    let count = |tab: Tab| labels::thousands(state.list.counts.get(tab) as u64);
+    let active = state.view.tab;
+    let forms: [&dyn Fn(Tab) -> String; 5] = [
+        &|tab| format!(" {} {} ", tab.label(), count(tab)),
+        &|tab| format!("{} {}", tab.label(), count(tab)),
+        &|tab| format!("{} {}", tab.short_label(), count(tab)),
+        &|tab| {
+            if tab == active {
+                format!("{} {}", tab.short_label(), count(tab))
+            } else {
+                tab.short_label().to_string()
+            }
+        },
+        &|tab| {
+            if tab == active {
+                format!("{} {}", tab.initial(), count(tab))
+            } else {
+                tab.initial().to_string()
+            }
+        },
+    ];
+    let mut chosen = Vec::new();
+    for form in forms {
+        chosen = Tab::ALL.map(|tab| (tab, form(tab))).to_vec();
+        let used: usize = chosen.iter().map(|(_, l)| crate::text::width(l)).sum();
+        if used + chosen.len() - 1 <= room {
+            break;
+        }
     }
-    out
+    let mut x = 0u16;
+    chosen
+        .into_iter()
+        .map(|(tab, label)| {
+            let start = x;
+            x = x.saturating_add(crate::text::width(&label) as u16 + 1);
+            (tab, label, start)
+        })
+        .collect()
 }
 
 /// The tab under column `x` of the tab bar.
-pub fn tab_at(state: &AppState, x: u16) -> Option<crate::store::views::Tab> {
+pub fn tab_at(state: &AppState, x: u16) -> Option<Tab> {
     tab_labels(state)
         .into_iter()
         .find(|(_, label, start)| x >= *start && x < start + crate::text::width(label) as u16)
         .map(|(tab, _, _)| tab)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::views::TabCounts;
+
+    fn state(width: u16) -> AppState {
+        let mut state = AppState::new(
+            "demo",
+            "demo",
+            true,
+            crate::config::SendKey::Enter,
+            chrono::Utc::now(),
+            (width, 24),
+        );
+        state.list.counts = TabCounts {
+            mine: 1_204,
+            unassigned: 31_002,
+            all: 50_000,
+        };
+        state
+    }
+
+    #[test]
+    fn tab_labels_shorten_to_fit_and_clicks_find_them() {
+        let room = |state: &AppState| usize::from(layout::inner(current_layout(state).list).width);
+        for width in [200, 100, 80, 60, 30] {
+            let state = state(width);
+            let labels = tab_labels(&state);
+            let (_, last, start) = labels.last().unwrap();
+            let end = usize::from(*start) + crate::text::width(last);
+            assert!(end <= room(&state), "{width}: {labels:?}");
+            for (tab, label, start) in &labels {
+                assert_eq!(tab_at(&state, *start), Some(*tab), "{label}");
+                let last_cell = start + crate::text::width(label) as u16 - 1;
+                assert_eq!(tab_at(&state, last_cell), Some(*tab), "{label}");
+                // The separator after a label is no tab.
+                assert_eq!(tab_at(&state, last_cell + 1), None, "{label}");
+            }
+        }
+        let wide: Vec<String> = tab_labels(&state(200)).into_iter().map(|l| l.1).collect();
+        assert_eq!(
+            wide,
+            [" Mine 1,204 ", " Unassigned 31,002 ", " All 50,000 "]
+        );
+        // The active tab (All) keeps its count when the others cannot.
+        let narrow: Vec<String> = tab_labels(&state(80)).into_iter().map(|l| l.1).collect();
+        assert_eq!(narrow, ["Mine", "Unasg.", "All 50,000"]);
+    }
 }
