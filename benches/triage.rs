@@ -548,6 +548,21 @@ fn report(only: &[String]) {
             medians.join(" · ")
         );
     }
+    // What a restart (or a view that fell behind the store) costs once.
+    let mut builds = Vec::new();
+    for _ in 0..10 * usize::from(wanted("scratch")) {
+        let started = Instant::now();
+        std::hint::black_box(views::compute(
+            &state.store,
+            &state.view,
+            "",
+            state.me.as_ref(),
+        ));
+        builds.push(started.elapsed());
+    }
+    if !builds.is_empty() {
+        figures.push(figure("views built from scratch (once per start)", builds));
+    }
     let mut terminal = Terminal::new(TestBackend::new(WIDTH, HEIGHT)).unwrap();
     for (name, keys) in frame_steps().into_iter().filter(|(name, _)| wanted(name)) {
         let mut runs = Vec::with_capacity(RUNS);

@@ -169,10 +169,8 @@ struct IdTable {
 const ID_CHUNK: usize = 1024;
 
 fn id_hash(id: &ConversationId) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    id.hash(&mut hasher);
-    hasher.finish()
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(id)
 }
 
 impl IdTable {
@@ -296,17 +294,21 @@ fn priority_rank(priority: Option<&Priority>) -> u8 {
 /// which bounds the work per key and the memory kept per row.
 const MESSAGE_CHARS: usize = 300;
 
+/// Maps over the engine's rows: seeded (ids come from a server), and
+/// faster than the standard hasher for 50,000 of them.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
 /// Values seen in a field, numbered, so that rows carry small numbers.
 #[derive(Debug, Clone)]
 struct Interner<T> {
-    numbers: HashMap<T, u32>,
+    numbers: FastMap<T, u32>,
     values: Vec<T>,
 }
 
 impl<T> Default for Interner<T> {
     fn default() -> Self {
         Interner {
-            numbers: HashMap::new(),
+            numbers: FastMap::default(),
             values: Vec::new(),
         }
     }
@@ -349,84 +351,108 @@ struct Facets {
 
 /// The text the typed filter is matched against: contact name, phone and
 /// e-mail (matched fuzzily), then the start of the last message (matched
-/// word by word).
+/// word by word), one after the other.
 #[derive(Debug, Clone)]
 struct Haystack {
-    /// The four fields in lower case without accents, one after the other:
-    /// how nucleo compares characters for a word in plain lower case (most
-    /// words typed). Matched as is, it spares the matcher folding every
-    /// character on every key; text in Latin script becomes ASCII, which is
-    /// searched fastest; and one block per row is one fetch from memory.
+    /// In lower case without accents: how nucleo compares characters for
+    /// a word in plain lower case (most words typed). Matched as is, it
+    /// spares the matcher folding every character on every key; text in
+    /// Latin script becomes ASCII, which is searched fastest; and one block
+    /// per row is one fetch from memory.
     folded: Utf32String,
-    /// Where each field ends in `folded`, in characters.
+    /// As written, when folding changed anything: for words with capitals
+    /// or accents. Folding keeps every character's place.
+    written: Option<Utf32String>,
+    /// Where each field ends, in characters.
     ends: [u32; 4],
-    /// The fields as written, when folding changed any: for words with
-    /// capitals or accents.
-    written: Option<Box<[Utf32String; 4]>>,
 }
 
 /// Fields of a [`Haystack`].
 const MESSAGE: usize = 3;
 
+/// Characters as a [`Utf32String`] holds them: ASCII as is, other text by
+/// the first character of each grapheme (nucleo's `Utf32String::from`).
+fn push_chars(text: &str, out: &mut Vec<char>) {
+    if text.is_ascii() {
+        out.extend(text.bytes().map(char::from));
+    } else {
+        out.extend(chars::graphemes(text));
+    }
+}
+
+fn utf32(chars: &[char]) -> Utf32String {
+    if chars.iter().all(char::is_ascii) {
+        Utf32String::Ascii(chars.iter().collect::<String>().into_boxed_str())
+    } else {
+        Utf32String::Unicode(chars.into())
+    }
+}
+
+/// Buffers reused from row to row while haystacks are built.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    written: Vec<char>,
+    folded: Vec<char>,
+}
+
 impl Haystack {
     /// The haystack and the characters present in each field (see
-    /// [`char_bits`]).
-    fn new(store: &Store, c: &Conversation) -> (Haystack, [u64; 4]) {
+    /// [`fold`]).
+    fn new(store: &Store, c: &Conversation, scratch: &mut Scratch) -> (Haystack, [u64; 4]) {
         let details = c
             .contact_id
             .as_ref()
             .and_then(|id| store.contact_details(id));
-        let message = c.last_message.as_ref().map_or(String::new(), |m| {
+        let message = c.last_message.as_ref().map_or("", |m| {
             let end = m
                 .text
                 .char_indices()
                 .nth(MESSAGE_CHARS)
                 .map_or(m.text.len(), |(end, _)| end);
-            // nucleo-matcher 0.3.1 never finds a word at the very end of a
-            // non-ASCII text; a trailing space keeps the last word findable.
-            format!("{} ", &m.text[..end])
+            &m.text[..end]
         });
-        let written = [
+        let fields = [
             c.contact_name.as_str(),
             details.and_then(|d| d.phone.as_deref()).unwrap_or(""),
             details.and_then(|d| d.email.as_deref()).unwrap_or(""),
-            message.as_str(),
-        ]
-        .map(Utf32String::from);
-        let masks = written.each_ref().map(|field| char_bits(field.slice(..)));
-        let mut folded = Vec::new();
+            message,
+        ];
+        let Scratch { written, folded } = scratch;
+        written.clear();
+        folded.clear();
         let mut ends = [0; 4];
-        let mut changed = false;
-        for (field, end) in written.iter().zip(&mut ends) {
-            for c in field.slice(..).chars() {
-                let plain = chars::to_lower_case(chars::normalize(c));
-                changed |= plain != c;
-                folded.push(plain);
+        let mut masks = [0; 4];
+        for (n, field) in fields.into_iter().enumerate() {
+            let start = written.len();
+            push_chars(field, written);
+            if n == MESSAGE {
+                // nucleo-matcher 0.3.1 never finds a word at the very end
+                // of a non-ASCII text; a trailing space keeps it findable.
+                written.push(' ');
             }
-            *end = folded.len() as u32;
+            for &c in &written[start..] {
+                let (plain, bits) = fold(c);
+                folded.push(plain);
+                masks[n] |= bits;
+            }
+            ends[n] = written.len() as u32;
         }
-        let folded = if folded.iter().all(char::is_ascii) {
-            Utf32String::Ascii(folded.into_iter().collect::<String>().into_boxed_str())
-        } else {
-            Utf32String::Unicode(folded.into_boxed_slice())
-        };
         let haystack = Haystack {
-            folded,
+            folded: utf32(folded),
+            written: (folded != written).then(|| utf32(written)),
             ends,
-            written: changed.then(|| Box::new(written)),
         };
         (haystack, masks)
     }
 
     /// Field `n`, folded for a plain word, else as written.
     fn field(&self, n: usize, plain: bool) -> Utf32Str<'_> {
-        match &self.written {
-            Some(written) if !plain => written[n].slice(..),
-            _ => {
-                let start = if n == 0 { 0 } else { self.ends[n - 1] };
-                self.folded.slice_u32(start..self.ends[n])
-            }
-        }
+        let start = if n == 0 { 0 } else { self.ends[n - 1] };
+        let text = match &self.written {
+            Some(written) if !plain => written,
+            _ => &self.folded,
+        };
+        text.slice_u32(start..self.ends[n])
     }
 }
 
@@ -443,17 +469,20 @@ fn char_bit(c: char) -> u64 {
     1 << n
 }
 
-/// Every form the matcher may compare a haystack character in, whatever
-/// case and accent rules a word brings: as written, folded, without its
-/// accent, both.
-fn char_bits(text: Utf32Str<'_>) -> u64 {
-    text.chars().fold(0, |mask, c| {
-        let plain = chars::normalize(c);
-        mask | char_bit(c)
-            | char_bit(chars::to_lower_case(c))
-            | char_bit(plain)
-            | char_bit(chars::to_lower_case(plain))
-    })
+/// A character in lower case without its accent, as nucleo compares it
+/// for a plain word, and the bits of every form the matcher may compare
+/// it in, whatever case and accent rules a word brings: as written,
+/// folded, without its accent, both.
+fn fold(c: char) -> (char, u64) {
+    if c.is_ascii() {
+        // nucleo's tables leave ASCII alone but for the case.
+        let lower = c.to_ascii_lowercase();
+        return (lower, char_bit(c) | char_bit(lower));
+    }
+    let plain = chars::normalize(c);
+    let folded = chars::to_lower_case(plain);
+    let bits = char_bit(c) | char_bit(chars::to_lower_case(c)) | char_bit(plain) | char_bit(folded);
+    (folded, bits)
 }
 
 /// One word of the typed filter.
@@ -462,6 +491,8 @@ struct Word {
     atom: Atom,
     /// The needle in ASCII, searched for in ASCII messages.
     ascii: Option<memchr::memmem::Finder<'static>>,
+    /// The needle's characters, compared with text in other scripts.
+    chars: Vec<char>,
     /// The bits its characters need (see [`char_bit`]).
     needs: u64,
     /// One lower-case ASCII letter or digit: a field matches exactly when
@@ -486,6 +517,7 @@ impl Word {
         };
         Word {
             ascii,
+            chars: needle.chars().collect(),
             needs: needle.chars().fold(0, |m, c| m | char_bit(c)),
             single,
             ignore_case: !needle.chars().any(chars::is_upper_case),
@@ -528,9 +560,9 @@ impl Query {
 
     /// Whether the row matches; how well does not matter (the list keeps
     /// its sort). So nucleo's greedy matcher is enough: it finds a match
-    /// whenever the optimal one would, without its scoring matrix. ASCII
-    /// compared exactly needs no matcher at all: in order (fuzzy) or in a
-    /// row (substring) is all nucleo would check.
+    /// whenever the optimal one would, without its scoring matrix. And
+    /// characters compared exactly need no matcher at all: in order (fuzzy)
+    /// or in a row (substring) is all nucleo would check.
     fn matches(&self, row: &Haystack, masks: &[u64; 4], matcher: &mut Matcher) -> bool {
         self.words.iter().all(|word| {
             let can = |field: usize| masks[field] & word.needs == word.needs;
@@ -542,25 +574,40 @@ impl Query {
             let plain = word.ignore_case && word.normalize;
             matcher.config.ignore_case = word.ignore_case && !plain;
             matcher.config.normalize = word.normalize && !plain;
-            let exact = plain || !word.ignore_case;
             let needle = word.atom.needle_text();
             let matches = |field: usize, matcher: &mut Matcher| {
                 if !can(field) {
                     return false;
                 }
                 let fuzzy = field != MESSAGE;
-                match (row.field(field, plain), needle, &word.ascii) {
-                    (Utf32Str::Ascii(text), Utf32Str::Ascii(needle), Some(finder)) if exact => {
+                let text = row.field(field, plain);
+                // Characters compared as they are: folded text for a plain
+                // word; ASCII, which has no accents, for a word with capitals.
+                let exact = plain || (!word.ignore_case && matches!(text, Utf32Str::Ascii(_)));
+                if !exact {
+                    return if fuzzy {
+                        matcher.fuzzy_match_greedy(text, needle).is_some()
+                    } else {
+                        matcher.substring_match(text, needle).is_some()
+                    };
+                }
+                match (text, needle, &word.ascii) {
+                    (Utf32Str::Ascii(text), Utf32Str::Ascii(bytes), Some(finder)) => {
                         if fuzzy {
-                            in_order(text, needle)
+                            in_order(text, bytes)
                         } else {
                             finder.find(text).is_some()
                         }
                     }
-                    (text, needle, _) if fuzzy => {
-                        matcher.fuzzy_match_greedy(text, needle).is_some()
+                    (Utf32Str::Unicode(text), _, _) => {
+                        if fuzzy {
+                            in_order(text, &word.chars)
+                        } else {
+                            text.windows(word.chars.len()).any(|w| w == word.chars)
+                        }
                     }
-                    (text, needle, _) => matcher.substring_match(text, needle).is_some(),
+                    // Other characters never equal ASCII ones.
+                    _ => false,
                 }
             };
             (0..4).any(|field| matches(field, matcher))
@@ -569,13 +616,13 @@ impl Query {
 }
 
 /// Whether `needle` appears in `text` in order, gaps allowed.
-fn in_order(text: &[u8], needle: &[u8]) -> bool {
+fn in_order<T: PartialEq>(text: &[T], needle: &[T]) -> bool {
     if needle.is_empty() {
         return true;
     }
     let mut found = 0;
-    for &byte in text {
-        if byte == needle[found] {
+    for c in text {
+        if *c == needle[found] {
             found += 1;
             if found == needle.len() {
                 return true;
@@ -662,7 +709,7 @@ pub struct ViewEngine {
     /// Per field of each haystack, the characters present (apart, so that
     /// ruling rows out reads little memory).
     masks: Vec<[u64; 4]>,
-    slots: HashMap<ConversationId, u32>,
+    slots: FastMap<ConversationId, u32>,
     statuses: Interner<ConversationStatus>,
     channels: Interner<Channel>,
     priorities: Interner<Priority>,
@@ -678,6 +725,7 @@ pub struct ViewEngine {
     narrowed: Option<Narrowed>,
     tag_names: HashMap<TagId, String>,
     matcher: Matcher,
+    scratch: Scratch,
 }
 
 impl ViewEngine {
@@ -801,7 +849,7 @@ impl ViewEngine {
             flags: if c.starred { STARRED } else { 0 } | if entry.unread > 0 { UNREAD } else { 0 },
         };
         let tags = c.tags.iter().map(|t| t.id.clone()).collect();
-        let (haystack, masks) = Haystack::new(store, c);
+        let (haystack, masks) = Haystack::new(store, c, &mut self.scratch);
         let waiting = waiting_since(c);
         match self.slots.get(id) {
             Some(&slot) => {
@@ -1287,6 +1335,14 @@ mod tests {
             "Customer Support exaMple",
         ];
         let queries = [
+            "ayse.kaya",
+            "Ayse",
+            "kaya@",
+            "626 67",
+            "537",
+            "sato",
+            "佐藤 537",
+            "花子 ayse",
             "ayse",
             "Ayşe",
             "AYŞE",
@@ -1347,11 +1403,22 @@ mod tests {
         ];
         let mut matcher = Matcher::default();
         let mut found = 0;
+        let mut store = Store::default();
+        store.upsert_conversations(vec![conversation("x", 1, true)], None);
+        store.upsert_contacts(
+            vec![contact(
+                "c-x",
+                "Kim",
+                Some("+90 537 626 67 14"),
+                Some("ayse.kaya@example.com"),
+            )],
+            Vec::new(),
+        );
         for text in texts {
             let mut row = conversation("x", 1, true);
             row.contact_name = text.into();
             row.last_message.as_mut().unwrap().text = text.into();
-            let (haystack, masks) = Haystack::new(&Store::default(), &row);
+            let (haystack, masks) = Haystack::new(&store, &row, &mut Scratch::default());
             let written = |field: usize| haystack.field(field, false);
             for query in queries {
                 let pattern = Query::new(query);
