@@ -1275,6 +1275,98 @@ mod tests {
         );
     }
 
+    /// The plain definition of a view, without the typed filter.
+    fn reference(store: &Store, spec: &ViewSpec, me: Option<&AgentId>) -> Vec<String> {
+        let mut rows: Vec<&ConversationEntry> = store
+            .order()
+            .iter()
+            .filter_map(|id| store.get(id))
+            .filter(|e| spec.filters.matches(e) && in_tab(spec.tab, &e.conversation, me))
+            .collect();
+        match spec.sort {
+            SortOrder::LatestActivity => {}
+            SortOrder::LongestWaiting => {
+                rows.sort_by_key(|e| {
+                    let since = waiting_since(&e.conversation);
+                    (since.is_none(), since)
+                });
+            }
+            SortOrder::Priority => {
+                rows.sort_by_key(|e| priority_rank(e.conversation.priority.as_ref()))
+            }
+        }
+        rows.iter().map(|e| e.conversation.id.to_string()).collect()
+    }
+
+    #[test]
+    fn every_combination_agrees_with_the_plain_definition() {
+        let mut store = store();
+        // Values no row has, and a status of the provider's own.
+        store.apply_local(&ConversationId::new("c"), |c| {
+            c.status = ConversationStatus::Unknown("snoozed".into());
+            c.priority = Some(Priority::Unknown("p0".into()));
+        });
+        let statuses = [
+            vec![],
+            vec![ConversationStatus::Open],
+            vec![
+                ConversationStatus::Unknown("snoozed".into()),
+                ConversationStatus::Closed,
+            ],
+        ];
+        let channels = [vec![], vec![Channel::WhatsApp], vec![Channel::Sms]];
+        let priorities = [
+            vec![],
+            vec![Priority::Urgent, Priority::Unknown("p0".into())],
+        ];
+        let tags = [vec![], vec![TagId::new("vip")], vec![TagId::new("nope")]];
+        let mut engine = ViewEngine::default();
+        let nobody = AgentId::new("nobody");
+        for me in [None, Some(me()), Some(nobody)] {
+            for statuses in &statuses {
+                for channels in &channels {
+                    for priorities in &priorities {
+                        for tags in &tags {
+                            for flags in 0..4 {
+                                let filters = Filters {
+                                    statuses: statuses.clone(),
+                                    channels: channels.clone(),
+                                    tags: tags.clone(),
+                                    priorities: priorities.clone(),
+                                    starred: flags & 1 != 0,
+                                    unread: flags & 2 != 0,
+                                };
+                                for tab in Tab::ALL {
+                                    for sort in SortOrder::ALL {
+                                        let view = spec(tab, filters.clone(), sort);
+                                        let got = engine.compute(&store, &view, "", me.as_ref());
+                                        let count = |tab| {
+                                            let view = ViewSpec {
+                                                tab,
+                                                ..view.clone()
+                                            };
+                                            reference(&store, &view, me.as_ref()).len()
+                                        };
+                                        assert_eq!(got.counts.mine, count(Tab::Mine));
+                                        assert_eq!(got.counts.unassigned, count(Tab::Unassigned));
+                                        assert_eq!(got.counts.all, count(Tab::All));
+                                        let got: Vec<String> =
+                                            got.rows.iter().map(|id| id.to_string()).collect();
+                                        assert_eq!(
+                                            got,
+                                            reference(&store, &view, me.as_ref()),
+                                            "{view:?} {me:?}"
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn sorts_keep_latest_activity_for_ties() {
         let store = store();
