@@ -16,7 +16,7 @@ use crate::store::Store;
 use crate::store::db::SearchHit;
 use crate::store::mutations::Mutations;
 use crate::store::outbox::Outbox;
-use crate::store::views::{ListView, ViewEngine, ViewSpec};
+use crate::store::views::{ListView, Rows, ViewEngine, ViewSpec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
@@ -357,7 +357,7 @@ impl AppState {
     }
 
     /// The rows of the list as shown: the view over the store.
-    pub fn rows(&self) -> &[ConversationId] {
+    pub fn rows(&self) -> &Rows {
         &self.list.rows
     }
 

@@ -369,6 +369,12 @@ impl Store {
         self.conversations.get(id)
     }
 
+    /// Every conversation, in no particular order (cheaper than looking
+    /// each one up by the list's order).
+    pub fn entries(&self) -> impl Iterator<Item = &ConversationEntry> {
+        self.conversations.values()
+    }
+
     pub fn agent(&self, id: &AgentId) -> Option<&Agent> {
         self.agents.get(id)
     }

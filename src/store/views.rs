@@ -8,16 +8,18 @@
 //! typed filter that extends the previous one only re-matches its hits.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization, Pattern};
-use nucleo_matcher::{Matcher, Utf32String};
+use nucleo_matcher::{Matcher, Utf32Str, Utf32String, chars};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
     AgentId, Channel, Conversation, ConversationId, ConversationStatus, Priority, SenderKind, TagId,
 };
 use crate::store::{ChangeCursor, Changes, ConversationEntry, Store};
+
 /// Metadata key of the saved view.
 pub const META_KEY: &str = "view";
 /// Metadata key of the agent chosen as "me" when the config names none.
@@ -110,31 +112,15 @@ impl Filters {
 
     pub fn matches(&self, entry: &ConversationEntry) -> bool {
         let c = &entry.conversation;
-        self.admits(
-            &c.status,
-            &c.channel,
-            c.tags.iter().map(|t| &t.id),
-            c.priority.as_ref(),
-            c.starred,
-            entry.unread > 0,
-        )
-    }
-
-    fn admits<'a>(
-        &self,
-        status: &ConversationStatus,
-        channel: &Channel,
-        mut tags: impl Iterator<Item = &'a TagId>,
-        priority: Option<&Priority>,
-        starred: bool,
-        unread: bool,
-    ) -> bool {
-        (self.statuses.is_empty() || self.statuses.contains(status))
-            && (self.channels.is_empty() || self.channels.contains(channel))
-            && (self.tags.is_empty() || tags.any(|t| self.tags.contains(t)))
-            && (self.priorities.is_empty() || priority.is_some_and(|p| self.priorities.contains(p)))
-            && (!self.starred || starred)
-            && (!self.unread || unread)
+        (self.statuses.is_empty() || self.statuses.contains(&c.status))
+            && (self.channels.is_empty() || self.channels.contains(&c.channel))
+            && (self.tags.is_empty() || c.tags.iter().any(|t| self.tags.contains(&t.id)))
+            && (self.priorities.is_empty()
+                || c.priority
+                    .as_ref()
+                    .is_some_and(|p| self.priorities.contains(p)))
+            && (!self.starred || c.starred)
+            && (!self.unread || entry.unread > 0)
     }
 }
 
@@ -168,19 +154,118 @@ impl TabCounts {
 /// The rows on screen, in order, and the tab counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListView {
-    pub rows: Vec<ConversationId>,
+    pub rows: Rows,
     pub counts: TabCounts,
 }
 
-pub fn in_tab(tab: Tab, conversation: &Conversation, me: Option<&AgentId>) -> bool {
-    tab_admits(tab, conversation.assignee.as_ref(), me)
+/// Ids by slot, in chunks: a list on screen shares them, and adding rows
+/// copies at most one chunk instead of every id. Each id keeps a hash, so
+/// that finding a row compares numbers rather than strings.
+#[derive(Debug, Clone, Default)]
+struct IdTable {
+    chunks: Vec<Arc<Vec<(u64, ConversationId)>>>,
 }
 
-fn tab_admits(tab: Tab, assignee: Option<&AgentId>, me: Option<&AgentId>) -> bool {
+const ID_CHUNK: usize = 1024;
+
+fn id_hash(id: &ConversationId) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::default().hash_one(id)
+}
+
+impl IdTable {
+    fn entry(&self, slot: u32) -> &(u64, ConversationId) {
+        let slot = slot as usize;
+        &self.chunks[slot / ID_CHUNK][slot % ID_CHUNK]
+    }
+
+    fn get(&self, slot: u32) -> &ConversationId {
+        &self.entry(slot).1
+    }
+
+    fn push(&mut self, id: ConversationId) {
+        let entry = (id_hash(&id), id);
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < ID_CHUNK => Arc::make_mut(last).push(entry),
+            _ => {
+                let mut chunk = Vec::with_capacity(ID_CHUNK);
+                chunk.push(entry);
+                self.chunks.push(Arc::new(chunk));
+            }
+        }
+    }
+}
+
+/// The rows of a list, in order. Shared with the [`ViewEngine`] rather
+/// than copied: a tab switch over 50,000 rows would otherwise copy 50,000
+/// ids.
+#[derive(Clone, Default)]
+pub struct Rows {
+    ids: IdTable,
+    slots: Arc<[u32]>,
+}
+
+impl Rows {
+    pub fn len(&self) -> usize {
+        self.slots.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.slots.is_empty()
+    }
+
+    pub fn get(&self, index: usize) -> Option<&ConversationId> {
+        self.slots.get(index).map(|&slot| self.ids.get(slot))
+    }
+
+    pub fn first(&self) -> Option<&ConversationId> {
+        self.get(0)
+    }
+
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = &ConversationId> + DoubleEndedIterator {
+        self.slots.iter().map(|&slot| self.ids.get(slot))
+    }
+
+    pub fn contains(&self, id: &ConversationId) -> bool {
+        self.position(id).is_some()
+    }
+
+    pub fn position(&self, id: &ConversationId) -> Option<usize> {
+        let hash = id_hash(id);
+        self.slots.iter().position(|&slot| {
+            let (row_hash, row) = self.ids.entry(slot);
+            *row_hash == hash && row == id
+        })
+    }
+}
+
+impl std::ops::Index<usize> for Rows {
+    type Output = ConversationId;
+
+    fn index(&self, index: usize) -> &ConversationId {
+        self.ids.get(self.slots[index])
+    }
+}
+
+impl PartialEq for Rows {
+    fn eq(&self, other: &Rows) -> bool {
+        self.len() == other.len() && self.iter().eq(other.iter())
+    }
+}
+
+impl Eq for Rows {}
+
+impl std::fmt::Debug for Rows {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+pub fn in_tab(tab: Tab, conversation: &Conversation, me: Option<&AgentId>) -> bool {
     match tab {
         Tab::All => true,
-        Tab::Unassigned => assignee.is_none(),
-        Tab::Mine => me.is_some() && assignee == me,
+        Tab::Unassigned => conversation.assignee.is_none(),
+        Tab::Mine => me.is_some() && conversation.assignee.as_ref() == me,
     }
 }
 
@@ -209,74 +294,236 @@ fn priority_rank(priority: Option<&Priority>) -> u8 {
 /// which bounds the work per key and the memory kept per row.
 const MESSAGE_CHARS: usize = 300;
 
-/// What the view needs of one conversation, kept so that a tab switch or a
-/// key does not walk the store's maps.
+/// Maps over the engine's rows: seeded (ids come from a server), and
+/// faster than the standard hasher for 50,000 of them.
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
+
+/// Values seen in a field, numbered, so that rows carry small numbers.
 #[derive(Debug, Clone)]
-struct Row {
-    id: ConversationId,
-    status: ConversationStatus,
-    channel: Channel,
-    tags: Vec<TagId>,
-    priority: Option<Priority>,
-    starred: bool,
-    unread: bool,
-    assignee: Option<AgentId>,
-    waiting_since: Option<DateTime<Utc>>,
-    /// Contact name, phone and e-mail, matched fuzzily.
-    people: [Utf32String; 3],
-    /// The start of the last message, matched word by word.
-    message: Utf32String,
+struct Interner<T> {
+    numbers: FastMap<T, u32>,
+    values: Vec<T>,
 }
 
-impl Row {
-    fn new(store: &Store, entry: &ConversationEntry) -> Row {
-        let c = &entry.conversation;
+impl<T> Default for Interner<T> {
+    fn default() -> Self {
+        Interner {
+            numbers: FastMap::default(),
+            values: Vec::new(),
+        }
+    }
+}
+
+impl<T: std::hash::Hash + Eq + Clone> Interner<T> {
+    fn number(&mut self, value: &T) -> u32 {
+        if let Some(&n) = self.numbers.get(value) {
+            return n;
+        }
+        let n = self.values.len() as u32;
+        self.numbers.insert(value.clone(), n);
+        self.values.push(value.clone());
+        n
+    }
+
+    /// Which numbers a filter's list admits (an empty list admits all).
+    fn admitted(&self, wanted: &[T]) -> Option<Vec<bool>> {
+        (!wanted.is_empty()).then(|| self.values.iter().map(|v| wanted.contains(v)).collect())
+    }
+}
+
+const STARRED: u8 = 1;
+const UNREAD: u8 = 2;
+/// `Facets::assignee` of a row nobody has.
+const NOBODY: u32 = 0;
+
+/// What tabs and filters look at, a few bytes per row so that a pass over
+/// 50,000 rows stays in the CPU's cache.
+#[derive(Debug, Clone, Copy)]
+struct Facets {
+    status: u32,
+    channel: u32,
+    /// Interned priority + 1; 0 for none.
+    priority: u32,
+    /// Interned agent + 1; [`NOBODY`] for none.
+    assignee: u32,
+    flags: u8,
+}
+
+/// The text the typed filter is matched against: contact name, phone and
+/// e-mail (matched fuzzily), then the start of the last message (matched
+/// word by word), one after the other.
+#[derive(Debug, Clone)]
+struct Haystack {
+    /// In lower case without accents: how nucleo compares characters for
+    /// a word in plain lower case (most words typed). Matched as is, it
+    /// spares the matcher folding every character on every key; text in
+    /// Latin script becomes ASCII, which is searched fastest; and one block
+    /// per row is one fetch from memory.
+    folded: Utf32String,
+    /// As written, when folding changed anything: for words with capitals
+    /// or accents. Folding keeps every character's place.
+    written: Option<Utf32String>,
+    /// Where each field ends, in characters.
+    ends: [u32; 4],
+}
+
+/// Fields of a [`Haystack`].
+const MESSAGE: usize = 3;
+
+/// Characters as a [`Utf32String`] holds them: ASCII as is, other text by
+/// the first character of each grapheme (nucleo's `Utf32String::from`).
+fn push_chars(text: &str, out: &mut Vec<char>) {
+    if text.is_ascii() {
+        out.extend(text.bytes().map(char::from));
+    } else {
+        out.extend(chars::graphemes(text));
+    }
+}
+
+fn utf32(chars: &[char]) -> Utf32String {
+    if chars.iter().all(char::is_ascii) {
+        Utf32String::Ascii(chars.iter().collect::<String>().into_boxed_str())
+    } else {
+        Utf32String::Unicode(chars.into())
+    }
+}
+
+/// Buffers reused from row to row while haystacks are built.
+#[derive(Debug, Clone, Default)]
+struct Scratch {
+    written: Vec<char>,
+    folded: Vec<char>,
+}
+
+impl Haystack {
+    /// The haystack and the characters present in each field (see
+    /// [`fold`]).
+    fn new(store: &Store, c: &Conversation, scratch: &mut Scratch) -> (Haystack, [u64; 4]) {
         let details = c
             .contact_id
             .as_ref()
             .and_then(|id| store.contact_details(id));
-        let text = |s: Option<&String>| s.map_or_else(Utf32String::default, |s| s.as_str().into());
-        let message = c
-            .last_message
-            .as_ref()
-            .map_or_else(Utf32String::default, |m| {
-                let end = m
-                    .text
-                    .char_indices()
-                    .nth(MESSAGE_CHARS)
-                    .map_or(m.text.len(), |(end, _)| end);
-                // nucleo-matcher 0.3.1 never finds a word at the very end of a
-                // non-ASCII text; a trailing space keeps the last word findable.
-                format!("{} ", &m.text[..end]).into()
-            });
-        Row {
-            id: c.id.clone(),
-            status: c.status.clone(),
-            channel: c.channel.clone(),
-            tags: c.tags.iter().map(|t| t.id.clone()).collect(),
-            priority: c.priority.clone(),
-            starred: c.starred,
-            unread: entry.unread > 0,
-            assignee: c.assignee.clone(),
-            waiting_since: waiting_since(c),
-            people: [
-                c.contact_name.as_str().into(),
-                text(details.and_then(|d| d.phone.as_ref())),
-                text(details.and_then(|d| d.email.as_ref())),
-            ],
+        let message = c.last_message.as_ref().map_or("", |m| {
+            let end = m
+                .text
+                .char_indices()
+                .nth(MESSAGE_CHARS)
+                .map_or(m.text.len(), |(end, _)| end);
+            &m.text[..end]
+        });
+        let fields = [
+            c.contact_name.as_str(),
+            details.and_then(|d| d.phone.as_deref()).unwrap_or(""),
+            details.and_then(|d| d.email.as_deref()).unwrap_or(""),
             message,
+        ];
+        let Scratch { written, folded } = scratch;
+        written.clear();
+        folded.clear();
+        let mut ends = [0; 4];
+        let mut masks = [0; 4];
+        for (n, field) in fields.into_iter().enumerate() {
+            let start = written.len();
+            push_chars(field, written);
+            if n == MESSAGE {
+                // nucleo-matcher 0.3.1 never finds a word at the very end
+                // of a non-ASCII text; a trailing space keeps it findable.
+                written.push(' ');
+            }
+            for &c in &written[start..] {
+                let (plain, bits) = fold(c);
+                folded.push(plain);
+                masks[n] |= bits;
+            }
+            ends[n] = written.len() as u32;
         }
+        let haystack = Haystack {
+            folded: utf32(folded),
+            written: (folded != written).then(|| utf32(written)),
+            ends,
+        };
+        (haystack, masks)
     }
 
-    fn admitted_by(&self, filters: &Filters) -> bool {
-        filters.admits(
-            &self.status,
-            &self.channel,
-            self.tags.iter(),
-            self.priority.as_ref(),
-            self.starred,
-            self.unread,
-        )
+    /// Field `n`, folded for a plain word, else as written.
+    fn field(&self, n: usize, plain: bool) -> Utf32Str<'_> {
+        let start = if n == 0 { 0 } else { self.ends[n - 1] };
+        let text = match &self.written {
+            Some(written) if !plain => written,
+            _ => &self.folded,
+        };
+        text.slice_u32(start..self.ends[n])
+    }
+}
+
+/// A bit standing for `c`. Letters share one with their other case; other
+/// characters share bits by their code. Only used to rule out matches:
+/// a field lacking a bit the word needs cannot match it.
+fn char_bit(c: char) -> u64 {
+    let n = match c {
+        'a'..='z' => c as u32 - 'a' as u32,
+        'A'..='Z' => c as u32 - 'A' as u32,
+        '0'..='9' => 26 + c as u32 - '0' as u32,
+        _ => 36 + c as u32 % 28,
+    };
+    1 << n
+}
+
+/// A character in lower case without its accent, as nucleo compares it
+/// for a plain word, and the bits of every form the matcher may compare
+/// it in, whatever case and accent rules a word brings: as written,
+/// folded, without its accent, both.
+fn fold(c: char) -> (char, u64) {
+    if c.is_ascii() {
+        // nucleo's tables leave ASCII alone but for the case.
+        let lower = c.to_ascii_lowercase();
+        return (lower, char_bit(c) | char_bit(lower));
+    }
+    let plain = chars::normalize(c);
+    let folded = chars::to_lower_case(plain);
+    let bits = char_bit(c) | char_bit(chars::to_lower_case(c)) | char_bit(plain) | char_bit(folded);
+    (folded, bits)
+}
+
+/// One word of the typed filter.
+struct Word {
+    /// The word as nucleo reads it (its needle); its kind is unused.
+    atom: Atom,
+    /// The needle in ASCII, searched for in ASCII messages.
+    ascii: Option<memchr::memmem::Finder<'static>>,
+    /// The needle's characters, compared with text in other scripts.
+    chars: Vec<char>,
+    /// The bits its characters need (see [`char_bit`]).
+    needs: u64,
+    /// One lower-case ASCII letter or digit: a field matches exactly when
+    /// it has the character's bit, so the masks alone decide.
+    single: bool,
+    /// nucleo's smart case and smart normalization for this word.
+    ignore_case: bool,
+    normalize: bool,
+}
+
+impl Word {
+    fn new(atom: Atom) -> Word {
+        let needle = atom.needle_text();
+        let mut chars_of = needle.chars();
+        let single = matches!(
+            (chars_of.next(), chars_of.next()),
+            (Some('a'..='z' | '0'..='9'), None)
+        );
+        let ascii = match needle {
+            Utf32Str::Ascii(bytes) => Some(memchr::memmem::Finder::new(bytes).into_owned()),
+            Utf32Str::Unicode(_) => None,
+        };
+        Word {
+            ascii,
+            chars: needle.chars().collect(),
+            needs: needle.chars().fold(0, |m, c| m | char_bit(c)),
+            single,
+            ignore_case: !needle.chars().any(chars::is_upper_case),
+            normalize: needle.chars().all(|c| chars::normalize(c) == c),
+            atom,
+        }
     }
 }
 
@@ -291,19 +538,19 @@ impl Row {
 /// Every rule only gets stricter as a word grows or words are added, so the
 /// hits of a longer query are among the hits of its beginning.
 struct Query {
-    /// (fuzzy for the people fields, substring for the message) per word.
-    words: Vec<(Atom, Atom)>,
+    words: Vec<Word>,
 }
 
 impl Query {
     fn new(query: &str) -> Query {
-        let atoms =
-            |kind| Pattern::new(query, CaseMatching::Smart, Normalization::Smart, kind).atoms;
+        let pattern = Pattern::new(
+            query,
+            CaseMatching::Smart,
+            Normalization::Smart,
+            AtomKind::Fuzzy,
+        );
         Query {
-            words: atoms(AtomKind::Fuzzy)
-                .into_iter()
-                .zip(atoms(AtomKind::Substring))
-                .collect(),
+            words: pattern.atoms.into_iter().map(Word::new).collect(),
         }
     }
 
@@ -311,14 +558,78 @@ impl Query {
         self.words.is_empty()
     }
 
-    fn matches(&self, row: &Row, matcher: &mut Matcher) -> bool {
-        self.words.iter().all(|(fuzzy, substring)| {
-            row.people
-                .iter()
-                .any(|field| fuzzy.score(field.slice(..), matcher).is_some())
-                || substring.score(row.message.slice(..), matcher).is_some()
+    /// Whether the row matches; how well does not matter (the list keeps
+    /// its sort). So nucleo's greedy matcher is enough: it finds a match
+    /// whenever the optimal one would, without its scoring matrix. And
+    /// characters compared exactly need no matcher at all: in order (fuzzy)
+    /// or in a row (substring) is all nucleo would check.
+    fn matches(&self, row: &Haystack, masks: &[u64; 4], matcher: &mut Matcher) -> bool {
+        self.words.iter().all(|word| {
+            let can = |field: usize| masks[field] & word.needs == word.needs;
+            if word.single {
+                return (0..4).any(can);
+            }
+            // A plain word compares folded characters: the folded text
+            // needs no folding on the way.
+            let plain = word.ignore_case && word.normalize;
+            matcher.config.ignore_case = word.ignore_case && !plain;
+            matcher.config.normalize = word.normalize && !plain;
+            let needle = word.atom.needle_text();
+            let matches = |field: usize, matcher: &mut Matcher| {
+                if !can(field) {
+                    return false;
+                }
+                let fuzzy = field != MESSAGE;
+                let text = row.field(field, plain);
+                // Characters compared as they are: folded text for a plain
+                // word; ASCII, which has no accents, for a word with capitals.
+                let exact = plain || (!word.ignore_case && matches!(text, Utf32Str::Ascii(_)));
+                if !exact {
+                    return if fuzzy {
+                        matcher.fuzzy_match_greedy(text, needle).is_some()
+                    } else {
+                        matcher.substring_match(text, needle).is_some()
+                    };
+                }
+                match (text, needle, &word.ascii) {
+                    (Utf32Str::Ascii(text), Utf32Str::Ascii(bytes), Some(finder)) => {
+                        if fuzzy {
+                            in_order(text, bytes)
+                        } else {
+                            finder.find(text).is_some()
+                        }
+                    }
+                    (Utf32Str::Unicode(text), _, _) => {
+                        if fuzzy {
+                            in_order(text, &word.chars)
+                        } else {
+                            text.windows(word.chars.len()).any(|w| w == word.chars)
+                        }
+                    }
+                    // Other characters never equal ASCII ones.
+                    _ => false,
+                }
+            };
+            (0..4).any(|field| matches(field, matcher))
         })
     }
+}
+
+/// Whether `needle` appears in `text` in order, gaps allowed.
+fn in_order<T: PartialEq>(text: &[T], needle: &[T]) -> bool {
+    if needle.is_empty() {
+        return true;
+    }
+    let mut found = 0;
+    for c in text {
+        if *c == needle[found] {
+            found += 1;
+            if found == needle.len() {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// `query` only narrows what `previous` matched. A trailing backslash may
@@ -339,7 +650,7 @@ struct BaseKey {
 #[derive(Debug, Clone)]
 struct Base {
     key: BaseKey,
-    slots: Vec<u32>,
+    slots: Arc<[u32]>,
     counts: TabCounts,
 }
 
@@ -348,7 +659,33 @@ struct Base {
 struct Narrowed {
     key: BaseKey,
     query: String,
-    slots: Vec<u32>,
+    slots: Arc<[u32]>,
+}
+
+/// A view's filters in terms of the engine's numbers.
+struct Admits<'a> {
+    statuses: Option<Vec<bool>>,
+    channels: Option<Vec<bool>>,
+    /// By priority number + 1 (0: none).
+    priorities: Option<Vec<bool>>,
+    tags: &'a [TagId],
+    starred: bool,
+    unread: bool,
+}
+
+impl Admits<'_> {
+    fn admits(&self, facets: &Facets, tags: &[TagId]) -> bool {
+        let allowed = |list: &Option<Vec<bool>>, n: u32| {
+            list.as_ref()
+                .is_none_or(|list| list.get(n as usize).copied().unwrap_or(false))
+        };
+        allowed(&self.statuses, facets.status)
+            && allowed(&self.channels, facets.channel)
+            && allowed(&self.priorities, facets.priority)
+            && (!self.starred || facets.flags & STARRED != 0)
+            && (!self.unread || facets.flags & UNREAD != 0)
+            && (self.tags.is_empty() || tags.iter().any(|t| self.tags.contains(t)))
+    }
 }
 
 /// The list's view over the store, kept between calls (see the module's
@@ -363,8 +700,20 @@ pub struct ViewEngine {
     /// Where the store's change log stood at the last sync; `None` before
     /// the first build.
     cursor: Option<ChangeCursor>,
-    rows: Vec<Row>,
-    slots: HashMap<ConversationId, u32>,
+    /// Per slot (a row's place in these, for as long as the engine lives).
+    ids: IdTable,
+    facets: Vec<Facets>,
+    tags: Vec<Box<[TagId]>>,
+    waiting: Vec<Option<DateTime<Utc>>>,
+    haystacks: Vec<Haystack>,
+    /// Per field of each haystack, the characters present (apart, so that
+    /// ruling rows out reads little memory).
+    masks: Vec<[u64; 4]>,
+    slots: FastMap<ConversationId, u32>,
+    statuses: Interner<ConversationStatus>,
+    channels: Interner<Channel>,
+    priorities: Interner<Priority>,
+    assignees: Interner<AgentId>,
     /// Slots in the store's order (latest activity).
     order: Vec<u32>,
     /// `order` by longest waiting and by priority, made on first use.
@@ -376,6 +725,7 @@ pub struct ViewEngine {
     narrowed: Option<Narrowed>,
     tag_names: HashMap<TagId, String>,
     matcher: Matcher,
+    scratch: Scratch,
 }
 
 impl ViewEngine {
@@ -401,34 +751,33 @@ impl ViewEngine {
             return ListView::default();
         };
         let pattern = Query::new(query);
-        let slots: &[u32] = if pattern.is_empty() {
+        let slots = if pattern.is_empty() {
             self.narrowed = None;
-            &base.slots
+            base.slots.clone()
         } else {
             let previous = self
                 .narrowed
                 .take()
                 .filter(|n| n.key == key && extends(&n.query, query));
-            let (rows, matcher) = (&self.rows, &mut self.matcher);
+            let texts = (&self.haystacks[..], &self.masks[..]);
+            let matcher = &mut self.matcher;
             let slots = match previous {
                 Some(previous) if previous.query == query => previous.slots,
-                Some(previous) => matching(rows, matcher, &pattern, &previous.slots),
-                None => matching(rows, matcher, &pattern, &base.slots),
+                Some(previous) => matching(texts, matcher, &pattern, &previous.slots),
+                None => matching(texts, matcher, &pattern, &base.slots),
             };
-            &self
-                .narrowed
-                .insert(Narrowed {
-                    key,
-                    query: query.to_string(),
-                    slots,
-                })
-                .slots
+            self.narrowed = Some(Narrowed {
+                key,
+                query: query.to_string(),
+                slots: slots.clone(),
+            });
+            slots
         };
         ListView {
-            rows: slots
-                .iter()
-                .map(|&slot| self.rows[slot as usize].id.clone())
-                .collect(),
+            rows: Rows {
+                ids: self.ids.clone(),
+                slots,
+            },
             counts: base.counts,
         }
     }
@@ -463,9 +812,12 @@ impl ViewEngine {
     }
 
     fn rebuild(&mut self, store: &Store) {
-        self.rows.clear();
-        self.slots.clear();
-        self.tag_names.clear();
+        let matcher = std::mem::take(&mut self.matcher);
+        *self = ViewEngine {
+            generation: self.generation,
+            matcher,
+            ..ViewEngine::default()
+        };
         for id in store.order() {
             self.update_row(store, id);
         }
@@ -477,17 +829,45 @@ impl ViewEngine {
         let Some(entry) = store.get(id) else {
             return;
         };
-        for tag in &entry.conversation.tags {
+        let c = &entry.conversation;
+        for tag in &c.tags {
             if self.tag_names.get(&tag.id) != Some(&tag.name) {
                 self.tag_names.insert(tag.id.clone(), tag.name.clone());
             }
         }
-        let row = Row::new(store, entry);
+        let facets = Facets {
+            status: self.statuses.number(&c.status),
+            channel: self.channels.number(&c.channel),
+            priority: c
+                .priority
+                .as_ref()
+                .map_or(0, |p| self.priorities.number(p) + 1),
+            assignee: c
+                .assignee
+                .as_ref()
+                .map_or(NOBODY, |a| self.assignees.number(a) + 1),
+            flags: if c.starred { STARRED } else { 0 } | if entry.unread > 0 { UNREAD } else { 0 },
+        };
+        let tags = c.tags.iter().map(|t| t.id.clone()).collect();
+        let (haystack, masks) = Haystack::new(store, c, &mut self.scratch);
+        let waiting = waiting_since(c);
         match self.slots.get(id) {
-            Some(&slot) => self.rows[slot as usize] = row,
+            Some(&slot) => {
+                let slot = slot as usize;
+                self.facets[slot] = facets;
+                self.tags[slot] = tags;
+                self.waiting[slot] = waiting;
+                self.haystacks[slot] = haystack;
+                self.masks[slot] = masks;
+            }
             None => {
-                self.slots.insert(id.clone(), self.rows.len() as u32);
-                self.rows.push(row);
+                self.slots.insert(id.clone(), self.facets.len() as u32);
+                self.ids.push(id.clone());
+                self.facets.push(facets);
+                self.tags.push(tags);
+                self.waiting.push(waiting);
+                self.haystacks.push(haystack);
+                self.masks.push(masks);
             }
         }
     }
@@ -515,53 +895,106 @@ impl ViewEngine {
     /// The store's order re-sorted for `sort`; stable, so ties keep the
     /// latest activity first.
     fn sorted(&mut self, sort: SortOrder) -> &[u32] {
-        let (rows, order) = (&self.rows, &self.order);
+        let order = &self.order;
         match sort {
             SortOrder::LatestActivity => order,
-            SortOrder::LongestWaiting => self.by_waiting.get_or_insert_with(|| {
-                let mut slots = order.clone();
-                slots.sort_by_key(|&slot| {
-                    let since = rows[slot as usize].waiting_since;
-                    (since.is_none(), since)
-                });
-                slots
-            }),
-            SortOrder::Priority => self.by_priority.get_or_insert_with(|| {
-                let mut slots = order.clone();
-                slots.sort_by_key(|&slot| priority_rank(rows[slot as usize].priority.as_ref()));
-                slots
-            }),
+            SortOrder::LongestWaiting => {
+                let waiting = &self.waiting;
+                self.by_waiting.get_or_insert_with(|| {
+                    let mut slots = order.clone();
+                    slots.sort_by_key(|&slot| {
+                        let since = waiting[slot as usize];
+                        (since.is_none(), since)
+                    });
+                    slots
+                })
+            }
+            SortOrder::Priority => {
+                let ranks: Vec<u8> = std::iter::once(priority_rank(None))
+                    .chain(
+                        self.priorities
+                            .values
+                            .iter()
+                            .map(|p| priority_rank(Some(p))),
+                    )
+                    .collect();
+                let facets = &self.facets;
+                self.by_priority.get_or_insert_with(|| {
+                    let mut slots = order.clone();
+                    slots.sort_by_key(|&slot| ranks[facets[slot as usize].priority as usize]);
+                    slots
+                })
+            }
         }
     }
 
     fn base_for(&mut self, key: BaseKey) -> Base {
-        let me = key.me.clone();
-        let spec = key.spec.clone();
-        let sorted = self.sorted(spec.sort).to_vec();
+        let filters = &key.spec.filters;
+        let admits = Admits {
+            statuses: self.statuses.admitted(&filters.statuses),
+            channels: self.channels.admitted(&filters.channels),
+            priorities: self
+                .priorities
+                .admitted(&filters.priorities)
+                .map(|admitted| std::iter::once(false).chain(admitted).collect()),
+            tags: &filters.tags,
+            starred: filters.starred,
+            unread: filters.unread,
+        };
+        // An agent no row is assigned to matches no row.
+        let me = key
+            .me
+            .as_ref()
+            .map(|me| self.assignees.numbers.get(me).map_or(u32::MAX, |n| n + 1));
+        let tab = key.spec.tab;
+        self.sorted(key.spec.sort);
+        let sorted = match key.spec.sort {
+            SortOrder::LatestActivity => &self.order,
+            SortOrder::LongestWaiting => self.by_waiting.as_ref().unwrap_or(&self.order),
+            SortOrder::Priority => self.by_priority.as_ref().unwrap_or(&self.order),
+        };
         let mut counts = TabCounts::default();
         let mut slots = Vec::new();
-        for slot in sorted {
-            let row = &self.rows[slot as usize];
-            if !row.admitted_by(&spec.filters) {
+        for &slot in sorted {
+            let facets = &self.facets[slot as usize];
+            if !admits.admits(facets, &self.tags[slot as usize]) {
                 continue;
             }
-            let assignee = row.assignee.as_ref();
+            let unassigned = facets.assignee == NOBODY;
+            let mine = me == Some(facets.assignee);
             counts.all += 1;
-            counts.unassigned += usize::from(tab_admits(Tab::Unassigned, assignee, me.as_ref()));
-            counts.mine += usize::from(tab_admits(Tab::Mine, assignee, me.as_ref()));
-            if tab_admits(spec.tab, assignee, me.as_ref()) {
+            counts.unassigned += usize::from(unassigned);
+            counts.mine += usize::from(mine);
+            let shown = match tab {
+                Tab::All => true,
+                Tab::Unassigned => unassigned,
+                Tab::Mine => mine,
+            };
+            if shown {
                 slots.push(slot);
             }
         }
-        Base { key, slots, counts }
+        Base {
+            key,
+            slots: slots.into(),
+            counts,
+        }
     }
 }
 
-fn matching(rows: &[Row], matcher: &mut Matcher, query: &Query, candidates: &[u32]) -> Vec<u32> {
+fn matching(
+    (haystacks, masks): (&[Haystack], &[[u64; 4]]),
+    matcher: &mut Matcher,
+    query: &Query,
+    candidates: &[u32],
+) -> Arc<[u32]> {
     candidates
         .iter()
         .copied()
-        .filter(|&slot| query.matches(&rows[slot as usize], matcher))
+        .filter(|&slot| {
+            let slot = slot as usize;
+            query.matches(&haystacks[slot], &masks[slot], matcher)
+        })
         .collect()
 }
 
@@ -586,15 +1019,15 @@ pub fn next_best(
 ) -> Option<ConversationId> {
     // (group, sort key, id): the smallest wins.
     let mut best: Option<(u8, DateTime<Utc>, &ConversationId)> = None;
-    for id in store.order() {
-        if Some(id) == skip {
-            continue;
-        }
-        let Some(entry) = store.get(id) else { continue };
+    for entry in store.entries() {
         let c = &entry.conversation;
         let Some(since) = waiting_since(c) else {
             continue;
         };
+        let id = &c.id;
+        if Some(id) == skip {
+            continue;
+        }
         let mine = me.is_some() && c.assignee.as_ref() == me;
         let unassigned = c.assignee.is_none();
         let window_closes = since + WHATSAPP_WINDOW;
@@ -842,6 +1275,98 @@ mod tests {
         );
     }
 
+    /// The plain definition of a view, without the typed filter.
+    fn reference(store: &Store, spec: &ViewSpec, me: Option<&AgentId>) -> Vec<String> {
+        let mut rows: Vec<&ConversationEntry> = store
+            .order()
+            .iter()
+            .filter_map(|id| store.get(id))
+            .filter(|e| spec.filters.matches(e) && in_tab(spec.tab, &e.conversation, me))
+            .collect();
+        match spec.sort {
+            SortOrder::LatestActivity => {}
+            SortOrder::LongestWaiting => {
+                rows.sort_by_key(|e| {
+                    let since = waiting_since(&e.conversation);
+                    (since.is_none(), since)
+                });
+            }
+            SortOrder::Priority => {
+                rows.sort_by_key(|e| priority_rank(e.conversation.priority.as_ref()))
+            }
+        }
+        rows.iter().map(|e| e.conversation.id.to_string()).collect()
+    }
+
+    #[test]
+    fn every_combination_agrees_with_the_plain_definition() {
+        let mut store = store();
+        // Values no row has, and a status of the provider's own.
+        store.apply_local(&ConversationId::new("c"), |c| {
+            c.status = ConversationStatus::Unknown("snoozed".into());
+            c.priority = Some(Priority::Unknown("p0".into()));
+        });
+        let statuses = [
+            vec![],
+            vec![ConversationStatus::Open],
+            vec![
+                ConversationStatus::Unknown("snoozed".into()),
+                ConversationStatus::Closed,
+            ],
+        ];
+        let channels = [vec![], vec![Channel::WhatsApp], vec![Channel::Sms]];
+        let priorities = [
+            vec![],
+            vec![Priority::Urgent, Priority::Unknown("p0".into())],
+        ];
+        let tags = [vec![], vec![TagId::new("vip")], vec![TagId::new("nope")]];
+        let mut engine = ViewEngine::default();
+        let nobody = AgentId::new("nobody");
+        for me in [None, Some(me()), Some(nobody)] {
+            for statuses in &statuses {
+                for channels in &channels {
+                    for priorities in &priorities {
+                        for tags in &tags {
+                            for flags in 0..4 {
+                                let filters = Filters {
+                                    statuses: statuses.clone(),
+                                    channels: channels.clone(),
+                                    tags: tags.clone(),
+                                    priorities: priorities.clone(),
+                                    starred: flags & 1 != 0,
+                                    unread: flags & 2 != 0,
+                                };
+                                for tab in Tab::ALL {
+                                    for sort in SortOrder::ALL {
+                                        let view = spec(tab, filters.clone(), sort);
+                                        let got = engine.compute(&store, &view, "", me.as_ref());
+                                        let count = |tab| {
+                                            let view = ViewSpec {
+                                                tab,
+                                                ..view.clone()
+                                            };
+                                            reference(&store, &view, me.as_ref()).len()
+                                        };
+                                        assert_eq!(got.counts.mine, count(Tab::Mine));
+                                        assert_eq!(got.counts.unassigned, count(Tab::Unassigned));
+                                        assert_eq!(got.counts.all, count(Tab::All));
+                                        let got: Vec<String> =
+                                            got.rows.iter().map(|id| id.to_string()).collect();
+                                        assert_eq!(
+                                            got,
+                                            reference(&store, &view, me.as_ref()),
+                                            "{view:?} {me:?}"
+                                        );
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn sorts_keep_latest_activity_for_ties() {
         let store = store();
@@ -883,6 +1408,133 @@ mod tests {
         assert!(find(&store, "deniz kaya").is_empty());
         // The message is not matched fuzzily: "kgm" is not "Kargom".
         assert!(find(&store, "kgm").is_empty());
+    }
+
+    #[test]
+    fn skipping_by_characters_never_hides_a_match() {
+        let texts = [
+            "Ayşe Yılmaz",
+            "İSTANBUL İade",
+            "Straße Müller",
+            "ÇAĞRI çağrı",
+            "佐藤 花子 注文はどこですか",
+            "مرحباً، هل أنتم هنا؟",
+            "Ünal 📦 +90 (555) 123-45-67",
+            "e\u{301}cole Ecole ÉCOLE",
+            "ǅemal ǆ ǈ",
+            "\u{212a}elvin ſtraße Ýusuf ÿ",
+            "customer31337@example.com +90 537 626 67 14",
+            "Customer Support exaMple",
+        ];
+        let queries = [
+            "ayse.kaya",
+            "Ayse",
+            "kaya@",
+            "626 67",
+            "537",
+            "sato",
+            "佐藤 537",
+            "花子 ayse",
+            "ayse",
+            "Ayşe",
+            "AYŞE",
+            "yılmaz",
+            "yilmaz",
+            "istanbul",
+            "İstanbul",
+            "iade",
+            "strasse",
+            "straße",
+            "muller",
+            "müller",
+            "MÜLLER",
+            "cagri",
+            "ÇAĞRI",
+            "çağ",
+            "花子",
+            "注文",
+            "هل",
+            "unal",
+            "📦",
+            "5551234567",
+            "(555)",
+            "ecole",
+            "école",
+            "ÉCOLE",
+            "dzemal",
+            "ǆ",
+            "ǅ",
+            "y",
+            "Y",
+            "k",
+            "s",
+            "i",
+            "ı",
+            "e",
+            "5",
+            "9",
+            "z",
+            "kelvin",
+            "ystr",
+            "yusuf",
+            "90",
+            "9053",
+            "c31337",
+            "exa com",
+            "9 0",
+            "custom 537",
+            "CUSTOMER",
+            "Customer",
+            "Elvin",
+            "cus31337",
+            "com ",
+            "@",
+            "+90 537",
+            "x",
+            "exaMple",
+        ];
+        let mut matcher = Matcher::default();
+        let mut found = 0;
+        let mut store = Store::default();
+        store.upsert_conversations(vec![conversation("x", 1, true)], None);
+        store.upsert_contacts(
+            vec![contact(
+                "c-x",
+                "Kim",
+                Some("+90 537 626 67 14"),
+                Some("ayse.kaya@example.com"),
+            )],
+            Vec::new(),
+        );
+        for text in texts {
+            let mut row = conversation("x", 1, true);
+            row.contact_name = text.into();
+            row.last_message.as_mut().unwrap().text = text.into();
+            let (haystack, masks) = Haystack::new(&store, &row, &mut Scratch::default());
+            let written = |field: usize| haystack.field(field, false);
+            for query in queries {
+                let pattern = Query::new(query);
+                // nucleo's own scoring, word by word, without any shortcut.
+                let atoms = |kind| {
+                    Pattern::new(query, CaseMatching::Smart, Normalization::Smart, kind).atoms
+                };
+                let unskipped = atoms(AtomKind::Fuzzy)
+                    .iter()
+                    .zip(&atoms(AtomKind::Substring))
+                    .all(|(fuzzy, substring)| {
+                        (0..MESSAGE)
+                            .any(|field| fuzzy.score(written(field), &mut matcher).is_some())
+                            || substring.score(written(MESSAGE), &mut matcher).is_some()
+                    });
+                assert_eq!(
+                    pattern.matches(&haystack, &masks, &mut matcher),
+                    unskipped,
+                    "{query:?} in {text:?}"
+                );
+                found += usize::from(unskipped);
+            }
+        }
+        assert!(found > 40, "only {found} matches: the cases test little");
     }
 
     #[test]

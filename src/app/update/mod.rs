@@ -572,7 +572,9 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
             }
         }
         SyncEvent::Contacts { found, missing } => {
-            if state.store.upsert_contacts(found, missing) > 0 && !state.list_query.is_empty() {
+            // Also without a typed filter: the view takes the changed rows
+            // a page at a time instead of all at once later.
+            if state.store.upsert_contacts(found, missing) > 0 {
                 triage::refresh_list(state);
             }
             state.dirty = true;
