@@ -183,6 +183,14 @@ impl IdTable {
         &self.entry(slot).1
     }
 
+    fn try_get(&self, slot: u32) -> Option<&ConversationId> {
+        let slot = slot as usize;
+        self.chunks
+            .get(slot / ID_CHUNK)
+            .and_then(|chunk| chunk.get(slot % ID_CHUNK))
+            .map(|(_, id)| id)
+    }
+
     fn push(&mut self, id: ConversationId) {
         let entry = (id_hash(&id), id);
         match self.chunks.last_mut() {
@@ -228,6 +236,35 @@ impl Rows {
 
     pub fn contains(&self, id: &ConversationId) -> bool {
         self.position(id).is_some()
+    }
+
+    /// These rows with those of `keep` that `previous` showed put back at
+    /// their old places: rows the agent just acted on stay until they move
+    /// on, even when the action took them out of the view.
+    pub fn keeping(&self, previous: &Rows, keep: &[ConversationId]) -> Rows {
+        let mut slots: Option<Vec<u32>> = None;
+        for id in keep {
+            if self.contains(id) {
+                continue;
+            }
+            let Some(index) = previous.position(id) else {
+                continue;
+            };
+            let slot = previous.slots[index];
+            // Slots only ever grow, so an old slot names the same row here.
+            if self.ids.try_get(slot) != Some(id) {
+                continue;
+            }
+            let slots = slots.get_or_insert_with(|| self.slots.to_vec());
+            slots.insert(index.min(slots.len()), slot);
+        }
+        match slots {
+            Some(slots) => Rows {
+                ids: self.ids.clone(),
+                slots: slots.into(),
+            },
+            None => self.clone(),
+        }
     }
 
     pub fn position(&self, id: &ConversationId) -> Option<usize> {

@@ -41,14 +41,8 @@ pub fn refresh_list(state: &mut AppState) {
     // A row the agent just acted on stays where it was until they move on,
     // even if it no longer belongs to the view: the next key (resolve after
     // assign) must not land on another customer.
-    for id in &state.sticky {
-        if state.list.rows.contains(id) {
-            continue;
-        }
-        if let Some(index) = previous.iter().position(|r| r == id) {
-            let index = index.min(state.list.rows.len());
-            state.list.rows.insert(index, id.clone());
-        }
+    if !state.sticky.is_empty() {
+        state.list.rows = state.list.rows.keeping(&previous, &state.sticky);
     }
     let still_shown = state
         .selected
