@@ -118,11 +118,15 @@ pub struct ContactDetails {
 
 impl ContactDetails {
     /// `None` when neither is known (blank counts as unknown).
-    fn new(phone: Option<&str>, email: Option<&str>) -> Option<ContactDetails> {
-        let known = |s: Option<&str>| {
-            s.map(str::trim)
-                .filter(|s| !s.is_empty())
-                .map(str::to_string)
+    fn new(phone: Option<String>, email: Option<String>) -> Option<ContactDetails> {
+        let known = |s: Option<String>| {
+            s.filter(|s| !s.trim().is_empty()).map(|s| {
+                if s.trim().len() == s.len() {
+                    s
+                } else {
+                    s.trim().to_string()
+                }
+            })
         };
         let details = ContactDetails {
             phone: known(phone),
@@ -132,8 +136,8 @@ impl ContactDetails {
     }
 }
 
-/// Entries the change log keeps before it starts over; a reader further
-/// behind rebuilds from the whole store.
+/// Entries the change log keeps before it drops the older half; a reader
+/// further behind rebuilds from the whole store.
 const CHANGE_LOG_LIMIT: usize = 16_384;
 
 /// Rows whose list data changed (their fields, unread count, contact name
@@ -164,9 +168,11 @@ impl Default for ChangeLog {
 
 impl ChangeLog {
     fn push(&mut self, id: &ConversationId) {
+        // The oldest half goes: a reader that keeps up is past it.
         if self.ids.len() >= CHANGE_LOG_LIMIT {
-            self.dropped += self.ids.len() as u64;
-            self.ids.clear();
+            let old = self.ids.len() / 2;
+            self.ids.drain(..old);
+            self.dropped += old as u64;
         }
         self.ids.push(id.clone());
     }
@@ -251,9 +257,7 @@ impl Store {
         let mut contact_labels = HashMap::with_capacity(snapshot.contacts.len());
         let mut contact_details = HashMap::new();
         for contact in snapshot.contacts {
-            if let Some(details) =
-                ContactDetails::new(contact.phone.as_deref(), contact.email.as_deref())
-            {
+            if let Some(details) = ContactDetails::new(contact.phone, contact.email) {
                 contact_details.insert(contact.id.clone(), details);
             }
             contact_labels.insert(contact.id, contact.label);
@@ -526,7 +530,7 @@ impl Store {
         for contact in &found {
             let label = contact.label();
             self.missing_contacts.remove(&contact.id);
-            let details = ContactDetails::new(contact.phone.as_deref(), contact.email.as_deref());
+            let details = ContactDetails::new(contact.phone.clone(), contact.email.clone());
             let new_details = self.contact_details.get(&contact.id) != details.as_ref();
             if new_details {
                 match details {
@@ -1007,6 +1011,34 @@ mod tests {
         ]);
         let ids: Vec<_> = store.order().iter().map(|i| i.as_str()).collect();
         assert_eq!(ids, ["w", "n", "x", "b", "y", "m", "z"]);
+    }
+
+    #[test]
+    fn a_reader_that_keeps_up_with_the_change_log_never_has_to_rebuild() {
+        let mut store = Store::default();
+        let first = store.change_cursor();
+        let mut cursor = first;
+        let mut seen = 0;
+        for i in 0..CHANGE_LOG_LIMIT as i64 * 3 {
+            store.upsert_conversations(vec![conversation("a", i + 1, i % 2 == 0)], None);
+            match store.changes_since(&cursor) {
+                Changes::Rows { ids, .. } => seen += ids.len(),
+                Changes::Everything => panic!("lost track after {i} changes"),
+            }
+            cursor = store.change_cursor();
+        }
+        assert_eq!(seen, CHANGE_LOG_LIMIT * 3);
+        // One that fell behind, or that follows another store, rebuilds.
+        assert_eq!(store.changes_since(&first), Changes::Everything);
+        assert_eq!(Store::default().changes_since(&cursor), Changes::Everything);
+        // Nothing new: nothing to redo.
+        assert_eq!(
+            store.changes_since(&cursor),
+            Changes::Rows {
+                ids: &[],
+                reordered: false
+            }
+        );
     }
 
     #[test]
