@@ -53,6 +53,15 @@ async fn assigns_to_me_and_resolves_a_filtered_unassigned_conversation() {
         })
         .map(|(state, id)| (id.clone(), state.contact_name.clone()))
         .expect("an unassigned conversation");
+    // Once the agents are in, "Mine" counts Sarah's conversations.
+    let mine = states
+        .iter()
+        .filter(|(state, _)| state.assignee.as_deref() == Some(me.as_str()))
+        .count();
+    assert!(
+        mine > 0,
+        "the seed assigns some conversations to the demo agent"
+    );
     let home = scratch_home();
     let config = home.join("termdesk.toml");
     std::fs::write(
@@ -75,7 +84,10 @@ async fn assigns_to_me_and_resolves_a_filtered_unassigned_conversation() {
             120,
             30,
         );
-        tty.wait_for("the list with names", LONG, |s| s.contains("Unassigned"));
+        // "Assign to me" needs the agents: they arrive after the first rows.
+        tty.wait_for("the agent known", LONG, |s| {
+            s.contains(&format!("Mine {mine}"))
+        });
         tty.send("2");
         tty.send("/");
         tty.send(&name);

@@ -73,7 +73,18 @@ async fn assign_to_me_and_resolve_reach_the_server_after_the_grace_period() {
     let control = sandbox.control();
     let me = control.agent_id(DEMO_AGENT).unwrap();
     let (target, name) = unassigned_target(&control);
+    let mine = control
+        .conversation_ids()
+        .iter()
+        .filter(|id| {
+            control.conversation_state(id).unwrap().assignee.as_deref() == Some(me.as_str())
+        })
+        .count();
     let app = start(&sandbox, fresh_cache());
+    // "Assign to me" needs the agents, which arrive after the first rows:
+    // then "Mine" counts the agent's conversations.
+    app.wait_for_screen("the agent known", |s| s.contains(&format!("Mine {mine}")))
+        .await;
     app.press(KeyCode::Char('2'));
     select_by_name(&app, &name).await;
     app.press(KeyCode::Char('A'));

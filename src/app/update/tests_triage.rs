@@ -727,3 +727,15 @@ fn a_row_taken_by_someone_else_leaves_the_selection_in_place() {
     assert_eq!(rows(&state), ["b", "e"]);
     assert_eq!(state.selected.as_ref().unwrap().as_str(), "e");
 }
+
+#[test]
+fn assign_to_me_before_the_agents_arrive_says_so_and_takes_no_keys() {
+    let mut state = inbox();
+    state.me = None;
+    state.me_hint = Some("deniz@example.test".into());
+    state.store.set_agents(Vec::new());
+    press(&mut state, KeyCode::Char('A'));
+    assert!(state.overlay().is_none());
+    assert_eq!(state.notice.clone().unwrap().level, NoticeLevel::Warning);
+    assert!(state.mutations.is_empty());
+}

@@ -679,6 +679,15 @@ pub fn on_triage_action(state: &mut AppState, action: Action, group: String) -> 
         }
         Action::AssignToMe => match state.me.clone() {
             Some(me) => assign(state, &group, Some(me)),
+            // The config names the agent and the agent list is on its way:
+            // asking now would take the next keys into a picker.
+            None if state.me_hint.is_some() => {
+                state.notify(
+                    NoticeLevel::Warning,
+                    "The agent list is still loading, so termdesk does not know who you are yet; nothing was assigned.",
+                );
+                Vec::new()
+            }
             None => {
                 if need_target(state) {
                     open_choose_me(state, true);
