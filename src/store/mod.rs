@@ -136,6 +136,13 @@ impl ContactDetails {
     }
 }
 
+/// What the store knows of a contact.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct KnownContact {
+    label: String,
+    details: Option<ContactDetails>,
+}
+
 /// Entries the change log keeps before it drops the older half; a reader
 /// further behind rebuilds from the whole store.
 const CHANGE_LOG_LIMIT: usize = 16_384;
@@ -220,9 +227,9 @@ pub struct Store {
     agents: HashMap<AgentId, Agent>,
     channels: Vec<ChannelInfo>,
     templates: Vec<Template>,
-    contact_labels: HashMap<ContactId, String>,
-    /// Phone and e-mail of each known contact, for the list's filter.
-    contact_details: HashMap<ContactId, ContactDetails>,
+    /// Each known contact: the name rows show, and the phone and e-mail
+    /// the list's filter looks at.
+    contacts: HashMap<ContactId, KnownContact>,
     /// Contacts looked up by id that do not exist.
     missing_contacts: HashSet<ContactId>,
     conversations_by_contact: HashMap<ContactId, Vec<ConversationId>>,
@@ -254,17 +261,22 @@ fn list_order(
 impl Store {
     /// A store filled from the cache, ready before the network answers.
     pub fn from_cache(snapshot: CacheSnapshot) -> Store {
-        let mut contact_labels = HashMap::with_capacity(snapshot.contacts.len());
-        let mut contact_details = HashMap::new();
-        for contact in snapshot.contacts {
-            if let Some(details) = ContactDetails::new(contact.phone, contact.email) {
-                contact_details.insert(contact.id.clone(), details);
-            }
-            contact_labels.insert(contact.id, contact.label);
-        }
+        let contacts = snapshot
+            .contacts
+            .into_iter()
+            .map(|c| {
+                let details = ContactDetails::new(c.phone, c.email);
+                (
+                    c.id,
+                    KnownContact {
+                        label: c.label,
+                        details,
+                    },
+                )
+            })
+            .collect();
         let mut store = Store {
-            contact_labels,
-            contact_details,
+            contacts,
             agents: snapshot
                 .agents
                 .into_iter()
@@ -443,7 +455,7 @@ impl Store {
     }
 
     pub fn contact_count(&self) -> usize {
-        self.contact_labels.len()
+        self.contacts.len()
     }
 
     /// Rows still waiting for their contact's name.
@@ -452,7 +464,7 @@ impl Store {
             .values()
             .filter(|e| {
                 e.conversation.contact_id.as_ref().is_some_and(|id| {
-                    !self.contact_labels.contains_key(id) && !self.missing_contacts.contains(id)
+                    !self.contacts.contains_key(id) && !self.missing_contacts.contains(id)
                 })
             })
             .count()
@@ -465,9 +477,7 @@ impl Store {
             .conversations
             .values()
             .filter_map(|e| e.conversation.contact_id.clone())
-            .filter(|id| {
-                !self.contact_labels.contains_key(id) && !self.missing_contacts.contains(id)
-            })
+            .filter(|id| !self.contacts.contains_key(id) && !self.missing_contacts.contains(id))
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -476,18 +486,18 @@ impl Store {
 
     /// Contact ids the store holds a name for.
     pub fn known_contacts(&self) -> HashSet<ContactId> {
-        self.contact_labels.keys().cloned().collect()
+        self.contacts.keys().cloned().collect()
     }
 
     /// Fills the row's name from the contact directory, or says what is
     /// known while the name is on its way.
     fn label(&self, conversation: &mut Conversation) {
-        if let Some(label) = conversation
+        if let Some(known) = conversation
             .contact_id
             .as_ref()
-            .and_then(|id| self.contact_labels.get(id))
+            .and_then(|id| self.contacts.get(id))
         {
-            conversation.contact_name = label.clone();
+            conversation.contact_name = known.label.clone();
         } else if conversation.contact_name.trim().is_empty() {
             conversation.contact_name = match &conversation.contact_id {
                 Some(id) if self.missing_contacts.contains(id) => UNKNOWN_CONTACT.to_string(),
@@ -531,21 +541,19 @@ impl Store {
             let label = contact.label();
             self.missing_contacts.remove(&contact.id);
             let details = ContactDetails::new(contact.phone.clone(), contact.email.clone());
-            let new_details = self.contact_details.get(&contact.id) != details.as_ref();
-            if new_details {
-                match details {
-                    Some(details) => self.contact_details.insert(contact.id.clone(), details),
-                    None => self.contact_details.remove(&contact.id),
-                };
-            }
-            let renamed = self.contact_labels.get(&contact.id) != Some(&label);
-            if renamed {
-                self.contact_labels
-                    .insert(contact.id.clone(), label.clone());
-            }
+            let known = self.contacts.get(&contact.id);
+            let new_details = known.and_then(|k| k.details.as_ref()) != details.as_ref();
+            let renamed = known.map(|k| &k.label) != Some(&label);
             if !renamed && !new_details {
                 continue;
             }
+            self.contacts.insert(
+                contact.id.clone(),
+                KnownContact {
+                    label: label.clone(),
+                    details,
+                },
+            );
             for id in self
                 .conversations_by_contact
                 .get(&contact.id)
@@ -574,7 +582,7 @@ impl Store {
 
     /// Phone and e-mail of a contact; `None` when neither is known.
     pub fn contact_details(&self, id: &ContactId) -> Option<&ContactDetails> {
-        self.contact_details.get(id)
+        self.contacts.get(id).and_then(|c| c.details.as_ref())
     }
 
     /// Changes a row in place (an agent's action shown before the server

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization, Pattern};
-use nucleo_matcher::{Matcher, Utf32Str, Utf32String, chars};
+use nucleo_matcher::{Matcher, Utf32Str, chars};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{
@@ -388,18 +388,17 @@ struct Facets {
 
 /// The text the typed filter is matched against: contact name, phone and
 /// e-mail (matched fuzzily), then the start of the last message (matched
-/// word by word), one after the other.
-#[derive(Debug, Clone)]
+/// word by word), one after the other, kept in [`Texts`].
+#[derive(Debug, Clone, Copy)]
 struct Haystack {
     /// In lower case without accents: how nucleo compares characters for
     /// a word in plain lower case (most words typed). Matched as is, it
-    /// spares the matcher folding every character on every key; text in
-    /// Latin script becomes ASCII, which is searched fastest; and one block
-    /// per row is one fetch from memory.
-    folded: Utf32String,
+    /// spares the matcher folding every character on every key, and text
+    /// in Latin script becomes ASCII, which is searched fastest.
+    folded: Span,
     /// As written, when folding changed anything: for words with capitals
     /// or accents. Folding keeps every character's place.
-    written: Option<Utf32String>,
+    written: Option<Span>,
     /// Where each field ends, in characters.
     ends: [u32; 4],
 }
@@ -407,21 +406,73 @@ struct Haystack {
 /// Fields of a [`Haystack`].
 const MESSAGE: usize = 3;
 
-/// Characters as a [`Utf32String`] holds them: ASCII as is, other text by
-/// the first character of each grapheme (nucleo's `Utf32String::from`).
+/// Where a haystack's characters start in [`Texts`].
+#[derive(Debug, Clone, Copy)]
+enum Span {
+    Ascii(u32),
+    Wide(u32),
+}
+
+/// The characters of every haystack side by side, in the order the rows
+/// were made (the list's order at the last rebuild): going through the
+/// rows then reads memory in one stream instead of a fetch per row.
+#[derive(Debug, Clone, Default)]
+struct Texts {
+    ascii: Vec<u8>,
+    wide: Vec<char>,
+    /// Characters of replaced rows, reclaimed by [`ViewEngine::compact`].
+    unused: usize,
+}
+
+impl Texts {
+    fn push(&mut self, chars: &[char]) -> Span {
+        if chars.iter().all(char::is_ascii) {
+            let start = self.ascii.len() as u32;
+            self.ascii.extend(chars.iter().map(|&c| c as u8));
+            Span::Ascii(start)
+        } else {
+            let start = self.wide.len() as u32;
+            self.wide.extend_from_slice(chars);
+            Span::Wide(start)
+        }
+    }
+
+    fn get(&self, span: Span, range: std::ops::Range<u32>) -> Utf32Str<'_> {
+        let (start, end) = (range.start as usize, range.end as usize);
+        match span {
+            Span::Ascii(at) => Utf32Str::Ascii(&self.ascii[at as usize + start..at as usize + end]),
+            Span::Wide(at) => Utf32Str::Unicode(&self.wide[at as usize + start..at as usize + end]),
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ascii.len() + self.wide.len()
+    }
+
+    /// Copies `len` characters at `span` of `other`.
+    fn copy(&mut self, other: &Texts, span: Span, len: u32) -> Span {
+        match other.get(span, 0..len) {
+            Utf32Str::Ascii(bytes) => {
+                let start = self.ascii.len() as u32;
+                self.ascii.extend_from_slice(bytes);
+                Span::Ascii(start)
+            }
+            Utf32Str::Unicode(chars) => {
+                let start = self.wide.len() as u32;
+                self.wide.extend_from_slice(chars);
+                Span::Wide(start)
+            }
+        }
+    }
+}
+
+/// Characters as nucleo holds text: ASCII as is, other text by the first
+/// character of each grapheme (as `Utf32String::from` does).
 fn push_chars(text: &str, out: &mut Vec<char>) {
     if text.is_ascii() {
         out.extend(text.bytes().map(char::from));
     } else {
         out.extend(chars::graphemes(text));
-    }
-}
-
-fn utf32(chars: &[char]) -> Utf32String {
-    if chars.iter().all(char::is_ascii) {
-        Utf32String::Ascii(chars.iter().collect::<String>().into_boxed_str())
-    } else {
-        Utf32String::Unicode(chars.into())
     }
 }
 
@@ -433,9 +484,14 @@ struct Scratch {
 }
 
 impl Haystack {
-    /// The haystack and the characters present in each field (see
-    /// [`fold`]).
-    fn new(store: &Store, c: &Conversation, scratch: &mut Scratch) -> (Haystack, [u64; 4]) {
+    /// The haystack, its characters added to `texts`, and the characters
+    /// present in each field (see [`fold`]).
+    fn new(
+        store: &Store,
+        c: &Conversation,
+        scratch: &mut Scratch,
+        texts: &mut Texts,
+    ) -> (Haystack, [u64; 4]) {
         let details = c
             .contact_id
             .as_ref()
@@ -475,21 +531,26 @@ impl Haystack {
             ends[n] = written.len() as u32;
         }
         let haystack = Haystack {
-            folded: utf32(folded),
-            written: (folded != written).then(|| utf32(written)),
+            folded: texts.push(folded),
+            written: (folded != written).then(|| texts.push(written)),
             ends,
         };
         (haystack, masks)
     }
 
     /// Field `n`, folded for a plain word, else as written.
-    fn field(&self, n: usize, plain: bool) -> Utf32Str<'_> {
+    fn field<'a>(&self, texts: &'a Texts, n: usize, plain: bool) -> Utf32Str<'a> {
         let start = if n == 0 { 0 } else { self.ends[n - 1] };
-        let text = match &self.written {
+        let span = match self.written {
             Some(written) if !plain => written,
-            _ => &self.folded,
+            _ => self.folded,
         };
-        text.slice_u32(start..self.ends[n])
+        texts.get(span, start..self.ends[n])
+    }
+
+    /// Characters it holds in [`Texts`].
+    fn size(&self) -> usize {
+        self.ends[MESSAGE] as usize * (1 + usize::from(self.written.is_some()))
     }
 }
 
@@ -600,7 +661,13 @@ impl Query {
     /// whenever the optimal one would, without its scoring matrix. And
     /// characters compared exactly need no matcher at all: in order (fuzzy)
     /// or in a row (substring) is all nucleo would check.
-    fn matches(&self, row: &Haystack, masks: &[u64; 4], matcher: &mut Matcher) -> bool {
+    fn matches(
+        &self,
+        texts: &Texts,
+        row: &Haystack,
+        masks: &[u64; 4],
+        matcher: &mut Matcher,
+    ) -> bool {
         self.words.iter().all(|word| {
             let can = |field: usize| masks[field] & word.needs == word.needs;
             if word.single {
@@ -617,7 +684,7 @@ impl Query {
                     return false;
                 }
                 let fuzzy = field != MESSAGE;
-                let text = row.field(field, plain);
+                let text = row.field(texts, field, plain);
                 // Characters compared as they are: folded text for a plain
                 // word; ASCII, which has no accents, for a word with capitals.
                 let exact = plain || (!word.ignore_case && matches!(text, Utf32Str::Ascii(_)));
@@ -743,6 +810,7 @@ pub struct ViewEngine {
     tags: Vec<Box<[TagId]>>,
     waiting: Vec<Option<DateTime<Utc>>>,
     haystacks: Vec<Haystack>,
+    texts: Texts,
     /// Per field of each haystack, the characters present (apart, so that
     /// ruling rows out reads little memory).
     masks: Vec<[u64; 4]>,
@@ -796,7 +864,7 @@ impl ViewEngine {
                 .narrowed
                 .take()
                 .filter(|n| n.key == key && extends(&n.query, query));
-            let texts = (&self.haystacks[..], &self.masks[..]);
+            let texts = (&self.texts, &self.haystacks[..], &self.masks[..]);
             let matcher = &mut self.matcher;
             let slots = match previous {
                 Some(previous) if previous.query == query => previous.slots,
@@ -842,6 +910,7 @@ impl ViewEngine {
                 if reordered {
                     self.reorder(store);
                 }
+                self.compact();
                 self.changed();
             }
         }
@@ -886,7 +955,7 @@ impl ViewEngine {
             flags: if c.starred { STARRED } else { 0 } | if entry.unread > 0 { UNREAD } else { 0 },
         };
         let tags = c.tags.iter().map(|t| t.id.clone()).collect();
-        let (haystack, masks) = Haystack::new(store, c, &mut self.scratch);
+        let (haystack, masks) = Haystack::new(store, c, &mut self.scratch, &mut self.texts);
         let waiting = waiting_since(c);
         match self.slots.get(id) {
             Some(&slot) => {
@@ -894,6 +963,7 @@ impl ViewEngine {
                 self.facets[slot] = facets;
                 self.tags[slot] = tags;
                 self.waiting[slot] = waiting;
+                self.texts.unused += self.haystacks[slot].size();
                 self.haystacks[slot] = haystack;
                 self.masks[slot] = masks;
             }
@@ -921,6 +991,23 @@ impl ViewEngine {
             }
         }
         self.order = order;
+    }
+
+    /// Drops the characters of replaced rows once they are half of all,
+    /// keeping the rows' order.
+    fn compact(&mut self) {
+        if self.texts.unused * 2 < self.texts.len() {
+            return;
+        }
+        let mut texts = Texts::default();
+        for haystack in &mut self.haystacks {
+            let len = haystack.ends[MESSAGE];
+            haystack.folded = texts.copy(&self.texts, haystack.folded, len);
+            haystack.written = haystack
+                .written
+                .map(|span| texts.copy(&self.texts, span, len));
+        }
+        self.texts = texts;
     }
 
     fn changed(&mut self) {
@@ -1020,7 +1107,7 @@ impl ViewEngine {
 }
 
 fn matching(
-    (haystacks, masks): (&[Haystack], &[[u64; 4]]),
+    (texts, haystacks, masks): (&Texts, &[Haystack], &[[u64; 4]]),
     matcher: &mut Matcher,
     query: &Query,
     candidates: &[u32],
@@ -1030,7 +1117,7 @@ fn matching(
         .copied()
         .filter(|&slot| {
             let slot = slot as usize;
-            query.matches(&haystacks[slot], &masks[slot], matcher)
+            query.matches(texts, &haystacks[slot], &masks[slot], matcher)
         })
         .collect()
 }
@@ -1547,8 +1634,10 @@ mod tests {
             let mut row = conversation("x", 1, true);
             row.contact_name = text.into();
             row.last_message.as_mut().unwrap().text = text.into();
-            let (haystack, masks) = Haystack::new(&store, &row, &mut Scratch::default());
-            let written = |field: usize| haystack.field(field, false);
+            let mut texts = Texts::default();
+            let (haystack, masks) =
+                Haystack::new(&store, &row, &mut Scratch::default(), &mut texts);
+            let written = |field: usize| haystack.field(&texts, field, false);
             for query in queries {
                 let pattern = Query::new(query);
                 // nucleo's own scoring, word by word, without any shortcut.
@@ -1564,7 +1653,7 @@ mod tests {
                             || substring.score(written(MESSAGE), &mut matcher).is_some()
                     });
                 assert_eq!(
-                    pattern.matches(&haystack, &masks, &mut matcher),
+                    pattern.matches(&texts, &haystack, &masks, &mut matcher),
                     unskipped,
                     "{query:?} in {text:?}"
                 );
@@ -1696,6 +1785,23 @@ mod tests {
             ..Filters::default()
         });
         assert_eq!(ids(&engine.compute(&store, &unread, "", None)), ["a", "d"]);
+        // Rows rewritten again and again: their old text is reclaimed and
+        // what is left still matches.
+        for round in 0..4 {
+            for id in ["a", "b", "c", "d", "e"] {
+                store.apply_local(&ConversationId::new(id), |c| {
+                    c.last_message.as_mut().unwrap().text = format!("round {round} for {id}");
+                });
+            }
+            for query in ["round", &format!("round {round} for c"), "deniz", "kaya@"] {
+                assert_eq!(
+                    engine.compute(&store, &view, query, None),
+                    compute(&store, &view, query, None),
+                    "{query}"
+                );
+            }
+        }
+        assert!(engine.texts.unused * 2 < engine.texts.len());
         // Another store (a restart from the cache) is rebuilt from scratch.
         let other = Store::default();
         assert!(engine.compute(&other, &view, "", None).rows.is_empty());
