@@ -74,24 +74,10 @@ fn phone(i: usize) -> String {
 fn contact(i: usize) -> Contact {
     let (first, last) = (FIRST[i % FIRST.len()], LAST[(i / 3) % LAST.len()]);
     Contact {
-        id: ContactId::new(format!("contact-{i:06}")),
-        first_name: first.into(),
         last_name: Some(last.into()),
-        username: None,
-        avatar: None,
         email: (!i.is_multiple_of(3)).then(|| format!("customer{i}@example.com")),
         phone: (!i.is_multiple_of(5) || i == PHONE_ROW).then(|| phone(i)),
-        phone_country_code: None,
-        country: None,
-        gender: None,
-        language: None,
-        tags: Vec::new(),
-        phone_usage_permission: None,
-        email_usage_permission: None,
-        owner: None,
-        platforms: Vec::new(),
-        created_at: None,
-        updated_at: None,
+        ..Contact::named(format!("contact-{i:06}"), first)
     }
 }
 

@@ -119,6 +119,18 @@ pub enum Priority {
     Unknown(String),
 }
 
+impl Priority {
+    pub fn label(&self) -> &str {
+        match self {
+            Priority::Low => "low",
+            Priority::Medium => "medium",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+            Priority::Unknown(other) => other,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum SenderKind {
     Contact,
@@ -260,6 +272,32 @@ pub struct Contact {
 }
 
 /// What a row shows for a contact nothing is known about.
+impl Contact {
+    /// A contact known only by id and first name; every other field empty.
+    pub fn named(id: impl Into<String>, first_name: impl Into<String>) -> Contact {
+        Contact {
+            id: ContactId::new(id),
+            first_name: first_name.into(),
+            last_name: None,
+            username: None,
+            avatar: None,
+            email: None,
+            phone: None,
+            phone_country_code: None,
+            country: None,
+            gender: None,
+            language: None,
+            tags: Vec::new(),
+            phone_usage_permission: None,
+            email_usage_permission: None,
+            owner: None,
+            platforms: Vec::new(),
+            created_at: None,
+            updated_at: None,
+        }
+    }
+}
+
 pub const UNKNOWN_CONTACT: &str = "Unknown contact";
 
 impl Contact {

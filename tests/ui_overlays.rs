@@ -4,18 +4,16 @@
 
 mod common;
 
-use chrono::FixedOffset;
 use crossterm::event::KeyCode;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 use termdesk::app::state::Overlay;
 use termdesk::app::{AppState, Event, SyncEvent, update};
-use termdesk::config::SendKey;
 use termdesk::domain::*;
 use termdesk::ui;
 
-use common::{inbox, key, now};
+use common::{empty_state, inbox, key, now};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (200, 50)];
 
@@ -48,15 +46,7 @@ fn agent(id: &str, first: &str, last: &str, email: &str) -> Agent {
 /// The shared inbox with tags on some conversations, four agents, and the
 /// agent known as Ada; the list has the focus on Deniz Yılmaz.
 fn state(width: u16, height: u16) -> AppState {
-    let mut state = AppState::new(
-        "demo",
-        "Qpien sandbox",
-        true,
-        SendKey::Enter,
-        now(),
-        (width, height),
-    );
-    state.utc_offset = FixedOffset::east_opt(0).unwrap();
+    let mut state = empty_state(width, height);
     let mut conversations = inbox();
     conversations[0].tags = vec![tag("t-vip", "VIP"), tag("t-ship", "shipping")];
     conversations[1].tags = vec![tag("t-return", "returns")];

@@ -222,24 +222,9 @@ mod tests {
         let mut row = conversation("a", 10, true);
         row.contact_id = Some(ContactId::new("p1"));
         let contact = Contact {
-            id: ContactId::new("p1"),
-            first_name: "Deniz".into(),
-            last_name: None,
-            username: None,
-            avatar: None,
             email: Some("deniz@example.com".into()),
             phone: Some("+90 555 123 4567".into()),
-            phone_country_code: None,
-            country: None,
-            gender: None,
-            language: None,
-            tags: Vec::new(),
-            phone_usage_permission: None,
-            email_usage_permission: None,
-            owner: None,
-            platforms: Vec::new(),
-            created_at: None,
-            updated_at: None,
+            ..Contact::named("p1", "Deniz")
         };
         db.apply(&[
             DbWrite::UpsertConversations(vec![(row, 0)]),

@@ -1117,24 +1117,8 @@ mod tests {
             row.contact_name
         );
         let contact = Contact {
-            id: ContactId::new("c-a"),
-            first_name: "Deniz".into(),
             last_name: Some("Yılmaz".into()),
-            username: None,
-            avatar: None,
-            email: None,
-            phone: None,
-            phone_country_code: None,
-            country: None,
-            gender: None,
-            language: None,
-            tags: Vec::new(),
-            phone_usage_permission: None,
-            email_usage_permission: None,
-            owner: None,
-            platforms: Vec::new(),
-            created_at: None,
-            updated_at: None,
+            ..Contact::named("c-a", "Deniz")
         };
         assert_eq!(store.upsert_contacts(vec![contact], Vec::new()), 1);
         assert_eq!(

@@ -1176,29 +1176,14 @@ pub fn next_best(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::{Contact, ContactId, Tag};
+    use crate::domain::{Contact, Tag};
     use crate::store::fixtures::{conversation, t};
 
     fn contact(id: &str, name: &str, phone: Option<&str>, email: Option<&str>) -> Contact {
         Contact {
-            id: ContactId::new(id),
-            first_name: name.into(),
-            last_name: None,
-            username: None,
-            avatar: None,
             email: email.map(Into::into),
             phone: phone.map(Into::into),
-            phone_country_code: None,
-            country: None,
-            gender: None,
-            language: None,
-            tags: Vec::new(),
-            phone_usage_permission: None,
-            email_usage_permission: None,
-            owner: None,
-            platforms: Vec::new(),
-            created_at: None,
-            updated_at: None,
+            ..Contact::named(id, name)
         }
     }
 

@@ -85,7 +85,7 @@ fn filter_summary(state: &AppState) -> String {
     let f = &state.view.filters;
     let mut parts: Vec<String> = f.statuses.iter().map(|s| s.label().to_string()).collect();
     parts.extend(f.channels.iter().map(|c| c.short().to_string()));
-    parts.extend(f.priorities.iter().map(|p| priority_name(p).to_string()));
+    parts.extend(f.priorities.iter().map(|p| p.label().to_string()));
     parts.extend(f.tags.iter().map(|id| {
         let name = state.view_engine.tag_name(id).unwrap_or(id.as_str());
         format!("#{}", text::sanitize_line(name))
@@ -97,16 +97,6 @@ fn filter_summary(state: &AppState) -> String {
         parts.push("unread".into());
     }
     parts.join(", ")
-}
-
-fn priority_name(priority: &Priority) -> &str {
-    match priority {
-        Priority::Low => "low",
-        Priority::Medium => "medium",
-        Priority::High => "high",
-        Priority::Urgent => "urgent",
-        Priority::Unknown(other) => other,
-    }
 }
 
 fn tabs_line(state: &AppState) -> Line<'static> {

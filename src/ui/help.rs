@@ -7,9 +7,27 @@ use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 
 use crate::app::AppState;
 use crate::app::view::help::{self, HelpLine};
+use crate::text;
 use crate::theme;
 
 pub use crate::app::view::layout::centered;
+
+/// Draws `block` over whatever is at `rect`; returns the inside.
+pub fn framed(frame: &mut Frame, rect: Rect, block: Block) -> Rect {
+    let inner = block.inner(rect);
+    frame.render_widget(Clear, rect);
+    frame.render_widget(block, rect);
+    inner
+}
+
+/// The first line of a box one types into: `› query▏`.
+pub fn query_line(query: &str) -> Line<'static> {
+    Line::from(vec![
+        Span::styled("› ", theme::title()),
+        Span::raw(text::sanitize_line(query)),
+        Span::styled("▏", theme::dim()),
+    ])
+}
 
 /// The keymap in one or two columns; j/k and PgUp/PgDn scroll it when it
 /// does not fit (at 80x24 it does not).

@@ -5,7 +5,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::app::AppState;
 use crate::app::picker::Picker;
@@ -29,15 +29,9 @@ pub fn render(frame: &mut Frame, area: Rect, _state: &AppState, picker: &Picker)
         .border_style(theme::focused_border())
         .title(Span::styled(format!(" {} ", picker.title), theme::title()))
         .title_bottom(Span::styled(format!(" {hint} "), theme::dim()));
-    let inner = block.inner(rect);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(block, rect);
+    let inner = crate::ui::help::framed(frame, rect, block);
     let width = usize::from(inner.width);
-    let mut lines = vec![Line::from(vec![
-        Span::styled("› ", theme::title()),
-        Span::raw(text::sanitize_line(&picker.query)),
-        Span::styled("▏", theme::dim()),
-    ])];
+    let mut lines = vec![crate::ui::help::query_line(&picker.query)];
     if picker.matches.is_empty() {
         let message = if picker.free_entry && !picker.query.trim().is_empty() {
             format!("Enter adds “{}”", text::sanitize_line(picker.query.trim()))

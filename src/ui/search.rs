@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Clear, Paragraph};
+use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::app::AppState;
 use crate::app::state::SearchBox;
@@ -23,15 +23,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState, search: &SearchBo
             " Search messages and contacts — Enter opens · Esc closes ",
             theme::title(),
         ));
-    let inner = block.inner(rect);
-    frame.render_widget(Clear, rect);
-    frame.render_widget(block, rect);
+    let inner = crate::ui::help::framed(frame, rect, block);
     let width = usize::from(inner.width);
-    let mut lines = vec![Line::from(vec![
-        Span::styled("› ", theme::title()),
-        Span::raw(text::sanitize_line(&search.query)),
-        Span::styled("▏", theme::dim()),
-    ])];
+    let mut lines = vec![crate::ui::help::query_line(&search.query)];
     let status = if let Some(error) = &search.error {
         Line::styled(
             format!("Search failed: {}", text::sanitize_line(error)),

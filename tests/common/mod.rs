@@ -206,9 +206,8 @@ pub fn key(state: &mut AppState, code: KeyCode) {
     );
 }
 
-/// A state with the inbox synced and, when `open`, conversation c1 open
-/// with its thread loaded.
-pub fn state(width: u16, height: u16, open: bool) -> AppState {
+/// The demo's state before anything arrived, with times shown in UTC.
+pub fn empty_state(width: u16, height: u16) -> AppState {
     let mut state = AppState::new(
         "demo",
         "Qpien sandbox",
@@ -218,6 +217,13 @@ pub fn state(width: u16, height: u16, open: bool) -> AppState {
         (width, height),
     );
     state.utc_offset = FixedOffset::east_opt(0).unwrap();
+    state
+}
+
+/// A state with the inbox synced and, when `open`, conversation c1 open
+/// with its thread loaded.
+pub fn state(width: u16, height: u16, open: bool) -> AppState {
+    let mut state = empty_state(width, height);
     update(
         &mut state,
         Event::Sync(SyncEvent::Conversations(inbox())),

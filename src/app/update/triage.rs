@@ -439,7 +439,7 @@ fn star(state: &mut AppState, group: &str) -> Vec<Command> {
 }
 
 fn set_priority(state: &mut AppState, group: &str, priority: Priority) -> Vec<Command> {
-    let label = format!("set priority {}", priority_label(&priority));
+    let label = format!("set priority {}", priority.label());
     let targets = targets(state);
     act(state, &label, group, targets, |_| {
         Some(ConversationChange {
@@ -503,16 +503,6 @@ fn known_tags(state: &AppState) -> Vec<Tag> {
     tags
 }
 
-pub fn priority_label(priority: &Priority) -> &str {
-    match priority {
-        Priority::Low => "low",
-        Priority::Medium => "medium",
-        Priority::High => "high",
-        Priority::Urgent => "urgent",
-        Priority::Unknown(other) => other,
-    }
-}
-
 const STATUSES: [(ConversationStatus, &str); 4] = [
     (ConversationStatus::Open, "open"),
     (ConversationStatus::Pending, "pending"),
@@ -566,7 +556,7 @@ fn open_filters(state: &mut AppState) {
         );
     }
     for priority in &PRIORITIES {
-        let name = priority_label(priority);
+        let name = priority.label();
         items.push(
             PickerItem::new(format!("priority: {name}"), format!("priority:{name}"))
                 .checked(f.priorities.contains(priority)),
@@ -605,7 +595,7 @@ fn apply_filters(state: &mut AppState, picker: &Picker) {
                 }
             }
             "priority" => {
-                if let Some(p) = PRIORITIES.iter().find(|p| priority_label(p) == value) {
+                if let Some(p) = PRIORITIES.iter().find(|p| p.label() == value) {
                     filters.priorities.push(p.clone());
                 }
             }
@@ -714,7 +704,7 @@ pub fn on_triage_action(state: &mut AppState, action: Action, group: String) -> 
             if need_target(state) {
                 let items = PRIORITIES
                     .iter()
-                    .map(|p| PickerItem::new(priority_label(p), priority_label(p)))
+                    .map(|p| PickerItem::new(p.label(), p.label()))
                     .collect();
                 open_picker(state, PickerPurpose::Priority, "Priority", items);
             }
@@ -983,8 +973,7 @@ fn choose(state: &mut AppState, picker: Picker, group: String) -> Vec<Command> {
             }
         }
         PickerPurpose::Priority => {
-            match current.and_then(|item| PRIORITIES.iter().find(|p| priority_label(p) == item.key))
-            {
+            match current.and_then(|item| PRIORITIES.iter().find(|p| p.label() == item.key)) {
                 Some(priority) => set_priority(state, &group, priority.clone()),
                 None => Vec::new(),
             }
