@@ -48,8 +48,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let used: usize = spans.iter().map(|s| text::width(&s.content)).sum();
     let room = usize::from(area.width).saturating_sub(used + 3);
     let (message, style) = match &state.notice {
+        // Notices quote servers and customers (refusal reasons, names).
         Some(notice) => (
-            notice.text.clone(),
+            text::sanitize_line(&notice.text),
             match notice.level {
                 NoticeLevel::Info => theme::ok(),
                 NoticeLevel::Warning => theme::warning(),

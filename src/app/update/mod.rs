@@ -66,11 +66,7 @@ pub fn update(state: &mut AppState, event: Event, env: impl Into<Env>) -> Vec<Co
             state.store.add_cached_conversations(rows);
             triage::reapply_pending(state, &ids);
             triage::refresh_list(state);
-            if !state.selection_chosen {
-                state.selected = state.rows().first().cloned();
-                state.selected_hint = 0;
-            }
-            ensure_selected_visible(state);
+            follow_top(state);
             Vec::new()
         }
         Event::CachedMessages {
@@ -345,6 +341,16 @@ pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) 
     }
 }
 
+/// Until the agent picks a row, the selection stays on the top one as rows
+/// arrive.
+fn follow_top(state: &mut AppState) {
+    if !state.selection_chosen {
+        state.selected = state.rows().first().cloned();
+        state.selected_hint = 0;
+    }
+    ensure_selected_visible(state);
+}
+
 pub(super) fn request_quit(state: &mut AppState) -> Vec<Command> {
     if state.unsent_summary().is_some() {
         state.open_overlay(Overlay::ConfirmQuit);
@@ -554,11 +560,7 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
                 triage::reapply_pending(state, &ids);
                 triage::refresh_list(state);
             }
-            if !state.selection_chosen {
-                state.selected = state.rows().first().cloned();
-                state.selected_hint = 0;
-            }
-            ensure_selected_visible(state);
+            follow_top(state);
             if let Some((id, text)) = attention {
                 let name = state
                     .store

@@ -739,3 +739,47 @@ fn assign_to_me_before_the_agents_arrive_says_so_and_takes_no_keys() {
     assert_eq!(state.notice.clone().unwrap().level, NoticeLevel::Warning);
     assert!(state.mutations.is_empty());
 }
+
+#[test]
+fn a_refusal_reason_with_terminal_escapes_is_drawn_clean() {
+    let mut state = inbox();
+    press(&mut state, KeyCode::Char('x'));
+    let out = sent(&tick(&mut state, 5));
+    answer(
+        &mut state,
+        &out[0].0,
+        Err(ApiError::Rejected {
+            code: None,
+            message: "no\u{1b}]52;c;aGk=\u{7}\u{1b}[2J way".into(),
+        }),
+    );
+    update(
+        &mut state,
+        Event::Resize {
+            width: 200,
+            height: 50,
+        },
+        now(),
+    );
+    let backend = ratatui::backend::TestBackend::new(200, 50);
+    let mut terminal = ratatui::Terminal::new(backend).unwrap();
+    terminal
+        .draw(|frame| crate::ui::draw(frame, &state))
+        .unwrap();
+    let screen: String = terminal
+        .backend()
+        .buffer()
+        .content()
+        .iter()
+        .map(|cell| cell.symbol())
+        .collect();
+    assert!(!screen.contains('\u{1b}') && !screen.contains('\u{7}'));
+    assert!(
+        !screen.contains("52;c;") && !screen.contains("[2J"),
+        "whole sequences are removed, not just their first byte"
+    );
+    assert!(
+        screen.contains("Could not resolve") && screen.contains("way"),
+        "{screen}"
+    );
+}
