@@ -866,17 +866,7 @@ fn tag_detail(tags: &[Tag]) -> String {
 mod tests {
     use super::*;
 
-    fn agent(id: &str, first: &str, last: &str, email: &str) -> Agent {
-        Agent {
-            id: AgentId::new(id),
-            first_name: first.into(),
-            last_name: last.into(),
-            email: email.into(),
-            role: "PERSON".into(),
-            active: true,
-            is_bot: false,
-        }
-    }
+    use crate::store::fixtures::agent;
 
     fn agents() -> Vec<Agent> {
         vec![

@@ -971,6 +971,18 @@ pub(crate) mod fixtures {
         }
     }
 
+    pub fn agent(id: &str, first: &str, last: &str, email: &str) -> Agent {
+        Agent {
+            id: AgentId::new(id),
+            first_name: first.into(),
+            last_name: last.into(),
+            email: email.into(),
+            role: "PERSON".into(),
+            active: true,
+            is_bot: false,
+        }
+    }
+
     pub fn message(conv: &str, id: &str, at: i64, sender: SenderKind, text: &str) -> Message {
         Message {
             id: MessageId::new(id),

@@ -13,7 +13,7 @@ use crate::domain::{ConversationId, Page, SenderKind};
 use crate::store::fixtures::{conversation, message, t};
 use crate::store::outbox::OutboxState;
 
-fn now() -> DateTime<Utc> {
+pub(super) fn now() -> DateTime<Utc> {
     t(1000)
 }
 
@@ -33,7 +33,7 @@ fn state_with(ids: &[&str]) -> AppState {
     state
 }
 
-fn key(state: &mut AppState, code: KeyCode) -> Vec<Command> {
+pub(super) fn key(state: &mut AppState, code: KeyCode) -> Vec<Command> {
     update(
         state,
         Event::Key(KeyEvent::new(code, KeyModifiers::NONE)),
@@ -45,7 +45,7 @@ fn key_mod(state: &mut AppState, code: KeyCode, modifiers: KeyModifiers) -> Vec<
     update(state, Event::Key(KeyEvent::new(code, modifiers)), now())
 }
 
-fn type_text(state: &mut AppState, text: &str) {
+pub(super) fn type_text(state: &mut AppState, text: &str) {
     for c in text.chars() {
         key(state, KeyCode::Char(c));
     }

@@ -1,8 +1,8 @@
 //! Views, actions, undo and the mutation log, driven through `update`.
 
-use chrono::{DateTime, Utc};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyModifiers};
 
+use super::tests::{key, now, type_text};
 use super::update;
 use crate::api::ApiError;
 use crate::app::command::Command;
@@ -15,24 +15,17 @@ use crate::domain::{
     TagId,
 };
 use crate::store::db::DbWrite;
-use crate::store::fixtures::{conversation, t};
+use crate::store::fixtures::{self, conversation, t};
 use crate::store::mutations::MutationState;
 use crate::store::views::Tab;
 
-fn now() -> DateTime<Utc> {
-    t(1000)
-}
-
 fn agent(id: &str, first: &str) -> Agent {
-    Agent {
-        id: AgentId::new(id),
-        first_name: first.into(),
-        last_name: "Agent".into(),
-        email: format!("{}@example.test", first.to_lowercase()),
-        role: "PERSON".into(),
-        active: true,
-        is_bot: false,
-    }
+    fixtures::agent(
+        id,
+        first,
+        "Agent",
+        &format!("{}@example.test", first.to_lowercase()),
+    )
 }
 
 fn vip() -> Tag {
@@ -73,20 +66,6 @@ fn inbox() -> AppState {
     update(&mut state, Event::Sync(SyncEvent::Synced), now());
     state.store.take_journal();
     state
-}
-
-fn press(state: &mut AppState, code: KeyCode) -> Vec<Command> {
-    update(
-        state,
-        Event::Key(KeyEvent::new(code, KeyModifiers::NONE)),
-        now(),
-    )
-}
-
-fn type_text(state: &mut AppState, text: &str) {
-    for c in text.chars() {
-        press(state, KeyCode::Char(c));
-    }
 }
 
 fn tick(state: &mut AppState, secs: i64) -> Vec<Command> {
@@ -134,7 +113,7 @@ fn answer(state: &mut AppState, mutation_id: &str, result: Result<Conversation, 
 fn resolve_shows_at_once_is_saved_first_and_is_sent_after_the_grace_period() {
     let mut state = inbox();
     assert!(
-        press(&mut state, KeyCode::Char('x')).is_empty(),
+        key(&mut state, KeyCode::Char('x')).is_empty(),
         "nothing sent yet"
     );
     assert_eq!(row(&state, "a").status, ConversationStatus::Resolved);
@@ -181,13 +160,13 @@ fn resolve_shows_at_once_is_saved_first_and_is_sent_after_the_grace_period() {
 #[test]
 fn undo_during_the_grace_period_restores_the_row_and_sends_nothing() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('x'));
-    press(&mut state, KeyCode::Char('u'));
+    key(&mut state, KeyCode::Char('x'));
+    key(&mut state, KeyCode::Char('u'));
     assert_eq!(row(&state, "a").status, ConversationStatus::Open);
     assert!(state.mutations.is_empty());
     assert!(state.notice.clone().unwrap().text.starts_with("Undone"));
     assert!(sent(&tick(&mut state, 30)).is_empty());
-    press(&mut state, KeyCode::Char('u'));
+    key(&mut state, KeyCode::Char('u'));
     assert!(
         state
             .notice
@@ -201,17 +180,17 @@ fn undo_during_the_grace_period_restores_the_row_and_sends_nothing() {
 #[test]
 fn an_action_already_sent_cannot_be_undone() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('*'));
+    key(&mut state, KeyCode::Char('*'));
     assert!(row(&state, "a").starred);
     assert_eq!(sent(&tick(&mut state, 5)).len(), 1);
-    press(&mut state, KeyCode::Char('u'));
+    key(&mut state, KeyCode::Char('u'));
     assert!(row(&state, "a").starred, "on its way: undo leaves it");
 }
 
 #[test]
 fn a_refused_action_is_rolled_back_with_the_reason_and_the_row_refetched() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('x'));
+    key(&mut state, KeyCode::Char('x'));
     let out = sent(&tick(&mut state, 5));
     let commands = update(
         &mut state,
@@ -235,7 +214,7 @@ fn a_refused_action_is_rolled_back_with_the_reason_and_the_row_refetched() {
 #[test]
 fn a_transient_failure_is_retried_with_backoff_not_rolled_back() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('x'));
+    key(&mut state, KeyCode::Char('x'));
     let out = sent(&tick(&mut state, 5));
     update(
         &mut state,
@@ -258,10 +237,10 @@ fn a_transient_failure_is_retried_with_backoff_not_rolled_back() {
 #[test]
 fn bulk_actions_apply_to_every_marked_row_and_undo_as_one() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char(' '));
-    press(&mut state, KeyCode::Char(' '));
+    key(&mut state, KeyCode::Char(' '));
+    key(&mut state, KeyCode::Char(' '));
     assert_eq!(state.marked.len(), 2);
-    press(&mut state, KeyCode::Char('x'));
+    key(&mut state, KeyCode::Char('x'));
     assert!(state.marked.is_empty(), "marks are used up");
     assert_eq!(row(&state, "a").status, ConversationStatus::Resolved);
     assert_eq!(row(&state, "b").status, ConversationStatus::Resolved);
@@ -271,7 +250,7 @@ fn bulk_actions_apply_to_every_marked_row_and_undo_as_one() {
             .unwrap()
             .contains("2 conversations")
     );
-    press(&mut state, KeyCode::Char('u'));
+    key(&mut state, KeyCode::Char('u'));
     assert_eq!(row(&state, "a").status, ConversationStatus::Open);
     assert_eq!(row(&state, "b").status, ConversationStatus::Open);
 }
@@ -279,23 +258,23 @@ fn bulk_actions_apply_to_every_marked_row_and_undo_as_one() {
 #[test]
 fn star_on_a_mixed_set_stars_all_and_on_a_starred_set_unstars() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('*'));
-    press(&mut state, KeyCode::Char(' '));
-    press(&mut state, KeyCode::Char(' '));
-    press(&mut state, KeyCode::Char('*'));
+    key(&mut state, KeyCode::Char('*'));
+    key(&mut state, KeyCode::Char(' '));
+    key(&mut state, KeyCode::Char(' '));
+    key(&mut state, KeyCode::Char('*'));
     assert!(row(&state, "a").starred && row(&state, "b").starred);
-    press(&mut state, KeyCode::Char('g'));
-    press(&mut state, KeyCode::Char(' '));
-    press(&mut state, KeyCode::Char(' '));
+    key(&mut state, KeyCode::Char('g'));
+    key(&mut state, KeyCode::Char(' '));
+    key(&mut state, KeyCode::Char(' '));
     assert_eq!(state.marked.len(), 2);
-    press(&mut state, KeyCode::Char('*'));
+    key(&mut state, KeyCode::Char('*'));
     assert!(!row(&state, "a").starred && !row(&state, "b").starred);
 }
 
 #[test]
 fn a_sync_page_older_than_a_pending_action_does_not_flip_the_row_back() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('x'));
+    key(&mut state, KeyCode::Char('x'));
     // The server has not seen the action yet: a poll brings the old status
     // with a newer message.
     let mut poll = conversation("a", 950, true);
@@ -315,12 +294,12 @@ fn a_sync_page_older_than_a_pending_action_does_not_flip_the_row_back() {
 #[test]
 fn rolling_back_keeps_a_newer_action_on_the_same_field() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('x'));
+    key(&mut state, KeyCode::Char('x'));
     let first = sent(&tick(&mut state, 5));
     // While the first is on its way the agent sets it pending.
-    press(&mut state, KeyCode::Char(':'));
+    key(&mut state, KeyCode::Char(':'));
     type_text(&mut state, "set pending");
-    press(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Enter);
     assert_eq!(row(&state, "a").status, ConversationStatus::Pending);
     update(
         &mut state,
@@ -352,16 +331,16 @@ fn tabs_show_mine_unassigned_and_all_with_counts() {
         ),
         (1, 2, 4)
     );
-    press(&mut state, KeyCode::Char('2'));
+    key(&mut state, KeyCode::Char('2'));
     assert_eq!(state.view.tab, Tab::Unassigned);
     assert_eq!(rows(&state), ["b", "c"]);
-    press(&mut state, KeyCode::Char('1'));
+    key(&mut state, KeyCode::Char('1'));
     assert_eq!(rows(&state), ["a"]);
     // Assigning away takes the row out of Mine once the agent moves on.
-    press(&mut state, KeyCode::Char('a'));
+    key(&mut state, KeyCode::Char('a'));
     type_text(&mut state, "bob");
-    press(&mut state, KeyCode::Enter);
-    press(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Char('j'));
     assert!(rows(&state).is_empty());
     assert_eq!(row(&state, "a").assignee, Some(AgentId::new("bob")));
     let journal = state.store.take_journal();
@@ -375,13 +354,13 @@ fn tabs_show_mine_unassigned_and_all_with_counts() {
 fn mine_without_an_identity_asks_once_and_remembers() {
     let mut state = inbox();
     state.me = None;
-    press(&mut state, KeyCode::Char('1'));
+    key(&mut state, KeyCode::Char('1'));
     let Some(Overlay::Picker(picker)) = state.overlay() else {
         panic!("asks who the agent is")
     };
     assert!(matches!(picker.purpose, PickerPurpose::ChooseMe { .. }));
     type_text(&mut state, "deniz");
-    press(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Enter);
     assert_eq!(state.me, Some(AgentId::new("me")));
     assert_eq!(state.view.tab, Tab::Mine);
     assert_eq!(rows(&state), ["a"]);
@@ -395,38 +374,38 @@ fn mine_without_an_identity_asks_once_and_remembers() {
 fn assign_to_me_without_an_identity_asks_then_assigns() {
     let mut state = inbox();
     state.me = None;
-    press(&mut state, KeyCode::Char('j'));
-    press(&mut state, KeyCode::Char('A'));
+    key(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::Char('A'));
     type_text(&mut state, "deniz");
-    press(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Enter);
     assert_eq!(row(&state, "b").assignee, Some(AgentId::new("me")));
 }
 
 #[test]
 fn the_typed_filter_takes_every_key_and_esc_clears_it() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('/'));
+    key(&mut state, KeyCode::Char('/'));
     assert!(matches!(state.overlay(), Some(Overlay::Filter)));
     // `x` and `a` are actions elsewhere; here they are text.
     type_text(&mut state, "xa");
     assert_eq!(state.list_query, "xa");
-    press(&mut state, KeyCode::Backspace);
-    press(&mut state, KeyCode::Backspace);
+    key(&mut state, KeyCode::Backspace);
+    key(&mut state, KeyCode::Backspace);
     // "of c" in the last message: an escaped space keeps the words together.
     type_text(&mut state, "of\\ c");
     assert_eq!(rows(&state), ["c"]);
     assert!(state.mutations.is_empty());
-    press(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Enter);
     assert!(state.overlay().is_none());
     assert_eq!(rows(&state), ["c"], "Enter keeps the filter");
-    press(&mut state, KeyCode::Esc);
+    key(&mut state, KeyCode::Esc);
     assert_eq!(rows(&state).len(), 4, "Esc in the list clears it");
 }
 
 #[test]
 fn a_filter_typed_before_the_first_page_applies_when_rows_arrive() {
     let mut state = AppState::new("work", "Qpien", false, SendKey::Enter, now(), (80, 24));
-    press(&mut state, KeyCode::Char('/'));
+    key(&mut state, KeyCode::Char('/'));
     type_text(&mut state, "of b");
     assert_eq!(state.list_query, "of b", "nothing typed is dropped");
     update(
@@ -443,7 +422,7 @@ fn a_filter_typed_before_the_first_page_applies_when_rows_arrive() {
 #[test]
 fn a_pause_in_typing_asks_the_server_once_for_what_the_cache_lacks() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('/'));
+    key(&mut state, KeyCode::Char('/'));
     type_text(&mut state, "zeynep");
     let commands = tick(&mut state, 1);
     assert!(commands.contains(&Command::SearchConversations {
@@ -466,17 +445,17 @@ fn a_pause_in_typing_asks_the_server_once_for_what_the_cache_lacks() {
 #[test]
 fn filters_and_sort_combine_and_are_saved() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('f'));
+    key(&mut state, KeyCode::Char('f'));
     type_text(&mut state, "vip");
-    press(&mut state, KeyCode::Char(' '));
-    press(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Char(' '));
+    key(&mut state, KeyCode::Enter);
     assert_eq!(state.view.filters.tags, vec![TagId::new("t-vip")]);
     assert_eq!(rows(&state), ["b"]);
-    press(&mut state, KeyCode::Char('f'));
+    key(&mut state, KeyCode::Char('f'));
     type_text(&mut state, "vip");
-    press(&mut state, KeyCode::Char(' '));
-    press(&mut state, KeyCode::Enter);
-    press(&mut state, KeyCode::Char('o'));
+    key(&mut state, KeyCode::Char(' '));
+    key(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Char('o'));
     // Longest waiting first: d (870) then c (880) then a (900); b waits on
     // nobody.
     assert_eq!(rows(&state), ["d", "c", "a", "b"]);
@@ -498,15 +477,15 @@ fn filters_and_sort_combine_and_are_saved() {
 #[test]
 fn tags_picker_adds_removes_and_offers_a_typed_name() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('j'));
-    press(&mut state, KeyCode::Char('#'));
+    key(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::Char('#'));
     // b has vip: unchecking removes it.
-    press(&mut state, KeyCode::Char(' '));
-    press(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Char(' '));
+    key(&mut state, KeyCode::Enter);
     assert!(row(&state, "b").tags.is_empty());
-    press(&mut state, KeyCode::Char('#'));
+    key(&mut state, KeyCode::Char('#'));
     type_text(&mut state, "refund");
-    press(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Enter);
     let names: Vec<&str> = row(&state, "b")
         .tags
         .iter()
@@ -525,10 +504,10 @@ fn next_best_opens_mine_waiting_then_whatsapp_windows_then_unassigned() {
         Event::Sync(SyncEvent::Conversations(vec![email])),
         now(),
     );
-    press(&mut state, KeyCode::Char('n'));
+    key(&mut state, KeyCode::Char('n'));
     assert_eq!(state.open.as_ref().unwrap().as_str(), "a");
     assert_eq!(state.focus, Focus::Thread);
-    press(&mut state, KeyCode::Char('n'));
+    key(&mut state, KeyCode::Char('n'));
     assert_eq!(
         state.open.as_ref().unwrap().as_str(),
         "c",
@@ -540,16 +519,16 @@ fn next_best_opens_mine_waiting_then_whatsapp_windows_then_unassigned() {
 fn next_unread_jumps_past_read_rows() {
     let mut state = inbox();
     state.store.mark_read(&ConversationId::new("a"));
-    press(&mut state, KeyCode::Char('N'));
+    key(&mut state, KeyCode::Char('N'));
     assert_eq!(state.open.as_ref().unwrap().as_str(), "c");
 }
 
 #[test]
 fn the_palette_runs_an_action_by_name() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char(':'));
+    key(&mut state, KeyCode::Char(':'));
     type_text(&mut state, "resolve");
-    press(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Enter);
     assert_eq!(row(&state, "a").status, ConversationStatus::Resolved);
 }
 
@@ -589,8 +568,8 @@ fn a_customer_writing_in_unassigned_rings_but_not_in_someone_elses() {
 #[test]
 fn single_letter_keys_type_in_the_composer() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Enter);
-    press(&mut state, KeyCode::Char('r'));
+    key(&mut state, KeyCode::Enter);
+    key(&mut state, KeyCode::Char('r'));
     assert_eq!(state.focus, Focus::Composer);
     type_text(&mut state, "xau*n");
     assert_eq!(state.composer.text(), "xau*n");
@@ -601,7 +580,7 @@ fn single_letter_keys_type_in_the_composer() {
 #[test]
 fn actions_in_the_log_survive_a_restart_and_show_again() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('x'));
+    key(&mut state, KeyCode::Char('x'));
     let record = state.mutations.items()[0].clone();
     let mut restarted = AppState::new("work", "Qpien", false, SendKey::Enter, now(), (80, 24));
     restarted.mutations = crate::store::mutations::Mutations::restore(vec![record], now());
@@ -626,14 +605,14 @@ fn rows_waiting_on_the_agent_are_counted_from_the_customers_message() {
 #[test]
 fn a_row_acted_on_stays_until_the_agent_moves_on() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('2'));
+    key(&mut state, KeyCode::Char('2'));
     assert_eq!(rows(&state), ["b", "c"]);
-    press(&mut state, KeyCode::Char('A'));
+    key(&mut state, KeyCode::Char('A'));
     assert_eq!(rows(&state), ["b", "c"], "b is mine now but stays in view");
-    press(&mut state, KeyCode::Char('x'));
+    key(&mut state, KeyCode::Char('x'));
     assert_eq!(row(&state, "b").status, ConversationStatus::Resolved);
     assert_eq!(row(&state, "b").assignee, Some(AgentId::new("me")));
-    press(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::Char('j'));
     assert_eq!(rows(&state), ["c"]);
     assert_eq!(state.selected.as_ref().unwrap().as_str(), "c");
 }
@@ -682,7 +661,7 @@ fn the_mouse_selects_opens_scrolls_and_switches_tabs() {
     );
     assert_eq!(state.view.tab, Tab::Unassigned);
     // Clicks under a box on top do nothing.
-    press(&mut state, KeyCode::Char('?'));
+    key(&mut state, KeyCode::Char('?'));
     mouse(&mut state, MouseEventKind::Down(MouseButton::Left), x, y);
     assert_eq!(state.view.tab, Tab::Unassigned);
 }
@@ -694,7 +673,7 @@ fn a_configured_agent_is_found_by_email_and_a_wrong_one_is_said_once() {
     state.me_hint = Some("BOB@example.test".into());
     super::triage::resolve_me(&mut state);
     assert_eq!(state.me, Some(AgentId::new("bob")));
-    press(&mut state, KeyCode::Char('1'));
+    key(&mut state, KeyCode::Char('1'));
     assert_eq!(rows(&state), ["d"]);
     let mut state = inbox();
     state.me = None;
@@ -702,7 +681,7 @@ fn a_configured_agent_is_found_by_email_and_a_wrong_one_is_said_once() {
     super::triage::resolve_me(&mut state);
     assert_eq!(state.notice.clone().unwrap().level, NoticeLevel::Warning);
     assert!(state.me_hint.is_none());
-    press(&mut state, KeyCode::Char('1'));
+    key(&mut state, KeyCode::Char('1'));
     assert!(
         matches!(state.overlay(), Some(Overlay::Picker(_))),
         "asks instead"
@@ -712,8 +691,8 @@ fn a_configured_agent_is_found_by_email_and_a_wrong_one_is_said_once() {
 #[test]
 fn a_row_taken_by_someone_else_leaves_the_selection_in_place() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('2'));
-    press(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::Char('2'));
+    key(&mut state, KeyCode::Char('j'));
     assert_eq!(state.selected.as_ref().unwrap().as_str(), "c");
     let mut c = conversation("c", 995, true);
     c.assignee = Some(AgentId::new("bob"));
@@ -734,7 +713,7 @@ fn assign_to_me_before_the_agents_arrive_says_so_and_takes_no_keys() {
     state.me = None;
     state.me_hint = Some("deniz@example.test".into());
     state.store.set_agents(Vec::new());
-    press(&mut state, KeyCode::Char('A'));
+    key(&mut state, KeyCode::Char('A'));
     assert!(state.overlay().is_none());
     assert_eq!(state.notice.clone().unwrap().level, NoticeLevel::Warning);
     assert!(state.mutations.is_empty());
@@ -743,7 +722,7 @@ fn assign_to_me_before_the_agents_arrive_says_so_and_takes_no_keys() {
 #[test]
 fn a_refusal_reason_with_terminal_escapes_is_drawn_clean() {
     let mut state = inbox();
-    press(&mut state, KeyCode::Char('x'));
+    key(&mut state, KeyCode::Char('x'));
     let out = sent(&tick(&mut state, 5));
     answer(
         &mut state,
@@ -782,4 +761,17 @@ fn a_refusal_reason_with_terminal_escapes_is_drawn_clean() {
         screen.contains("Could not resolve") && screen.contains("way"),
         "{screen}"
     );
+}
+
+#[test]
+fn quitting_while_an_action_waits_asks_and_says_when_it_goes_out() {
+    let mut state = inbox();
+    state.persistent = true;
+    key(&mut state, KeyCode::Char('x'));
+    let commands = key(&mut state, KeyCode::Char('q'));
+    assert!(!commands.contains(&Command::Quit));
+    assert!(matches!(state.overlay(), Some(Overlay::ConfirmQuit)));
+    let summary = state.unsent_summary().unwrap();
+    assert!(summary.contains("1 action not sent yet"), "{summary}");
+    assert!(key(&mut state, KeyCode::Char('y')).contains(&Command::Quit));
 }
