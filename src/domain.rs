@@ -438,6 +438,9 @@ pub struct ContactQuery {
     /// Only contacts changed at or after this time, oldest change first, so
     /// a directory sync can resume from the newest `updated_at` it saved.
     pub updated_since: Option<DateTime<Utc>>,
+    /// Only the contact with this phone number (E.164), for finding the
+    /// one a duplicate phone belongs to.
+    pub phone: Option<String>,
 }
 
 /// A free-text reply. `client_id` is generated once per reply and reused on
@@ -464,5 +467,83 @@ impl ConversationUpdate {
     /// Nothing to change.
     pub fn is_empty(&self) -> bool {
         *self == ConversationUpdate::default()
+    }
+}
+
+/// Changes to a contact, or the fields of a new one. Fields left `None`
+/// are not sent; `Some(None)` clears an optional field. Tags carry their
+/// names so the profile can show them before the server answers; the
+/// request sends their ids and replaces the whole set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactUpdate {
+    pub first_name: Option<String>,
+    pub last_name: Option<Option<String>>,
+    pub username: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+    /// E.164.
+    pub phone: Option<Option<String>>,
+    /// The phone's calling code without `+`, sent with the phone.
+    pub phone_country_code: Option<Option<String>>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<Option<String>>,
+    pub gender: Option<Option<String>>,
+    /// BCP 47.
+    pub language: Option<Option<String>>,
+    pub tags: Option<Vec<Tag>>,
+    pub phone_usage_permission: Option<bool>,
+    pub email_usage_permission: Option<bool>,
+}
+
+impl ContactUpdate {
+    pub fn is_empty(&self) -> bool {
+        *self == ContactUpdate::default()
+    }
+
+    /// The fields this update sets, in the editor's order.
+    pub fn fields(&self) -> Vec<crate::contact_fields::ContactField> {
+        use crate::contact_fields::ContactField as F;
+        let mut fields = Vec::new();
+        let mut add = |set: bool, field| {
+            if set {
+                fields.push(field);
+            }
+        };
+        add(self.first_name.is_some(), F::FirstName);
+        add(self.last_name.is_some(), F::LastName);
+        add(self.username.is_some(), F::Username);
+        add(self.phone.is_some(), F::Phone);
+        add(self.email.is_some(), F::Email);
+        add(self.country.is_some(), F::Country);
+        add(self.language.is_some(), F::Language);
+        add(self.gender.is_some(), F::Gender);
+        add(self.phone_usage_permission.is_some(), F::PhonePermission);
+        add(self.email_usage_permission.is_some(), F::EmailPermission);
+        add(self.tags.is_some(), F::Tags);
+        fields
+    }
+
+    /// `contact` with this update's values.
+    pub fn apply(&self, contact: &mut Contact) {
+        fn set<T: Clone>(target: &mut T, value: &Option<T>) {
+            if let Some(value) = value {
+                *target = value.clone();
+            }
+        }
+        set(&mut contact.first_name, &self.first_name);
+        set(&mut contact.last_name, &self.last_name);
+        set(&mut contact.username, &self.username);
+        set(&mut contact.email, &self.email);
+        set(&mut contact.phone, &self.phone);
+        set(&mut contact.phone_country_code, &self.phone_country_code);
+        set(&mut contact.country, &self.country);
+        set(&mut contact.gender, &self.gender);
+        set(&mut contact.language, &self.language);
+        set(&mut contact.tags, &self.tags);
+        if let Some(value) = self.phone_usage_permission {
+            contact.phone_usage_permission = Some(value);
+        }
+        if let Some(value) = self.email_usage_permission {
+            contact.email_usage_permission = Some(value);
+        }
     }
 }

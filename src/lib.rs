@@ -4,6 +4,7 @@ pub mod api;
 pub mod app;
 pub mod cli;
 pub mod config;
+pub mod contact_fields;
 pub mod domain;
 pub mod launch;
 pub mod logging;

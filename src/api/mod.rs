@@ -8,9 +8,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::domain::{
-    Agent, ChannelInfo, Contact, ContactId, ContactQuery, Conversation, ConversationId,
-    ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery, OutgoingText, Page,
-    Template,
+    Agent, ChannelInfo, Contact, ContactId, ContactQuery, ContactUpdate, Conversation,
+    ConversationId, ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery,
+    OutgoingText, Page, Template,
 };
 
 /// What a provider offers; the UI hides or greys out the rest.
@@ -118,6 +118,26 @@ pub trait Provider: Send + Sync {
     async fn list_contacts(&self, query: &ContactQuery) -> ApiResult<Page<Contact>>;
 
     async fn get_contact(&self, id: &ContactId) -> ApiResult<Contact>;
+
+    /// Creates a contact from `fields` (a first name and a phone at least).
+    /// A phone the account already has is refused: the server's answer is
+    /// `Rejected`, and the existing contact can be found with
+    /// `ContactQuery::phone`.
+    async fn create_contact(&self, fields: &ContactUpdate) -> ApiResult<Contact> {
+        let _ = fields;
+        Err(ApiError::Unsupported("creating contacts"))
+    }
+
+    /// Changes only the fields `update` sets; returns the contact after.
+    async fn update_contact(&self, id: &ContactId, update: &ContactUpdate) -> ApiResult<Contact> {
+        let _ = (id, update);
+        Err(ApiError::Unsupported("editing contacts"))
+    }
+
+    async fn delete_contact(&self, id: &ContactId) -> ApiResult<()> {
+        let _ = id;
+        Err(ApiError::Unsupported("deleting contacts"))
+    }
 
     /// Several pages in as few requests as the provider allows. `pages[i]`
     /// answers `queries[i]`; on a failure after the first page the answered

@@ -4,7 +4,8 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{ConversationId, ConversationUpdate, MessageId, OutgoingText};
+use crate::domain::{ContactId, ConversationId, ConversationUpdate, MessageId, OutgoingText};
+use crate::store::contact_edits::ContactOp;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
@@ -56,6 +57,23 @@ pub enum Command {
     /// Ask the provider for conversations matching a filter the cache
     /// cannot answer.
     SearchConversations {
+        query: String,
+    },
+    /// Read a contact's full record from the cache and, with
+    /// `from_server`, then from the provider.
+    LoadContact {
+        contact_id: ContactId,
+        from_server: bool,
+    },
+    /// Send a change to a contact (a record of the mutation log, on disk
+    /// already). `attempts` earlier sends may have arrived.
+    SaveContact {
+        edit_id: String,
+        op: ContactOp,
+        attempts: u32,
+    },
+    /// Ask the provider for contacts the cache lacks.
+    SearchContacts {
         query: String,
     },
     /// Ring the terminal bell (and notify the desktop where built in).

@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use crossterm::event::KeyEvent;
 
 use crate::api::ApiError;
-use crate::domain::{Conversation, ConversationId, Message, Page};
+use crate::domain::{Contact, ContactId, Conversation, ConversationId, Message, Page};
 use crate::store::db::SearchHit;
 pub use crate::sync::SyncEvent;
 
@@ -76,10 +76,44 @@ pub enum Event {
         query: String,
         result: Result<Vec<Conversation>, ApiError>,
     },
+    /// A contact's full record, from the cache or (`from_server`) the
+    /// provider. `NotFound` from the cache means only the server may know.
+    ContactLoaded {
+        contact_id: ContactId,
+        from_server: bool,
+        result: Result<Box<Contact>, ApiError>,
+    },
+    /// The server answered a change to a contact.
+    ContactSaved {
+        edit_id: String,
+        result: Result<ContactSaved, ContactSaveError>,
+    },
+    /// Contacts the provider found for the directory's filter.
+    ContactsFound {
+        query: String,
+        result: Result<Vec<Contact>, ApiError>,
+    },
     /// A left click or wheel turn at a cell of the terminal.
     Mouse(crossterm::event::MouseEvent),
     /// The database could not be written; termdesk goes on from memory.
     StorageFailed(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactSaved {
+    /// The contact as the server has it after an edit or a create.
+    Saved(Box<Contact>),
+    Deleted,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactSaveError {
+    Api(ApiError),
+    /// The server's copy changed since editing began in fields the edit
+    /// also changes; nothing was sent.
+    Conflict(Box<Contact>),
+    /// Another contact already has the phone.
+    Duplicate(Box<Contact>),
 }
 
 /// What `update` gets from outside besides the event: the time, and a fresh

@@ -14,7 +14,7 @@ use crate::app::command::Command;
 use crate::app::event::Event;
 use crate::app::update::CACHE_PAGE;
 use crate::domain::{
-    ConversationId, ConversationQuery, Message, MessageId, MessageQuery, OutgoingText,
+    ContactQuery, ConversationId, ConversationQuery, Message, MessageId, MessageQuery, OutgoingText,
 };
 use crate::store::db::Db;
 use crate::store::gap_key;
@@ -269,6 +269,96 @@ impl Executor {
                             .await
                             .map(|page| page.items);
                     Event::ConversationsFound { query, result }
+                });
+            }
+            Command::LoadContact {
+                contact_id,
+                from_server,
+            } => {
+                let cache = self.cache.clone();
+                let on_panic = Event::ContactLoaded {
+                    contact_id: contact_id.clone(),
+                    from_server,
+                    result: Err(internal_error()),
+                };
+                let events = self.events.clone();
+                self.spawn_reporting(on_panic, async move {
+                    let cached = match cache {
+                        Some(cache) => {
+                            let id = contact_id.clone();
+                            tokio::task::spawn_blocking(move || {
+                                read(&cache, |db| db.get_contact(&id))
+                            })
+                            .await
+                            .ok()
+                            .and_then(Result::ok)
+                            .flatten()
+                        }
+                        None => None,
+                    };
+                    let from_cache = Event::ContactLoaded {
+                        contact_id: contact_id.clone(),
+                        from_server: false,
+                        result: cached
+                            .map(Box::new)
+                            .ok_or_else(|| ApiError::NotFound("not in the cache".into())),
+                    };
+                    if !from_server {
+                        return from_cache;
+                    }
+                    let _ = events.send(from_cache);
+                    let result = with_priority(Priority::Thread, provider.get_contact(&contact_id))
+                        .await
+                        .map(Box::new);
+                    Event::ContactLoaded {
+                        contact_id,
+                        from_server: true,
+                        result,
+                    }
+                });
+            }
+            Command::SaveContact {
+                edit_id,
+                op,
+                attempts,
+            } => {
+                let on_panic = Event::ContactSaved {
+                    edit_id: edit_id.clone(),
+                    result: Err(crate::app::event::ContactSaveError::Api(internal_error())),
+                };
+                let writer = self.cache.as_ref().map(|c| c.writer.clone());
+                self.spawn_reporting(on_panic, async move {
+                    // On disk before it goes anywhere, like a reply.
+                    if let Some(writer) = writer
+                        && let Err(error) = writer.flush().await
+                    {
+                        tracing::warn!(%error, "could not save a contact change before sending it");
+                    }
+                    let result =
+                        crate::app::save_contact::save_contact(provider.as_ref(), &op, attempts)
+                            .await;
+                    if let Err(error) = &result {
+                        tracing::warn!(?error, "saving a contact did not go through");
+                    }
+                    Event::ContactSaved { edit_id, result }
+                });
+            }
+            Command::SearchContacts { query } => {
+                let on_panic = Event::ContactsFound {
+                    query: query.clone(),
+                    result: Err(internal_error()),
+                };
+                self.spawn_reporting(on_panic, async move {
+                    let request = ContactQuery {
+                        page: 1,
+                        limit: SERVER_SEARCH_LIMIT,
+                        search: Some(query.clone()),
+                        ..ContactQuery::default()
+                    };
+                    let result = with_priority(Priority::Thread, provider.list_contacts(&request))
+                        .await
+                        .map(|page| page.items);
+                    Event::ContactsFound { query, result }
                 });
             }
             Command::OpenEditor { .. } | Command::Alert { .. } | Command::Quit => {

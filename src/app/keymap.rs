@@ -56,6 +56,11 @@ pub enum Action {
     NextBest,
     NextUnread,
     Undo,
+    ToggleProfile,
+    Contacts,
+    EditContact,
+    NewContact,
+    DeleteContact,
 }
 
 /// Every action with its name in the config's `[keys]` tables and the
@@ -102,6 +107,11 @@ pub const ACTIONS: &[(Action, &str)] = &[
     (Action::NextBest, "next_best"),
     (Action::NextUnread, "next_unread"),
     (Action::Undo, "undo"),
+    (Action::ToggleProfile, "profile"),
+    (Action::Contacts, "contacts"),
+    (Action::EditContact, "edit_contact"),
+    (Action::NewContact, "new_contact"),
+    (Action::DeleteContact, "delete_contact"),
 ];
 
 /// The action names the config and the palette accept, in table order.
@@ -117,6 +127,7 @@ pub const MODES: &[(&str, Scope)] = &[
     ("thread", Scope::Thread),
     ("conversation", Scope::Thread),
     ("composer", Scope::Composer),
+    ("profile", Scope::Profile),
 ];
 
 impl Action {
@@ -180,6 +191,11 @@ impl Action {
             }
             Action::NextUnread => "next unread conversation",
             Action::Undo => "undo the last action while it waits to be sent",
+            Action::ToggleProfile => "show / hide the contact's profile",
+            Action::Contacts => "contacts directory: find, open, edit",
+            Action::EditContact => "edit the contact (Ctrl-S saves)",
+            Action::NewContact => "new contact",
+            Action::DeleteContact => "delete the contact (asks first)",
         }
     }
 }
@@ -190,6 +206,7 @@ pub enum Scope {
     List,
     Thread,
     Composer,
+    Profile,
 }
 
 impl Scope {
@@ -199,6 +216,7 @@ impl Scope {
             Scope::List => "Conversation list",
             Scope::Thread => "Conversation",
             Scope::Composer => "Composer",
+            Scope::Profile => "Contact profile",
         }
     }
 }
@@ -579,8 +597,25 @@ impl Keymap {
                 (scope, Binding::plain(K::Char('#')), Tags),
                 (scope, Binding::plain(K::Char('n')), NextBest),
                 (scope, Binding::plain(K::Char('N')), NextUnread),
+                (scope, Binding::plain(K::Char('E')), EditContact),
             ]);
         }
+        for scope in [Scope::List, Scope::Thread, Scope::Profile] {
+            entries.extend([
+                (scope, Binding::plain(K::Char('c')), ToggleProfile),
+                (scope, Binding::plain(K::Char('C')), Contacts),
+            ]);
+        }
+        entries.extend([
+            (Scope::Profile, Binding::plain(K::Char('k')), Up),
+            (Scope::Profile, Binding::plain(K::Up), Up),
+            (Scope::Profile, Binding::plain(K::Char('j')), Down),
+            (Scope::Profile, Binding::plain(K::Down), Down),
+            (Scope::Profile, Binding::plain(K::Enter), Open),
+            (Scope::Profile, Binding::plain(K::Char('e')), EditContact),
+            (Scope::Profile, Binding::plain(K::Char('D')), DeleteContact),
+            (Scope::Profile, Binding::plain(K::Esc), Back),
+        ]);
         entries.extend([
             (Scope::List, Binding::plain(K::Char('1')), ViewMine),
             (Scope::List, Binding::plain(K::Char('2')), ViewUnassigned),
@@ -733,6 +768,7 @@ impl Keymap {
             ("List and conversation", shared.clone()),
             (Scope::List.title(), only(list)),
             (Scope::Thread.title(), only(thread)),
+            (Scope::Profile.title(), rows_of(Scope::Profile)),
             (PALETTE_ONLY, palette_only),
         ];
         sections

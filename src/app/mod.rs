@@ -2,11 +2,14 @@
 //! the runtime loop that ties them to the terminal and the network.
 
 pub mod command;
+pub mod contact_form;
+pub mod directory;
 pub mod event;
 pub mod executor;
 pub mod keymap;
 pub mod picker;
 pub mod runtime;
+pub mod save_contact;
 pub mod startup;
 pub mod state;
 pub mod update;

@@ -6,13 +6,16 @@ use chrono::{DateTime, FixedOffset, Utc};
 use ratatui_textarea::{TextArea, WrapMode};
 
 use crate::api::ApiError;
+use crate::app::contact_form::ContactForm;
+use crate::app::directory::Directory;
 use crate::app::keymap::{Keymap, Scope};
 use crate::app::picker::Picker;
 use crate::config::SendKey;
 use crate::config::TriageConfig;
-use crate::domain::AgentId;
+use crate::domain::{AgentId, Contact, ContactId};
 use crate::domain::{ConversationId, MessageId};
 use crate::store::Store;
+use crate::store::contact_edits::ContactEdits;
 use crate::store::db::SearchHit;
 use crate::store::mutations::Mutations;
 use crate::store::outbox::Outbox;
@@ -23,6 +26,8 @@ pub enum Focus {
     List,
     Thread,
     Composer,
+    /// The contact profile beside (or instead of) the thread.
+    Profile,
 }
 
 impl Focus {
@@ -31,6 +36,7 @@ impl Focus {
             Focus::List => Scope::List,
             Focus::Thread => Scope::Thread,
             Focus::Composer => Scope::Composer,
+            Focus::Profile => Scope::Profile,
         }
     }
 }
@@ -78,6 +84,60 @@ pub enum Overlay {
     /// goes to it.
     Filter,
     Picker(Picker),
+    /// The contact editor (an edit, or a new contact).
+    ContactForm(Box<ContactForm>),
+    /// `Esc` on an editor with unsaved changes.
+    ConfirmDiscard,
+    /// Deleting a contact, once confirmed.
+    ConfirmDeleteContact(DeleteContact),
+    /// Every contact, filtered as typed.
+    Directory(Box<Directory>),
+}
+
+/// What deleting a contact would do, said before it is done.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeleteContact {
+    pub contact_id: ContactId,
+    pub label: String,
+    /// Its conversations the cache holds: they stay, without a name.
+    pub conversations: usize,
+}
+
+/// Where the profile of the open conversation's contact is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfilePlacement {
+    Hidden,
+    /// A third column (wide terminals).
+    Beside,
+    /// In the thread's place (narrow terminals, after `c`).
+    Instead,
+}
+
+/// Full contact records read for the profile, the newest used last.
+/// Bounded: the directory itself lives in the store and the cache.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ContactCards {
+    cards: Vec<Contact>,
+}
+
+impl ContactCards {
+    const LIMIT: usize = 64;
+
+    pub fn get(&self, id: &ContactId) -> Option<&Contact> {
+        self.cards.iter().find(|c| &c.id == id)
+    }
+
+    pub fn put(&mut self, contact: Contact) {
+        self.cards.retain(|c| c.id != contact.id);
+        self.cards.push(contact);
+        if self.cards.len() > Self::LIMIT {
+            self.cards.remove(0);
+        }
+    }
+
+    pub fn remove(&mut self, id: &ContactId) {
+        self.cards.retain(|c| &c.id != id);
+    }
 }
 
 /// Full-text search of the cache: the query as typed, and its results.
@@ -196,6 +256,19 @@ pub struct AppState {
     /// The config's `agent` key, matched against the agents when they arrive.
     pub me_hint: Option<String>,
     pub triage: TriageConfig,
+    /// The profile pane: `None` follows the width (shown at 160 columns
+    /// and wider); `c` sets it.
+    pub profile_shown: Option<bool>,
+    /// Index of the selected row among the profile's conversations.
+    pub profile_selected: usize,
+    pub contact_cards: ContactCards,
+    /// Contacts being read (cache, then server), not asked again meanwhile.
+    pub contacts_loading: Vec<ContactId>,
+    /// Changes to contacts not yet confirmed by the server.
+    pub contact_edits: ContactEdits,
+    /// The account's country (ISO 3166-1 alpha-2) for phone numbers typed
+    /// without `+`.
+    pub account_country: Option<String>,
     /// Ring the terminal bell when a customer writes in Mine or Unassigned.
     pub bell: bool,
     pub now: DateTime<Utc>,
@@ -266,6 +339,12 @@ impl AppState {
             me: None,
             me_hint: None,
             triage: TriageConfig::default(),
+            profile_shown: None,
+            profile_selected: 0,
+            contact_cards: ContactCards::default(),
+            contacts_loading: Vec::new(),
+            contact_edits: ContactEdits::default(),
+            account_country: None,
             bell: false,
             now,
             utc_offset: crate::timefmt::local_offset(),

@@ -191,6 +191,8 @@ pub enum DbWrite {
     /// the server's copy replaces the local echo.
     UpsertMessages(Vec<Message>),
     UpsertContacts(Vec<Contact>),
+    /// A contact deleted on the server.
+    DeleteContact(ContactId),
     SetAgents(Vec<Agent>),
     SetChannels(Vec<ChannelInfo>),
     SetTemplates(Vec<Template>),
@@ -770,6 +772,14 @@ fn apply_one(tx: &Transaction<'_>, write: &DbWrite) -> rusqlite::Result<()> {
             for contact in contacts {
                 upsert_contact(tx, contact)?;
             }
+        }
+        DbWrite::DeleteContact(id) => {
+            tx.prepare_cached(
+                "DELETE FROM contact_search WHERE rowid = (SELECT seq FROM contacts WHERE id = ?1)",
+            )?
+            .execute([id.as_str()])?;
+            tx.prepare_cached("DELETE FROM contacts WHERE id = ?1")?
+                .execute([id.as_str()])?;
         }
         DbWrite::SetAgents(agents) => {
             replace_directory(tx, "agents", agents.iter().map(|a| (a.id.as_str(), a)))?

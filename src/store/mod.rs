@@ -6,6 +6,7 @@
 //! projection and the file stay in step without the UI loop touching disk.
 
 pub mod cache;
+pub mod contact_edits;
 pub mod db;
 pub mod mutations;
 pub mod outbox;
@@ -578,6 +579,53 @@ impl Store {
             self.journal.push(DbWrite::UpsertContacts(found));
         }
         changed
+    }
+
+    /// The name rows show for a contact, when it is known.
+    pub fn contact_label(&self, id: &ContactId) -> Option<&str> {
+        self.contacts.get(id).map(|c| c.label.as_str())
+    }
+
+    /// Every known contact: id, name, and phone and e-mail where known.
+    pub fn contact_directory(
+        &self,
+    ) -> impl Iterator<Item = (&ContactId, &str, Option<&ContactDetails>)> {
+        self.contacts
+            .iter()
+            .map(|(id, c)| (id, c.label.as_str(), c.details.as_ref()))
+    }
+
+    /// The contact's conversations, latest activity first.
+    pub fn conversations_of(&self, id: &ContactId) -> Vec<&Conversation> {
+        let mut found: Vec<&Conversation> = self
+            .conversations_by_contact
+            .get(id)
+            .into_iter()
+            .flatten()
+            .filter_map(|c| self.conversations.get(c))
+            .map(|e| &e.conversation)
+            .collect();
+        found.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id)));
+        found
+    }
+
+    /// A contact deleted: its rows show "Unknown contact" from now on, as
+    /// the server no longer knows the name.
+    pub fn remove_contact(&mut self, id: &ContactId) {
+        self.contacts.remove(id);
+        self.missing_contacts.insert(id.clone());
+        let rows: Vec<ConversationId> = self
+            .conversations_by_contact
+            .get(id)
+            .cloned()
+            .unwrap_or_default();
+        for row in rows {
+            if let Some(entry) = self.conversations.get_mut(&row) {
+                entry.conversation.contact_name = UNKNOWN_CONTACT.to_string();
+                self.changes.push(&row);
+            }
+        }
+        self.journal.push(DbWrite::DeleteContact(id.clone()));
     }
 
     /// Phone and e-mail of a contact; `None` when neither is known.

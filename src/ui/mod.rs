@@ -1,9 +1,12 @@
 //! Drawing: reads state and paints; never blocks, never does IO.
 
 pub mod composer;
+pub mod contact_form;
 pub mod conversation_list;
+pub mod directory;
 pub mod help;
 pub mod picker;
+pub mod profile;
 pub mod search;
 pub mod status_bar;
 pub mod thread;
@@ -19,10 +22,14 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
         area.width,
         area.height,
         crate::app::view::thread_lines::composer_lines(state),
+        crate::app::view::profile_placement(state),
     );
     conversation_list::render(frame, layout.list, state);
     thread::render(frame, layout.thread, state);
     composer::render(frame, layout.composer, state);
+    if !layout.profile.is_empty() {
+        profile::render(frame, layout.profile, state);
+    }
     status_bar::render(frame, layout.status, state);
     // Bottom to top, so the one that gets the keys is drawn last.
     for overlay in &state.overlays {
@@ -33,6 +40,12 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
             // Drawn inside the list, as its filter bar.
             Overlay::Filter => {}
             Overlay::Picker(picker) => picker::render(frame, area, state, picker),
+            Overlay::ContactForm(form) => contact_form::render(frame, area, state, form),
+            Overlay::ConfirmDiscard => contact_form::render_confirm_discard(frame, area, state),
+            Overlay::ConfirmDeleteContact(delete) => {
+                contact_form::render_confirm_delete(frame, area, state, delete)
+            }
+            Overlay::Directory(directory) => directory::render(frame, area, state, directory),
         }
     }
 }

@@ -19,6 +19,8 @@ const DRAFT_SAVE_DELAY: chrono::Duration = chrono::Duration::seconds(1);
 /// Messages read from the cache per page.
 pub const CACHE_PAGE: usize = 200;
 
+pub mod contacts;
+pub mod directory;
 mod mouse;
 mod replies;
 mod search;
@@ -58,7 +60,10 @@ pub fn update(state: &mut AppState, event: Event, env: impl Into<Env>) -> Vec<Co
                 state.time_labels = labels;
                 state.dirty = true;
             }
-            triage::on_tick(state)
+            let mut commands = triage::on_tick(state);
+            commands.extend(contacts::on_tick(state));
+            commands.extend(directory::on_tick(state, env.now));
+            commands
         }
         Event::Sync(sync) => on_sync(state, sync),
         Event::CacheRows(rows) => {
@@ -143,6 +148,18 @@ pub fn update(state: &mut AppState, event: Event, env: impl Into<Env>) -> Vec<Co
             triage::on_conversations_found(state, query, result);
             Vec::new()
         }
+        Event::ContactLoaded {
+            contact_id,
+            from_server,
+            result,
+        } => contacts::on_contact_loaded(state, contact_id, from_server, result),
+        Event::ContactSaved { edit_id, result } => {
+            contacts::on_contact_saved(state, &edit_id, result)
+        }
+        Event::ContactsFound { query, result } => {
+            directory::on_contacts_found(state, query, result);
+            Vec::new()
+        }
         Event::Mouse(mouse) => mouse::on_mouse(state, mouse, env.fresh_id),
         Event::StorageFailed(reason) => {
             state.notify(
@@ -190,6 +207,12 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, fresh_id: String) -> V
             on_help_key(state, key);
             return Vec::new();
         }
+        Some(Overlay::ContactForm(_)) => return contacts::on_form_key(state, key, fresh_id),
+        Some(Overlay::ConfirmDiscard) => return contacts::on_confirm_discard_key(state, key),
+        Some(Overlay::ConfirmDeleteContact(_)) => {
+            return contacts::on_confirm_delete_key(state, key, fresh_id);
+        }
+        Some(Overlay::Directory(_)) => return directory::on_directory_key(state, key),
         Some(Overlay::ConfirmQuit) => {
             return match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => quit(state),
@@ -201,6 +224,11 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, fresh_id: String) -> V
             };
         }
         None => {}
+    }
+    if state.focus == Focus::Profile
+        && let Some(commands) = contacts::on_profile_key(state, key)
+    {
+        return commands;
     }
     let Some(action) = state.keymap.lookup(state.focus.scope(), &key) else {
         if state.focus == Focus::Composer && state.composer.textarea.input(key) {
@@ -338,6 +366,11 @@ pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) 
         | Action::NextBest
         | Action::NextUnread
         | Action::Undo => triage::on_triage_action(state, action, fresh_id),
+        Action::ToggleProfile
+        | Action::Contacts
+        | Action::EditContact
+        | Action::NewContact
+        | Action::DeleteContact => contacts::on_contact_action(state, action, fresh_id),
     }
 }
 

@@ -15,7 +15,35 @@ pub fn current_layout(state: &AppState) -> layout::AppLayout {
         state.width,
         state.height,
         thread_lines::composer_lines(state),
+        profile_placement(state),
     )
+}
+
+/// The conversation whose contact the profile shows: the open one, else
+/// the selected one.
+pub fn profile_conversation(state: &AppState) -> Option<&crate::domain::Conversation> {
+    let id = state.open.as_ref().or(state.selected.as_ref())?;
+    state.store.get(id).map(|e| &e.conversation)
+}
+
+/// The contact the profile shows.
+pub fn profile_contact_id(state: &AppState) -> Option<&crate::domain::ContactId> {
+    profile_conversation(state)?.contact_id.as_ref()
+}
+
+/// Where the profile goes: beside the thread on wide terminals unless `c`
+/// hid it, in the thread's place on narrow ones once `c` showed it.
+pub fn profile_placement(state: &AppState) -> layout::ProfilePlacement {
+    use layout::ProfilePlacement;
+    let wide = state.width >= layout::PROFILE_BESIDE_MIN_WIDTH;
+    let shown = state.profile_shown.unwrap_or(wide);
+    if !shown || profile_contact_id(state).is_none() {
+        ProfilePlacement::Hidden
+    } else if wide {
+        ProfilePlacement::Beside
+    } else {
+        ProfilePlacement::Instead
+    }
 }
 
 /// Lines above the list's rows: the tabs, and the filter bar while a
