@@ -22,6 +22,10 @@ pub enum PickerPurpose {
     Tags,
     /// Several at once: the view's filters.
     Filters,
+    /// A value for one of the contact editor's choice fields.
+    ContactChoice(crate::contact_fields::ContactField),
+    /// Several at once: the contact editor's tags.
+    ContactTags,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -106,8 +110,17 @@ pub struct Picker {
 
 impl Picker {
     pub fn new(purpose: PickerPurpose, title: impl Into<String>, items: Vec<PickerItem>) -> Self {
-        let multi = matches!(purpose, PickerPurpose::Tags | PickerPurpose::Filters);
-        let free_entry = purpose == PickerPurpose::Tags;
+        let multi = matches!(
+            purpose,
+            PickerPurpose::Tags | PickerPurpose::Filters | PickerPurpose::ContactTags
+        );
+        // A language tag with a region (en-GB) is typed rather than listed.
+        let free_entry = matches!(
+            purpose,
+            PickerPurpose::Tags
+                | PickerPurpose::ContactTags
+                | PickerPurpose::ContactChoice(crate::contact_fields::ContactField::Language)
+        );
         let mut picker = Self {
             purpose,
             title: title.into(),

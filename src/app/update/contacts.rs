@@ -60,6 +60,12 @@ pub fn on_contact_saved(
     Vec::new()
 }
 
+/// A choice for the editor's field (the picker is already closed; the
+/// form is on top again).
+pub fn on_contact_picked(state: &mut AppState, picker: crate::app::picker::Picker) {
+    let _ = (state, picker);
+}
+
 /// Saves waiting for a retry go when their time comes.
 pub fn on_tick(state: &mut AppState) -> Vec<Command> {
     let _ = state;

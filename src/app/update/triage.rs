@@ -930,6 +930,10 @@ pub fn on_picker_key(state: &mut AppState, key: KeyEvent, group: String) -> Vec<
 fn choose(state: &mut AppState, picker: Picker, group: String) -> Vec<Command> {
     let current = picker.current().cloned();
     match &picker.purpose {
+        PickerPurpose::ContactChoice(_) | PickerPurpose::ContactTags => {
+            super::contacts::on_contact_picked(state, picker);
+            Vec::new()
+        }
         PickerPurpose::Palette => match current.and_then(|item| Action::from_name(&item.key)) {
             Some(action) => super::on_action(state, action, group),
             None => Vec::new(),
