@@ -120,6 +120,9 @@ pub struct AccountConfig {
     /// Who "Mine" is: the agent's e-mail or id on the provider. Without it
     /// termdesk asks once and remembers.
     pub agent: Option<String>,
+    /// The account's country (ISO 3166-1 alpha-2): phone numbers typed
+    /// without `+` are read in it when the contact has no country.
+    pub country: Option<String>,
 }
 
 fn default_poll_interval() -> u64 {
@@ -241,6 +244,11 @@ impl Config {
                 return Err(fail(format!(
                     "accounts[{index}].requests_per_minute must be at least 1"
                 )));
+            }
+            if let Some(country) = &account.country
+                && let Err(reason) = crate::contact_fields::check_country(country)
+            {
+                return Err(fail(format!("accounts[{index}].country: {reason}")));
             }
         }
         if let Some(name) = &self.default_account

@@ -114,6 +114,7 @@ impl CachePlace {
 
 /// Who the demo's agent is: one of the sandbox's seeded agents.
 pub const DEMO_AGENT: &str = "sarah@acme-store.test";
+pub const DEMO_COUNTRY: &str = "TR";
 
 impl LaunchPlan {
     /// The account's `agent` key ("Mine"); the demo plays one of its agents.
@@ -124,6 +125,18 @@ impl LaunchPlan {
         self.account
             .as_ref()
             .and_then(|(account, _)| account.agent.clone())
+    }
+
+    /// The account's country, for phone numbers typed without `+`. The
+    /// demo's shop is in Türkiye.
+    pub fn country(&self) -> Option<String> {
+        if self.is_demo {
+            return Some(DEMO_COUNTRY.to_string());
+        }
+        self.account
+            .as_ref()
+            .and_then(|(account, _)| account.country.clone())
+            .map(|c| c.trim().to_uppercase())
     }
 
     /// The cache file for this plan, or why there is none.
