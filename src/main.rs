@@ -395,6 +395,7 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
     state.triage = plan.config.triage.clone();
     state.bell = plan.config.ui.bell;
     state.me_hint = plan.agent();
+    state.account_country = plan.country();
     let storage = startup::open_cache(&cache_path, &mut state);
     // Paint before connecting: the cached inbox shows at once, even offline.
     runtime::draw_if_dirty(&mut terminal, &mut state).map_err(|err| err.to_string())?;

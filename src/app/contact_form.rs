@@ -15,8 +15,8 @@ pub enum FormMode {
 
 #[derive(Debug, Clone)]
 pub enum FieldValue {
-    /// Typed on one line.
-    Text(TextArea<'static>),
+    /// Typed on one line (boxed: a textarea is large).
+    Text(Box<TextArea<'static>>),
     /// Chosen from a picker: a country code, a language tag, a gender.
     Choice(Option<String>),
     /// Yes, no, or never asked.
@@ -105,6 +105,9 @@ pub struct ContactForm {
     pub account_region: Option<String>,
     /// The record of the mutation log being sent.
     pub saving: Option<String>,
+    /// The log's record of this edit once saved (a refused or conflicting
+    /// save is resumed, and saving again replaces it).
+    pub edit_id: Option<String>,
     pub conflict: Option<Conflict>,
     /// Another contact has the phone: its id and name.
     pub duplicate: Option<(ContactId, String)>,
@@ -118,6 +121,7 @@ impl PartialEq for ContactForm {
             && self.base == other.base
             && self.focused == other.focused
             && self.saving == other.saving
+            && self.edit_id == other.edit_id
             && self.conflict == other.conflict
             && self.duplicate == other.duplicate
             && self.message == other.message
@@ -130,6 +134,11 @@ impl PartialEq for ContactForm {
     }
 }
 
+/// A text field's value holding `text`, the cursor at its end.
+pub fn text_value(text: &str) -> FieldValue {
+    FieldValue::Text(Box::new(text_area(text)))
+}
+
 pub fn text_area(text: &str) -> TextArea<'static> {
     let mut area = TextArea::new(vec![text.to_string()]);
     area.set_cursor_line_style(ratatui::style::Style::default());
@@ -138,9 +147,9 @@ pub fn text_area(text: &str) -> TextArea<'static> {
 }
 
 fn value_of(contact: &Contact, field: ContactField) -> FieldValue {
-    let text = |value: &Option<String>| FieldValue::Text(text_area(value.as_deref().unwrap_or("")));
+    let text = |value: &Option<String>| text_value(value.as_deref().unwrap_or(""));
     match field {
-        ContactField::FirstName => FieldValue::Text(text_area(&contact.first_name)),
+        ContactField::FirstName => text_value(&contact.first_name),
         ContactField::LastName => text(&contact.last_name),
         ContactField::Username => text(&contact.username),
         ContactField::Phone => text(&contact.phone),
@@ -181,6 +190,7 @@ impl ContactForm {
             focused: 0,
             account_region,
             saving: None,
+            edit_id: None,
             conflict: None,
             duplicate: None,
             message: None,
@@ -560,7 +570,7 @@ mod tests {
     }
 
     fn type_into(form: &mut ContactForm, field: ContactField, text: &str) {
-        form.set(field, FieldValue::Text(text_area(text)));
+        form.set(field, text_value(text));
     }
 
     #[test]
@@ -577,7 +587,7 @@ mod tests {
         assert_eq!(update.phone, Some(Some("+905327654321".into())));
         assert_eq!(update.phone_country_code, Some(Some("90".into())));
         assert_eq!(update.email, Some(Some("ayse+shop@örnek.com.tr".into())));
-        assert_eq!(update.fields().len(), 3, "phone (with its code), e-mail");
+        assert_eq!(update.fields().len(), 2, "phone (with its code), e-mail");
         assert!(update.first_name.is_none() && update.country.is_none());
     }
 

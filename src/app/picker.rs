@@ -118,7 +118,6 @@ impl Picker {
         let free_entry = matches!(
             purpose,
             PickerPurpose::Tags
-                | PickerPurpose::ContactTags
                 | PickerPurpose::ContactChoice(crate::contact_fields::ContactField::Language)
         );
         let mut picker = Self {

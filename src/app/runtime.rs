@@ -168,6 +168,10 @@ async fn event_loop<B: Backend, H: Host<B>>(
         let clock_needed = !state.time_labels.is_empty()
             || state.draft_changed_at.is_some()
             || state.mutations.needs_clock()
+            || state.contact_edits.needs_clock()
+            || state.overlays.iter().any(|o| {
+                matches!(o, crate::app::state::Overlay::Directory(d) if d.query_changed_at.is_some())
+            })
             || state.list_query_changed_at.is_some();
         tokio::select! {
             batch = input.next() => match batch {

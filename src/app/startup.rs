@@ -9,6 +9,7 @@ use crate::app::executor::CacheAccess;
 use crate::app::runtime::Storage;
 use crate::app::state::{AppState, NoticeLevel};
 use crate::store::cache;
+use crate::store::contact_edits::ContactEdits;
 use crate::store::db::DbError;
 use crate::store::mutations::Mutations;
 use crate::store::outbox::Outbox;
@@ -31,6 +32,7 @@ pub fn open_cache(path: &Path, state: &mut AppState) -> Option<Storage> {
     state.drafts = start.drafts.into_iter().collect();
     state.outbox = Outbox::restore(start.outbox);
     state.mutations = Mutations::restore(start.mutations, state.now);
+    state.contact_edits = ContactEdits::restore(start.contact_edits, state.now);
     if let Some(view) = start.view {
         state.view = view;
     }

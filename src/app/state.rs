@@ -264,6 +264,8 @@ pub struct AppState {
     pub contact_cards: ContactCards,
     /// Contacts being read (cache, then server), not asked again meanwhile.
     pub contacts_loading: Vec<ContactId>,
+    /// The editor opens on this contact once its record is read.
+    pub open_editor_for: Option<ContactId>,
     /// Changes to contacts not yet confirmed by the server.
     pub contact_edits: ContactEdits,
     /// The account's country (ISO 3166-1 alpha-2) for phone numbers typed
@@ -344,6 +346,7 @@ impl AppState {
             contact_cards: ContactCards::default(),
             contacts_loading: Vec::new(),
             contact_edits: ContactEdits::default(),
+            open_editor_for: None,
             account_country: None,
             bell: false,
             now,
@@ -411,12 +414,18 @@ impl AppState {
         };
         // Saved either way, but sent only when termdesk runs again.
         let actions = self.mutations.unsent();
+        let contact_changes = self.contact_edits.unsent();
         let parts: Vec<String> = [
             count(sending, "reply still sending", "replies still sending"),
             count(
                 actions,
                 "action not sent yet (it goes out when termdesk next starts)",
                 "actions not sent yet (they go out when termdesk next starts)",
+            ),
+            count(
+                contact_changes,
+                "contact change not confirmed (kept, and sent when termdesk next starts)",
+                "contact changes not confirmed (kept, and sent when termdesk next starts)",
             ),
             count(failed, "failed reply", "failed replies"),
             count(drafts, "unsent draft", "unsent drafts"),

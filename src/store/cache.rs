@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use crate::domain::{AgentId, ConversationId};
+use crate::store::contact_edits::{self, ContactEdit};
 use crate::store::db::{Db, DbError};
 use crate::store::mutations::{self, ConversationMutation};
 use crate::store::outbox::OutboxItem;
@@ -69,6 +70,8 @@ pub struct CacheStart {
     pub outbox: Vec<OutboxItem>,
     /// Actions on conversations not yet confirmed, in the order made.
     pub mutations: Vec<ConversationMutation>,
+    /// Changes to contacts not yet confirmed, in the order made.
+    pub contact_edits: Vec<ContactEdit>,
     /// The list's tab, filters and sort when termdesk last ran.
     pub view: Option<ViewSpec>,
     /// The agent chosen as "me", when the config names none.
@@ -177,6 +180,17 @@ pub fn read_start(db: &Db) -> Result<CacheStart, DbError> {
             },
         )
         .collect();
+    let contact_edits = db
+        .load_mutations(contact_edits::KIND)?
+        .into_iter()
+        .filter_map(|json| match serde_json::from_str::<ContactEdit>(&json) {
+            Ok(item) => Some(item),
+            Err(error) => {
+                tracing::error!(%error, "an unreadable contact change in the mutation log was skipped");
+                None
+            }
+        })
+        .collect();
     let view = db
         .get_meta(views::META_KEY)?
         .and_then(|json| serde_json::from_str::<ViewSpec>(&json).ok());
@@ -189,6 +203,7 @@ pub fn read_start(db: &Db) -> Result<CacheStart, DbError> {
         drafts: db.load_drafts()?,
         outbox,
         mutations,
+        contact_edits,
         view,
         me,
         rows_loaded,

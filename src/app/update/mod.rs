@@ -35,6 +35,14 @@ use thread::*;
 pub fn update(state: &mut AppState, event: Event, env: impl Into<Env>) -> Vec<Command> {
     let env = env.into();
     state.now = env.now;
+    let mut commands = handle(state, event, env);
+    // Whatever moved the selection or showed the profile, its contact is
+    // read once.
+    commands.extend(contacts::load_profile(state));
+    commands
+}
+
+fn handle(state: &mut AppState, event: Event, env: Env) -> Vec<Command> {
     match event {
         Event::Key(key) => on_key(state, key, env.fresh_id),
         Event::Paste(pasted) => {
@@ -276,11 +284,14 @@ pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) 
             Vec::new()
         }
         Action::FocusNext | Action::FocusPrev => {
-            let order = if state.open.is_some() {
-                &[Focus::List, Focus::Thread, Focus::Composer][..]
-            } else {
-                &[Focus::List][..]
-            };
+            let mut order = vec![Focus::List];
+            let placement = view::profile_placement(state);
+            if state.open.is_some() && placement != view::layout::ProfilePlacement::Instead {
+                order.extend([Focus::Thread, Focus::Composer]);
+            }
+            if placement != view::layout::ProfilePlacement::Hidden {
+                order.push(Focus::Profile);
+            }
             let index = order.iter().position(|f| *f == state.focus).unwrap_or(0);
             let next = if action == Action::FocusNext {
                 (index + 1) % order.len()
@@ -304,8 +315,12 @@ pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) 
                 move_selection(state, action);
                 Vec::new()
             }
+            Focus::Profile => contacts::on_profile_action(state, action),
             _ => scroll_thread(state, action),
         },
+        Action::Open | Action::Back if state.focus == Focus::Profile => {
+            contacts::on_profile_action(state, action)
+        }
         Action::Open => match state.selected.clone() {
             Some(id) => {
                 let commands = open_conversation(state, id);
@@ -541,6 +556,9 @@ pub(super) fn newest_inbound_id(state: &AppState) -> Option<crate::domain::Messa
 }
 
 pub(super) fn on_paste(state: &mut AppState, pasted: &str) {
+    if contacts::paste_into_form(state, pasted) {
+        return;
+    }
     if state.focus != Focus::Composer {
         if state.open.is_none() {
             return;
@@ -607,6 +625,7 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
             }
         }
         SyncEvent::Contacts { found, missing } => {
+            contacts::on_contacts_synced(state, &found);
             // Also without a typed filter: the view takes the changed rows
             // a page at a time instead of all at once later.
             if state.store.upsert_contacts(found, missing) > 0 {
@@ -684,5 +703,7 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_contacts;
 #[cfg(test)]
 mod tests_triage;

@@ -41,7 +41,11 @@ pub(super) fn key(state: &mut AppState, code: KeyCode) -> Vec<Command> {
     )
 }
 
-fn key_mod(state: &mut AppState, code: KeyCode, modifiers: KeyModifiers) -> Vec<Command> {
+pub(super) fn key_mod(
+    state: &mut AppState,
+    code: KeyCode,
+    modifiers: KeyModifiers,
+) -> Vec<Command> {
     update(state, Event::Key(KeyEvent::new(code, modifiers)), now())
 }
 

@@ -488,7 +488,7 @@ fn describe_tags(add: &[Tag], remove: &[TagId], state: &AppState) -> String {
 }
 
 /// Every tag seen on a conversation, by name.
-fn known_tags(state: &AppState) -> Vec<Tag> {
+pub(super) fn known_tags(state: &AppState) -> Vec<Tag> {
     let mut tags: Vec<Tag> = Vec::new();
     for id in state.store.order() {
         if let Some(entry) = state.store.get(id) {
