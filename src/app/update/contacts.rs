@@ -57,23 +57,22 @@ pub fn on_contact_action(state: &mut AppState, action: Action, fresh_id: String)
 }
 
 fn toggle_profile(state: &mut AppState) -> Vec<Command> {
-    let wide = state.width >= view::layout::PROFILE_BESIDE_MIN_WIDTH;
-    let shown = state.profile_shown.unwrap_or(wide);
-    state.profile_shown = Some(!shown);
     state.dirty = true;
-    if shown {
+    if view::profile_placement(state) != ProfilePlacement::Hidden {
+        state.profile_shown = Some(false);
         if state.focus == Focus::Profile {
             state.focus = back_from_profile(state);
         }
         return Vec::new();
     }
-    if view::profile_placement(state) == ProfilePlacement::Hidden {
+    if view::profile_contact_id(state).is_none() {
         state.notify(
             NoticeLevel::Info,
             "This conversation has no contact to show",
         );
         return Vec::new();
     }
+    state.profile_shown = Some(true);
     state.focus = Focus::Profile;
     state.profile_selected = profile_rows(state)
         .iter()
@@ -83,7 +82,7 @@ fn toggle_profile(state: &mut AppState) -> Vec<Command> {
 }
 
 fn back_from_profile(state: &AppState) -> Focus {
-    if state.open.is_some() && view::profile_placement(state) != ProfilePlacement::Instead {
+    if state.open.is_some() {
         Focus::Thread
     } else {
         Focus::List
@@ -151,10 +150,7 @@ fn open_profile_row(state: &mut AppState, index: usize) -> Vec<Command> {
     };
     state.profile_selected = index;
     let commands = super::open_conversation(state, id);
-    if view::profile_placement(state) == ProfilePlacement::Instead {
-        // On a narrow terminal the thread takes the profile's place.
-        state.profile_shown = Some(false);
-    }
+    // On a narrow terminal the thread takes the profile's place again.
     state.focus = Focus::Thread;
     commands
 }
@@ -409,9 +405,7 @@ pub fn jump_to_contact(state: &mut AppState, contact_id: &ContactId) -> Vec<Comm
     let mut commands = super::open_conversation(state, latest);
     state.focus = Focus::Thread;
     state.profile_selected = 0;
-    if state.width >= view::layout::PROFILE_BESIDE_MIN_WIDTH {
-        state.profile_shown = Some(true);
-    }
+    state.profile_shown = Some(true);
     commands.extend(load_profile(state));
     commands
 }

@@ -285,11 +285,10 @@ pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) 
         }
         Action::FocusNext | Action::FocusPrev => {
             let mut order = vec![Focus::List];
-            let placement = view::profile_placement(state);
-            if state.open.is_some() && placement != view::layout::ProfilePlacement::Instead {
+            if state.open.is_some() {
                 order.extend([Focus::Thread, Focus::Composer]);
             }
-            if placement != view::layout::ProfilePlacement::Hidden {
+            if view::profile_placement(state) == view::layout::ProfilePlacement::Beside {
                 order.push(Focus::Profile);
             }
             let index = order.iter().position(|f| *f == state.focus).unwrap_or(0);

@@ -32,7 +32,8 @@ pub fn profile_contact_id(state: &AppState) -> Option<&crate::domain::ContactId>
 }
 
 /// Where the profile goes: beside the thread on wide terminals unless `c`
-/// hid it, in the thread's place on narrow ones once `c` showed it.
+/// hid it; on narrow ones in the thread's place while it has the keys, so
+/// leaving it brings the thread back.
 pub fn profile_placement(state: &AppState) -> layout::ProfilePlacement {
     use layout::ProfilePlacement;
     let wide = state.width >= layout::PROFILE_BESIDE_MIN_WIDTH;
@@ -41,8 +42,10 @@ pub fn profile_placement(state: &AppState) -> layout::ProfilePlacement {
         ProfilePlacement::Hidden
     } else if wide {
         ProfilePlacement::Beside
-    } else {
+    } else if state.focus == crate::app::state::Focus::Profile {
         ProfilePlacement::Instead
+    } else {
+        ProfilePlacement::Hidden
     }
 }
 
