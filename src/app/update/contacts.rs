@@ -454,6 +454,14 @@ pub fn on_form_key(state: &mut AppState, key: KeyEvent, fresh_id: String) -> Vec
     }
     match key.code {
         KeyCode::Char('s') if ctrl => return save(state, fresh_id),
+        KeyCode::Char('u') if ctrl => {
+            // Clears the field, as in a shell.
+            let index = form.focused;
+            if let Some(FieldValue::Text(area)) = form.fields.get_mut(index).map(|f| &mut f.value) {
+                **area = crate::app::contact_form::text_area("");
+                form.validate();
+            }
+        }
         KeyCode::Char('o') if ctrl => {
             if let Some((existing, _)) = form.duplicate.clone() {
                 return open_existing(state, &existing);
