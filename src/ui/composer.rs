@@ -23,6 +23,10 @@ pub fn title(state: &AppState) -> String {
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
+    // The profile takes this place on narrow terminals.
+    if area.is_empty() {
+        return;
+    }
     let focused = state.focus == Focus::Composer;
     let hint = if focused {
         let send = state

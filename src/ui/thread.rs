@@ -13,6 +13,10 @@ use crate::text;
 use crate::theme;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
+    // The profile takes this place on narrow terminals.
+    if area.is_empty() {
+        return;
+    }
     let focused = state.focus == Focus::Thread;
     let title = match state.open.as_ref().and_then(|id| state.store.get(id)) {
         Some(entry) => {
