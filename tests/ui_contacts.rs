@@ -124,9 +124,11 @@ fn profile_state(width: u16, height: u16, loaded: bool) -> AppState {
         Event::Sync(SyncEvent::Conversations(older_conversations())),
         now(),
     );
+    // The directory knows the name, phone and e-mail before the full
+    // record is read.
     let contact = deniz();
+    state.store.upsert_contacts(vec![contact.clone()], vec![]);
     if loaded {
-        state.store.upsert_contacts(vec![contact.clone()], vec![]);
         state.contact_cards.put(contact);
     }
     state.profile_shown = Some(true);
@@ -220,7 +222,10 @@ fn scenarios(width: u16, height: u16) -> Vec<(&'static str, AppState)> {
         ),
         ("form_errors", with_form(width, height, form_with_errors())),
         ("form_duplicate", with_form(width, height, duplicate)),
-        ("form_conflict", with_form(width, height, form_in_conflict())),
+        (
+            "form_conflict",
+            with_form(width, height, form_in_conflict()),
+        ),
         (
             "form_create",
             with_form(width, height, ContactForm::create(Some("TR".into()))),
@@ -309,7 +314,11 @@ fn many_conversations_are_cut_first() {
             c
         })
         .collect();
-    update(&mut state, Event::Sync(SyncEvent::Conversations(more)), now());
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Conversations(more)),
+        now(),
+    );
     let screen = render(&state, 80, 24);
     assert!(screen.contains("more"), "{screen}");
     assert!(screen.contains("Created"), "{screen}");
@@ -331,4 +340,16 @@ fn tiny_terminals_do_not_panic() {
             draw_only(&state, w, h);
         }
     }
+}
+
+#[test]
+fn a_short_form_scrolls_to_the_focused_field() {
+    let mut form = form_with_errors();
+    form.focused = form.index_of(ContactField::Tags).unwrap();
+    form.message = Some("The server refused the change".into());
+    let state = with_form(80, 12, form);
+    let screen = render(&state, 80, 12);
+    assert!(screen.contains("▶ Tags"), "{screen}");
+    assert!(screen.contains("The server refused"), "{screen}");
+    assert!(!screen.contains("First name"), "{screen}");
 }

@@ -23,6 +23,8 @@ use crate::ui::help::{centered, framed};
 const MAX_WIDTH: u16 = 90;
 /// Cells before a value: the focus marker and the longest label.
 const LABEL_WIDTH: usize = 18;
+/// Wide enough that the delete question's longest line is not broken.
+const QUESTION_WIDTH: u16 = 72;
 /// Lines a message under the form may take.
 const MESSAGE_LINES: usize = 2;
 
@@ -71,7 +73,9 @@ pub fn render(frame: &mut Frame, area: Rect, _state: &AppState, form: &ContactFo
         Some(conflict) => (conflict_body(conflict, inner_width), CONFLICT_KEYS),
         None => (FormBody::new(form, inner_width), FORM_KEYS),
     };
-    let wanted = u16::try_from(body.height()).unwrap_or(u16::MAX).saturating_add(2);
+    let wanted = u16::try_from(body.height())
+        .unwrap_or(u16::MAX)
+        .saturating_add(2);
     let rect = centered(area, width, wanted.min(max_height(area)));
     let block = form_block(form, inner_width, keys);
     let inner = framed(frame, rect, block);
@@ -291,7 +295,14 @@ fn field_rows(field: &FormField, index: usize, focused: bool, width: usize) -> V
     .into_owned();
     let label_pad = label_width.saturating_sub(text::width(&label));
     let mut spans = vec![
-        Span::styled(label, if focused { theme::title() } else { theme::dim() }),
+        Span::styled(
+            label,
+            if focused {
+                theme::title()
+            } else {
+                theme::dim()
+            },
+        ),
         Span::raw(" ".repeat(label_pad)),
     ];
     let chooses = matches!(field.value, FieldValue::Choice(_) | FieldValue::Tags(_));
@@ -464,7 +475,7 @@ fn question(
     if area.is_empty() {
         return;
     }
-    let width = 60.min(area.width);
+    let width = QUESTION_WIDTH.min(area.width);
     let inner_width = usize::from(width.saturating_sub(4)).max(1);
     let mut content = vec![Line::raw("")];
     for (text, style) in lines {
@@ -502,10 +513,7 @@ pub fn render_confirm_discard(frame: &mut Frame, area: Rect, state: &AppState) {
         area,
         " Discard changes? ",
         theme::warning(),
-        &[(
-            format!("Discard your changes to {name}?"),
-            Style::default(),
-        )],
+        &[(format!("Discard your changes to {name}?"), Style::default())],
         "y discard · n keep editing",
     );
 }

@@ -104,8 +104,7 @@ pub fn render_contact(
     if left >= 3 {
         lines.push(Line::raw(""));
         lines.push(Line::styled(
-            text::truncate(&format!("Conversations ({})", conversations.len()), width)
-                .into_owned(),
+            text::truncate(&format!("Conversations ({})", conversations.len()), width).into_owned(),
             theme::title(),
         ));
         lines.extend(conversation_lines(
@@ -127,7 +126,10 @@ fn name_line(name: &str, width: usize) -> Line<'static> {
     } else {
         name
     };
-    Line::styled(text::truncate(&name, width).into_owned(), theme::contact_name())
+    Line::styled(
+        text::truncate(&name, width).into_owned(),
+        theme::contact_name(),
+    )
 }
 
 fn optional(value: Option<&str>) -> String {
@@ -157,7 +159,11 @@ fn row_styled(label: &str, value: &str, width: usize, style: Style) -> Line<'sta
 fn field_lines(state: &AppState, contact: &Contact, width: usize) -> Vec<Line<'static>> {
     let value = |field| contact_value(contact, field);
     let phone = match (
-        contact.phone.as_deref().map(str::trim).filter(|p| !p.is_empty()),
+        contact
+            .phone
+            .as_deref()
+            .map(str::trim)
+            .filter(|p| !p.is_empty()),
         contact
             .phone_country_code
             .as_deref()
@@ -199,7 +205,11 @@ fn field_lines(state: &AppState, contact: &Contact, width: usize) -> Vec<Line<'s
         let channel = text::sanitize_line(platform.channel.label());
         lines.push(row(label, &format!("{channel} {who}"), width));
     }
-    let owner = contact.owner.as_deref().map(str::trim).filter(|o| !o.is_empty());
+    let owner = contact
+        .owner
+        .as_deref()
+        .map(str::trim)
+        .filter(|o| !o.is_empty());
     let owner = match owner {
         Some(id) => match state.store.agent(&AgentId::new(id)) {
             Some(agent) => format!("{} {}", agent.first_name, agent.last_name),
@@ -364,5 +374,8 @@ fn conversation_lines(
 /// `s` cut or padded to `cells` display cells, then a space.
 fn padded(s: &str, cells: usize) -> String {
     let cut = text::truncate(s, cells);
-    format!("{cut}{} ", " ".repeat(cells.saturating_sub(text::width(&cut))))
+    format!(
+        "{cut}{} ",
+        " ".repeat(cells.saturating_sub(text::width(&cut)))
+    )
 }
