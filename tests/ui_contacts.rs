@@ -353,3 +353,25 @@ fn a_short_form_scrolls_to_the_focused_field() {
     assert!(screen.contains("The server refused"), "{screen}");
     assert!(!screen.contains("First name"), "{screen}");
 }
+
+#[test]
+fn the_focused_field_shows_its_cursor_after_the_text() {
+    let state = with_form(80, 24, form_with_errors());
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    terminal.draw(|frame| ui::draw(frame, &state)).unwrap();
+    let buffer = terminal.backend().buffer();
+    let row = (0..24)
+        .find(|&y| {
+            let line: String = (0..80).map(|x| buffer[(x, y)].symbol()).collect();
+            line.contains("▶ Phone")
+        })
+        .expect("the phone row");
+    let line: String = (0..80).map(|x| buffer[(x, row)].symbol()).collect();
+    let typed_at = line.find("0532 12").unwrap();
+    let x = u16::try_from(line[..typed_at].chars().count() + "0532 12".len()).unwrap();
+    let cursor = &buffer[(x, row)];
+    assert!(
+        cursor.modifier.contains(ratatui::style::Modifier::REVERSED),
+        "{cursor:?}"
+    );
+}

@@ -15,8 +15,8 @@ pub fn title(state: &AppState) -> String {
     match state.open.as_ref().and_then(|id| state.store.get(id)) {
         Some(entry) => format!(
             " Reply to {} via {} ",
-            entry.conversation.contact_name,
-            entry.conversation.channel.label()
+            text::sanitize_line(&entry.conversation.contact_name),
+            text::sanitize_line(entry.conversation.channel.label())
         ),
         None => " Reply ".to_string(),
     }

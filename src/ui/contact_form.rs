@@ -203,15 +203,15 @@ impl FormBody {
                 }
             }
         }
-        if body_height < rows.len() && inner.width > 0 {
-            let more = match (offset > 0, offset + body_height < rows.len()) {
-                (true, true) => "↑↓",
-                (true, false) => "↑",
-                (false, true) => "↓",
-                (false, false) => "",
-            };
-            let rect = Rect::new(inner.right() - 1, inner.y, 1, 1);
-            frame.render_widget(Paragraph::new(Span::styled(more, theme::dim())), rect);
+        // On the right border, so no value is covered.
+        let border_x = inner.right();
+        if offset > 0 && body_height > 0 {
+            let rect = Rect::new(border_x, inner.y, 1, 1);
+            frame.render_widget(Paragraph::new(Span::styled("▲", theme::dim())), rect);
+        }
+        if offset + body_height < rows.len() && body_height > 0 {
+            let rect = Rect::new(border_x, inner.y + body_height as u16 - 1, 1, 1);
+            frame.render_widget(Paragraph::new(Span::styled("▼", theme::dim())), rect);
         }
         if footer_room > 0 {
             let lines: Vec<Line> = footer.into_iter().take(footer_room - 1).collect();
@@ -382,7 +382,10 @@ fn field_rows(field: &FormField, index: usize, focused: bool, width: usize) -> V
     rows
 }
 
+/// Under the fields, lined up with their labels.
 fn footer_lines(form: &ContactForm, width: usize) -> Vec<Line<'static>> {
+    let indent = if width > 20 { 2 } else { 0 };
+    let width = width - indent;
     let mut lines = Vec::new();
     if let Some(message) = &form.message {
         lines.extend(wrapped(
@@ -400,11 +403,51 @@ fn footer_lines(form: &ContactForm, width: usize) -> Vec<Line<'static>> {
         lines.extend(wrapped(&message, width, MESSAGE_LINES, theme::error()));
     }
     lines
+        .into_iter()
+        .map(|line| {
+            let style = line.style;
+            let mut spans = vec![Span::raw(" ".repeat(indent))];
+            spans.extend(line.spans);
+            Line::from(spans).style(style)
+        })
+        .collect()
+}
+
+/// Wraps at spaces only, so punctuation stays with its word ("Yılmaz?");
+/// a word wider than the line is broken as `text::wrap` breaks it.
+fn wrap_words(message: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in message.split(' ').filter(|w| !w.is_empty()) {
+        let needed = text::width(&line) + usize::from(!line.is_empty()) + text::width(word);
+        if needed <= width {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if text::width(word) <= width {
+            line.push_str(word);
+        } else {
+            let mut pieces = text::wrap(word, width);
+            line = pieces.pop().unwrap_or_default();
+            lines.extend(pieces);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
 }
 
 /// `message` in at most `max` lines of `width`, the last cut with `…`.
 fn wrapped(message: &str, width: usize, max: usize, style: Style) -> Vec<Line<'static>> {
-    let mut lines = text::wrap(message, width.max(1));
+    let mut lines = wrap_words(message, width);
     if lines.len() > max && max > 0 {
         let rest = lines.split_off(max - 1).join(" ");
         lines.push(text::truncate(&rest, width).into_owned());
@@ -479,7 +522,7 @@ fn question(
     let inner_width = usize::from(width.saturating_sub(4)).max(1);
     let mut content = vec![Line::raw("")];
     for (text, style) in lines {
-        for line in text::wrap(text, inner_width) {
+        for line in wrap_words(text, inner_width) {
             content.push(Line::styled(format!(" {line}"), *style));
         }
     }
@@ -548,4 +591,19 @@ pub fn render_confirm_delete(
         ],
         "y delete · n keep",
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap_words;
+
+    #[test]
+    fn words_keep_their_punctuation_and_long_ones_break() {
+        assert_eq!(
+            wrap_words("Discard your changes to Deniz Yılmaz?", 30),
+            ["Discard your changes to Deniz", "Yılmaz?"]
+        );
+        assert_eq!(wrap_words("abcdefghij x", 4), ["abcd", "efgh", "ij x"]);
+        assert_eq!(wrap_words("", 4), [""]);
+    }
 }

@@ -23,9 +23,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
             let c = &entry.conversation;
             format!(
                 " {} · {} · {} ",
-                c.contact_name,
-                c.channel.label(),
-                c.status.label()
+                text::sanitize_line(&c.contact_name),
+                text::sanitize_line(c.channel.label()),
+                text::sanitize_line(c.status.label())
             )
         }
         None => " Conversation ".to_string(),
