@@ -375,3 +375,38 @@ fn the_focused_field_shows_its_cursor_after_the_text() {
         "{cursor:?}"
     );
 }
+
+#[test]
+fn the_profile_says_how_an_unsaved_edit_stands() {
+    let mut other = Contact::named("contact-c4", "Ava");
+    other.last_name = Some("Smith".into());
+    let cases = [
+        (EditState::Sending, "Saving…"),
+        (
+            EditState::Retrying {
+                retry_at: at(3600 + 90),
+                reason: "server unavailable".into(),
+            },
+            "Retrying at 10:01: server unavailable",
+        ),
+        (
+            EditState::Conflict {
+                server: Box::new(deniz()),
+            },
+            "Changed on the server too — e to choose",
+        ),
+        (
+            EditState::Duplicate {
+                existing: Box::new(other),
+            },
+            "Phone already belongs to Ava Smith",
+        ),
+    ];
+    for (edit_state, words) in cases {
+        let mut state = profile_state(200, 50, true);
+        refused(&mut state);
+        state.contact_edits.get_mut("edit-1").unwrap().state = edit_state;
+        let screen = render(&state, 200, 50);
+        assert!(screen.contains(words), "{words}\n{screen}");
+    }
+}
