@@ -15,14 +15,18 @@ pub fn title(state: &AppState) -> String {
     match state.open.as_ref().and_then(|id| state.store.get(id)) {
         Some(entry) => format!(
             " Reply to {} via {} ",
-            entry.conversation.contact_name,
-            entry.conversation.channel.label()
+            text::sanitize_line(&entry.conversation.contact_name),
+            text::sanitize_line(entry.conversation.channel.label())
         ),
         None => " Reply ".to_string(),
     }
 }
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
+    // The profile takes this place on narrow terminals.
+    if area.is_empty() {
+        return;
+    }
     let focused = state.focus == Focus::Composer;
     let hint = if focused {
         let send = state

@@ -13,15 +13,19 @@ use crate::text;
 use crate::theme;
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
+    // The profile takes this place on narrow terminals.
+    if area.is_empty() {
+        return;
+    }
     let focused = state.focus == Focus::Thread;
     let title = match state.open.as_ref().and_then(|id| state.store.get(id)) {
         Some(entry) => {
             let c = &entry.conversation;
             format!(
                 " {} · {} · {} ",
-                c.contact_name,
-                c.channel.label(),
-                c.status.label()
+                text::sanitize_line(&c.contact_name),
+                text::sanitize_line(c.channel.label()),
+                text::sanitize_line(c.status.label())
             )
         }
         None => " Conversation ".to_string(),
