@@ -158,7 +158,7 @@ fn refused(state: &mut AppState) {
 }
 
 fn set_text(form: &mut ContactForm, field: ContactField, value: &str) {
-    form.set(field, FieldValue::Text(text_area(value)));
+    form.set(field, FieldValue::Text(Box::new(text_area(value))));
 }
 
 /// An edit with a phone that is too short and a note on the e-mail.

@@ -13,9 +13,6 @@ pub enum FormMode {
     Create,
 }
 
-// Eleven of these live in one form at a time; boxing the editor would buy
-// nothing but indirection on every key.
-#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum FieldValue {
     /// Typed on one line (boxed: a textarea is large).
