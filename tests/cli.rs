@@ -526,6 +526,30 @@ async fn contacts_commands_change_the_sandbox() {
     );
     assert_eq!(control.contact_count(), before);
 
+    // The same on update.
+    let other: Value = serde_json::from_str(&ok(home
+        .run(&[
+            "contacts",
+            "create",
+            "--first-name",
+            "Ece",
+            "--phone",
+            "+905321112244",
+            "--json",
+        ])
+        .await))
+    .expect("JSON output");
+    let other = other["id"].as_str().unwrap().to_string();
+    fails_with(
+        home.run(&["contacts", "update", &other, "--phone", "+90 532 111 22 33"])
+            .await,
+        &format!("+905321112233 already belongs to Deniz Kaya (id {id})"),
+    );
+    assert_eq!(
+        control.contact(&other).unwrap().phone.as_deref(),
+        Some("+905321112244")
+    );
+
     // Delete needs --yes without a terminal; then the contact is gone.
     let requests = control.request_count();
     fails_with(home.run(&["contacts", "delete", &id]).await, "pass --yes");

@@ -7,7 +7,7 @@ use termdesk::api::{ApiError, Provider};
 use termdesk::app::event::{ContactSaveError, ContactSaved};
 use termdesk::app::save_contact::{find_by_phone, save_contact};
 use termdesk::contact_fields::ContactField;
-use termdesk::domain::{Contact, ContactId, ContactQuery, ContactUpdate};
+use termdesk::domain::{Contact, ContactId, ContactQuery, ContactUpdate, ConversationQuery};
 use termdesk::sandbox::{Sandbox, SandboxOptions};
 use termdesk::store::contact_edits::ContactOp;
 
@@ -199,6 +199,27 @@ async fn deleted_and_unknown_contacts_are_not_found() {
         .await
         .unwrap_err();
     assert!(matches!(err, ApiError::NotFound(_)), "{err:?}");
+    // A contact with conversations: they stay, still pointing at its id.
+    let conversation = client
+        .list_conversations(&ConversationQuery {
+            page: 1,
+            limit: 20,
+            ..ConversationQuery::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .find(|c| c.contact_id.is_some())
+        .expect("a conversation with a contact");
+    let owner = conversation.contact_id.clone().unwrap();
+    client.delete_contact(&owner).await.expect("deleted");
+    let after = client.get_conversation(&conversation.id).await.unwrap();
+    assert_eq!(after.contact_id, Some(owner.clone()));
+    let err = client.get_contact(&owner).await.unwrap_err();
+    assert!(matches!(err, ApiError::NotFound(_)), "{err:?}");
+    assert!(client.get_contacts(&[owner]).await.unwrap().is_empty());
+
     // A delete the server already did counts as done.
     let op = ContactOp::Delete {
         contact_id: made.id.clone(),
