@@ -132,6 +132,17 @@ async fn updates_change_only_what_is_sent_and_null_clears() {
         ),
         "fields not sent are untouched"
     );
+    // An incremental contact sync from just after the last change sees it.
+    let changed_since = client
+        .list_contacts(&ContactQuery {
+            page: 1,
+            limit: 100,
+            updated_since: Some(before.updated_at + chrono::Duration::milliseconds(1)),
+            ..ContactQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(changed_since.items.iter().any(|c| c.id == made.id));
 
     // Clearing: an explicit null.
     let cleared = client
