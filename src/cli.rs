@@ -1,6 +1,8 @@
 //! The plain CLI subcommands: useful in scripts, and a quick way to see what
 //! termdesk sees. Output is text for people or `--json` for programs.
 
+pub mod contacts;
+
 use std::net::SocketAddr;
 
 use chrono::Utc;

@@ -74,6 +74,11 @@ enum Command {
         #[command(subcommand)]
         command: ConversationsCommand,
     },
+    /// Contacts of the account: list, show, update, create and delete.
+    Contacts {
+        #[command(subcommand)]
+        command: ContactsCommand,
+    },
     /// Print the newest messages of a conversation, oldest first.
     Messages {
         conversation_id: String,
@@ -151,6 +156,63 @@ enum ConversationsCommand {
         view: cli::View,
         #[arg(long)]
         json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ContactsCommand {
+    /// List contacts (one page from the server): id, name, phone, e-mail.
+    List {
+        /// Only contacts whose name, phone, e-mail or username contains this.
+        #[arg(long, value_name = "TEXT")]
+        search: Option<String>,
+        #[arg(long, default_value_t = 25)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show every field of a contact.
+    Show {
+        contact_id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change fields of a contact; an empty value ("") clears an optional
+    /// field. Prints what changed.
+    Update {
+        contact_id: String,
+        #[arg(long, value_name = "NAME")]
+        first_name: Option<String>,
+        /// Phone number; without + it is read in --country, else in the
+        /// account's country ("" clears it).
+        #[arg(long, value_name = "NUMBER")]
+        phone: Option<String>,
+        #[command(flatten)]
+        fields: cli::contacts::ContactFlags,
+        /// Print the updated contact as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create a contact. A phone another contact has is refused, naming it.
+    Create {
+        #[arg(long, value_name = "NAME")]
+        first_name: String,
+        /// Phone number; without + it is read in --country, else in the
+        /// account's country.
+        #[arg(long, value_name = "NUMBER")]
+        phone: String,
+        #[command(flatten)]
+        fields: cli::contacts::ContactFlags,
+        /// Print the new contact as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Delete a contact. Its conversations stay, shown as "Unknown contact".
+    Delete {
+        contact_id: String,
+        /// Do not ask (needed when not run at a terminal).
+        #[arg(long)]
+        yes: bool,
     },
 }
 
@@ -315,6 +377,7 @@ async fn run(args: Args) -> Result<(), String> {
             let connection = connect_for_cli(launch::plan(&options)?).await?;
             cli::tag(connection.provider.as_ref(), &id, &changes, json).await
         }
+        Some(Command::Contacts { command }) => run_contacts(command, &options).await,
         Some(Command::Messages {
             conversation_id,
             limit,
@@ -352,6 +415,62 @@ async fn run(args: Args) -> Result<(), String> {
                 args.reset_cache,
             )
             .await
+        }
+    }
+}
+
+/// Every value is checked before connecting: a refused command makes no
+/// request.
+async fn run_contacts(command: ContactsCommand, options: &LaunchOptions) -> Result<(), String> {
+    use cli::contacts;
+    let plan = launch::plan(options)?;
+    let country = plan.country();
+    match command {
+        ContactsCommand::List {
+            search,
+            limit,
+            json,
+        } => {
+            let connection = connect_for_cli(plan).await?;
+            contacts::list(connection.provider.as_ref(), search.as_deref(), limit, json).await
+        }
+        ContactsCommand::Show { contact_id, json } => {
+            let id = contacts::contact_id(&contact_id)?;
+            let connection = connect_for_cli(plan).await?;
+            contacts::show(connection.provider.as_ref(), &id, json).await
+        }
+        ContactsCommand::Update {
+            contact_id,
+            first_name,
+            phone,
+            fields,
+            json,
+        } => {
+            let id = contacts::contact_id(&contact_id)?;
+            let changes = contacts::update_changes(
+                first_name.as_deref(),
+                phone.as_deref(),
+                &fields,
+                country.as_deref(),
+            )?;
+            let connection = connect_for_cli(plan).await?;
+            contacts::update(connection.provider.as_ref(), &id, &changes, json).await
+        }
+        ContactsCommand::Create {
+            first_name,
+            phone,
+            fields,
+            json,
+        } => {
+            let fields = contacts::new_contact(&first_name, &phone, &fields, country.as_deref())?;
+            let connection = connect_for_cli(plan).await?;
+            contacts::create(connection.provider.as_ref(), &fields, json).await
+        }
+        ContactsCommand::Delete { contact_id, yes } => {
+            let id = contacts::contact_id(&contact_id)?;
+            contacts::check_delete_confirmation(yes)?;
+            let connection = connect_for_cli(plan).await?;
+            contacts::delete(connection.provider.as_ref(), &id, yes).await
         }
     }
 }

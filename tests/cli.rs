@@ -407,3 +407,252 @@ async fn the_demo_is_its_own_agent() {
     let first = mine[0]["assignee"].as_str().expect("assigned").to_string();
     assert!(mine.iter().all(|c| c["assignee"] == first.as_str()));
 }
+
+/// A home whose account reads phones typed without + in `country`.
+fn home_in(base_url: &str, country: &str) -> Home {
+    let home = Home::new(base_url, None);
+    let mut config = std::fs::read_to_string(&home.config).expect("config read");
+    config.push_str(&format!("country = \"{country}\"\n"));
+    std::fs::write(&home.config, config).expect("config written");
+    home
+}
+
+fn contact_writes(sandbox: &Sandbox) -> u64 {
+    let operations = sandbox.control().stats().operations;
+    ["createContact", "updateContact", "deleteContact"]
+        .iter()
+        .map(|op| operations.get(*op).copied().unwrap_or(0))
+        .sum()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_commands_change_the_sandbox() {
+    let sandbox = start().await;
+    let control = sandbox.control();
+    let home = home_in(&sandbox.base_url(), "TR");
+    let count = control.contact_count();
+
+    // Create: the phone typed the Turkish way is stored in E.164.
+    let made: Value = serde_json::from_str(&ok(home
+        .run(&[
+            "contacts",
+            "create",
+            "--first-name",
+            "Deniz",
+            "--phone",
+            "0532 111 22 33",
+            "--email",
+            "deniz@example.com",
+            "--gender",
+            "female",
+            "--json",
+        ])
+        .await))
+    .expect("JSON output");
+    let id = made["id"].as_str().expect("an id").to_string();
+    assert_eq!(made["phone"], "+905321112233");
+    assert_eq!(control.contact_count(), count + 1);
+    let state = control.contact(&id).expect("stored");
+    assert_eq!(state.phone_country_code.as_deref(), Some("90"));
+    assert_eq!(state.gender.as_deref(), Some("female"));
+
+    // List and show.
+    let out = ok(home.run(&["contacts", "list", "--search", "deniz"]).await);
+    let line = out
+        .lines()
+        .find(|l| l.starts_with(&id))
+        .unwrap_or_else(|| panic!("{id} in {out}"));
+    assert!(
+        line.contains("Deniz")
+            && line.contains("+905321112233")
+            && line.contains("deniz@example.com"),
+        "{line}"
+    );
+    let listed: Vec<Value> = serde_json::from_str(&ok(home
+        .run(&["contacts", "list", "--limit", "3", "--json"])
+        .await))
+    .expect("JSON output");
+    assert_eq!(listed.len(), 3);
+    let out = ok(home.run(&["contacts", "show", &id]).await);
+    assert!(out.contains("Id:") && out.contains(&id), "{out}");
+    assert!(
+        out.contains("deniz@example.com") && out.contains("+905321112233"),
+        "{out}"
+    );
+    let shown: Value =
+        serde_json::from_str(&ok(home.run(&["contacts", "show", &id, "--json"]).await))
+            .expect("JSON output");
+    assert_eq!(shown["first_name"], "Deniz");
+
+    // Update: only what is given changes; "" clears.
+    let out = ok(home
+        .run(&[
+            "contacts",
+            "update",
+            &id,
+            "--last-name",
+            "Kaya",
+            "--email",
+            "",
+            "--country",
+            "de",
+        ])
+        .await);
+    assert!(
+        out.starts_with(&format!("updated {id} (Deniz Kaya)")),
+        "{out}"
+    );
+    assert!(out.contains("E-mail: deniz@example.com → —"), "{out}");
+    assert!(out.contains("Country: — → DE"), "{out}");
+    let state = control.contact(&id).unwrap();
+    assert_eq!(state.last_name.as_deref(), Some("Kaya"));
+    assert_eq!(state.email, None);
+    assert_eq!(state.country.as_deref(), Some("DE"));
+    assert_eq!(state.phone.as_deref(), Some("+905321112233"));
+
+    // A taken phone: refused, naming who has it.
+    let before = control.contact_count();
+    fails_with(
+        home.run(&[
+            "contacts",
+            "create",
+            "--first-name",
+            "Other",
+            "--phone",
+            "+905321112233",
+        ])
+        .await,
+        &format!("+905321112233 already belongs to Deniz Kaya (id {id})"),
+    );
+    assert_eq!(control.contact_count(), before);
+
+    // The same on update.
+    let other: Value = serde_json::from_str(&ok(home
+        .run(&[
+            "contacts",
+            "create",
+            "--first-name",
+            "Ece",
+            "--phone",
+            "+905321112244",
+            "--json",
+        ])
+        .await))
+    .expect("JSON output");
+    let other = other["id"].as_str().unwrap().to_string();
+    fails_with(
+        home.run(&["contacts", "update", &other, "--phone", "+90 532 111 22 33"])
+            .await,
+        &format!("+905321112233 already belongs to Deniz Kaya (id {id})"),
+    );
+    assert_eq!(
+        control.contact(&other).unwrap().phone.as_deref(),
+        Some("+905321112244")
+    );
+
+    // Delete needs --yes without a terminal; then the contact is gone.
+    let requests = control.request_count();
+    fails_with(home.run(&["contacts", "delete", &id]).await, "pass --yes");
+    assert_eq!(control.request_count(), requests);
+    let out = ok(home.run(&["contacts", "delete", &id, "--yes"]).await);
+    assert_eq!(
+        out.trim(),
+        format!("deleted {id} (Deniz Kaya); its conversations stay, shown as \"Unknown contact\"")
+    );
+    assert!(control.contact(&id).is_none());
+    fails_with(home.run(&["contacts", "show", &id]).await, "no contact");
+    fails_with(
+        home.run(&["contacts", "update", &id, "--last-name", "X"])
+            .await,
+        "no contact",
+    );
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contacts_invalid_input_fails_before_any_request() {
+    let sandbox = start().await;
+    let control = sandbox.control();
+    let home = home_in(&sandbox.base_url(), "TR");
+    let nowhere = Home::new(&sandbox.base_url(), None);
+    let id = "6701beef00112233445566aa";
+    let cases: Vec<(&Home, Vec<&str>, &str)> = vec![
+        (
+            &home,
+            vec!["contacts", "update", id, "--phone", "+90 532 123"],
+            "--phone \"+90 532 123\": not a valid number for +90 (check the number of digits)",
+        ),
+        (
+            &nowhere,
+            vec![
+                "contacts",
+                "create",
+                "--first-name",
+                "A",
+                "--phone",
+                "0532 111 22 33",
+            ],
+            "--phone \"0532 111 22 33\": start with + and the country code",
+        ),
+        (
+            &home,
+            vec!["contacts", "update", id, "--email", "a@b"],
+            "--email \"a@b\": ",
+        ),
+        (
+            &home,
+            vec!["contacts", "update", id, "--country", "XX"],
+            "--country \"XX\": XX is not a country code",
+        ),
+        (
+            &home,
+            vec!["contacts", "update", id, "--language", "en_GB"],
+            "--language \"en_GB\": language tags use '-'",
+        ),
+        (
+            &home,
+            vec!["contacts", "update", id, "--gender", "robot"],
+            "--gender \"robot\": use female, male or other",
+        ),
+        (
+            &home,
+            vec!["contacts", "update", id, "--email-permission", "maybe"],
+            "--email-permission \"maybe\": use yes or no",
+        ),
+        (
+            &home,
+            vec!["contacts", "update", id, "--first-name", ""],
+            "a contact needs a first name",
+        ),
+        (&home, vec!["contacts", "update", id], "nothing to change"),
+        (
+            &home,
+            vec!["contacts", "create", "--first-name", "A", "--phone", " "],
+            "a new contact needs a phone number",
+        ),
+        (
+            &home,
+            vec!["contacts", "create", "--first-name", "A"],
+            "--phone <NUMBER>",
+        ),
+        (
+            &home,
+            vec!["contacts", "show", "a b"],
+            "is not a contact id",
+        ),
+        (
+            &home,
+            vec!["contacts", "delete", " "],
+            "the contact id is empty",
+        ),
+    ];
+    for (home, args, words) in cases {
+        let requests = control.request_count();
+        let output = home.run(&args).await;
+        assert_ne!(output.status.code(), Some(0), "{args:?}");
+        fails_with(output, words);
+        assert_eq!(control.request_count(), requests, "{args:?} made a request");
+    }
+    assert_eq!(contact_writes(&sandbox), 0);
+    sandbox.shutdown().await;
+}

@@ -7,6 +7,7 @@
 //! developed and tested end to end without credentials.
 
 mod auth;
+mod contact_ops;
 mod control;
 mod data;
 mod faults;
@@ -334,6 +335,42 @@ pub struct ConversationState {
     pub tags: Vec<String>,
 }
 
+/// What tests read back of a contact on the server (and may change with
+/// [`SandboxControl::edit_contact`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContactState {
+    pub id: String,
+    pub first_name: String,
+    pub last_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub phone_country_code: Option<String>,
+    pub country: Option<String>,
+    pub language: Option<String>,
+    pub gender: Option<String>,
+    /// Tag names.
+    pub tags: Vec<String>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl ContactState {
+    fn of(c: &world::Contact) -> ContactState {
+        ContactState {
+            id: c.id.clone(),
+            first_name: c.first_name.clone(),
+            last_name: c.last_name.clone(),
+            email: c.email.clone(),
+            phone: c.phone.clone(),
+            phone_country_code: c.phone_country_code.clone(),
+            country: c.country.clone(),
+            language: c.language.clone(),
+            gender: c.gender.clone(),
+            tags: c.tags.iter().map(|t| t.name.clone()).collect(),
+            updated_at: c.updated_at,
+        }
+    }
+}
+
 /// Cheap handle for tests and the demo CLI to inspect and steer the sandbox.
 #[derive(Clone)]
 pub struct SandboxControl {
@@ -493,6 +530,69 @@ impl SandboxControl {
 
     pub fn token_count(&self) -> u64 {
         lock(&self.shared.auth).issued
+    }
+
+    /// A contact as the server holds it.
+    pub fn contact(&self, id: &str) -> Option<ContactState> {
+        lock(&self.shared.world).contact(id).map(ContactState::of)
+    }
+
+    /// The id of the contact with exactly this phone (E.164).
+    pub fn contact_id_by_phone(&self, phone: &str) -> Option<String> {
+        lock(&self.shared.world)
+            .contacts
+            .iter()
+            .find(|c| c.phone.as_deref() == Some(phone))
+            .map(|c| c.id.clone())
+    }
+
+    /// Contacts holding this phone (E.164): more than one means a create
+    /// was stored twice.
+    pub fn contacts_with_phone(&self, phone: &str) -> usize {
+        lock(&self.shared.world)
+            .contacts
+            .iter()
+            .filter(|c| c.phone.as_deref() == Some(phone))
+            .count()
+    }
+
+    pub fn contact_count(&self) -> usize {
+        lock(&self.shared.world).contacts.len()
+    }
+
+    /// Changes a contact as another agent would, behind the client's back:
+    /// `edit` gets the contact's state, and every field it changes (tags by
+    /// name, unknown names dropped; not the id) is stored with a new
+    /// `updatedAt`. False when there is no such contact.
+    pub fn edit_contact(&self, id: &str, edit: impl FnOnce(&mut ContactState)) -> bool {
+        let mut world = lock(&self.shared.world);
+        let Some(&i) = world.contact_idx.get(id) else {
+            return false;
+        };
+        let mut state = ContactState::of(&world.contacts[i]);
+        edit(&mut state);
+        let tags: Vec<world::Tag> = state
+            .tags
+            .iter()
+            .filter_map(|name| world.tags.iter().find(|t| &t.name == name).cloned())
+            .collect();
+        let c = &mut world.contacts[i];
+        c.first_name = state.first_name;
+        c.last_name = state.last_name;
+        c.email = state.email;
+        c.phone = state.phone;
+        c.phone_country_code = state.phone_country_code;
+        c.country = state.country;
+        c.language = state.language;
+        c.gender = state.gender;
+        c.tags = tags;
+        c.updated_at = world::now_ms().max(c.updated_at + chrono::Duration::milliseconds(1));
+        true
+    }
+
+    /// Sets (or with `None` clears) a contact's e-mail behind the client's back.
+    pub fn set_contact_email(&self, id: &str, email: Option<&str>) -> bool {
+        self.edit_contact(id, |c| c.email = email.map(str::to_string))
     }
 
     /// Total conversations, contacts and messages in the world right now.

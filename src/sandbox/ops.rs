@@ -159,6 +159,9 @@ fn dispatch(
                 .ok_or_else(|| not_found("Contact"))
         }),
         "getContactList" => decode(input).and_then(|i| contact_list(world, i)),
+        "createContact" => super::contact_ops::create(world, &input, now),
+        "updateContact" => super::contact_ops::update(world, &input, now),
+        "deleteContact" => super::contact_ops::delete(world, &input),
         "getCustomerPerson" => decode(input).and_then(|i: IdInput| {
             let id = i.customer_person_id.unwrap_or_default();
             world

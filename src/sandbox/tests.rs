@@ -524,7 +524,24 @@ async fn other_operations_and_odd_inputs() {
         .await;
     assert_eq!(r.body["data"]["getContact"]["message"], "Contact not found");
 
-    // Unimplemented root fields answer 501, never panic.
+    // Root fields the sandbox does not implement answer 501, never panic.
+    let r = h
+        .gql(
+            t,
+            "mutation { deleteCustomerPerson(input: { customerPersonId: \"x\" }) { success code message data } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        r.body["data"]["deleteCustomerPerson"]["code"], 501,
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        r.body["data"]["deleteCustomerPerson"]["message"],
+        "not supported by the sandbox"
+    );
+    // Deleting an unknown contact reports it like getContact does.
     let r = h
         .gql(
             t,
@@ -532,10 +549,10 @@ async fn other_operations_and_odd_inputs() {
             json!({}),
         )
         .await;
-    assert_eq!(r.body["data"]["deleteContact"]["code"], 501);
+    assert_eq!(r.body["data"]["deleteContact"]["code"], 404);
     assert_eq!(
         r.body["data"]["deleteContact"]["message"],
-        "not supported by the sandbox"
+        "Contact not found"
     );
 
     // Schema mismatches look like they do on the real server.
@@ -805,5 +822,208 @@ async fn live_traffic_arrives_and_acks_progress() {
         conv,
         "live traffic updated another conversation"
     );
+    h.sandbox.shutdown().await;
+}
+
+const CREATE_CONTACT: &str = r#"mutation C($input: CreateContactInput!) {
+  createContact(input: $input) { success code message data { _id customer firstName lastName email phone phoneCountryCode country language gender avatar platforms { externalId } tags { _id name } createdAt updatedAt } }
+}"#;
+
+const UPDATE_CONTACT: &str = r#"mutation U($input: UpdateContactInput!) {
+  updateContact(input: $input) { success code message data { _id firstName lastName email phone phoneCountryCode country language gender updatedAt } }
+}"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn contact_mutations_refuse_what_a_real_service_would() {
+    let h = Harness::start(small()).await;
+    let token = h.token().await;
+    let t = Some(token.as_str());
+    let control = h.sandbox.control();
+    let before = control.contact_count();
+    let create = |input: Value| h.gql(t, CREATE_CONTACT, json!({ "input": input }));
+    let r = create(json!({ "firstName": " Ayşe ", "lastName": "Kaya", "phone": "+905321234567", "email": "ayse@example.com", "country": "TR", "language": "tr", "gender": "female" })).await;
+    let made = &r.body["data"]["createContact"];
+    assert_eq!(made["success"], true, "{}", r.body);
+    let id = made["data"]["_id"].as_str().expect("an id").to_string();
+    assert!(id.len() == 24 && id.chars().all(|c| c.is_ascii_hexdigit()));
+    assert_eq!(made["data"]["firstName"], "Ayşe");
+    assert_eq!(made["data"]["phoneCountryCode"], "90");
+    assert_eq!(made["data"]["avatar"], "");
+    assert_eq!(made["data"]["platforms"], json!([]));
+    assert_eq!(made["data"]["createdAt"], made["data"]["updatedAt"]);
+    assert_eq!(control.contact_count(), before + 1);
+    assert_eq!(
+        control.contact_id_by_phone("+905321234567").as_deref(),
+        Some(id.as_str())
+    );
+
+    let refused = |r: &Reply, root: &str| {
+        (
+            r.body["data"][root]["code"].as_i64().unwrap_or_default(),
+            r.body["data"][root]["message"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        )
+    };
+    let cases = [
+        (
+            json!({ "firstName": " ", "phone": "+905321234568" }),
+            422,
+            "firstName is required",
+        ),
+        (json!({ "firstName": "A" }), 422, "phone is required"),
+        (
+            json!({ "firstName": "A", "phone": "0532 123 45 67" }),
+            422,
+            "Invalid phone: use E.164",
+        ),
+        (
+            json!({ "firstName": "A", "phone": "+905321234567" }),
+            409,
+            "A contact with phone +905321234567 already exists",
+        ),
+        (
+            json!({ "firstName": "A", "phone": "+905321234568", "email": "nope@" }),
+            422,
+            "Invalid email: ",
+        ),
+        (
+            json!({ "firstName": "A", "phone": "+905321234568", "email": "AYSE@example.com" }),
+            409,
+            "email already in use",
+        ),
+        (
+            json!({ "firstName": "A", "phone": "+905321234568", "country": "tr" }),
+            422,
+            "Invalid country: ",
+        ),
+        (
+            json!({ "firstName": "A", "phone": "+905321234568", "language": "en_GB" }),
+            422,
+            "Invalid language: ",
+        ),
+        (
+            json!({ "firstName": "A", "phone": "+905321234568", "gender": "robot" }),
+            422,
+            "Invalid gender",
+        ),
+        (
+            json!({ "firstName": "A", "phone": "+905321234568", "tags": ["ffffffffffffffffffffffff"] }),
+            404,
+            "Tag ffffffffffffffffffffffff not found",
+        ),
+    ];
+    for (input, code, words) in cases {
+        let r = create(input.clone()).await;
+        let (got, message) = refused(&r, "createContact");
+        assert_eq!(got, code, "{input}: {}", r.body);
+        assert!(message.starts_with(words), "{input}: {message}");
+    }
+    assert_eq!(
+        control.contact_count(),
+        before + 1,
+        "nothing refused was stored"
+    );
+
+    // Only what is sent changes; null clears.
+    let update = |input: Value| h.gql(t, UPDATE_CONTACT, json!({ "input": input }));
+    let stamp = control.contact(&id).unwrap().updated_at;
+    let r = update(json!({ "contactId": id, "lastName": null, "country": "DE" })).await;
+    assert_eq!(
+        r.body["data"]["updateContact"]["success"], true,
+        "{}",
+        r.body
+    );
+    let state = control.contact(&id).unwrap();
+    assert_eq!(state.last_name, None);
+    assert_eq!(state.country.as_deref(), Some("DE"));
+    assert_eq!(state.email.as_deref(), Some("ayse@example.com"));
+    assert_eq!(state.language.as_deref(), Some("tr"));
+    assert!(state.updated_at > stamp);
+    let r =
+        update(json!({ "contactId": id, "phone": "+905321234567", "email": "ayse@example.com" }))
+            .await;
+    assert_eq!(
+        r.body["data"]["updateContact"]["success"], true,
+        "its own phone and e-mail"
+    );
+    for (input, code, words) in [
+        (
+            json!({ "contactId": id }),
+            400,
+            "invalid input: nothing to update",
+        ),
+        (
+            json!({ "contactId": id, "firstName": null }),
+            422,
+            "firstName is required",
+        ),
+        (
+            json!({ "contactId": id, "firstName": "" }),
+            422,
+            "firstName is required",
+        ),
+        (
+            json!({ "contactId": "nope", "firstName": "X" }),
+            404,
+            "Contact not found",
+        ),
+    ] {
+        let (got, message) = refused(&update(input.clone()).await, "updateContact");
+        assert_eq!(
+            (got, message.starts_with(words)),
+            (code, true),
+            "{input}: {message}"
+        );
+    }
+    // Another contact may not take the phone.
+    let other = create(json!({ "firstName": "B", "phone": "+905321234568" })).await;
+    let other = other.body["data"]["createContact"]["data"]["_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (code, message) = refused(
+        &update(json!({ "contactId": other, "phone": "+905321234567" })).await,
+        "updateContact",
+    );
+    assert_eq!(code, 409, "{message}");
+
+    // The phone filter is an exact match.
+    let r = h
+        .gql(t, "query L($input: GetContactListInput) { getContactList(input: $input) { success data { totalDocs docs { _id } } } }",
+            json!({ "input": { "phone": "+905321234567" } }))
+        .await;
+    assert_eq!(
+        r.body["data"]["getContactList"]["data"]["totalDocs"], 1,
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        r.body["data"]["getContactList"]["data"]["docs"][0]["_id"],
+        id.as_str()
+    );
+
+    // Deleting keeps the index whole: every other contact is still found.
+    let r = h
+        .gql(t, "mutation D($input: DeleteContactInput!) { deleteContact(input: $input) { success code data } }",
+            json!({ "input": { "contactId": id } }))
+        .await;
+    assert_eq!(
+        r.body["data"]["deleteContact"]["data"],
+        id.as_str(),
+        "{}",
+        r.body
+    );
+    assert!(control.contact(&id).is_none());
+    assert!(control.contact(&other).is_some());
+    assert_eq!(control.contact_count(), before + 1);
+    {
+        let world = super::lock(&control.shared.world);
+        assert_eq!(world.contact_idx.len(), world.contacts.len());
+        for (i, c) in world.contacts.iter().enumerate() {
+            assert_eq!(world.contact_idx.get(&c.id), Some(&i));
+        }
+    }
     h.sandbox.shutdown().await;
 }

@@ -32,9 +32,9 @@ use self::token::TokenManager;
 use self::transport::{Transport, batch_body, decode_data, prune_rows};
 use crate::api::{ApiError, ApiResult, Capabilities, Provider};
 use crate::domain::{
-    Agent, ChannelInfo, Contact, ContactId, ContactQuery, Conversation, ConversationId,
-    ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery, OutgoingText, Page,
-    Template,
+    Agent, ChannelInfo, Contact, ContactId, ContactQuery, ContactUpdate, Conversation,
+    ConversationId, ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery,
+    OutgoingText, Page, Template,
 };
 use crate::sync::scheduler::Scheduler;
 
@@ -236,12 +236,114 @@ fn contact_list_input(query: &ContactQuery) -> operations::contact_list::GetCont
         search: non_empty(query.search.as_deref()),
         tags: None,
         channel_type: None,
-        phone: None,
+        phone: non_empty(query.phone.as_deref()),
         email: None,
         created_after: None,
         updated_after: query.updated_since.map(WireDate),
         sort,
     }
+}
+
+/// Input fields of a contact that `update` clears: sent as an explicit
+/// `null`, which the generated input types (absent when `None`) cannot say.
+fn cleared_contact_fields(update: &ContactUpdate) -> Vec<&'static str> {
+    let cleared = |field: &Option<Option<String>>| matches!(field, Some(None));
+    [
+        ("lastName", &update.last_name),
+        ("username", &update.username),
+        ("email", &update.email),
+        ("phone", &update.phone),
+        ("phoneCountryCode", &update.phone_country_code),
+        ("country", &update.country),
+        ("gender", &update.gender),
+        ("language", &update.language),
+    ]
+    .into_iter()
+    .filter(|(_, field)| cleared(field))
+    .map(|(name, _)| name)
+    .collect()
+}
+
+fn tag_ids(update: &ContactUpdate) -> Option<Vec<String>> {
+    update
+        .tags
+        .as_ref()
+        .map(|tags| tags.iter().map(|t| t.id.0.clone()).collect())
+}
+
+/// The request body of `Q` with `input.<field>` set to `null` for each of
+/// `nulls`; every other field as the typed variables have it.
+fn body_with_nulls<Q: Operation>(variables: Q::Variables, nulls: &[&str]) -> ApiResult<Vec<u8>> {
+    let encode = |e: serde_json::Error| ApiError::Decode(format!("cannot encode request: {e}"));
+    let mut body = serde_json::to_value(Q::build_query(variables)).map_err(encode)?;
+    if let Some(input) = body
+        .pointer_mut("/variables/input")
+        .and_then(Value::as_object_mut)
+    {
+        for field in nulls {
+            input.insert((*field).to_string(), Value::Null);
+        }
+    }
+    serde_json::to_vec(&body).map_err(encode)
+}
+
+fn update_contact_body(id: &ContactId, update: &ContactUpdate) -> ApiResult<Vec<u8>> {
+    use operations::update_contact as op;
+    let input = op::UpdateContactInput {
+        contact_id: id.0.clone(),
+        first_name: update.first_name.clone(),
+        last_name: update.last_name.clone().flatten(),
+        username: update.username.clone().flatten(),
+        avatar: None,
+        email: update.email.clone().flatten(),
+        phone: update.phone.clone().flatten(),
+        phone_country_code: update.phone_country_code.clone().flatten(),
+        country: update.country.clone().flatten(),
+        gender: update.gender.clone().flatten(),
+        tags: tag_ids(update),
+        phone_usage_permission: update.phone_usage_permission,
+        email_usage_permission: update.email_usage_permission,
+        language: update.language.clone().flatten(),
+        owner: None,
+    };
+    body_with_nulls::<operations::UpdateContact>(
+        op::Variables { input },
+        &cleared_contact_fields(update),
+    )
+}
+
+fn create_contact_variables(
+    fields: &ContactUpdate,
+) -> ApiResult<operations::create_contact::Variables> {
+    use operations::create_contact as op;
+    let first_name = fields
+        .first_name
+        .as_deref()
+        .map(str::trim)
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| ApiError::Rejected {
+            code: None,
+            message: "firstName is required".into(),
+        })?;
+    // A new contact has nothing to clear: cleared fields are simply absent.
+    Ok(op::Variables {
+        input: op::CreateContactInput {
+            first_name: first_name.to_string(),
+            last_name: fields.last_name.clone().flatten(),
+            username: fields.username.clone().flatten(),
+            avatar: None,
+            email: fields.email.clone().flatten(),
+            phone: fields.phone.clone().flatten(),
+            phone_country_code: fields.phone_country_code.clone().flatten(),
+            country: fields.country.clone().flatten(),
+            gender: fields.gender.clone().flatten(),
+            tags: tag_ids(fields),
+            phone_usage_permission: fields.phone_usage_permission,
+            email_usage_permission: fields.email_usage_permission,
+            language: fields.language.clone().flatten(),
+            owner: None,
+        },
+    })
 }
 
 fn messages_variables(query: &MessageQuery) -> operations::messages::Variables {
@@ -427,6 +529,14 @@ impl QpienClient {
 
     async fn call<Q: Operation>(&self, variables: Q::Variables) -> ApiResult<Q::ResponseData> {
         decode_data(&self.call_data::<Q>(variables).await?)
+    }
+
+    /// Runs `Q` with a body already encoded (see [`body_with_nulls`]).
+    async fn call_body<Q: Operation>(&self, body: &[u8]) -> ApiResult<Q::ResponseData> {
+        match self.send(body, Q::ROOT, Request::Single).await? {
+            Answer::Single(data) => decode_data(&data),
+            Answer::Batch(_) => Err(ApiError::Decode("unexpected batch answer".into())),
+        }
     }
 
     /// Runs `Q` once per variable set in as few requests as `chunk` allows
@@ -715,6 +825,42 @@ impl Provider for QpienClient {
             .ok_or_else(|| not_found("contact", &id.0))
     }
 
+    async fn create_contact(&self, fields: &ContactUpdate) -> ApiResult<Contact> {
+        let variables = create_contact_variables(fields)?;
+        let data = self.call::<operations::CreateContact>(variables).await?;
+        let wire = data
+            .create_contact
+            .data
+            .ok_or_else(|| ApiError::Decode("missing field `data` at data.createContact".into()))?;
+        Ok(map_contact(wire_contact!(wire)))
+    }
+
+    async fn update_contact(&self, id: &ContactId, update: &ContactUpdate) -> ApiResult<Contact> {
+        // The server refuses an update that changes nothing; the caller
+        // still gets the contact as it stands.
+        if update.is_empty() {
+            return self.get_contact(id).await;
+        }
+        let body = update_contact_body(id, update)?;
+        let data = self.call_body::<operations::UpdateContact>(&body).await?;
+        let wire = data
+            .update_contact
+            .data
+            .ok_or_else(|| not_found("contact", &id.0))?;
+        Ok(map_contact(wire_contact!(wire)))
+    }
+
+    async fn delete_contact(&self, id: &ContactId) -> ApiResult<()> {
+        use operations::delete_contact as op;
+        self.call::<operations::DeleteContact>(op::Variables {
+            input: op::DeleteContactInput {
+                contact_id: id.0.clone(),
+            },
+        })
+        .await
+        .map(|_| ())
+    }
+
     async fn get_contacts(&self, ids: &[ContactId]) -> ApiResult<Vec<Contact>> {
         use operations::contact as op;
         let mut seen = HashSet::new();
@@ -900,5 +1046,95 @@ mod tests {
         ));
         assert!(input.updated_after.is_some());
         assert!(contact_list_input(&ContactQuery::default()).sort.is_none());
+    }
+
+    fn sent_input(body: &[u8]) -> serde_json::Map<String, Value> {
+        let body: Value = serde_json::from_slice(body).expect("JSON body");
+        body["variables"]["input"]
+            .as_object()
+            .cloned()
+            .expect("an input object")
+    }
+
+    #[test]
+    fn contact_updates_send_only_what_changes_and_null_to_clear() {
+        let update = ContactUpdate {
+            first_name: Some("Ayşe".into()),
+            last_name: Some(None),
+            email: Some(Some("ayse@example.com".into())),
+            phone: Some(Some("+905321234567".into())),
+            phone_country_code: Some(Some("90".into())),
+            tags: Some(vec![crate::domain::Tag {
+                id: crate::domain::TagId::new("t1"),
+                name: "VIP".into(),
+                color: None,
+            }]),
+            email_usage_permission: Some(false),
+            ..ContactUpdate::default()
+        };
+        let input = sent_input(&update_contact_body(&ContactId::new("c1"), &update).unwrap());
+        assert_eq!(input["contactId"], "c1");
+        assert_eq!(input["firstName"], "Ayşe");
+        assert_eq!(
+            input["lastName"],
+            Value::Null,
+            "a cleared field is sent as null"
+        );
+        assert_eq!(input["email"], "ayse@example.com");
+        assert_eq!(input["phone"], "+905321234567");
+        assert_eq!(input["phoneCountryCode"], "90");
+        assert_eq!(input["tags"], json!(["t1"]));
+        assert_eq!(input["emailUsagePermission"], false);
+        let mut keys: Vec<&str> = input.keys().map(String::as_str).collect();
+        keys.sort_unstable();
+        assert_eq!(
+            keys,
+            [
+                "contactId",
+                "email",
+                "emailUsagePermission",
+                "firstName",
+                "lastName",
+                "phone",
+                "phoneCountryCode",
+                "tags"
+            ],
+            "fields not changed are absent"
+        );
+        let body: Value = serde_json::from_slice(
+            &update_contact_body(&ContactId::new("c1"), &ContactUpdate::default()).unwrap(),
+        )
+        .unwrap();
+        assert!(
+            body["query"]
+                .as_str()
+                .is_some_and(|q| q.contains("updateContact"))
+        );
+        assert_eq!(body["variables"]["input"], json!({"contactId": "c1"}));
+    }
+
+    #[test]
+    fn new_contacts_need_a_first_name_and_send_no_nulls() {
+        let fields = ContactUpdate {
+            first_name: Some(" Ali ".into()),
+            phone: Some(Some("+905321234567".into())),
+            email: Some(None),
+            ..ContactUpdate::default()
+        };
+        let variables = create_contact_variables(&fields).unwrap();
+        let input = serde_json::to_value(&variables.input).unwrap();
+        assert_eq!(input, json!({"firstName": "Ali", "phone": "+905321234567"}));
+        let err = create_contact_variables(&ContactUpdate::default()).unwrap_err();
+        assert!(matches!(err, ApiError::Rejected { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_phone_query_filters_by_phone() {
+        let input = contact_list_input(&ContactQuery {
+            phone: Some("+905321234567".into()),
+            ..ContactQuery::default()
+        });
+        assert_eq!(input.phone.as_deref(), Some("+905321234567"));
+        assert!(contact_list_input(&ContactQuery::default()).phone.is_none());
     }
 }

@@ -154,3 +154,36 @@ root_field!(Channels, "getAllConnectedPlatformList");
 )]
 pub struct Templates;
 root_field!(Templates, "getWhatsappBusinessTemplateList");
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "assets/qpien.graphql",
+    query_path = "assets/graphql/create_contact.graphql",
+    response_derives = "Debug",
+    variables_derives = "Debug",
+    skip_serializing_none
+)]
+pub struct CreateContact;
+root_field!(CreateContact, "createContact");
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "assets/qpien.graphql",
+    query_path = "assets/graphql/update_contact.graphql",
+    response_derives = "Debug",
+    variables_derives = "Debug",
+    skip_serializing_none
+)]
+pub struct UpdateContact;
+root_field!(UpdateContact, "updateContact");
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "assets/qpien.graphql",
+    query_path = "assets/graphql/delete_contact.graphql",
+    response_derives = "Debug",
+    variables_derives = "Debug",
+    skip_serializing_none
+)]
+pub struct DeleteContact;
+root_field!(DeleteContact, "deleteContact");
