@@ -76,8 +76,9 @@ enum Command {
     },
     /// Contacts of the account: list, show, update, create and delete.
     Contacts {
+        // Boxed: its flags make it far larger than the other commands.
         #[command(subcommand)]
-        command: ContactsCommand,
+        command: Box<ContactsCommand>,
     },
     /// Print the newest messages of a conversation, oldest first.
     Messages {
@@ -377,7 +378,7 @@ async fn run(args: Args) -> Result<(), String> {
             let connection = connect_for_cli(launch::plan(&options)?).await?;
             cli::tag(connection.provider.as_ref(), &id, &changes, json).await
         }
-        Some(Command::Contacts { command }) => run_contacts(command, &options).await,
+        Some(Command::Contacts { command }) => run_contacts(*command, &options).await,
         Some(Command::Messages {
             conversation_id,
             limit,
