@@ -327,6 +327,8 @@ impl std::ops::Deref for Sandbox {
 /// What tests read back of a conversation on the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConversationState {
+    /// The contact's id (kept after the contact is deleted).
+    pub contact_id: String,
     pub contact_name: String,
     pub status: String,
     pub starred: bool,
@@ -409,6 +411,7 @@ impl SandboxControl {
         let world = lock(&self.shared.world);
         let (_, c) = world.conversation(conversation_id)?;
         Some(ConversationState {
+            contact_id: c.joined_person.clone(),
             contact_name: world
                 .contact(&c.joined_person)
                 .map(|contact| contact.name())
