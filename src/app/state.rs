@@ -264,6 +264,11 @@ pub struct AppState {
     pub contact_cards: ContactCards,
     /// Contacts being read (cache, then server), not asked again meanwhile.
     pub contacts_loading: Vec<ContactId>,
+    /// Contacts the cache has no record of, asked of the server only once
+    /// the agent opens them (most recent last, bounded).
+    pub contacts_uncached: Vec<ContactId>,
+    /// Contacts the server could not give, not asked again before the time.
+    pub contacts_failed: Vec<(ContactId, DateTime<Utc>)>,
     /// The editor opens on this contact once its record is read.
     pub open_editor_for: Option<ContactId>,
     /// Changes to contacts not yet confirmed by the server.
@@ -347,6 +352,8 @@ impl AppState {
             contacts_loading: Vec::new(),
             contact_edits: ContactEdits::default(),
             open_editor_for: None,
+            contacts_uncached: Vec::new(),
+            contacts_failed: Vec::new(),
             account_country: None,
             bell: false,
             now,
@@ -414,7 +421,14 @@ impl AppState {
         };
         // Saved either way, but sent only when termdesk runs again.
         let actions = self.mutations.unsent();
-        let contact_changes = self.contact_edits.unsent();
+        // Like failed replies, an edit the server refused is kept on disk
+        // for the agent to fix; only one still on its way is worth asking.
+        let contact_changes = self
+            .contact_edits
+            .items()
+            .iter()
+            .filter(|e| !self.persistent || !e.needs_agent())
+            .count();
         let parts: Vec<String> = [
             count(sending, "reply still sending", "replies still sending"),
             count(

@@ -166,15 +166,30 @@ pub fn load_profile(state: &mut AppState) -> Vec<Command> {
     }
 }
 
-/// Asks for a contact's full record unless it is at hand or on its way.
+/// How long a contact the server could not give is left alone.
+const CONTACT_RETRY_AFTER: chrono::Duration = chrono::Duration::seconds(60);
+/// Contacts remembered as missing from the cache.
+const UNCACHED_LIMIT: usize = 256;
+
+/// Asks for a contact's full record unless it is at hand or on its way:
+/// from the cache, or from the server when the cache is known to lack it
+/// and the agent is looking at it on purpose.
 pub fn load_contact(state: &mut AppState, id: &ContactId) -> Vec<Command> {
     if state.contact_cards.get(id).is_some() || state.contacts_loading.contains(id) {
+        return Vec::new();
+    }
+    let uncached = state.contacts_uncached.contains(id);
+    let now = state.now;
+    state.contacts_failed.retain(|(_, until)| *until > now);
+    if uncached
+        && (!worth_a_request(state, id) || state.contacts_failed.iter().any(|(c, _)| c == id))
+    {
         return Vec::new();
     }
     state.contacts_loading.push(id.clone());
     vec![Command::LoadContact {
         contact_id: id.clone(),
-        from_server: false,
+        from_server: uncached,
     }]
 }
 
@@ -187,6 +202,7 @@ pub fn on_contact_loaded(
     match result {
         Ok(contact) => {
             state.contacts_loading.retain(|id| id != &contact_id);
+            state.contacts_uncached.retain(|id| id != &contact_id);
             if from_server {
                 state
                     .store
@@ -202,13 +218,26 @@ pub fn on_contact_loaded(
             }
             Vec::new()
         }
-        Err(ApiError::NotFound(_)) if !from_server => vec![Command::LoadContact {
-            contact_id,
-            from_server: true,
-        }],
+        Err(ApiError::NotFound(_)) if !from_server => {
+            // Not in the cache: remembered, and asked of the server when
+            // worth a request (the same rule as for the next time).
+            state.contacts_loading.retain(|id| id != &contact_id);
+            if !state.contacts_uncached.contains(&contact_id) {
+                state.contacts_uncached.push(contact_id.clone());
+                if state.contacts_uncached.len() > UNCACHED_LIMIT {
+                    state.contacts_uncached.remove(0);
+                }
+            }
+            load_contact(state, &contact_id)
+        }
         Err(error) => {
             state.contacts_loading.retain(|id| id != &contact_id);
-            if matches!(error, ApiError::NotFound(_)) {
+            if from_server {
+                state
+                    .contacts_failed
+                    .push((contact_id.clone(), state.now + CONTACT_RETRY_AFTER));
+            }
+            if from_server && matches!(error, ApiError::NotFound(_)) {
                 state
                     .store
                     .upsert_contacts(Vec::new(), vec![contact_id.clone()]);
@@ -223,6 +252,24 @@ pub fn on_contact_loaded(
             Vec::new()
         }
     }
+}
+
+/// The server is asked for a contact the cache lacks only when the agent
+/// is looking at it on purpose — the open conversation's, the editor's,
+/// the directory's choice — not for every row the selection passes over:
+/// the request budget is shared with the sync.
+fn worth_a_request(state: &AppState, id: &ContactId) -> bool {
+    let open = state
+        .open
+        .as_ref()
+        .and_then(|c| state.store.get(c))
+        .and_then(|e| e.conversation.contact_id.as_ref());
+    open == Some(id)
+        || state.open_editor_for.as_ref() == Some(id)
+        || state
+            .overlays
+            .iter()
+            .any(|o| matches!(o, Overlay::Directory(d) if d.selected_contact() == Some(id)))
 }
 
 /// A fresher copy of a contact reaches an editor the agent has not typed

@@ -547,3 +547,64 @@ fn a_save_cut_off_by_a_restart_goes_again() {
     );
     assert!(state.unsent_summary().unwrap().contains("contact change"));
 }
+
+#[test]
+fn rows_passed_over_cost_no_requests_and_a_failed_read_waits_a_minute() {
+    let mut state = inbox();
+    state.width = 200;
+    state.contact_cards = Default::default();
+    // With nothing open, the profile beside the thread follows the
+    // selection, and asks the cache for each contact it passes.
+    state.open = None;
+    state.focus = Focus::List;
+    key(&mut state, KeyCode::Char('j'));
+    key(&mut state, KeyCode::Char('j'));
+    let x = ContactId::new("c-x");
+    assert!(state.contacts_loading.contains(&x));
+    let commands = update(
+        &mut state,
+        Event::ContactLoaded {
+            contact_id: x.clone(),
+            from_server: false,
+            result: Err(ApiError::NotFound("not in the cache".into())),
+        },
+        now(),
+    );
+    assert!(
+        commands.is_empty(),
+        "only selected: the server is not asked"
+    );
+    assert!(
+        update(&mut state, Event::Tick, now()).is_empty(),
+        "nor later"
+    );
+    // Opened: now it is worth a request.
+    let commands = key(&mut state, KeyCode::Enter);
+    assert!(commands.iter().any(|c| matches!(
+        c,
+        Command::LoadContact {
+            from_server: true,
+            ..
+        }
+    )));
+    update(
+        &mut state,
+        Event::ContactLoaded {
+            contact_id: x.clone(),
+            from_server: true,
+            result: Err(ApiError::Network("down".into())),
+        },
+        now(),
+    );
+    let asks = |commands: Vec<Command>| {
+        commands
+            .iter()
+            .any(|c| matches!(c, Command::LoadContact { .. }))
+    };
+    assert!(!asks(update(&mut state, Event::Tick, now())), "not at once");
+    let later = now() + chrono::Duration::seconds(61);
+    assert!(
+        asks(update(&mut state, Event::Tick, later)),
+        "after a minute"
+    );
+}
