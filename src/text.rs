@@ -168,6 +168,38 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// Wraps at spaces only, so punctuation stays with its word ("Yılmaz?");
+/// a word wider than the line is broken as `wrap` breaks it.
+pub fn wrap_words(message: &str, max: usize) -> Vec<String> {
+    let max = max.max(1);
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in message.split(' ').filter(|w| !w.is_empty()) {
+        let needed = width(&line) + usize::from(!line.is_empty()) + width(word);
+        if needed <= max {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+            continue;
+        }
+        if !line.is_empty() {
+            lines.push(std::mem::take(&mut line));
+        }
+        if width(word) <= max {
+            line.push_str(word);
+        } else {
+            let mut pieces = wrap(word, max);
+            line = pieces.pop().unwrap_or_default();
+            lines.extend(pieces);
+        }
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
 /// Wraps text to `max` cells per line: at spaces where possible, inside a
 /// word (by grapheme) when a word is wider than the line. Explicit line
 /// breaks are kept; empty lines survive.

@@ -4,24 +4,13 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::pty::{Tty, scratch_home};
+use common::pty::{LONG, Tty, account_config, scratch_home, wait};
 use termdesk::sandbox::{Sandbox, SandboxOptions};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_termdesk");
-const LONG: Duration = Duration::from_secs(30);
 const CTRL_S: &str = "\x13";
 const CTRL_U: &str = "\x15";
 const TAB: &str = "\t";
-
-fn wait(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + LONG;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn edits_a_contacts_phone_and_email_and_the_server_has_them() {
@@ -38,16 +27,7 @@ async fn edits_a_contacts_phone_and_email_and_the_server_has_them() {
         "a fresh number"
     );
     let home = scratch_home();
-    let config = home.join("termdesk.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[accounts]]\nname = \"e2e\"\nprovider = \"qpien\"\nbase_url = \"{}\"\nclient_id = \"demo\"\nclient_secret_env = \"TERMDESK_E2E_SECRET\"\npoll_interval_secs = 1\n",
-            sandbox.base_url()
-        ),
-    )
-    .unwrap();
-    let config_arg = config.to_string_lossy().to_string();
+    let config_arg = account_config(&home, "e2e", &sandbox.base_url(), "");
     let script_control = control.clone();
     tokio::task::spawn_blocking(move || {
         let control = script_control;

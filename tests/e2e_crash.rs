@@ -8,24 +8,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::headless::{CacheProbe, roomy};
-use common::pty::{Tty, scratch_home};
+use common::pty::{LONG, Tty, account_config, scratch_home, wait};
 use termdesk::sandbox::{Sandbox, SandboxControl, SandboxOptions};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_termdesk");
-const LONG: Duration = Duration::from_secs(30);
 
 fn write_config(home: &Path, base_url: &str) -> String {
-    let config = home.join("termdesk.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[accounts]]\nname = \"crash\"\nprovider = \"qpien\"\nbase_url = \"{base_url}\"\n\
-             client_id = \"demo\"\nclient_secret_env = \"TERMDESK_E2E_SECRET\"\n\
-             poll_interval_secs = 1\nrequests_per_minute = 100000\n"
-        ),
-    )
-    .unwrap();
-    config.to_string_lossy().to_string()
+    account_config(home, "crash", base_url, "requests_per_minute = 100000\n")
 }
 
 fn start(home: &Path, config: &str) -> Tty {
@@ -52,18 +41,6 @@ fn find_cache(dir: &Path) -> Option<PathBuf> {
         }
     }
     None
-}
-
-/// Polls `check` every 20 ms; fails after `LONG`.
-fn wait(what: &str, check: impl Fn() -> bool) {
-    let deadline = std::time::Instant::now() + LONG;
-    while !check() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
 }
 
 /// Where the reply is when termdesk is killed.

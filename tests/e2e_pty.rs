@@ -4,11 +4,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::pty::{Tty, scratch_home};
+use common::pty::{LONG, Tty, account_config, scratch_home};
 use termdesk::sandbox::{Sandbox, SandboxOptions};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_termdesk");
-const LONG: Duration = Duration::from_secs(30);
 
 fn leaves_terminal_clean(output: &[u8]) -> bool {
     let text = String::from_utf8_lossy(output);
@@ -25,16 +24,7 @@ async fn replies_to_a_conversation_against_the_sandbox() {
     let control = sandbox.control();
     let top = control.conversation_ids()[0].clone();
     let home = scratch_home();
-    let config = home.join("termdesk.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[accounts]]\nname = \"e2e\"\nprovider = \"qpien\"\nbase_url = \"{}\"\nclient_id = \"demo\"\nclient_secret_env = \"TERMDESK_E2E_SECRET\"\npoll_interval_secs = 1\n",
-            sandbox.base_url()
-        ),
-    )
-    .unwrap();
-    let config_arg = config.to_string_lossy().to_string();
+    let config_arg = account_config(&home, "e2e", &sandbox.base_url(), "");
     let reply = format!("PTY reply {}", &uuid::Uuid::new_v4().to_string()[..8]);
 
     let (script_control, script_top) = (control.clone(), top.clone());

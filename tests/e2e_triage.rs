@@ -4,22 +4,11 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
-
-use common::pty::{Tty, scratch_home};
+use common::pty::{LONG, Tty, account_config, scratch_home, wait};
 use termdesk::sandbox::{Sandbox, SandboxOptions};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_termdesk");
-const LONG: Duration = Duration::from_secs(30);
 const AGENT: &str = "sarah@acme-store.test";
-
-fn wait(what: &str, mut check: impl FnMut() -> bool) {
-    let deadline = Instant::now() + LONG;
-    while !check() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn assigns_to_me_and_resolves_a_filtered_unassigned_conversation() {
@@ -63,16 +52,12 @@ async fn assigns_to_me_and_resolves_a_filtered_unassigned_conversation() {
         "the seed assigns some conversations to the demo agent"
     );
     let home = scratch_home();
-    let config = home.join("termdesk.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "[[accounts]]\nname = \"e2e\"\nprovider = \"qpien\"\nbase_url = \"{}\"\nclient_id = \"demo\"\nclient_secret_env = \"TERMDESK_E2E_SECRET\"\npoll_interval_secs = 1\nagent = \"{AGENT}\"\n\n[triage]\nundo_grace_secs = 2\n",
-            sandbox.base_url()
-        ),
-    )
-    .unwrap();
-    let config_arg = config.to_string_lossy().to_string();
+    let config_arg = account_config(
+        &home,
+        "e2e",
+        &sandbox.base_url(),
+        &format!("agent = \"{AGENT}\"\n\n[triage]\nundo_grace_secs = 2\n"),
+    );
     let (script_control, script_target) = (control.clone(), target.clone());
     tokio::task::spawn_blocking(move || {
         let (control, target) = (script_control, script_target);

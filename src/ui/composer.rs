@@ -4,7 +4,6 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::Span;
-use ratatui::widgets::{Block, Borders};
 
 use crate::app::AppState;
 use crate::app::state::Focus;
@@ -44,13 +43,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let width = usize::from(area.width.saturating_sub(2));
     // The hint sits on the bottom border, so the title gets the full width.
     let title = text::truncate(&title(state), width).into_owned();
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focused {
-            theme::focused_border()
-        } else {
-            theme::border()
-        })
+    let block = crate::ui::pane_block(focused)
         .title(Span::styled(title, theme::title()))
         .title_bottom(Span::styled(hint, theme::dim()));
     let inner = block.inner(area);

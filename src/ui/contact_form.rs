@@ -413,41 +413,9 @@ fn footer_lines(form: &ContactForm, width: usize) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// Wraps at spaces only, so punctuation stays with its word ("Yılmaz?");
-/// a word wider than the line is broken as `text::wrap` breaks it.
-fn wrap_words(message: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in message.split(' ').filter(|w| !w.is_empty()) {
-        let needed = text::width(&line) + usize::from(!line.is_empty()) + text::width(word);
-        if needed <= width {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-            continue;
-        }
-        if !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-        }
-        if text::width(word) <= width {
-            line.push_str(word);
-        } else {
-            let mut pieces = text::wrap(word, width);
-            line = pieces.pop().unwrap_or_default();
-            lines.extend(pieces);
-        }
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
-    }
-    lines
-}
-
 /// `message` in at most `max` lines of `width`, the last cut with `…`.
 fn wrapped(message: &str, width: usize, max: usize, style: Style) -> Vec<Line<'static>> {
-    let mut lines = wrap_words(message, width);
+    let mut lines = text::wrap_words(message, width);
     if lines.len() > max && max > 0 {
         let rest = lines.split_off(max - 1).join(" ");
         lines.push(text::truncate(&rest, width).into_owned());
@@ -522,7 +490,7 @@ fn question(
     let inner_width = usize::from(width.saturating_sub(4)).max(1);
     let mut content = vec![Line::raw("")];
     for (text, style) in lines {
-        for line in wrap_words(text, inner_width) {
+        for line in text::wrap_words(text, inner_width) {
             content.push(Line::styled(format!(" {line}"), *style));
         }
     }
@@ -595,7 +563,7 @@ pub fn render_confirm_delete(
 
 #[cfg(test)]
 mod tests {
-    use super::wrap_words;
+    use crate::text::wrap_words;
 
     #[test]
     fn words_keep_their_punctuation_and_long_ones_break() {

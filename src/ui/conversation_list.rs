@@ -8,7 +8,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 use unicode_segmentation::UnicodeSegmentation;
 
 use crate::app::AppState;
@@ -320,13 +320,7 @@ fn rows(entry: &ConversationEntry, state: &AppState, width: usize) -> [Line<'sta
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let focused = state.focus == Focus::List;
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focused {
-            theme::focused_border()
-        } else {
-            theme::border()
-        })
+    let block = crate::ui::pane_block(focused)
         .title(Span::styled(title(state, area.width), theme::title()));
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -16,6 +16,17 @@ use ratatui::Frame;
 use crate::app::AppState;
 use crate::app::state::Overlay;
 
+/// A pane's frame: its border in the focus colour while it has the keys.
+pub fn pane_block(focused: bool) -> ratatui::widgets::Block<'static> {
+    ratatui::widgets::Block::default()
+        .borders(ratatui::widgets::Borders::ALL)
+        .border_style(if focused {
+            crate::theme::focused_border()
+        } else {
+            crate::theme::border()
+        })
+}
+
 pub fn draw(frame: &mut Frame, state: &AppState) {
     let area = frame.area();
     let layout = crate::app::view::layout::compute(

@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::app::AppState;
 use crate::app::contact_form::{contact_value, toggle_text};
@@ -33,13 +33,7 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     let focused = state.focus == Focus::Profile;
     let hint = " e edit · D delete · 1-9 open · c hide ";
     let room = usize::from(area.width.saturating_sub(2));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focused {
-            theme::focused_border()
-        } else {
-            theme::border()
-        })
+    let block = crate::ui::pane_block(focused)
         .title(Span::styled(
             text::truncate(" Contact ", room).into_owned(),
             theme::title(),

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use crate::app::AppState;
 use crate::app::state::Focus;
@@ -31,17 +31,10 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         None => " Conversation ".to_string(),
     };
     let inner_width = usize::from(area.width.saturating_sub(2));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_style(if focused {
-            theme::focused_border()
-        } else {
-            theme::border()
-        })
-        .title(Span::styled(
-            text::truncate(&title, inner_width).into_owned(),
-            theme::title(),
-        ));
+    let block = crate::ui::pane_block(focused).title(Span::styled(
+        text::truncate(&title, inner_width).into_owned(),
+        theme::title(),
+    ));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     if state.open.is_none() {

@@ -180,3 +180,32 @@ impl Drop for Tty {
         }
     }
 }
+
+/// How long an end-to-end step may take before the test fails.
+pub const LONG: Duration = Duration::from_secs(30);
+
+/// Polls `check` every 20 ms; fails after `LONG`.
+pub fn wait(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + LONG;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Writes a config with one Qpien account named `name` at `base_url`
+/// (its secret in `TERMDESK_E2E_SECRET`), polling every second, followed
+/// by `extra` lines; returns the file's path for `--config`.
+pub fn account_config(home: &Path, name: &str, base_url: &str, extra: &str) -> String {
+    let config = home.join("termdesk.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[accounts]]\nname = \"{name}\"\nprovider = \"qpien\"\nbase_url = \"{base_url}\"\n\
+             client_id = \"demo\"\nclient_secret_env = \"TERMDESK_E2E_SECRET\"\n\
+             poll_interval_secs = 1\n{extra}"
+        ),
+    )
+    .unwrap();
+    config.to_string_lossy().to_string()
+}

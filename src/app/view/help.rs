@@ -143,7 +143,7 @@ fn section_lines(title: &'static str, rows: &[(String, &str)], width: usize) -> 
     let blank = " ".repeat(indent);
     let mut lines = vec![HelpLine::Title(title)];
     for (keys, description) in rows {
-        let mut wrapped = wrap_at_spaces(description, text_width).into_iter();
+        let mut wrapped = text::wrap_words(description, text_width).into_iter();
         let keys_width = text::width(keys);
         if keys_width > key_width {
             lines.push(HelpLine::Row {
@@ -161,33 +161,6 @@ fn section_lines(title: &'static str, rows: &[(String, &str)], width: usize) -> 
             keys: blank.clone(),
             text,
         }));
-    }
-    lines
-}
-
-/// Breaks only at spaces, so `[keys.list]` or `(Esc clears)` stay whole;
-/// a word wider than the line is cut.
-fn wrap_at_spaces(description: &str, width: usize) -> Vec<String> {
-    let mut lines: Vec<String> = Vec::new();
-    let mut line = String::new();
-    for word in description.split_whitespace() {
-        let needed = text::width(&line) + usize::from(!line.is_empty()) + text::width(word);
-        if needed <= width {
-            if !line.is_empty() {
-                line.push(' ');
-            }
-            line.push_str(word);
-            continue;
-        }
-        if !line.is_empty() {
-            lines.push(std::mem::take(&mut line));
-        }
-        let mut pieces = text::wrap(word, width);
-        line = pieces.pop().unwrap_or_default();
-        lines.extend(pieces);
-    }
-    if !line.is_empty() || lines.is_empty() {
-        lines.push(line);
     }
     lines
 }
@@ -219,11 +192,11 @@ mod tests {
     #[test]
     fn wraps_at_spaces_only() {
         assert_eq!(
-            wrap_at_spaces("filter the list as you type (Esc clears)", 30),
+            text::wrap_words("filter the list as you type (Esc clears)", 30),
             ["filter the list as you type", "(Esc clears)"]
         );
-        assert_eq!(wrap_at_spaces("abcdefgh ij", 4), ["abcd", "efgh", "ij"]);
-        assert_eq!(wrap_at_spaces("", 10), [""]);
+        assert_eq!(text::wrap_words("abcdefgh ij", 4), ["abcd", "efgh", "ij"]);
+        assert_eq!(text::wrap_words("", 10), [""]);
     }
 
     #[test]
