@@ -614,6 +614,18 @@ fn close_directory(state: &mut AppState) {
     state.dirty = true;
 }
 
+/// (code, name) pairs as picker items, the current value checked.
+fn coded_items<N: Into<String>>(pairs: Vec<(&str, N)>, current: &str) -> Vec<PickerItem> {
+    pairs
+        .into_iter()
+        .map(|(code, name)| {
+            PickerItem::new(name, code)
+                .detail(code)
+                .checked(code.eq_ignore_ascii_case(current))
+        })
+        .collect()
+}
+
 fn open_field_picker(state: &mut AppState, field: ContactField) {
     let Some(form) = form_mut(state) else {
         return;
@@ -622,25 +634,11 @@ fn open_field_picker(state: &mut AppState, field: ContactField) {
     let (title, items): (&str, Vec<PickerItem>) = match field {
         ContactField::Country => (
             "Country",
-            contact_fields::countries()
-                .into_iter()
-                .map(|(code, name)| {
-                    PickerItem::new(name, code)
-                        .detail(code)
-                        .checked(code.eq_ignore_ascii_case(&current))
-                })
-                .collect(),
+            coded_items(contact_fields::countries(), &current),
         ),
         ContactField::Language => (
             "Language (or type a tag such as en-GB)",
-            contact_fields::languages()
-                .into_iter()
-                .map(|(code, name)| {
-                    PickerItem::new(name, code)
-                        .detail(code)
-                        .checked(code.eq_ignore_ascii_case(&current))
-                })
-                .collect(),
+            coded_items(contact_fields::languages(), &current),
         ),
         ContactField::Gender => (
             "Gender",
