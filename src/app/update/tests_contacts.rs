@@ -608,3 +608,42 @@ fn rows_passed_over_cost_no_requests_and_a_failed_read_waits_a_minute() {
         "after a minute"
     );
 }
+
+#[test]
+fn choice_fields_are_picked_with_a_fuzzy_filter_and_a_language_may_be_typed() {
+    let mut state = inbox();
+    key(&mut state, KeyCode::Char('E'));
+    focus_field(&mut state, ContactField::Country);
+    // Typing on a choice field opens its picker with what was typed.
+    type_text(&mut state, "emirates");
+    let Some(Overlay::Picker(picker)) = state.overlay() else {
+        panic!("the country picker");
+    };
+    assert_eq!(picker.query, "emirates");
+    key(&mut state, KeyCode::Enter);
+    assert_eq!(
+        form(&state).field(ContactField::Country).unwrap().raw(),
+        "AE"
+    );
+    focus_field(&mut state, ContactField::Language);
+    key(&mut state, KeyCode::Enter);
+    type_text(&mut state, "en-GB");
+    key(&mut state, KeyCode::Enter);
+    assert_eq!(
+        form(&state).field(ContactField::Language).unwrap().raw(),
+        "en-GB"
+    );
+    focus_field(&mut state, ContactField::EmailPermission);
+    key(&mut state, KeyCode::Char(' '));
+    let update = {
+        let (_, op) = saved_edit(&ctrl(&mut state, 's'));
+        match op {
+            ContactOp::Update { changes, .. } => changes,
+            _ => panic!("an update"),
+        }
+    };
+    assert_eq!(update.country, Some(Some("AE".into())));
+    assert_eq!(update.language, Some(Some("en-GB".into())));
+    assert_eq!(update.email_usage_permission, Some(true));
+    assert!(update.phone.is_none());
+}
