@@ -205,34 +205,54 @@ impl Directory {
         self.offset = self.offset.min(last_page);
     }
 
+    /// Marks what the query matched in the rows drawn.
+    pub fn highlighter(&self) -> Highlighter {
+        Highlighter {
+            query: Query::new(&self.query),
+            matcher: Matcher::new(MatcherConfig::DEFAULT),
+            found: Vec::new(),
+        }
+    }
+}
+
+/// The query ready to mark rows, made once per frame.
+pub struct Highlighter {
+    query: Query,
+    matcher: Matcher,
+    found: Vec<u32>,
+}
+
+impl Highlighter {
     /// Positions the query matched in what a row shows, for highlighting:
     /// grapheme clusters of the label, the phone and the e-mail (a phone
     /// matched by its digits is marked where those digits are).
-    pub fn highlight(&self, label: &str, phone: &str, email: &str) -> Highlight {
-        let query = Query::new(&self.query);
+    pub fn highlight(&mut self, label: &str, phone: &str, email: &str) -> Highlight {
+        let Highlighter {
+            query,
+            matcher,
+            found,
+        } = self;
         let mut highlight = Highlight::default();
         if query.atoms.is_empty() {
             return highlight;
         }
-        let mut matcher = Matcher::new(MatcherConfig::DEFAULT);
         let fields = [label, phone, email].map(Utf32String::from);
         let digits = Utf32String::from(digits_of(phone).as_str());
-        let mut found = Vec::new();
-        for (n, atom) in query.atoms.iter().enumerate() {
+        for (atom, digits_atom) in query.atoms.iter().zip(&query.digits) {
             for (field, out) in fields.iter().zip([
                 &mut highlight.label,
                 &mut highlight.phone,
                 &mut highlight.email,
             ]) {
                 found.clear();
-                if atom.indices(field.slice(..), &mut matcher, &mut found).is_some() {
+                if atom.indices(field.slice(..), matcher, found).is_some() {
                     out.extend(found.iter().map(|&i| i as usize));
                 }
             }
-            if let Some(Some(atom)) = query.digits.get(n) {
+            if let Some(atom) = digits_atom {
                 found.clear();
-                if atom.indices(digits.slice(..), &mut matcher, &mut found).is_some() {
-                    let places: Vec<usize> = Utf32String::from(phone)
+                if atom.indices(digits.slice(..), matcher, found).is_some() {
+                    let places: Vec<usize> = fields[1]
                         .slice(..)
                         .chars()
                         .enumerate()
