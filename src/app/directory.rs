@@ -36,6 +36,17 @@ pub struct DirectoryLayout {
 }
 
 pub fn layout(area: Rect) -> DirectoryLayout {
+    if area.width < 3 || area.height < 3 {
+        return DirectoryLayout {
+            frame: area,
+            query: Rect::default(),
+            status: Rect::default(),
+            list: Rect::default(),
+            divider: Rect::default(),
+            summary: Rect::default(),
+            profile: Rect::default(),
+        };
+    }
     let inner = Rect::new(
         area.x.saturating_add(1),
         area.y.saturating_add(1),
@@ -311,7 +322,7 @@ impl Query {
                 let phone_like = word.chars().any(|c| c.is_ascii_digit())
                     && word
                         .chars()
-                        .all(|c| c.is_ascii_digit() || "+-()./".contains(c));
+                        .all(|c| c.is_ascii_digit() || is_phone_punctuation(c));
                 phone_like.then(|| {
                     Atom::new(
                         &digits_of(&word),
@@ -328,6 +339,10 @@ impl Query {
             digits,
         }
     }
+}
+
+fn is_phone_punctuation(c: char) -> bool {
+    "+-()./".contains(c)
 }
 
 fn digits_of(text: &str) -> String {
@@ -434,10 +449,16 @@ impl Index {
         // Every word only gets stricter as it grows or words are added, so
         // a longer query's hits are among its beginning's. A trailing
         // backslash may escape the space typed next, joining two words.
-        let narrows = self
-            .last_query
-            .as_deref()
-            .is_some_and(|last| query.starts_with(last) && !last.ends_with('\\'));
+        // Phone punctuation alone (`+`, `(`) matches almost nothing, but
+        // with a digit after it the word is matched as a phone number.
+        let narrows = self.last_query.as_deref().is_some_and(|last| {
+            query.starts_with(last)
+                && !last.ends_with('\\')
+                && !last
+                    .split_whitespace()
+                    .next_back()
+                    .is_some_and(|word| word.chars().all(is_phone_punctuation))
+        });
         let Index {
             entries,
             hits,
@@ -489,4 +510,81 @@ fn score(query: &Query, entry: &Entry, matcher: &mut Matcher) -> Option<u32> {
 
 fn nonempty(text: Utf32Str<'_>) -> Option<Utf32Str<'_>> {
     (!text.is_empty()).then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Contact;
+
+    fn store() -> Store {
+        let names = [
+            ("Ayşe", "Yılmaz", "+90 532 123 45 67", "ayse@example.com"),
+            ("Mehmet", "Kaya", "(555) 010-2030", "mk@kaya.net"),
+            ("محمد", "", "+966 50 123 4567", ""),
+            ("王芳", "", "", "wang.fang@example.cn"),
+            ("Ada", "Lovelace", "+44 20 7946 0958", "ada@example.org"),
+            ("ada", "Byron", "", "byron@example.org"),
+        ];
+        let mut contacts = Vec::new();
+        for n in 0..300 {
+            let (first, last, phone, email) = names[n % names.len()];
+            let mut contact = Contact::named(format!("c-{n}"), format!("{first}{}", n / 6));
+            contact.last_name = (!last.is_empty()).then(|| last.to_string());
+            contact.phone = (!phone.is_empty()).then(|| format!("{phone}{}", n % 10));
+            contact.email = (!email.is_empty()).then(|| email.to_string());
+            contacts.push(contact);
+        }
+        let mut store = Store::default();
+        store.upsert_contacts(contacts, Vec::new());
+        store
+    }
+
+    #[test]
+    fn typing_on_matches_what_the_whole_query_matches() {
+        let store = store();
+        for query in [
+            "ayse 12",
+            "(532) 123",
+            "+9",
+            "Ada L",
+            "ada\\ b",
+            "wang.fang",
+            "555-010",
+            "ka 7",
+        ] {
+            let mut typed = Directory::new(&store);
+            let mut so_far = String::new();
+            for c in query.chars() {
+                so_far.push(c);
+                typed.set_query(&store, so_far.clone());
+                let mut whole = Directory::new(&store);
+                whole.set_query(&store, so_far.clone());
+                assert_eq!(typed.matches, whole.matches, "{so_far:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn layout_keeps_the_list_inside_the_box() {
+        for (width, height) in [(80, 24), (100, 30), (200, 50), (20, 5), (0, 0)] {
+            let area = Rect::new(0, 0, width, height);
+            let layout = layout(area);
+            let parts = [
+                layout.query,
+                layout.status,
+                layout.list,
+                layout.divider,
+                layout.summary,
+                layout.profile,
+            ];
+            for rect in parts.into_iter().filter(|r| !r.is_empty()) {
+                assert!(area.contains(rect.as_position()), "{width}x{height} {rect:?}");
+                assert!(rect.right() < area.right() && rect.bottom() < area.bottom());
+            }
+            assert_eq!(layout.profile.is_empty(), width < PROFILE_MIN_WIDTH || height < 4);
+        }
+        assert_eq!(list_height(80, 24), 18);
+        assert_eq!(list_height(200, 50), 46);
+    }
 }

@@ -686,3 +686,5 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
 mod tests;
 #[cfg(test)]
 mod tests_triage;
+#[cfg(test)]
+mod tests_directory;
