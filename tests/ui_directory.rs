@@ -56,7 +56,13 @@ fn state(width: u16, height: u16) -> AppState {
                 "ayse.yilmaz@example.com",
             ),
             contact("k-2", "محمد", "", "+966 50 123 4567", ""),
-            contact("k-3", "王芳", "", "+86 138 0013 8000", "wang.fang@example.cn"),
+            contact(
+                "k-3",
+                "王芳",
+                "",
+                "+86 138 0013 8000",
+                "wang.fang@example.cn",
+            ),
             contact("k-4", "Mehmet", "Kaya", "", "mehmet@kaya.net"),
             contact(
                 "k-5",

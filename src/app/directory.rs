@@ -6,7 +6,7 @@ use std::cmp::Reverse;
 
 use chrono::{DateTime, Utc};
 use nucleo_matcher::pattern::{Atom, AtomKind, CaseMatching, Normalization, Pattern};
-use nucleo_matcher::{Config as MatcherConfig, Matcher, Utf32Str, Utf32String};
+use nucleo_matcher::{Config as MatcherConfig, Matcher, Utf32String};
 use ratatui::layout::Rect;
 
 use crate::domain::ContactId;
@@ -73,7 +73,12 @@ pub fn layout(area: Rect) -> DirectoryLayout {
             query,
             status,
             list: Rect::new(body.x, body.y, list_width, body.height),
-            divider: Rect::new(divider_x, body.y, 1.min(body.right() - divider_x), body.height),
+            divider: Rect::new(
+                divider_x,
+                body.y,
+                1.min(body.right() - divider_x),
+                body.height,
+            ),
             summary: Rect::default(),
             profile: Rect::new(profile_x, body.y, body.right() - profile_x, body.height),
         }
@@ -132,8 +137,10 @@ pub struct Directory {
 impl Directory {
     /// Every contact of `store`, sorted by name.
     pub fn new(store: &Store) -> Directory {
-        let mut directory = Directory::default();
-        directory.index = Index::build(store);
+        let mut directory = Directory {
+            index: Index::build(store),
+            ..Directory::default()
+        };
         directory.rematch();
         directory
     }
@@ -304,6 +311,8 @@ struct Query {
     atoms: Vec<Atom>,
     /// Per word, its digits when it reads as (part of) a phone number.
     digits: Vec<Option<Atom>>,
+    /// Per word, the bits a field must hold to match it.
+    needs: Vec<u64>,
 }
 
 impl Query {
@@ -334,9 +343,19 @@ impl Query {
                 })
             })
             .collect();
+        let needs = pattern
+            .atoms
+            .iter()
+            .map(|atom| {
+                atom.needle_text()
+                    .chars()
+                    .fold(0, |mask, c| mask | char_bit(c))
+            })
+            .collect();
         Query {
             atoms: pattern.atoms,
             digits,
+            needs,
         }
     }
 }
@@ -362,6 +381,8 @@ struct Entry {
     /// Label, phone, e-mail and the phone's digits, converted for nucleo
     /// once rather than on every key.
     fields: [Utf32String; 4],
+    /// Per field, the characters it holds (see [`char_bit`]).
+    masks: [u64; 4],
 }
 
 /// The store's contacts, sorted by name, ready for matching; and what the
@@ -406,14 +427,24 @@ impl Index {
         sorted.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
         let entries = sorted
             .into_iter()
-            .map(|(_, id, label, phone, email)| Entry {
-                id: id.clone(),
-                fields: [
+            .map(|(_, id, label, phone, email)| {
+                let fields = [
                     Utf32String::from(label),
                     Utf32String::from(phone),
                     Utf32String::from(email),
                     Utf32String::from(digits_of(phone).as_str()),
-                ],
+                ];
+                let masks = [0, 1, 2, 3].map(|n| {
+                    fields[n]
+                        .slice(..)
+                        .chars()
+                        .fold(0, |mask, c| mask | haystack_bits(c))
+                });
+                Entry {
+                    id: id.clone(),
+                    fields,
+                    masks,
+                }
             })
             .collect();
         Index {
@@ -490,16 +521,32 @@ impl Index {
 /// phone or the e-mail.
 fn score(query: &Query, entry: &Entry, matcher: &mut Matcher) -> Option<u32> {
     let mut total = 0u32;
-    for (atom, digits) in query.atoms.iter().zip(&query.digits) {
+    for ((atom, digits), &needs) in query.atoms.iter().zip(&query.digits).zip(&query.needs) {
+        // Most fields lack a character the word needs: ruling them out
+        // costs a comparison, matching them costs nucleo's prefilter.
+        let can = |n: usize| entry.masks[n] & needs == needs;
         let field = |n: usize| entry.fields[n].slice(..);
-        let mut best = atom.score(field(LABEL), matcher).map(|s| u32::from(s) * 2 + 1);
+        let mut best = None;
+        if can(LABEL) {
+            best = atom
+                .score(field(LABEL), matcher)
+                .map(|s| u32::from(s) * 2 + 1);
+        }
+        // Digits alone are matched against the phone's digits, which find
+        // whatever the phone as written would.
+        let digits_only =
+            digits.is_some() && atom.needle_text().chars().all(|c| c.is_ascii_digit());
         for n in [PHONE, EMAIL] {
-            if let Some(s) = nonempty(field(n)).and_then(|f| atom.score(f, matcher)) {
+            if can(n)
+                && !(n == PHONE && digits_only)
+                && let Some(s) = atom.score(field(n), matcher)
+            {
                 best = best.max(Some(u32::from(s) * 2));
             }
         }
         if let Some(digits) = digits
-            && let Some(s) = nonempty(field(DIGITS)).and_then(|f| digits.score(f, matcher))
+            && !entry.fields[DIGITS].is_empty()
+            && let Some(s) = digits.score(field(DIGITS), matcher)
         {
             best = best.max(Some(u32::from(s) * 2));
         }
@@ -508,8 +555,31 @@ fn score(query: &Query, entry: &Entry, matcher: &mut Matcher) -> Option<u32> {
     Some(total)
 }
 
-fn nonempty(text: Utf32Str<'_>) -> Option<Utf32Str<'_>> {
-    (!text.is_empty()).then_some(text)
+/// A bit standing for `c`. Letters share one with their other case; other
+/// characters share bits by their code. Only used to rule out matches: a
+/// field lacking a bit the word needs cannot match it.
+fn char_bit(c: char) -> u64 {
+    let n = match c {
+        'a'..='z' => c as u32 - 'a' as u32,
+        'A'..='Z' => c as u32 - 'A' as u32,
+        '0'..='9' => 26 + c as u32 - '0' as u32,
+        _ => 36 + c as u32 % 28,
+    };
+    1 << n
+}
+
+/// The bits of every form nucleo may compare a haystack character in,
+/// whatever case and accent rules a word brings: as written, in lower
+/// case, without its accent, both.
+fn haystack_bits(c: char) -> u64 {
+    if c.is_ascii() {
+        return char_bit(c);
+    }
+    let plain = nucleo_matcher::chars::normalize(c);
+    char_bit(c)
+        | char_bit(nucleo_matcher::chars::to_lower_case(c))
+        | char_bit(plain)
+        | char_bit(nucleo_matcher::chars::to_lower_case(plain))
 }
 
 #[cfg(test)]
@@ -579,10 +649,16 @@ mod tests {
                 layout.profile,
             ];
             for rect in parts.into_iter().filter(|r| !r.is_empty()) {
-                assert!(area.contains(rect.as_position()), "{width}x{height} {rect:?}");
+                assert!(
+                    area.contains(rect.as_position()),
+                    "{width}x{height} {rect:?}"
+                );
                 assert!(rect.right() < area.right() && rect.bottom() < area.bottom());
             }
-            assert_eq!(layout.profile.is_empty(), width < PROFILE_MIN_WIDTH || height < 4);
+            assert_eq!(
+                layout.profile.is_empty(),
+                width < PROFILE_MIN_WIDTH || height < 4
+            );
         }
         assert_eq!(list_height(80, 24), 18);
         assert_eq!(list_height(200, 50), 46);

@@ -46,7 +46,9 @@ pub fn on_directory_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
     let now = state.now;
     let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
     let plain = key.modifiers.difference(KeyModifiers::SHIFT).is_empty();
-    let AppState { overlays, store, .. } = state;
+    let AppState {
+        overlays, store, ..
+    } = state;
     let Some(Overlay::Directory(directory)) = overlays.last_mut() else {
         return Vec::new();
     };
@@ -176,7 +178,8 @@ fn load_selected(state: &mut AppState) -> Vec<Command> {
 }
 
 fn load_contact(state: &mut AppState, contact_id: ContactId) -> Vec<Command> {
-    if state.contact_cards.get(&contact_id).is_some() || state.contacts_loading.contains(&contact_id)
+    if state.contact_cards.get(&contact_id).is_some()
+        || state.contacts_loading.contains(&contact_id)
     {
         return Vec::new();
     }
@@ -204,7 +207,9 @@ pub fn on_contacts_found(
     match result {
         Ok(found) => {
             state.store.upsert_contacts(found, Vec::new());
-            let AppState { overlays, store, .. } = state;
+            let AppState {
+                overlays, store, ..
+            } = state;
             if let Some(directory) = overlays.iter_mut().rev().find_map(|o| match o {
                 Overlay::Directory(directory) => Some(directory),
                 _ => None,
@@ -231,7 +236,9 @@ pub fn on_contacts_found(
 pub fn on_tick(state: &mut AppState, now: DateTime<Utc>) -> Vec<Command> {
     let height = directory::list_height(state.width, state.height);
     let on_top = matches!(state.overlay(), Some(Overlay::Directory(_)));
-    let AppState { overlays, store, .. } = state;
+    let AppState {
+        overlays, store, ..
+    } = state;
     let Some(directory) = overlays.iter_mut().rev().find_map(|o| match o {
         Overlay::Directory(directory) => Some(directory),
         _ => None,

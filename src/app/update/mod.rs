@@ -685,6 +685,6 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_triage;
-#[cfg(test)]
 mod tests_directory;
+#[cfg(test)]
+mod tests_triage;

@@ -35,7 +35,13 @@ fn people() -> Vec<Contact> {
             "+90 532 123 45 67",
             "ayse@example.com",
         ),
-        contact("c-2", "Mehmet", "Kaya", "+90 555 000 11 22", "mehmet@kaya.net"),
+        contact(
+            "c-2",
+            "Mehmet",
+            "Kaya",
+            "+90 555 000 11 22",
+            "mehmet@kaya.net",
+        ),
         contact("c-3", "محمد", "", "+966 50 123 4567", ""),
         contact("c-4", "王芳", "", "", "wang.fang@example.cn"),
         contact("c-5", "Ayla", "Demir", "", ""),
@@ -320,10 +326,16 @@ fn the_server_is_asked_once_typing_pauses_and_never_twice() {
         Event::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE)),
         ms(600),
     );
-    assert!(searches(&tick(&mut state, ms(1200))).is_empty(), "too early");
+    assert!(
+        searches(&tick(&mut state, ms(1200))).is_empty(),
+        "too early"
+    );
     assert_eq!(searches(&tick(&mut state, ms(1400))), ["zeyn"]);
     assert!(directory(&state).searching);
-    assert!(searches(&tick(&mut state, ms(3000))).is_empty(), "asked once");
+    assert!(
+        searches(&tick(&mut state, ms(3000))).is_empty(),
+        "asked once"
+    );
     // The same query again is not asked again, even on Enter.
     update(
         &mut state,
