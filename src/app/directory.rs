@@ -131,6 +131,9 @@ pub struct Directory {
     /// may have changed contacts: the index is rebuilt once it is on top
     /// again.
     pub covered: bool,
+    /// The selection moved to a contact while no command could be
+    /// returned (an answer arrived): it is read on the next tick.
+    pub load_due: bool,
     index: Index,
 }
 

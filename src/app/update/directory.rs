@@ -216,8 +216,10 @@ pub fn on_contacts_found(
             }) {
                 // Found contacts may be renamed ones the cache knew: read
                 // them all again rather than only when the count changed.
+                let before = directory.selected_contact().cloned();
                 directory.rebuild(store);
                 directory.ensure_visible(directory::list_height(state.width, state.height));
+                directory.load_due |= directory.selected_contact() != before.as_ref();
             }
         }
         Err(error) => {
@@ -247,6 +249,7 @@ pub fn on_tick(state: &mut AppState, now: DateTime<Utc>) -> Vec<Command> {
     };
     if on_top {
         let total = directory.total();
+        let before = directory.selected_contact().cloned();
         if std::mem::take(&mut directory.covered) {
             directory.rebuild(store);
         } else {
@@ -256,14 +259,18 @@ pub fn on_tick(state: &mut AppState, now: DateTime<Utc>) -> Vec<Command> {
             directory.ensure_visible(height);
             state.dirty = true;
         }
+        directory.load_due |= directory.selected_contact() != before.as_ref();
     }
     let paused = directory
         .query_changed_at
         .is_some_and(|at| now - at >= SERVER_SEARCH_PAUSE);
-    if !paused {
-        return Vec::new();
+    let load_due = std::mem::take(&mut directory.load_due);
+    let mut commands = Vec::new();
+    if paused {
+        commands.extend(server_search(state, SERVER_SEARCH_MIN_CHARS));
     }
-    let mut commands = server_search(state, SERVER_SEARCH_MIN_CHARS);
-    commands.extend(load_selected(state));
+    if paused || load_due {
+        commands.extend(load_selected(state));
+    }
     commands
 }

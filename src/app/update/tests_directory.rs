@@ -389,6 +389,9 @@ fn found_contacts_appear_and_stale_answers_are_dropped() {
         !state.store.take_journal().is_empty(),
         "found contacts go to the cache"
     );
+    // The contact the selection landed on is read on the next tick, once.
+    assert_eq!(loads(&tick(&mut state, ms(1100))), ["c-z"]);
+    assert!(loads(&tick(&mut state, ms(1200))).is_empty());
 
     // An answer for a query since changed.
     ctrl(&mut state, 'u');
