@@ -705,4 +705,6 @@ mod tests;
 #[cfg(test)]
 mod tests_contacts;
 #[cfg(test)]
+mod tests_directory;
+#[cfg(test)]
 mod tests_triage;
