@@ -393,6 +393,8 @@ struct Entry {
 #[derive(Debug, Clone, Default)]
 struct Index {
     entries: Vec<Entry>,
+    /// The store's contacts revision the entries were read at.
+    revision: u64,
     /// The query of `hits`.
     last_query: Option<String>,
     /// Entries the last query matched, in the index's order.
@@ -452,14 +454,16 @@ impl Index {
             .collect();
         Index {
             entries,
+            revision: store.contacts_revision(),
             matcher: Matcher::new(MatcherConfig::DEFAULT),
             ..Index::default()
         }
     }
 
-    /// The store gained or lost contacts since the index was built.
+    /// The store's contacts changed (added, renamed, deleted) since the
+    /// index was built.
     fn stale(&self, store: &Store) -> bool {
-        store.contact_count() != self.entries.len()
+        store.contacts_revision() != self.revision
     }
 
     fn position(&self, id: &ContactId) -> Option<u32> {

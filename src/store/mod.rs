@@ -231,6 +231,9 @@ pub struct Store {
     /// Each known contact: the name rows show, and the phone and e-mail
     /// the list's filter looks at.
     contacts: HashMap<ContactId, KnownContact>,
+    /// Counts changes to `contacts`, so views of the directory know when
+    /// to read it again.
+    contacts_revision: u64,
     /// Contacts looked up by id that do not exist.
     missing_contacts: HashSet<ContactId>,
     conversations_by_contact: HashMap<ContactId, Vec<ConversationId>>,
@@ -555,6 +558,7 @@ impl Store {
                     details,
                 },
             );
+            self.contacts_revision += 1;
             for id in self
                 .conversations_by_contact
                 .get(&contact.id)
@@ -579,6 +583,11 @@ impl Store {
             self.journal.push(DbWrite::UpsertContacts(found));
         }
         changed
+    }
+
+    /// Changes with every contact added, renamed or deleted.
+    pub fn contacts_revision(&self) -> u64 {
+        self.contacts_revision
     }
 
     /// The name rows show for a contact, when it is known.
@@ -613,6 +622,7 @@ impl Store {
     /// the server no longer knows the name.
     pub fn remove_contact(&mut self, id: &ContactId) {
         self.contacts.remove(id);
+        self.contacts_revision += 1;
         self.missing_contacts.insert(id.clone());
         let rows: Vec<ConversationId> = self
             .conversations_by_contact

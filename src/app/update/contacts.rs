@@ -952,6 +952,9 @@ pub fn on_contact_saved(
                 .upsert_contacts(vec![(*contact).clone()], Vec::new());
             super::triage::refresh_list(state);
             let label = text::sanitize_line(&contact.label());
+            if created {
+                select_in_directory(state, &contact.id);
+            }
             state.contact_cards.put(*contact);
             let verb = if created { "Created" } else { "Saved" };
             state.notify(NoticeLevel::Info, format!("{verb} {label}"));
@@ -1065,6 +1068,25 @@ pub fn on_contact_saved(
                 None => state.notify(NoticeLevel::Error, format!("Not created: {text}")),
             }
             Vec::new()
+        }
+    }
+}
+
+/// A contact just made is selected in the directory it was made from.
+fn select_in_directory(state: &mut AppState, id: &ContactId) {
+    let height = crate::app::directory::list_height(state.width, state.height);
+    let AppState {
+        overlays, store, ..
+    } = state;
+    for overlay in overlays.iter_mut() {
+        if let Overlay::Directory(directory) = overlay {
+            directory.rebuild(store);
+            if let Some(position) =
+                (0..directory.matches.len()).position(|n| directory.contact_at(n) == Some(id))
+            {
+                directory.select(position);
+                directory.ensure_visible(height);
+            }
         }
     }
 }

@@ -647,3 +647,34 @@ fn choice_fields_are_picked_with_a_fuzzy_filter_and_a_language_may_be_typed() {
     assert_eq!(update.email_usage_permission, Some(true));
     assert!(update.phone.is_none());
 }
+
+#[test]
+fn a_contact_made_from_the_directory_is_selected_there() {
+    let mut state = inbox();
+    state.account_country = Some("TR".into());
+    key(&mut state, KeyCode::Char('C'));
+    ctrl(&mut state, 'n');
+    type_text(&mut state, "0532 999 88 77");
+    focus_field(&mut state, ContactField::FirstName);
+    type_text(&mut state, "Zafer");
+    let (edit_id, _) = saved_edit(&ctrl(&mut state, 's'));
+    let mut made = Contact::named("c-new", "Zafer");
+    made.phone = Some("+905329998877".into());
+    answer(
+        &mut state,
+        &edit_id,
+        Ok(ContactSaved::Saved(Box::new(made))),
+    );
+    let Some(Overlay::Directory(directory)) = state.overlay() else {
+        panic!("back in the directory");
+    };
+    assert_eq!(directory.selected_contact(), Some(&ContactId::new("c-new")));
+    assert!(
+        state
+            .notice
+            .as_ref()
+            .unwrap()
+            .text
+            .contains("Created Zafer")
+    );
+}

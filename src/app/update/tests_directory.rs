@@ -498,11 +498,39 @@ fn a_deleted_contact_leaves_the_list() {
     let mut state = opened();
     key(&mut state, KeyCode::Down);
     assert_eq!(selected(&state).as_deref(), Some("c-a"));
-    // Ctrl-D asks (the question is the contacts' code); once the contact
-    // is gone the directory follows.
+    // Ctrl-D asks first; "no" keeps everything.
     ctrl(&mut state, 'd');
+    assert!(matches!(
+        state.overlay(),
+        Some(Overlay::ConfirmDeleteContact(delete)) if delete.contact_id == ContactId::new("c-a")
+    ));
+    key(&mut state, KeyCode::Char('n'));
+    tick(&mut state, now());
+    assert_eq!(names(&state).len(), 6);
+    // A contact deleted elsewhere leaves the list; the selection stays.
     state.store.remove_contact(&ContactId::new("c-5"));
     tick(&mut state, now());
     assert_eq!(names(&state).len(), 5);
     assert_eq!(selected(&state).as_deref(), Some("c-a"));
+}
+
+#[test]
+fn a_contact_renamed_by_the_sync_moves_to_its_new_place() {
+    let mut state = opened();
+    let before = names(&state);
+    assert_eq!(before.first().map(String::as_str), Some("Ayla Demir"));
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Contacts {
+            found: vec![contact("c-5", "Zeynep", "Demir", "", "")],
+            missing: Vec::new(),
+        }),
+        now(),
+    );
+    tick(&mut state, now());
+    let after = names(&state);
+    assert_eq!(after.len(), before.len());
+    let at = |name: &str| after.iter().position(|n| n == name);
+    assert_eq!(at("Ayla Demir"), None);
+    assert!(at("Zeynep Demir") > at("Mehmet Kaya"), "{after:?}");
 }
