@@ -27,7 +27,7 @@ use termdesk::app::runtime::{self, Host, InputStream};
 use termdesk::app::startup;
 use termdesk::config::SendKey;
 use termdesk::sandbox::{Sandbox, SandboxOptions};
-use termdesk::store::db::Db;
+use termdesk::store::db::{Db, DbError};
 use termdesk::store::mutations::{self, ConversationMutation};
 use termdesk::store::outbox::OutboxItem;
 use termdesk::sync::SyncSettings;
@@ -317,13 +317,30 @@ impl CacheProbe {
         }
     }
 
-    fn with<T>(&self, read: impl FnOnce(&Db) -> T) -> Option<T> {
-        let db = Db::open_read_only(&self.path).ok()?;
-        Some(read(&db))
+    /// `None` only while the file does not exist. A read that fails while
+    /// the app opens, checkpoints or closes the file is tried again; one
+    /// that keeps failing fails the test instead of passing for "empty".
+    fn with<T>(&self, read: impl Fn(&Db) -> Result<T, DbError>) -> Option<T> {
+        let deadline = Instant::now() + DEADLINE;
+        loop {
+            if !self.path.exists() {
+                return None;
+            }
+            match Db::open_read_only(&self.path).and_then(|db| read(&db)) {
+                Ok(value) => return Some(value),
+                Err(error) => {
+                    assert!(
+                        Instant::now() < deadline,
+                        "the cache cannot be read: {error}"
+                    );
+                    std::thread::sleep(POLL);
+                }
+            }
+        }
     }
 
     pub fn cursors(&self) -> Option<SyncCursors> {
-        self.with(|db| db.get_meta(META_KEY).ok().flatten())
+        self.with(|db| db.get_meta(META_KEY))
             .flatten()
             .and_then(|json| serde_json::from_str(&json).ok())
     }
@@ -335,7 +352,7 @@ impl CacheProbe {
     }
 
     pub fn outbox(&self) -> Vec<OutboxItem> {
-        self.with(|db| db.load_outbox().unwrap_or_default())
+        self.with(|db| db.load_outbox())
             .unwrap_or_default()
             .iter()
             .filter_map(|json| serde_json::from_str(json).ok())
@@ -344,7 +361,7 @@ impl CacheProbe {
 
     /// Actions on conversations waiting in the log.
     pub fn pending_actions(&self) -> Vec<ConversationMutation> {
-        self.with(|db| db.load_mutations(mutations::KIND).unwrap_or_default())
+        self.with(|db| db.load_mutations(mutations::KIND))
             .unwrap_or_default()
             .iter()
             .filter_map(|json| serde_json::from_str(json).ok())
@@ -352,17 +369,16 @@ impl CacheProbe {
     }
 
     pub fn conversation_count(&self) -> usize {
-        self.with(|db| db.conversation_count().unwrap_or(0))
-            .unwrap_or(0)
+        self.with(|db| db.conversation_count()).unwrap_or(0)
     }
 
     pub fn contact_count(&self) -> usize {
-        self.with(|db| db.contact_count().unwrap_or(0)).unwrap_or(0)
+        self.with(|db| db.contact_count()).unwrap_or(0)
     }
 
     /// Every cached conversation's id and the text of its last message.
     pub fn last_messages(&self) -> Vec<(String, String)> {
-        self.with(|db| db.load_conversations(0, 1_000_000).unwrap_or_default())
+        self.with(|db| db.load_conversations(0, 1_000_000))
             .unwrap_or_default()
             .into_iter()
             .map(|row| {
@@ -377,7 +393,7 @@ impl CacheProbe {
     }
 
     pub fn drafts(&self) -> Vec<(String, String)> {
-        self.with(|db| db.load_drafts().unwrap_or_default())
+        self.with(|db| db.load_drafts())
             .unwrap_or_default()
             .into_iter()
             .map(|(id, text)| (id.as_str().to_string(), text))
