@@ -388,10 +388,97 @@ pub struct Template {
     pub category: Option<String>,
     pub status: TemplateStatus,
     pub channel_id: Option<ChannelId>,
+    /// Text of a TEXT header (may hold one placeholder).
     pub header: Option<String>,
+    /// `TEXT`, `IMAGE`, `VIDEO`, `DOCUMENT` or `LOCATION`; a media header
+    /// needs a URL at send time.
+    #[serde(default)]
+    pub header_format: Option<String>,
     pub body: String,
     pub footer: Option<String>,
     pub buttons: Vec<TemplateButton>,
+    /// Why review refused it, when it did.
+    #[serde(default)]
+    pub rejected_reason: Option<String>,
+}
+
+impl Template {
+    /// The header needs a media URL rather than text.
+    pub fn has_media_header(&self) -> bool {
+        self.header_format
+            .as_deref()
+            .is_some_and(|f| matches!(f, "IMAGE" | "VIDEO" | "DOCUMENT"))
+    }
+}
+
+impl TemplateStatus {
+    pub fn label(&self) -> &str {
+        match self {
+            TemplateStatus::Approved => "approved",
+            TemplateStatus::Pending => "pending",
+            TemplateStatus::Rejected => "rejected",
+            TemplateStatus::Paused => "paused",
+            TemplateStatus::Disabled => "disabled",
+            TemplateStatus::Other(other) => other,
+        }
+    }
+
+    /// Why a template in this state cannot be sent; `None` when it can.
+    pub fn why_not_sendable(&self) -> Option<String> {
+        match self {
+            TemplateStatus::Approved => None,
+            TemplateStatus::Pending => Some("waiting for WhatsApp's review".into()),
+            TemplateStatus::Rejected => Some("rejected by WhatsApp's review".into()),
+            TemplateStatus::Paused => {
+                Some("paused by WhatsApp after poor customer feedback".into())
+            }
+            TemplateStatus::Disabled => Some("disabled by WhatsApp".into()),
+            TemplateStatus::Other(other) => Some(format!("its status is {other}")),
+        }
+    }
+}
+
+/// The values that fill a template's placeholders. Body and header values
+/// are keyed by the placeholder as written: `1`, `2`… or a name.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateValues {
+    /// Value of a TEXT header's placeholder.
+    pub header_text: Option<String>,
+    /// Public URL of an IMAGE, VIDEO or DOCUMENT header.
+    pub header_media_url: Option<String>,
+    /// One per distinct body placeholder, in order of first appearance.
+    pub body: Vec<TemplateParam>,
+    /// URL-button suffixes: the button's index among the buttons, and the value.
+    pub buttons: Vec<(u32, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TemplateParam {
+    /// `1`, `2`… for positional placeholders, else the name.
+    pub key: String,
+    pub value: String,
+}
+
+/// Who a message starts with: a conversation, or a contact (the provider
+/// finds or creates the conversation).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Recipient {
+    Conversation(ConversationId),
+    Contact(ContactId),
+}
+
+/// A template message to send; like [`OutgoingText`], sending the same
+/// `client_id` twice must yield one message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutgoingTemplate {
+    pub client_id: String,
+    pub recipient: Recipient,
+    /// The WhatsApp number to send from; `None` lets the provider choose.
+    pub channel_id: Option<ChannelId>,
+    pub template_id: TemplateId,
+    pub template_name: String,
+    pub language: String,
+    pub values: TemplateValues,
 }
 
 /// One page of a list; `has_more` says whether asking for the next page is useful.

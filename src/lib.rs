@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod app;
+pub mod canned;
 pub mod cli;
 pub mod config;
 pub mod contact_fields;
@@ -12,8 +13,10 @@ pub mod paths;
 pub mod sandbox;
 pub mod store;
 pub mod sync;
+pub mod template_text;
 pub mod text;
 pub mod theme;
 pub mod timefmt;
 pub mod tui;
 pub mod ui;
+pub mod whatsapp_window;

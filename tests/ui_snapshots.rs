@@ -57,7 +57,7 @@ fn busy_state(width: u16, height: u16) -> AppState {
         now(),
     );
     let client_id = match &commands[0] {
-        termdesk::app::Command::Send { outgoing: out, .. } => out.client_id.clone(),
+        termdesk::app::Command::Send { outgoing: out, .. } => out.client_id().to_string(),
         other => panic!("expected a send, got {other:?}"),
     };
     update(

@@ -10,7 +10,7 @@ use async_trait::async_trait;
 use crate::domain::{
     Agent, ChannelInfo, Contact, ContactId, ContactQuery, ContactUpdate, Conversation,
     ConversationId, ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery,
-    OutgoingText, Page, Template,
+    OutgoingTemplate, OutgoingText, Page, Template,
 };
 
 /// What a provider offers; the UI hides or greys out the rest.
@@ -208,4 +208,12 @@ pub trait Provider: Send + Sync {
 
     /// Approved and pending templates; only approved ones can be sent.
     async fn list_templates(&self) -> ApiResult<Vec<Template>>;
+
+    /// Sends an approved template; the answer is the message as the
+    /// server stored it (its `conversation_id` says where, which matters
+    /// when the recipient was a contact).
+    async fn send_template(&self, message: &OutgoingTemplate) -> ApiResult<Message> {
+        let _ = message;
+        Err(ApiError::Unsupported("sending templates"))
+    }
 }

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{ContactId, ConversationId, ConversationUpdate, MessageId, OutgoingText};
+use crate::domain::{ContactId, ConversationId, ConversationUpdate, MessageId};
 use crate::store::contact_edits::ContactOp;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,7 +26,7 @@ pub enum Command {
     /// Send a reply once it is safely on disk. With `check_echo`, look for it
     /// on the server first: an earlier attempt may have arrived.
     Send {
-        outgoing: OutgoingText,
+        outgoing: crate::store::outbox::Outgoing,
         check_echo: bool,
         created_at: DateTime<Utc>,
     },

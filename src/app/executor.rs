@@ -14,10 +14,12 @@ use crate::app::command::Command;
 use crate::app::event::Event;
 use crate::app::update::CACHE_PAGE;
 use crate::domain::{
-    ContactQuery, ConversationId, ConversationQuery, Message, MessageId, MessageQuery, OutgoingText,
+    ContactId, ContactQuery, ConversationId, ConversationQuery, Message, MessageId, MessageQuery,
+    Recipient,
 };
 use crate::store::db::Db;
 use crate::store::gap_key;
+use crate::store::outbox::Outgoing;
 use crate::store::writer::DbWriter;
 use crate::sync::scheduler::{Priority, with_priority};
 use crate::sync::{SyncWorker, THREAD_PAGE};
@@ -153,7 +155,7 @@ impl Executor {
                 created_at,
             } => {
                 let on_panic = Event::SendFailed {
-                    client_id: outgoing.client_id.clone(),
+                    client_id: outgoing.client_id().to_string(),
                     error: internal_error(),
                 };
                 let writer = self.cache.as_ref().map(|c| c.writer.clone());
@@ -404,13 +406,26 @@ fn read<T>(
 /// de-duplicates `frontMsgId` itself.
 async fn send(
     provider: &dyn Provider,
-    outgoing: OutgoingText,
+    outgoing: Outgoing,
     check_echo: bool,
     created_at: DateTime<Utc>,
 ) -> Event {
-    let client_id = outgoing.client_id.clone();
+    let client_id = outgoing.client_id().to_string();
     if check_echo {
-        match find_echo(provider, &outgoing.conversation_id, &client_id, created_at).await {
+        let found = match &outgoing {
+            Outgoing::Text(text) => {
+                find_echo(provider, &text.conversation_id, &client_id, created_at).await
+            }
+            Outgoing::Template(template) => match &template.recipient {
+                Recipient::Conversation(id) => {
+                    find_echo(provider, id, &client_id, created_at).await
+                }
+                Recipient::Contact(contact) => {
+                    find_echo_for_contact(provider, contact, &client_id, created_at).await
+                }
+            },
+        };
+        match found {
             Ok(Some(message)) => {
                 return Event::SendConfirmed {
                     client_id,
@@ -422,17 +437,56 @@ async fn send(
             Err(error) => return Event::SendFailed { client_id, error },
         }
     }
-    match with_priority(Priority::Send, provider.send_text(&outgoing)).await {
+    let sent = match &outgoing {
+        Outgoing::Text(text) => with_priority(Priority::Send, provider.send_text(text)).await,
+        Outgoing::Template(template) => {
+            with_priority(Priority::Send, provider.send_template(template)).await
+        }
+    };
+    match sent {
         Ok(message) => Event::SendConfirmed {
             client_id,
             message: Box::new(message),
             found_echo: false,
         },
         Err(error) => {
-            tracing::warn!(%error, conversation = %outgoing.conversation_id, "send failed");
+            tracing::warn!(%error, "send failed");
             Event::SendFailed { client_id, error }
         }
     }
+}
+
+/// The echo of a message that started a conversation with `contact`: it
+/// is in one of the contact's conversations updated since it was written.
+async fn find_echo_for_contact(
+    provider: &dyn Provider,
+    contact: &ContactId,
+    client_id: &str,
+    created_at: DateTime<Utc>,
+) -> ApiResult<Option<Message>> {
+    let query = ConversationQuery {
+        page: 1,
+        limit: 100,
+        updated_since: Some(created_at - ECHO_CLOCK_SLACK),
+        ..ConversationQuery::default()
+    };
+    let page = with_priority(Priority::Send, provider.list_conversations(&query)).await?;
+    for conversation in page
+        .items
+        .iter()
+        .filter(|c| c.contact_id.as_ref() == Some(contact))
+    {
+        if let Some(echo) = find_echo(provider, &conversation.id, client_id, created_at).await? {
+            return Ok(Some(echo));
+        }
+    }
+    if page.has_more {
+        return Err(ApiError::Decode(
+            "too many conversations changed since the message to be sure it was not delivered"
+                .into(),
+        ));
+    }
+    Ok(None)
 }
 
 /// The server's copy of a reply, looked for among the conversation's

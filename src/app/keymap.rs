@@ -61,6 +61,7 @@ pub enum Action {
     EditContact,
     NewContact,
     DeleteContact,
+    Templates,
 }
 
 /// Every action with its name in the config's `[keys]` tables and the
@@ -112,6 +113,7 @@ pub const ACTIONS: &[(Action, &str)] = &[
     (Action::EditContact, "edit_contact"),
     (Action::NewContact, "new_contact"),
     (Action::DeleteContact, "delete_contact"),
+    (Action::Templates, "templates"),
 ];
 
 /// The action names the config and the palette accept, in table order.
@@ -196,6 +198,7 @@ impl Action {
             Action::EditContact => "edit the contact (Ctrl-S saves)",
             Action::NewContact => "new contact",
             Action::DeleteContact => "delete the contact (asks first)",
+            Action::Templates => "WhatsApp templates and canned replies",
         }
     }
 }
@@ -571,6 +574,7 @@ impl Keymap {
                 NewLine,
             ),
             (Scope::Composer, Binding::ctrl('e'), ExternalEditor),
+            (Scope::Composer, Binding::ctrl('t'), Templates),
             (Scope::Composer, Binding::plain(K::Esc), Back),
         ];
         for scope in [Scope::List, Scope::Thread] {
@@ -604,6 +608,7 @@ impl Keymap {
             entries.extend([
                 (scope, Binding::plain(K::Char('c')), ToggleProfile),
                 (scope, Binding::plain(K::Char('C')), Contacts),
+                (scope, Binding::plain(K::Char('t')), Templates),
             ]);
         }
         entries.extend([

@@ -12,6 +12,7 @@ pub mod runtime;
 pub mod save_contact;
 pub mod startup;
 pub mod state;
+pub mod template_picker;
 pub mod update;
 pub mod view;
 

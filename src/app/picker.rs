@@ -26,6 +26,9 @@ pub enum PickerPurpose {
     ContactChoice(crate::contact_fields::ContactField),
     /// Several at once: the contact editor's tags.
     ContactTags,
+    /// The template picker's lists (they live inside it).
+    Templates,
+    CannedReplies,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,9 +10,11 @@ use crate::app::contact_form::ContactForm;
 use crate::app::directory::Directory;
 use crate::app::keymap::{Keymap, Scope};
 use crate::app::picker::Picker;
+use crate::app::template_picker::TemplatePicker;
+use crate::canned::CannedReply;
 use crate::config::SendKey;
 use crate::config::TriageConfig;
-use crate::domain::{AgentId, Contact, ContactId};
+use crate::domain::{AgentId, Contact, ContactId, TemplateId};
 use crate::domain::{ConversationId, MessageId};
 use crate::store::Store;
 use crate::store::contact_edits::ContactEdits;
@@ -92,6 +94,8 @@ pub enum Overlay {
     ConfirmDeleteContact(DeleteContact),
     /// Every contact, filtered as typed.
     Directory(Box<Directory>),
+    /// WhatsApp templates and canned replies, and the form that fills one.
+    Templates(Box<TemplatePicker>),
 }
 
 /// What deleting a contact would do, said before it is done.
@@ -276,6 +280,12 @@ pub struct AppState {
     /// The account's country (ISO 3166-1 alpha-2) for phone numbers typed
     /// without `+`.
     pub account_country: Option<String>,
+    /// The team's canned replies (`canned_replies.toml` beside the config).
+    pub canned: Vec<CannedReply>,
+    /// Why that file could not be read.
+    pub canned_error: Option<String>,
+    /// Values last sent with each template, one per field: offered again.
+    pub template_memory: HashMap<TemplateId, Vec<String>>,
     /// Ring the terminal bell when a customer writes in Mine or Unassigned.
     pub bell: bool,
     pub now: DateTime<Utc>,
@@ -355,6 +365,9 @@ impl AppState {
             contacts_uncached: Vec::new(),
             contacts_failed: Vec::new(),
             account_country: None,
+            canned: Vec::new(),
+            canned_error: None,
+            template_memory: HashMap::new(),
             bell: false,
             now,
             utc_offset: crate::timefmt::local_offset(),

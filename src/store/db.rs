@@ -1303,9 +1303,11 @@ mod tests {
             status: TemplateStatus::Approved,
             channel_id: None,
             header: None,
+            header_format: None,
             body: "Merhaba {{1}}".into(),
             footer: None,
             buttons: vec![],
+            rejected_reason: None,
         };
         let tag = |id: &str, name: &str| Tag {
             id: TagId::from(id),

@@ -24,6 +24,7 @@ use crate::domain::{
 };
 use crate::store::db::DbWrite;
 use crate::sync::SyncCursors;
+use crate::whatsapp_window::{LastInbound, ReplyWindow, WINDOW_HOURS, reply_window};
 
 /// Threads kept in memory besides the open one; the rest reload from disk.
 const THREADS_KEPT: usize = 24;
@@ -237,6 +238,9 @@ pub struct Store {
     /// Contacts looked up by id that do not exist.
     missing_contacts: HashSet<ContactId>,
     conversations_by_contact: HashMap<ContactId, Vec<ConversationId>>,
+    /// The newest customer message seen per conversation (previews and
+    /// threads), for WhatsApp's reply window.
+    last_inbound: HashMap<ConversationId, DateTime<Utc>>,
     cursors: SyncCursors,
     totals: SyncTotals,
     /// Changes not yet handed to the database writer.
@@ -307,6 +311,7 @@ impl Store {
             if self.conversations.contains_key(&conversation.id) {
                 continue;
             }
+            self.note_preview(&conversation);
             self.label(&mut conversation);
             self.index_contact(&conversation);
             self.changes.push(&conversation.id);
@@ -665,6 +670,65 @@ impl Store {
         true
     }
 
+    fn note_inbound(&mut self, id: &ConversationId, messages: &[Message]) {
+        if let Some(newest) = messages
+            .iter()
+            .filter(|m| m.sender == SenderKind::Contact)
+            .map(|m| m.created_at)
+            .max()
+        {
+            self.note_inbound_at(id, newest);
+        }
+    }
+
+    fn note_preview(&mut self, conversation: &Conversation) {
+        if let Some(last) = &conversation.last_message
+            && last.sender == SenderKind::Contact
+        {
+            self.note_inbound_at(&conversation.id, last.created_at);
+        }
+    }
+
+    fn note_inbound_at(&mut self, id: &ConversationId, at: DateTime<Utc>) {
+        let known = self.last_inbound.entry(id.clone()).or_insert(at);
+        if *known < at {
+            *known = at;
+        }
+    }
+
+    /// The customer's last message in a conversation, as far as known:
+    /// a thread read back far enough (or whole) answers even when the
+    /// customer's message is older than it.
+    pub fn last_inbound(&self, id: &ConversationId, now: DateTime<Utc>) -> LastInbound {
+        if let Some(at) = self.last_inbound.get(id) {
+            return LastInbound::At(*at);
+        }
+        let Some(thread) = self.threads.get(id).filter(|t| t.loaded) else {
+            return LastInbound::Unknown;
+        };
+        if !thread.has_older {
+            return LastInbound::Never;
+        }
+        // Nothing from the customer in what is loaded, which reaches back
+        // past the window: it is closed, whenever they last wrote.
+        match thread.oldest_time() {
+            Some(oldest) if now - oldest >= chrono::Duration::hours(WINDOW_HOURS) => {
+                LastInbound::At(oldest)
+            }
+            _ => LastInbound::Unknown,
+        }
+    }
+
+    /// Whether free text may be sent in the conversation now.
+    pub fn reply_window(&self, id: &ConversationId, now: DateTime<Utc>) -> ReplyWindow {
+        match self.conversations.get(id) {
+            Some(entry) => {
+                reply_window(&entry.conversation.channel, self.last_inbound(id, now), now)
+            }
+            None => ReplyWindow::Unknown,
+        }
+    }
+
     pub fn thread(&self, id: &ConversationId) -> Option<&Thread> {
         self.threads.get(id)
     }
@@ -696,6 +760,7 @@ impl Store {
     ) -> usize {
         let mut changed_rows = Vec::new();
         for mut conversation in conversations {
+            self.note_preview(&conversation);
             self.label(&mut conversation);
             let is_open = open == Some(&conversation.id);
             match self.conversations.get_mut(&conversation.id) {
@@ -800,6 +865,7 @@ impl Store {
         if messages.is_empty() {
             return;
         }
+        self.note_inbound(id, &messages);
         if self.threads.contains_key(id) {
             self.merge_messages(id, messages, None, Some(has_more));
             return;
@@ -822,6 +888,7 @@ impl Store {
         has_older: bool,
         gap_before: Option<&MessageId>,
     ) {
+        self.note_inbound(id, &messages);
         let thread = self.thread_mut(id);
         let older_than_all = thread.messages.is_empty()
             || messages
@@ -869,6 +936,7 @@ impl Store {
         older_page: Option<bool>,
         newest_page_has_more: Option<bool>,
     ) -> MergeSummary {
+        self.note_inbound(id, &messages);
         let thread = self.threads.entry(id.clone()).or_default();
         thread.revision += 1;
         let mut summary = MergeSummary::default();

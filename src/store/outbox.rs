@@ -9,7 +9,10 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::domain::{ChannelId, ConversationId, OutgoingText};
+use crate::domain::{
+    ChannelId, ContactId, ConversationId, OutgoingTemplate, OutgoingText, Recipient, TemplateId,
+    TemplateValues,
+};
 
 /// Garbled answers are retried this many times before the item is marked
 /// failed (the text is kept; the agent can retry by hand). Outages are
@@ -48,16 +51,76 @@ pub struct OutboxItem {
     /// answer that never came): look for the echo before sending again.
     #[serde(default)]
     pub fate_unknown: bool,
+    /// Set for a template message; `text` is then what the customer reads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template: Option<OutboxTemplate>,
+}
+
+/// The template a message is, and the values that fill it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutboxTemplate {
+    pub template_id: TemplateId,
+    pub template_name: String,
+    pub language: String,
+    pub values: TemplateValues,
+    /// Starts a conversation with this contact: the item's conversation id
+    /// is then [`new_conversation_key`] until the server names one.
+    pub contact_id: Option<ContactId>,
+}
+
+/// What a reply or template becomes on the wire.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outgoing {
+    Text(OutgoingText),
+    Template(OutgoingTemplate),
+}
+
+impl Outgoing {
+    pub fn client_id(&self) -> &str {
+        match self {
+            Outgoing::Text(t) => &t.client_id,
+            Outgoing::Template(t) => &t.client_id,
+        }
+    }
+}
+
+const NEW_CONVERSATION_PREFIX: &str = "new-conversation:";
+
+/// The outbox's key for messages that start a conversation with `contact`:
+/// they queue behind each other like replies of one conversation.
+pub fn new_conversation_key(contact: &ContactId) -> ConversationId {
+    ConversationId::new(format!("{NEW_CONVERSATION_PREFIX}{contact}"))
 }
 
 impl OutboxItem {
-    pub fn outgoing(&self) -> OutgoingText {
-        OutgoingText {
-            conversation_id: self.conversation_id.clone(),
-            client_id: self.client_id.clone(),
-            text: self.text.clone(),
-            channel_id: self.channel_id.clone(),
+    pub fn outgoing(&self) -> Outgoing {
+        match &self.template {
+            None => Outgoing::Text(OutgoingText {
+                conversation_id: self.conversation_id.clone(),
+                client_id: self.client_id.clone(),
+                text: self.text.clone(),
+                channel_id: self.channel_id.clone(),
+            }),
+            Some(template) => Outgoing::Template(OutgoingTemplate {
+                client_id: self.client_id.clone(),
+                recipient: match &template.contact_id {
+                    Some(contact) => Recipient::Contact(contact.clone()),
+                    None => Recipient::Conversation(self.conversation_id.clone()),
+                },
+                channel_id: self.channel_id.clone(),
+                template_id: template.template_id.clone(),
+                template_name: template.template_name.clone(),
+                language: template.language.clone(),
+                values: template.values.clone(),
+            }),
         }
+    }
+
+    /// A message that starts a new conversation (no conversation yet).
+    pub fn starts_conversation(&self) -> bool {
+        self.template
+            .as_ref()
+            .is_some_and(|t| t.contact_id.is_some())
     }
 
     pub fn is_in_flight(&self) -> bool {
@@ -184,6 +247,7 @@ mod tests {
             created_at: DateTime::<Utc>::UNIX_EPOCH,
             state,
             fate_unknown: false,
+            template: None,
         }
     }
 

@@ -9,6 +9,7 @@ pub mod picker;
 pub mod profile;
 pub mod search;
 pub mod status_bar;
+pub mod templates;
 pub mod thread;
 
 use ratatui::Frame;
@@ -57,6 +58,7 @@ pub fn draw(frame: &mut Frame, state: &AppState) {
                 contact_form::render_confirm_delete(frame, area, state, delete)
             }
             Overlay::Directory(directory) => directory::render(frame, area, state, directory),
+            Overlay::Templates(picker) => templates::render(frame, area, state, picker),
         }
     }
 }

@@ -166,6 +166,7 @@ pub struct WireButton {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct WireComponent {
     pub component_type: String,
+    pub format: Option<String>,
     pub text: Option<String>,
     pub buttons: Vec<WireButton>,
 }
@@ -179,6 +180,7 @@ pub struct WireTemplate {
     pub status: Option<String>,
     pub channel_id: Option<String>,
     pub components: Vec<WireComponent>,
+    pub rejected_reason: Option<String>,
 }
 
 // ---------------------------------------------------------------------------
@@ -372,12 +374,14 @@ macro_rules! wire_template {
             category: t.category.as_ref().map(enum_name),
             status: t.status.as_ref().map(enum_name),
             channel_id: t.channel_id,
+            rejected_reason: t.rejected_reason,
             components: t
                 .components
                 .into_iter()
                 .flatten()
                 .map(|c| WireComponent {
                     component_type: enum_name(&c.type_),
+                    format: c.format.as_ref().map(enum_name),
                     text: c.text,
                     buttons: c
                         .buttons
@@ -769,6 +773,11 @@ pub fn map_template(w: WireTemplate) -> Template {
             .and_then(|c| c.text.as_deref())
     };
     let header = line(text_of("HEADER"));
+    let header_format = w
+        .components
+        .iter()
+        .find(|c| c.component_type == "HEADER")
+        .and_then(|c| line(c.format.as_deref()));
     let body = text_of("BODY").map(sanitize).unwrap_or_default();
     let footer = line(text_of("FOOTER"));
     let buttons = w
@@ -790,9 +799,11 @@ pub fn map_template(w: WireTemplate) -> Template {
         status: template_status_from_wire(w.status.as_deref()),
         channel_id: non_empty_id(w.channel_id).map(ChannelId),
         header,
+        header_format,
         body,
         footer,
         buttons,
+        rejected_reason: line(w.rejected_reason.as_deref()),
     }
 }
 

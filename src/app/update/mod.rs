@@ -24,6 +24,7 @@ pub mod directory;
 mod mouse;
 mod replies;
 mod search;
+pub mod templates;
 mod thread;
 pub mod triage;
 
@@ -221,6 +222,7 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, fresh_id: String) -> V
             return contacts::on_confirm_delete_key(state, key, fresh_id);
         }
         Some(Overlay::Directory(_)) => return directory::on_directory_key(state, key),
+        Some(Overlay::Templates(_)) => return templates::on_key(state, key, fresh_id),
         Some(Overlay::ConfirmQuit) => {
             return match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') | KeyCode::Enter => quit(state),
@@ -385,6 +387,7 @@ pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) 
         | Action::EditContact
         | Action::NewContact
         | Action::DeleteContact => contacts::on_contact_action(state, action, fresh_id),
+        Action::Templates => templates::open_picker(state),
     }
 }
 

@@ -56,6 +56,7 @@ pub(super) fn try_send(state: &mut AppState, client_id: String) -> Vec<Command> 
             OutboxState::Queued
         },
         fate_unknown: false,
+        template: None,
     };
     let command = send_command(&item);
     state.outbox.push(item);

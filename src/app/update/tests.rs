@@ -12,6 +12,7 @@ use crate::config::SendKey;
 use crate::domain::{ConversationId, Page, SenderKind};
 use crate::store::fixtures::{conversation, message, t};
 use crate::store::outbox::OutboxState;
+use crate::store::outbox::Outgoing;
 
 pub(super) fn now() -> DateTime<Utc> {
     t(1000)
@@ -79,7 +80,10 @@ fn load(
 
 fn sent_text(commands: &[Command]) -> Option<(String, String)> {
     commands.iter().find_map(|c| match c {
-        Command::Send { outgoing: out, .. } => Some((out.client_id.clone(), out.text.clone())),
+        Command::Send {
+            outgoing: Outgoing::Text(out),
+            ..
+        } => Some((out.client_id.clone(), out.text.clone())),
         _ => None,
     })
 }
@@ -410,7 +414,7 @@ fn an_outage_never_fails_a_reply_and_the_reconnect_resends_it_at_once() {
     assert!(
         commands.iter().any(|c| matches!(
             c,
-            Command::Send { outgoing, check_echo: true, .. } if outgoing.client_id == client_id
+            Command::Send { outgoing, check_echo: true, .. } if outgoing.client_id() == client_id
         )),
         "back online: sent at once, after looking for its echo: {commands:?}"
     );
@@ -996,7 +1000,7 @@ fn replies_restored_after_a_crash_look_for_their_echo_before_sending() {
     let commands = super::next_sends(&mut restarted);
     assert!(matches!(
         &commands[..],
-        [Command::Send { outgoing, check_echo: true, .. }] if outgoing.client_id == client_id
+        [Command::Send { outgoing, check_echo: true, .. }] if outgoing.client_id() == client_id
     ));
 }
 

@@ -934,6 +934,8 @@ fn choose(state: &mut AppState, picker: Picker, group: String) -> Vec<Command> {
             super::contacts::on_contact_picked(state, picker);
             Vec::new()
         }
+        // Chosen inside the template picker, never from here.
+        PickerPurpose::Templates | PickerPurpose::CannedReplies => Vec::new(),
         PickerPurpose::Palette => match current.and_then(|item| Action::from_name(&item.key)) {
             Some(action) => super::on_action(state, action, group),
             None => Vec::new(),
