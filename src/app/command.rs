@@ -52,6 +52,8 @@ pub enum Command {
         conversation_id: ConversationId,
         update: ConversationUpdate,
     },
+    /// Read the provider's templates again.
+    LoadTemplates,
     /// Fetch one conversation as the server has it (after a refusal).
     RefreshConversation(ConversationId),
     /// Ask the provider for conversations matching a filter the cache

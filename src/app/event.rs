@@ -51,6 +51,8 @@ pub enum Event {
         client_id: String,
         error: ApiError,
     },
+    /// The templates could not be read (the cached ones stay).
+    TemplatesFailed(ApiError),
     /// The server was searched for a reply whose fate was unknown.
     EchoChecked {
         client_id: String,

@@ -234,6 +234,21 @@ impl Executor {
                     }
                 });
             }
+            Command::LoadTemplates => {
+                let events = self.events.clone();
+                tokio::spawn(async move {
+                    match with_priority(Priority::Thread, provider.list_templates()).await {
+                        Ok(templates) => {
+                            let _ = events
+                                .send(Event::Sync(crate::sync::SyncEvent::Templates(templates)));
+                        }
+                        Err(error) => {
+                            tracing::warn!(%error, "reading templates failed");
+                            let _ = events.send(Event::TemplatesFailed(error));
+                        }
+                    }
+                });
+            }
             Command::RefreshConversation(conversation_id) => {
                 let events = self.events.clone();
                 tokio::spawn(async move {

@@ -36,6 +36,7 @@ pub fn open_cache(path: &Path, state: &mut AppState) -> Option<Storage> {
     if let Some(view) = start.view {
         state.view = view;
     }
+    state.template_memory = start.template_memory;
     if state.me_hint.is_none() {
         state.me = start.me;
     }

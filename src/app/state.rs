@@ -14,13 +14,14 @@ use crate::app::template_picker::TemplatePicker;
 use crate::canned::CannedReply;
 use crate::config::SendKey;
 use crate::config::TriageConfig;
-use crate::domain::{AgentId, Contact, ContactId, TemplateId};
+use crate::domain::{AgentId, Contact, ContactId};
 use crate::domain::{ConversationId, MessageId};
 use crate::store::Store;
 use crate::store::contact_edits::ContactEdits;
 use crate::store::db::SearchHit;
 use crate::store::mutations::Mutations;
 use crate::store::outbox::Outbox;
+use crate::store::template_memory::TemplateMemory;
 use crate::store::views::{ListView, Rows, ViewEngine, ViewSpec};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,8 +285,13 @@ pub struct AppState {
     pub canned: Vec<CannedReply>,
     /// Why that file could not be read.
     pub canned_error: Option<String>,
-    /// Values last sent with each template, one per field: offered again.
-    pub template_memory: HashMap<TemplateId, Vec<String>>,
+    /// Values last sent with each template, and the templates behind
+    /// recent messages.
+    pub template_memory: TemplateMemory,
+    /// A conversation just started by a template: opened once it arrives.
+    pub open_when_loaded: Option<ConversationId>,
+    /// When the templates were last read from the provider.
+    pub templates_fetched_at: Option<DateTime<Utc>>,
     /// Ring the terminal bell when a customer writes in Mine or Unassigned.
     pub bell: bool,
     pub now: DateTime<Utc>,
@@ -367,7 +373,9 @@ impl AppState {
             account_country: None,
             canned: Vec::new(),
             canned_error: None,
-            template_memory: HashMap::new(),
+            template_memory: TemplateMemory::default(),
+            templates_fetched_at: None,
+            open_when_loaded: None,
             bell: false,
             now,
             utc_offset: crate::timefmt::local_offset(),

@@ -10,6 +10,7 @@ use crate::store::contact_edits::{self, ContactEdit};
 use crate::store::db::{Db, DbError};
 use crate::store::mutations::{self, ConversationMutation};
 use crate::store::outbox::OutboxItem;
+use crate::store::template_memory::{self, TemplateMemory};
 use crate::store::views::{self, ViewSpec};
 use crate::store::{CacheSnapshot, Store};
 use crate::sync::SyncCursors;
@@ -76,6 +77,7 @@ pub struct CacheStart {
     pub view: Option<ViewSpec>,
     /// The agent chosen as "me", when the config names none.
     pub me: Option<AgentId>,
+    pub template_memory: TemplateMemory,
     pub rows_loaded: usize,
 }
 
@@ -194,6 +196,10 @@ pub fn read_start(db: &Db) -> Result<CacheStart, DbError> {
     let view = db
         .get_meta(views::META_KEY)?
         .and_then(|json| serde_json::from_str::<ViewSpec>(&json).ok());
+    let template_memory = db
+        .get_meta(template_memory::META_KEY)?
+        .map(|json| TemplateMemory::from_json(&json))
+        .unwrap_or_default();
     let me = db
         .get_meta(views::ME_KEY)?
         .filter(|id| !id.is_empty())
@@ -206,6 +212,7 @@ pub fn read_start(db: &Db) -> Result<CacheStart, DbError> {
         contact_edits,
         view,
         me,
+        template_memory,
         rows_loaded,
     })
 }

@@ -11,6 +11,7 @@ pub mod db;
 pub mod mutations;
 pub mod outbox;
 pub mod search_text;
+pub mod template_memory;
 pub mod views;
 pub mod writer;
 

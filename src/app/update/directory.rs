@@ -77,6 +77,13 @@ pub fn on_directory_key(state: &mut AppState, key: KeyEvent) -> Vec<Command> {
             contacts::new_contact(state);
             return Vec::new();
         }
+        KeyCode::Char('t') if ctrl => {
+            let Some(id) = before else {
+                return Vec::new();
+            };
+            directory.covered = true;
+            return super::templates::open_for_contact(state, &id);
+        }
         KeyCode::Char('d') if ctrl => {
             if let Some(id) = before {
                 directory.covered = true;

@@ -127,6 +127,13 @@ fn handle(state: &mut AppState, event: Event, env: Env) -> Vec<Command> {
             on_send_confirmed(state, &client_id, *message)
         }
         Event::SendFailed { client_id, error } => on_send_failed(state, &client_id, &error),
+        Event::TemplatesFailed(error) => {
+            state.notify_error(
+                "Could not read the templates; showing the saved ones",
+                &error,
+            );
+            Vec::new()
+        }
         Event::EchoChecked { client_id, result } => on_echo_checked(state, &client_id, result),
         Event::RetryDue { client_id } => update_retry_due(state, client_id),
         Event::SearchResults { query, result } => {
@@ -349,7 +356,7 @@ pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) 
             };
             Vec::new()
         }
-        Action::RetryFailed => retry_failed(state),
+        Action::RetryFailed => retry_failed(state, fresh_id),
         Action::EditFailed => edit_failed(state),
         Action::Send => try_send(state, fresh_id),
         Action::NewLine => {
@@ -614,6 +621,13 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
                 triage::refresh_list(state);
             }
             follow_top(state);
+            if let Some(started) = state.open_when_loaded.clone()
+                && state.store.get(&started).is_some()
+            {
+                state.open_when_loaded = None;
+                commands.extend(open_conversation(state, started));
+                state.focus = Focus::Thread;
+            }
             if let Some((id, text)) = attention {
                 let name = state
                     .store
@@ -641,7 +655,10 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
             state.dirty = true;
         }
         SyncEvent::Channels(channels) => state.store.set_channels(channels),
-        SyncEvent::Templates(templates) => state.store.set_templates(templates),
+        SyncEvent::Templates(templates) => {
+            state.store.set_templates(templates);
+            templates::on_templates(state);
+        }
         SyncEvent::Messages {
             conversation_id,
             page,
@@ -709,5 +726,7 @@ mod tests;
 mod tests_contacts;
 #[cfg(test)]
 mod tests_directory;
+#[cfg(test)]
+mod tests_templates;
 #[cfg(test)]
 mod tests_triage;

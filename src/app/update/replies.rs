@@ -12,6 +12,10 @@ pub(super) fn try_send(state: &mut AppState, client_id: String) -> Vec<Command> 
         state.notify(NoticeLevel::Warning, "Nothing to send: the reply is empty.");
         return Vec::new();
     }
+    if super::templates::blocked_by_window(state, &id) {
+        save_draft(state);
+        return Vec::new();
+    }
     let newest = newest_inbound_id(state);
     if newest.is_some() && newest != state.composer.seen_inbound {
         let seen = state.composer.seen_inbound.take();
@@ -165,11 +169,14 @@ pub(super) fn already_delivered(state: &mut AppState, client_id: &str) -> bool {
     delivered
 }
 
-pub(super) fn retry_failed(state: &mut AppState) -> Vec<Command> {
+pub(super) fn retry_failed(state: &mut AppState, fresh_id: String) -> Vec<Command> {
     let Some(id) = state.open.clone().or_else(|| state.selected.clone()) else {
         return Vec::new();
     };
     let Some(client_id) = state.outbox.latest_failed(&id).map(|i| i.client_id.clone()) else {
+        if let Some(message) = super::templates::latest_server_failed(state) {
+            return super::templates::resend_failed_message(state, &message, fresh_id);
+        }
         state.notify(NoticeLevel::Info, "No failed reply here to retry.");
         return Vec::new();
     };
@@ -190,6 +197,9 @@ pub(super) fn edit_failed(state: &mut AppState) -> Vec<Command> {
         return Vec::new();
     };
     let Some(client_id) = state.outbox.latest_failed(&id).map(|i| i.client_id.clone()) else {
+        if let Some(message) = super::templates::latest_server_failed(state) {
+            return super::templates::edit_failed_message(state, &message);
+        }
         state.notify(NoticeLevel::Info, "No failed reply here to edit.");
         return Vec::new();
     };
@@ -305,8 +315,20 @@ pub(super) fn on_send_confirmed(
     client_id: &str,
     message: Message,
 ) -> Vec<Command> {
+    let started = state
+        .outbox
+        .get(client_id)
+        .and_then(|item| item.template.as_ref()?.contact_id.clone());
     remove_outbox_item(state, client_id);
     let id = message.conversation_id.clone();
+    let mut commands = Vec::new();
+    if let Some(contact) = started
+        && state.store.get(&id).is_none()
+    {
+        commands.extend(super::templates::on_conversation_started(
+            state, &contact, &id,
+        ));
+    }
     if let Some(entry) = state.store.get(&id).cloned() {
         let mut conversation = entry.conversation;
         conversation.last_message = Some(MessagePreview {
@@ -324,7 +346,8 @@ pub(super) fn on_send_confirmed(
     }
     state.store.merge_messages(&id, vec![message], None, None);
     state.dirty = true;
-    next_sends(state)
+    commands.extend(next_sends(state));
+    commands
 }
 
 pub(super) fn on_send_failed(
