@@ -173,6 +173,29 @@ pub fn values(slots: &[Slot], filled: &[String]) -> TemplateValues {
     values
 }
 
+/// One value per slot from values sent before (the inverse of [`values`]);
+/// slots the values do not cover are empty.
+pub fn fields_from_values(slots: &[Slot], values: &TemplateValues) -> Vec<String> {
+    slots
+        .iter()
+        .map(|slot| match slot {
+            Slot::HeaderText(_) => values.header_text.clone(),
+            Slot::HeaderMedia => values.header_media_url.clone(),
+            Slot::Body(key) => values
+                .body
+                .iter()
+                .find(|p| &p.key == key)
+                .map(|p| p.value.clone()),
+            Slot::Button { index, .. } => values
+                .buttons
+                .iter()
+                .find(|(i, _)| i == index)
+                .map(|(_, v)| v.clone()),
+        })
+        .map(Option::unwrap_or_default)
+        .collect()
+}
+
 /// The first slot without a value, if any: sending waits for it.
 pub fn first_missing(slots: &[Slot], filled: &[String]) -> Option<usize> {
     (0..slots.len()).find(|&i| filled.get(i).is_none_or(|v| v.trim().is_empty()))
@@ -342,6 +365,7 @@ mod tests {
             &["A-1".into(), "Deniz".into(), "A-1".into(), "A-1".into()],
         );
         assert_eq!(v.header_text.as_deref(), Some("A-1"));
+        assert_eq!(fields_from_values(&s, &v), ["A-1", "Deniz", "A-1", "A-1"]);
         assert_eq!(v.buttons, vec![(0, "A-1".to_string())]);
         assert_eq!(
             rendered(&t, &v),

@@ -209,6 +209,9 @@ pub(super) fn edit_failed(state: &mut AppState) -> Vec<Command> {
     let Some(item) = state.outbox.get(&client_id) else {
         return Vec::new();
     };
+    if item.template.is_some() && !item.fate_unknown {
+        return super::templates::edit_failed_template(state, &client_id);
+    }
     if item.fate_unknown {
         // It may be on the server already: editing and sending it again
         // could deliver it twice. Ask the server first.
@@ -230,6 +233,13 @@ pub(super) fn edit_failed(state: &mut AppState) -> Vec<Command> {
 /// queued behind it go out now rather than wait for an edit that may never
 /// be sent.
 pub(super) fn move_to_composer(state: &mut AppState, client_id: &str) -> Vec<Command> {
+    if state
+        .outbox
+        .get(client_id)
+        .is_some_and(|item| item.template.is_some())
+    {
+        return super::templates::edit_failed_template(state, client_id);
+    }
     let Some(item) = state.outbox.remove(client_id) else {
         return Vec::new();
     };

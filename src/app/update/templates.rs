@@ -542,10 +542,10 @@ pub(super) fn resend_failed_message(
             return Vec::new();
         }
         let slots = template_text::slots(&template);
-        let fields = state.template_memory.values_for(&template.id).to_vec();
+        let fields = template_text::fields_from_values(&slots, &sent.values);
         let mut fill = Fill::for_template(template.clone(), None, &fields);
-        if fill.first_missing().is_some() || slots.len() != fields.len() {
-            // The values changed shape: let the agent check them.
+        if fill.first_missing().is_some() {
+            // The template changed since: let the agent check the values.
             return open_template_form(state, id, template, &fields);
         }
         fill.error = None;
@@ -614,7 +614,10 @@ pub(super) fn edit_failed_message(state: &mut AppState, message: &Message) -> Ve
             .cloned();
         return match template {
             Some(template) => {
-                let fields = state.template_memory.values_for(&template.id).to_vec();
+                let fields = template_text::fields_from_values(
+                    &template_text::slots(&template),
+                    &sent.values,
+                );
                 open_template_form(state, message.conversation_id.clone(), template, &fields)
             }
             None => {
@@ -636,6 +639,49 @@ pub(super) fn edit_failed_message(state: &mut AppState, message: &Message) -> Ve
     begin_compose(state);
     state.dirty = true;
     Vec::new()
+}
+
+/// `e` on a template in the outbox that failed: it leaves the outbox and
+/// its form opens with the values it had.
+pub(super) fn edit_failed_template(state: &mut AppState, client_id: &str) -> Vec<Command> {
+    let Some(item) = state.outbox.get(client_id).cloned() else {
+        return Vec::new();
+    };
+    let Some(sent) = item.template else {
+        return Vec::new();
+    };
+    let template = state
+        .store
+        .templates()
+        .iter()
+        .find(|t| t.id == sent.template_id)
+        .cloned();
+    let Some(template) = template else {
+        state.notify(
+            NoticeLevel::Warning,
+            format!(
+                "Template {} is no longer offered; R retries it as it was",
+                sent.template_name
+            ),
+        );
+        return Vec::new();
+    };
+    super::remove_outbox_item(state, client_id);
+    let fields = template_text::fields_from_values(&template_text::slots(&template), &sent.values);
+    let target = match sent.contact_id {
+        Some(contact) => SendTarget::Contact(contact),
+        None => SendTarget::Conversation(item.conversation_id.clone()),
+    };
+    let contact = target_contact(state, &target);
+    let mut picker = TemplatePicker::new(
+        target,
+        state.store.templates().to_vec(),
+        state.canned.clone(),
+        state.canned_error.clone(),
+    );
+    picker.fill = Some(Fill::for_template(template, contact.as_ref(), &fields));
+    state.open_overlay(Overlay::Templates(Box::new(picker)));
+    super::next_sends(state)
 }
 
 fn open_template_form(

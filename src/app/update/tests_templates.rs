@@ -502,3 +502,35 @@ fn stale_templates_are_read_again_when_the_picker_opens() {
     update(&mut state, Event::Sync(SyncEvent::Templates(more)), now());
     assert_eq!(picker(&state).list.items.len(), 3);
 }
+
+#[test]
+fn e_on_a_template_that_failed_in_the_outbox_reopens_its_form() {
+    let mut state = inbox();
+    key(&mut state, KeyCode::Char('t'));
+    key(&mut state, KeyCode::Enter);
+    type_text(&mut state, "Deniz");
+    key(&mut state, KeyCode::Tab);
+    type_text(&mut state, "A-1");
+    let commands = ctrl(&mut state, 's');
+    let sent = template_send(&commands).clone();
+    update(
+        &mut state,
+        Event::SendFailed {
+            client_id: sent.client_id.clone(),
+            error: crate::api::ApiError::Rejected {
+                code: Some(132000),
+                message: "Number of parameters does not match".into(),
+            },
+        },
+        now(),
+    );
+    assert!(notice(&state).contains("R retries"), "{}", notice(&state));
+    state.focus = Focus::Thread;
+    key(&mut state, KeyCode::Char('e'));
+    assert!(state.outbox.items().is_empty(), "taken out to be edited");
+    assert_eq!(
+        picker(&state).fill.as_ref().unwrap().values(),
+        ["Deniz", "A-1"]
+    );
+    assert!(state.composer.is_blank(), "a template is not free text");
+}

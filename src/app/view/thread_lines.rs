@@ -80,6 +80,9 @@ fn message_lines(
             theme::dim(),
         ),
     ];
+    if message.kind == crate::domain::MessageKind::Template {
+        header.push(Span::styled(" · template", theme::dim()));
+    }
     if message.sender != SenderKind::Contact {
         header.push(ack_span(message.ack));
     }
@@ -129,7 +132,18 @@ fn message_lines(
     if message.ack == Ack::Failed
         && let Some(reason) = &message.failed_reason
     {
-        push_wrapped(lines, &format!("✗ {reason}"), width, INDENT, theme::error());
+        let hint = if message.sender == SenderKind::Agent {
+            " — R send again · e edit"
+        } else {
+            ""
+        };
+        push_wrapped(
+            lines,
+            &format!("✗ {reason}{hint}"),
+            width,
+            INDENT,
+            theme::error(),
+        );
     }
 }
 
@@ -162,13 +176,23 @@ fn outbox_lines(
             theme::error(),
         ),
     };
-    lines.push(Line::from(vec![
+    let mut header = vec![
         Span::styled("You", theme::agent_name()),
         Span::styled(
             format!(" · {}", timefmt::clock(now, item.created_at, offset)),
             theme::dim(),
         ),
-    ]));
+    ];
+    if let Some(template) = &item.template {
+        header.push(Span::styled(
+            format!(
+                " · template {}",
+                text::truncate(&template.template_name, width.saturating_sub(24))
+            ),
+            theme::dim(),
+        ));
+    }
+    lines.push(Line::from(header));
     push_wrapped(
         lines,
         &item.text,
