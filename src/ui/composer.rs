@@ -43,7 +43,10 @@ fn window_line(note: &str, closed: bool, width: usize) -> Line<'static> {
     };
     Line::from(vec![
         Span::styled(text::truncate(&note, room).into_owned(), theme::warning()),
-        Span::styled(key, theme::warning().add_modifier(ratatui::style::Modifier::BOLD)),
+        Span::styled(
+            key,
+            theme::warning().add_modifier(ratatui::style::Modifier::BOLD),
+        ),
     ])
 }
 

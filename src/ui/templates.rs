@@ -36,7 +36,8 @@ const ERROR_LINES: usize = 2;
 const LANGUAGE_WIDTH: usize = 6;
 const CATEGORY_WIDTH: usize = 14;
 
-pub const CANNED_FILE_HINT: &str = "canned_replies.toml beside the config; an example ships in assets/canned_replies.example.toml";
+pub const CANNED_FILE_HINT: &str =
+    "canned_replies.toml beside the config; an example ships in assets/canned_replies.example.toml";
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, picker: &TemplatePicker) {
     if area.is_empty() {
@@ -267,7 +268,10 @@ fn fill_title_line(fill: &Fill, width: usize) -> Line<'static> {
             let mut spans = vec![
                 Span::styled("Template ", theme::dim()),
                 Span::styled(text::sanitize_line(&t.name), theme::title()),
-                Span::styled(format!(" · {}", text::sanitize_line(&t.language)), theme::dim()),
+                Span::styled(
+                    format!(" · {}", text::sanitize_line(&t.language)),
+                    theme::dim(),
+                ),
             ];
             if let Some(category) = &t.category {
                 spans.push(Span::styled(
@@ -289,7 +293,10 @@ fn fill_title_line(fill: &Fill, width: usize) -> Line<'static> {
         (0, _) => Vec::new(),
         (_, 0) => vec![Span::styled("every value filled", theme::ok())],
         (_, 1) => vec![Span::styled("1 value missing", theme::warning())],
-        (_, n) => vec![Span::styled(format!("{n} values missing"), theme::warning())],
+        (_, n) => vec![Span::styled(
+            format!("{n} values missing"),
+            theme::warning(),
+        )],
     };
     spread(left, right, width)
 }
@@ -723,8 +730,8 @@ fn form_pane(fill: &Fill, width: usize) -> Pane {
     for (i, label) in labels.iter().enumerate() {
         let focused = i == fill.focused;
         let marker = if focused { "▶ " } else { "  " };
-        let label = text::truncate(&format!("{marker}{label}"), label_w.saturating_sub(1))
-            .into_owned();
+        let label =
+            text::truncate(&format!("{marker}{label}"), label_w.saturating_sub(1)).into_owned();
         let label_style = if focused {
             theme::title()
         } else {
@@ -865,8 +872,10 @@ fn template_preview(template: &Template, fill: Option<&Fill>, width: usize) -> V
     let mut lines = Vec::new();
     if let Some(why) = template.status.why_not_sendable() {
         let style = status_style(&template.status);
-        for line in text::wrap_words(&format!("Cannot be sent: {}", text::sanitize_line(&why)), width)
-        {
+        for line in text::wrap_words(
+            &format!("Cannot be sent: {}", text::sanitize_line(&why)),
+            width,
+        ) {
             lines.push(Line::styled(line, style));
         }
         if let Some(reason) = template
@@ -900,9 +909,8 @@ fn template_preview(template: &Template, fill: Option<&Fill>, width: usize) -> V
     } else if template.header_format.as_deref() == Some("LOCATION") {
         content.push(Line::styled("[location]", theme::media()));
     } else if let Some(header) = &template.header {
-        let pieces = placeholder_pieces(header, bold, |key| {
-            value(Slot::HeaderText(key.to_string()))
-        });
+        let pieces =
+            placeholder_pieces(header, bold, |key| value(Slot::HeaderText(key.to_string())));
         content.extend(wrap_pieces(&pieces, inner));
     }
     let pieces = placeholder_pieces(&template.body, Style::default(), |key| {
@@ -954,7 +962,11 @@ fn centre(spans: Vec<Span<'static>>, width: usize) -> Line<'static> {
 }
 
 /// Lines in a rounded box `width` cells wide; `below` under a rule.
-fn bubble(content: Vec<Line<'static>>, below: Vec<Line<'static>>, width: usize) -> Vec<Line<'static>> {
+fn bubble(
+    content: Vec<Line<'static>>,
+    below: Vec<Line<'static>>,
+    width: usize,
+) -> Vec<Line<'static>> {
     if width < 5 {
         return content.into_iter().chain(below).collect();
     }
@@ -993,7 +1005,10 @@ fn canned_preview(
     width: usize,
 ) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    let mut title = vec![Span::styled(text::sanitize_line(&reply.name), theme::title())];
+    let mut title = vec![Span::styled(
+        text::sanitize_line(&reply.name),
+        theme::title(),
+    )];
     if !reply.tags.is_empty() {
         let tags: Vec<String> = reply
             .tags
@@ -1134,7 +1149,10 @@ mod tests {
         let lines = wrap_pieces(&pieces, 80);
         assert_eq!(lines[0].spans[1].style, theme::filled_value());
         assert_eq!(lines[0].spans[1].content, "Deniz Yılmaz");
-        assert_eq!(text_of(&wrap_pieces(&[("abcdefgh".into(), Style::default())], 3)), ["abc", "def", "gh"]);
+        assert_eq!(
+            text_of(&wrap_pieces(&[("abcdefgh".into(), Style::default())], 3)),
+            ["abc", "def", "gh"]
+        );
         assert_eq!(text_of(&wrap_pieces(&[], 3)), [""]);
     }
 

@@ -39,10 +39,7 @@ pub fn visible_time_labels(state: &AppState) -> Vec<String> {
 
 /// A WhatsApp conversation's reply window for its list row: `5h12m`,
 /// `closed`; `None` on other channels or while unknown.
-pub fn reply_window_badge(
-    state: &AppState,
-    id: &crate::domain::ConversationId,
-) -> Option<String> {
+pub fn reply_window_badge(state: &AppState, id: &crate::domain::ConversationId) -> Option<String> {
     state.store.reply_window(id, state.now).badge(state.now)
 }
 
