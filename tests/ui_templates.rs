@@ -465,3 +465,87 @@ fn the_composer_counts_down_the_open_window() {
         insta::assert_snapshot!(format!("composer_open_{w}x{h}"), render(&state, w, h));
     }
 }
+
+#[test]
+fn nothing_to_fill_nothing_matching_and_hostile_text() {
+    let mut hostile = template(
+        "promo\u{1b}[31m",
+        "en",
+        "MARKETING\u{7}",
+        "Hi {{1}}\u{1b}[2J, \u{1b}]0;pwned\u{7}welcome",
+    );
+    hostile.footer = Some("foot\u{9b}31mer".into());
+    hostile.buttons = vec![button(
+        "URL",
+        "Go\u{1b}[1m",
+        Some("https://x.example/{{1}}"),
+    )];
+    for (w, h) in SIZES {
+        let mut state = base(w, h);
+        let target = SendTarget::Conversation(state.open.clone().unwrap());
+        let mut picker = TemplatePicker::new(target, vec![hostile.clone()], Vec::new(), None);
+        let screen = {
+            open(&mut state, picker.clone());
+            render(&state, w, h)
+        };
+        assert!(!screen.contains('\u{1b}') && !screen.contains('\u{7}'));
+        assert!(screen.contains("Hi {{1}}, welcome"), "{screen}");
+
+        picker.list.set_query("zzz".into());
+        state.overlays.pop();
+        open(&mut state, picker.clone());
+        assert!(render(&state, w, h).contains("Nothing matches “zzz”."));
+
+        let mut plain = template("thanks", "en", "UTILITY", "Thank you for your order!");
+        plain.buttons.clear();
+        picker.fill = Some(Fill::for_template(plain, None, &[]));
+        state.overlays.pop();
+        open(&mut state, picker);
+        let screen = render(&state, w, h);
+        assert!(screen.contains("No values to fill"), "{screen}");
+        assert!(screen.contains("Ctrl-S send · Esc back"), "{screen}");
+    }
+}
+
+/// Where ASCII `needle` starts on the screen, last match first.
+fn find(terminal: &Terminal<TestBackend>, needle: &str) -> Option<(u16, u16)> {
+    let buffer = terminal.backend().buffer();
+    let area = buffer.area;
+    let chars: Vec<String> = needle.chars().map(|c| c.to_string()).collect();
+    for y in (0..area.height).rev() {
+        for x in 0..area.width.saturating_sub(chars.len() as u16 - 1) {
+            if chars
+                .iter()
+                .enumerate()
+                .all(|(i, c)| buffer[(x + i as u16, y)].symbol() == c)
+            {
+                return Some((x, y));
+            }
+        }
+    }
+    None
+}
+
+#[test]
+fn missing_values_filled_values_and_closed_windows_stand_out() {
+    use ratatui::style::Color;
+    let state = filling(200, 50);
+    let mut terminal = Terminal::new(TestBackend::new(200, 50)).unwrap();
+    terminal.draw(|frame| ui::draw(frame, &state)).unwrap();
+    let buffer = terminal.backend().buffer().clone();
+    let (x, y) = find(&terminal, "{{2}} left").expect("the missing value in the preview");
+    assert_eq!(buffer[(x, y)].bg, Color::Yellow);
+    assert_ne!(
+        buffer[(x + 6, y)].bg,
+        Color::Yellow,
+        "the text after it is plain"
+    );
+    let (x, y) = find(&terminal, "Deniz, your").expect("the filled value");
+    assert_eq!(buffer[(x, y)].fg, Color::LightCyan);
+
+    let state = windows(120, 30);
+    let mut terminal = Terminal::new(TestBackend::new(120, 30)).unwrap();
+    terminal.draw(|frame| ui::draw(frame, &state)).unwrap();
+    let (x, y) = find(&terminal, "closed WA").expect("the closed badge");
+    assert_eq!(terminal.backend().buffer()[(x, y)].fg, Color::Yellow);
+}
