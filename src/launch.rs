@@ -10,6 +10,7 @@ use secrecy::SecretString;
 
 use crate::api::Provider;
 use crate::api::qpien::{QpienClient, QpienConfig};
+use crate::canned::{self, CannedReply};
 use crate::config::{AccountConfig, Config, ProviderKind};
 use crate::sandbox::{Sandbox, SandboxOptions};
 
@@ -48,6 +49,8 @@ pub struct LaunchPlan {
     pub is_demo: bool,
     pub config: Config,
     pub live: bool,
+    /// The config file read, if any: canned replies sit beside it.
+    pub config_path: Option<PathBuf>,
     account: Option<(AccountConfig, SecretString)>,
 }
 
@@ -70,6 +73,7 @@ pub fn plan(options: &LaunchOptions) -> Result<LaunchPlan, String> {
             is_demo: true,
             config,
             live: options.live,
+            config_path,
             account: None,
         });
     }
@@ -90,6 +94,7 @@ pub fn plan(options: &LaunchOptions) -> Result<LaunchPlan, String> {
         is_demo: false,
         config,
         live: options.live,
+        config_path,
         account: Some((account, secret)),
     })
 }
@@ -137,6 +142,24 @@ impl LaunchPlan {
             .as_ref()
             .and_then(|(account, _)| account.country.clone())
             .map(|c| c.trim().to_uppercase())
+    }
+
+    /// The team's canned replies and, when their file could not be read,
+    /// why: `canned_replies.toml` beside the config for an account (none
+    /// when it is missing), the shipped example in the demo.
+    pub fn canned_replies(&self) -> (Vec<CannedReply>, Option<String>) {
+        let loaded = if self.is_demo {
+            canned::parse(include_str!("../assets/canned_replies.example.toml"))
+        } else {
+            match &self.config_path {
+                Some(path) => canned::load(&canned::path_beside(path)),
+                None => Ok(Vec::new()),
+            }
+        };
+        match loaded {
+            Ok(replies) => (replies, None),
+            Err(error) => (Vec::new(), Some(error)),
+        }
     }
 
     /// The cache file for this plan, or why there is none.
@@ -197,4 +220,44 @@ async fn start_demo(config: Config, live: bool) -> Result<Connection, String> {
         config,
         demo_sandbox: Some(sandbox),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(dir: &std::path::Path, demo: bool) -> LaunchOptions {
+        let path = dir.join("config.toml");
+        std::fs::write(
+            &path,
+            "[[accounts]]\nname = \"work\"\nprovider = \"qpien\"\n\
+             base_url = \"http://127.0.0.1:9\"\nclient_id = \"ck_test\"\n\
+             client_secret_cmd = \"echo secret\"\n",
+        )
+        .unwrap();
+        LaunchOptions {
+            config_path: Some(path),
+            demo,
+            ..LaunchOptions::default()
+        }
+    }
+
+    #[test]
+    fn canned_replies_come_from_beside_the_config_or_the_shipped_example() {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = plan(&options(dir.path(), true)).unwrap();
+        let (replies, error) = demo.canned_replies();
+        assert!(!replies.is_empty() && error.is_none(), "{error:?}");
+
+        let account = plan(&options(dir.path(), false)).unwrap();
+        assert_eq!(account.canned_replies(), (Vec::new(), None), "no file yet");
+        let file = dir.path().join(canned::FILE_NAME);
+        std::fs::write(&file, "[[reply]]\nname = \"Hi\"\ntext = \"Hello\"\n").unwrap();
+        let (replies, error) = account.canned_replies();
+        assert_eq!((replies.len(), error), (1, None));
+        std::fs::write(&file, "[[reply]\n").unwrap();
+        let (replies, error) = account.canned_replies();
+        assert!(replies.is_empty());
+        assert!(error.unwrap().contains(canned::FILE_NAME));
+    }
 }

@@ -516,6 +516,15 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
     state.bell = plan.config.ui.bell;
     state.me_hint = plan.agent();
     state.account_country = plan.country();
+    let (canned, canned_error) = plan.canned_replies();
+    if let Some(error) = &canned_error {
+        state.notify(
+            termdesk::app::state::NoticeLevel::Warning,
+            format!("Canned replies not loaded: {error}"),
+        );
+    }
+    state.canned = canned;
+    state.canned_error = canned_error;
     let storage = startup::open_cache(&cache_path, &mut state);
     // Paint before connecting: the cached inbox shows at once, even offline.
     runtime::draw_if_dirty(&mut terminal, &mut state).map_err(|err| err.to_string())?;

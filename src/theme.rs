@@ -131,3 +131,18 @@ pub fn urgent() -> Style {
 pub fn tag() -> Style {
     Style::default().fg(Color::LightBlue)
 }
+
+/// A template value or blank still to be filled.
+pub fn missing_value() -> Style {
+    Style::default()
+        .fg(Color::Black)
+        .bg(Color::Yellow)
+        .add_modifier(Modifier::BOLD)
+}
+
+/// A value filled into a template or canned reply, in the preview.
+pub fn filled_value() -> Style {
+    Style::default()
+        .fg(Color::LightCyan)
+        .add_modifier(Modifier::UNDERLINED)
+}

@@ -228,7 +228,7 @@ impl FormBody {
 
 /// The typed value in its one-line editor. A value from the server with
 /// control characters in it is drawn from a cleaned copy.
-fn draw_editor(frame: &mut Frame, rect: Rect, area: &TextArea<'static>) {
+pub(crate) fn draw_editor(frame: &mut Frame, rect: Rect, area: &TextArea<'static>) {
     let typed = area.lines().join(" ");
     let clean = text::sanitize_line(&typed);
     if clean == typed {

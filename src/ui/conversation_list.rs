@@ -14,7 +14,7 @@ use unicode_segmentation::UnicodeSegmentation;
 use crate::app::AppState;
 use crate::app::keymap::Action;
 use crate::app::state::{Focus, Overlay, SyncStatus};
-use crate::app::view::labels::{thousands, visible_rows, waiting};
+use crate::app::view::labels::{self, thousands, visible_rows, waiting};
 use crate::app::view::{self, layout};
 use crate::domain::{ConversationStatus, Priority, SenderKind};
 use crate::store::ConversationEntry;
@@ -30,6 +30,9 @@ const COMPACT_BELOW: usize = 40;
 const TAGS_SHOWN: usize = 2;
 /// Cells per tag name at most.
 const TAG_WIDTH: usize = 12;
+/// The reply window's badge shows only while the name keeps this many
+/// cells (or all of itself).
+const BADGE_KEEPS_NAME: usize = 16;
 
 fn pad_between(left: Vec<Span<'static>>, right: Vec<Span<'static>>, width: usize) -> Line<'static> {
     let used: usize = left
@@ -210,6 +213,23 @@ fn first_line(entry: &ConversationEntry, state: &AppState, width: usize) -> Line
         Style::default()
     };
     let name = text::sanitize_line(&c.contact_name);
+    // WhatsApp's reply window, before the channel; the first thing to go
+    // when the name would be cut for it.
+    let mut name_room = name_room;
+    if let Some(badge) = labels::reply_window_badge(state, &c.id) {
+        let (shown, style) = if badge == "closed" {
+            (" closed".to_string(), theme::warning())
+        } else {
+            (format!(" ⏱{badge}"), theme::dim())
+        };
+        let badge_width = text::width(&shown);
+        let keeps = text::width(&name).min(BADGE_KEEPS_NAME);
+        if name_room >= badge_width + keeps {
+            name_room -= badge_width;
+            let at = right.len() - 1;
+            right.insert(at, Span::styled(shown, style));
+        }
+    }
     pad_between(
         vec![
             Span::styled(star.to_string(), theme::warning()),

@@ -90,7 +90,7 @@ pub fn render(frame: &mut Frame, area: Rect, _state: &AppState, picker: &Picker)
 
 /// Spans of `text` with the grapheme clusters at `marks` (sorted, below
 /// `eligible`) in the match style.
-fn marked(
+pub(crate) fn marked(
     spans: &mut Vec<Span<'static>>,
     text: &str,
     marks: &[usize],

@@ -20,16 +20,37 @@ pub fn visible_time_labels(state: &AppState) -> Vec<String> {
     visible_rows(state, crate::app::view::list_capacity(state))
         .map(|entry| {
             let age = timefmt::relative(state.now, entry.conversation.updated_at, state.utc_offset);
-            match waiting(state, &entry.conversation) {
+            let label = match waiting(state, &entry.conversation) {
                 Some(wait) => format!(
                     "{age} {}{}",
                     wait.label,
                     if wait.breached { "!" } else { "" }
                 ),
                 None => age,
+            };
+            // The reply window's countdown ticks by the minute.
+            match reply_window_badge(state, &entry.conversation.id) {
+                Some(badge) => format!("{label} {badge}"),
+                None => label,
             }
         })
         .collect()
+}
+
+/// A WhatsApp conversation's reply window for its list row: `5h12m`,
+/// `closed`; `None` on other channels or while unknown.
+pub fn reply_window_badge(state: &AppState, id: &crate::domain::ConversationId) -> Option<String> {
+    state.store.reply_window(id, state.now).badge(state.now)
+}
+
+/// The open conversation's WhatsApp reply window, for the line above the
+/// composer: the sentence, and whether free text is blocked.
+pub fn reply_window_note(state: &AppState) -> Option<(String, bool)> {
+    let id = state.open.as_ref()?;
+    let window = state.store.reply_window(id, state.now);
+    window
+        .explanation(state.now)
+        .map(|text| (text, !window.allows_free_text()))
 }
 
 /// How long a customer has waited for an answer, and whether that is past
@@ -63,6 +84,10 @@ pub fn time_labels(state: &AppState) -> String {
     for label in visible_time_labels(state) {
         labels.push('|');
         labels.push_str(&label);
+    }
+    if let Some((note, _)) = reply_window_note(state) {
+        labels.push('|');
+        labels.push_str(&note);
     }
     if let Some(id) = &state.open {
         for item in state.outbox.for_conversation(id) {

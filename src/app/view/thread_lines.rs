@@ -306,8 +306,11 @@ pub fn tail_lines(state: &AppState, width: usize, count: usize) -> Vec<Line<'sta
     lines.into_iter().skip(skip).collect()
 }
 
+/// Lines the composer's place needs besides its border: the text's, and
+/// one above the box for the WhatsApp reply window when that applies.
 pub fn composer_lines(state: &AppState) -> usize {
     state.composer.textarea.lines().len()
+        + usize::from(crate::app::view::labels::reply_window_note(state).is_some())
 }
 
 #[cfg(test)]
