@@ -181,11 +181,23 @@ pub async fn list(provider: &dyn Provider, json: bool) -> Result<(), String> {
     if json {
         return print_json(&all);
     }
+    let variables: Vec<String> = all.iter().map(|t| text::sanitize_line(&needs(t))).collect();
+    // Wide enough for every template's variables: they are typed from here.
+    let width = variables
+        .iter()
+        .map(|v| text::width(v))
+        .max()
+        .unwrap_or(0)
+        .max("VARIABLES".len());
     println!(
-        "{:<24}  {:<5}  {:<14}  {:<9}  {:<28}  BODY",
-        "NAME", "LANG", "CATEGORY", "STATUS", "VARIABLES"
+        "{:<24}  {:<5}  {:<14}  {:<9}  {}  BODY",
+        "NAME",
+        "LANG",
+        "CATEGORY",
+        "STATUS",
+        pad("VARIABLES", width)
     );
-    for t in &all {
+    for (t, variables) in all.iter().zip(&variables) {
         let first_line = t.body.lines().next().unwrap_or("");
         println!(
             "{}  {}  {}  {}  {}  {}",
@@ -196,7 +208,7 @@ pub async fn list(provider: &dyn Provider, json: bool) -> Result<(), String> {
                 14
             ),
             pad(t.status.label(), 9),
-            pad(&needs(t), 28),
+            pad(variables, width),
             text::truncate(&text::sanitize_line(first_line), 60)
         );
     }
