@@ -80,6 +80,34 @@ enum Command {
         #[command(subcommand)]
         command: Box<ContactsCommand>,
     },
+    /// WhatsApp templates of the account.
+    Templates {
+        #[command(subcommand)]
+        command: TemplatesCommand,
+    },
+    /// Send an approved WhatsApp template into a conversation. Values:
+    /// `--var 1=Ayşe` fills body placeholder {{1}} (or a named one:
+    /// `--var order_id=A-1`), `--var header=…` a text header's placeholder,
+    /// `--var button.0=…` URL button 0, `--header-url` a media header.
+    SendTemplate {
+        conversation_id: String,
+        /// Template name (or id).
+        template: String,
+        /// Language of the template, e.g. tr or en (needed when the name
+        /// exists in several).
+        #[arg(long, value_name = "LANG")]
+        lang: Option<String>,
+        /// A placeholder's value, KEY=VALUE; repeat for each.
+        #[arg(long = "var", value_name = "KEY=VALUE", allow_hyphen_values = true)]
+        vars: Vec<String>,
+        /// Public http(s) address of the image, video or document of a
+        /// media header.
+        #[arg(long, value_name = "URL")]
+        header_url: Option<String>,
+        /// Print the sent message as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the newest messages of a conversation, oldest first.
     Messages {
         conversation_id: String,
@@ -155,6 +183,16 @@ enum ConversationsCommand {
         /// Mine (assigned to the account's `agent`), unassigned, or all.
         #[arg(long, value_enum, default_value_t = cli::View::All)]
         view: cli::View,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TemplatesCommand {
+    /// List the templates: name, language, category, review status, the
+    /// variables each needs and the first line of its body.
+    List {
         #[arg(long)]
         json: bool,
     },
@@ -379,6 +417,32 @@ async fn run(args: Args) -> Result<(), String> {
             cli::tag(connection.provider.as_ref(), &id, &changes, json).await
         }
         Some(Command::Contacts { command }) => run_contacts(*command, &options).await,
+        Some(Command::Templates {
+            command: TemplatesCommand::List { json },
+        }) => {
+            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            cli::templates::list(connection.provider.as_ref(), json).await
+        }
+        Some(Command::SendTemplate {
+            conversation_id,
+            template,
+            lang,
+            vars,
+            header_url,
+            json,
+        }) => {
+            // Checked before connecting: a malformed value costs no request.
+            let request = cli::templates::parse_send(
+                &conversation_id,
+                &template,
+                lang.as_deref(),
+                &vars,
+                header_url.as_deref(),
+                json,
+            )?;
+            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            cli::templates::send(connection.provider.as_ref(), &request).await
+        }
         Some(Command::Messages {
             conversation_id,
             limit,

@@ -656,3 +656,310 @@ async fn contacts_invalid_input_fails_before_any_request() {
     assert_eq!(contact_writes(&sandbox), 0);
     sandbox.shutdown().await;
 }
+
+fn template_sends(sandbox: &Sandbox) -> u64 {
+    sandbox
+        .control()
+        .stats()
+        .operations
+        .get("sendWhatsappTemplateMessage")
+        .copied()
+        .unwrap_or(0)
+}
+
+/// A conversation on the WhatsApp number of the template `name` (`language`).
+fn conversation_for(sandbox: &Sandbox, name: &str, language: &str) -> String {
+    let number = sandbox
+        .templates()
+        .into_iter()
+        .find(|t| t.name == name && t.language == language)
+        .expect("seeded template")
+        .channel_id;
+    sandbox
+        .whatsapp_conversations()
+        .into_iter()
+        .find(|c| c.channel_id == number)
+        .expect("a conversation on the template's number")
+        .id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn templates_are_listed_and_sent() {
+    let sandbox = start().await;
+    let home = Home::new(&sandbox.base_url(), None);
+
+    let table = ok(home.run(&["templates", "list"]).await);
+    let header = table.lines().next().unwrap_or_default();
+    for column in ["NAME", "LANG", "CATEGORY", "STATUS", "VARIABLES", "BODY"] {
+        assert!(header.contains(column), "{header}");
+    }
+    let row = |name: &str, lang: &str| {
+        table
+            .lines()
+            .find(|l| {
+                let mut words = l.split_whitespace();
+                words.next() == Some(name) && words.next() == Some(lang)
+            })
+            .unwrap_or_else(|| panic!("{name} {lang} in:\n{table}"))
+            .to_string()
+    };
+    let shipped = row("order_shipped", "tr");
+    assert!(
+        shipped.contains("utility")
+            && shipped.contains("approved")
+            && shipped.contains("header {{1}} {{2}} {{3}} button.0")
+            && shipped.contains("Merhaba {{1}}"),
+        "{shipped}"
+    );
+    assert!(row("order_confirmation", "en").contains("{{first_name}} {{order_id}} button.0"));
+    assert!(row("summer_sale", "tr").contains("header-url {{1}} {{2}}"));
+    assert!(row("welcome_offer", "tr").contains("pending"));
+    assert!(
+        table.contains("back_in_stock (ar): rejected by WhatsApp's review: PROMOTIONAL"),
+        "{table}"
+    );
+
+    let listed: Vec<Value> =
+        serde_json::from_str(&ok(home.run(&["templates", "list", "--json"]).await))
+            .expect("JSON output");
+    assert_eq!(listed.len(), sandbox.templates().len());
+    let sale = listed
+        .iter()
+        .find(|t| t["name"] == "summer_sale" && t["language"] == "en")
+        .expect("summer_sale");
+    assert_eq!(sale["header_format"], "IMAGE");
+    assert!(
+        listed
+            .iter()
+            .any(|t| t["name"] == "back_in_stock" && t["rejected_reason"].is_string())
+    );
+
+    let conversation = conversation_for(&sandbox, "order_shipped", "tr");
+    let out = ok(home
+        .run(&[
+            "send-template",
+            &conversation,
+            "order_shipped",
+            "--lang",
+            "tr",
+            "--var",
+            "header=A-1042",
+            "--var",
+            "1=Deniz",
+            "--var",
+            "2=A-1042",
+            "--var",
+            "3=Cuma",
+            "--var",
+            "button.0=A-1042",
+        ])
+        .await);
+    assert!(
+        out.starts_with(&format!(
+            "Sent order_shipped (tr) to {conversation}: message "
+        )),
+        "{out}"
+    );
+    let last = sandbox.messages(&conversation).pop().expect("a message");
+    assert_eq!(last.message_type, "TEMPLATE");
+    assert_eq!(last.sender_type, "AGENT");
+    assert!(last.front_msg_id.is_some());
+    assert!(
+        last.content
+            .as_deref()
+            .is_some_and(|c| c.starts_with("Sipariş A-1042\nMerhaba Deniz, A-1042")),
+        "{:?}",
+        last.content
+    );
+
+    // Named placeholders by name; --json prints the message.
+    let conversation = conversation_for(&sandbox, "order_confirmation", "tr");
+    let out = ok(home
+        .run(&[
+            "send-template",
+            &conversation,
+            "order_confirmation",
+            "--lang",
+            "tr",
+            "--var",
+            "first_name=Ayşe",
+            "--var",
+            "{{order_id}}=A-7",
+            "--var",
+            "button.0=A-7",
+            "--json",
+        ])
+        .await);
+    let message: Value = serde_json::from_str(&out).expect("JSON output");
+    assert_eq!(message["kind"], "Template");
+    assert_eq!(message["conversation_id"], conversation.as_str());
+    assert!(
+        message["text"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("Merhaba Ayşe, A-7 numaralı")),
+        "{message}"
+    );
+    assert_eq!(template_sends(&sandbox), 2);
+    sandbox.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn send_template_refusals_send_nothing() {
+    let sandbox = start().await;
+    let control = sandbox.control();
+    let home = Home::new(&sandbox.base_url(), None);
+    let conversation = conversation_for(&sandbox, "order_shipped", "tr");
+    let (_, _, messages) = sandbox.counts();
+
+    // Checked before connecting: not a single request.
+    for (args, words) in [
+        (
+            vec![
+                "send-template",
+                &conversation,
+                "order_shipped",
+                "--var",
+                "Deniz",
+            ],
+            "--var \"Deniz\": write it as KEY=VALUE",
+        ),
+        (
+            vec![
+                "send-template",
+                &conversation,
+                "summer_sale",
+                "--header-url",
+                "cdn.example/x.jpg",
+            ],
+            "--header-url \"cdn.example/x.jpg\": must start with https://",
+        ),
+        (
+            vec![
+                "send-template",
+                &conversation,
+                "login_code",
+                "--var",
+                "1=a",
+                "--var",
+                "1=b",
+            ],
+            "--var 1 is given twice",
+        ),
+        (
+            vec!["send-template", "a b", "login_code"],
+            "is not a conversation id",
+        ),
+    ] {
+        let requests = control.request_count();
+        fails_with(home.run(&args).await, words);
+        assert_eq!(control.request_count(), requests, "{args:?} made a request");
+    }
+
+    // Checked against the template before anything is sent.
+    for (args, words) in [
+        (
+            vec![
+                "send-template",
+                &conversation,
+                "order_shipped",
+                "--lang",
+                "tr",
+                "--var",
+                "1=Deniz",
+            ],
+            "missing values for order_shipped (tr): header, {{2}}, {{3}}, button.0 \
+             (give --var header=… --var 2=… --var 3=… --var button.0=…)",
+        ),
+        (
+            vec![
+                "send-template",
+                &conversation,
+                "order_shipped",
+                "--var",
+                "1=Deniz",
+            ],
+            "template `order_shipped` exists in several languages (ar, en, tr): choose one with --lang",
+        ),
+        (
+            vec![
+                "send-template",
+                &conversation,
+                "order_shiped",
+                "--lang",
+                "tr",
+            ],
+            "no template `order_shiped`",
+        ),
+        (
+            vec![
+                "send-template",
+                &conversation,
+                "welcome_offer",
+                "--var",
+                "1=Elif",
+            ],
+            "welcome_offer (tr) cannot be sent: it is pending (waiting for WhatsApp's review)",
+        ),
+        (
+            vec!["send-template", &conversation, "back_in_stock"],
+            "back_in_stock (ar) cannot be sent: it is rejected (rejected by WhatsApp's review: \
+             PROMOTIONAL: the template contains excessive punctuation)",
+        ),
+        (
+            vec!["send-template", &conversation, "cart_reminder"],
+            "it is paused",
+        ),
+        (
+            vec![
+                "send-template",
+                &conversation,
+                "login_code",
+                "--lang",
+                "tr",
+                "--var",
+                "2=x",
+            ],
+            "--var 2: login_code (tr) has no such variable (it takes {{1}})",
+        ),
+    ] {
+        fails_with(home.run(&args).await, words);
+    }
+    assert_eq!(template_sends(&sandbox), 0, "no send request");
+    assert_eq!(sandbox.counts().2, messages, "no message stored");
+
+    // The server's refusals come back plainly.
+    let instagram = control
+        .conversation_ids()
+        .into_iter()
+        .find(|id| !sandbox.whatsapp_conversations().iter().any(|c| &c.id == id))
+        .expect("a conversation that is not on WhatsApp");
+    fails_with(
+        home.run(&[
+            "send-template",
+            &instagram,
+            "login_code",
+            "--lang",
+            "tr",
+            "--var",
+            "1=482913",
+        ])
+        .await,
+        "templates go out on WhatsApp only",
+    );
+    let other = conversation_for(&sandbox, "login_code", "en");
+    fails_with(
+        home.run(&[
+            "send-template",
+            &other,
+            "login_code",
+            "--lang",
+            "tr",
+            "--var",
+            "1=482913",
+        ])
+        .await,
+        "cannot send login_code (tr): the server refused: channel is not linked to this conversation",
+    );
+    assert_eq!(sandbox.counts().2, messages, "no message stored");
+    sandbox.shutdown().await;
+}

@@ -206,7 +206,8 @@ pub trait Provider: Send + Sync {
 
     async fn list_channels(&self) -> ApiResult<Vec<ChannelInfo>>;
 
-    /// Approved and pending templates; only approved ones can be sent.
+    /// Every template whatever its review status, so a picker can say why
+    /// one cannot be sent; only approved ones can be sent.
     async fn list_templates(&self) -> ApiResult<Vec<Template>>;
 
     /// Sends an approved template; the answer is the message as the

@@ -3,6 +3,7 @@
 //! the JSON body change; unknown fields are refused so a typo cannot pass
 //! for a setting.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -14,7 +15,7 @@ use serde_json::{Value, json};
 
 use super::http::{App, bad_request, json_response};
 use super::rate_limit::RateLimiter;
-use super::{Faults, Malformed, Shared, clamp_rate, lock};
+use super::{Faults, Malformed, SandboxControl, Shared, clamp_rate, lock};
 
 /// Tells "absent" (leave as is) from `null` (clear).
 fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
@@ -49,6 +50,72 @@ struct Patch {
     rate_limit: Option<u32>,
     rate_window_ms: Option<u64>,
     offline: Option<bool>,
+    /// Moves this conversation's messages back until the customer's newest
+    /// is 25 hours old: its WhatsApp window is closed.
+    close_whatsapp_window: Option<String>,
+    /// Changes a template's review status.
+    template_status: Option<TemplateStatusPatch>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TemplateStatusPatch {
+    name: String,
+    language: String,
+    status: String,
+}
+
+const TEMPLATE_STATUSES: [&str; 7] = [
+    "APPROVED",
+    "PENDING",
+    "REJECTED",
+    "PAUSED",
+    "DISABLED",
+    "IN_APPEAL",
+    "DELETED",
+];
+
+/// Refuses a patch naming a conversation or template the world lacks,
+/// before anything changes.
+fn check_world(shared: &Shared, p: &Patch) -> Result<(), String> {
+    let world = lock(&shared.world);
+    if let Some(id) = &p.close_whatsapp_window
+        && world.conversation(id).is_none()
+    {
+        return Err(format!("close_whatsapp_window: no conversation {id}"));
+    }
+    if let Some(t) = &p.template_status {
+        if !TEMPLATE_STATUSES.contains(&t.status.as_str()) {
+            return Err(format!(
+                "template_status: unknown status {} (use {})",
+                t.status,
+                TEMPLATE_STATUSES.join(", ")
+            ));
+        }
+        if !world
+            .templates
+            .iter()
+            .any(|x| x.name == t.name && x.language.eq_ignore_ascii_case(&t.language))
+        {
+            return Err(format!(
+                "template_status: no template {} ({})",
+                t.name, t.language
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn apply_world(shared: &Arc<Shared>, p: &Patch) {
+    let control = SandboxControl {
+        shared: shared.clone(),
+    };
+    if let Some(id) = &p.close_whatsapp_window {
+        control.close_whatsapp_window(id);
+    }
+    if let Some(t) = &p.template_status {
+        control.set_template_status(&t.name, &t.language, &t.status);
+    }
 }
 
 fn apply(shared: &Shared, p: Patch) {
@@ -146,6 +213,10 @@ pub(crate) async fn set_faults(State(app): State<App>, body: Bytes) -> Response 
     };
     match patch {
         Ok(p) => {
+            if let Err(e) = check_world(&app.shared, &p) {
+                return closing(bad_request(&format!("invalid sandbox settings: {e}")));
+            }
+            apply_world(&app.shared, &p);
             apply(&app.shared, p);
             closing(json_response(StatusCode::OK, &state(&app.shared)))
         }

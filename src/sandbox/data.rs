@@ -1136,6 +1136,171 @@ fn templates(g: &mut Gen, wa_tr: &str, wa_global: &str) -> Vec<Template> {
         .collect()
 }
 
+/// More templates for the demo: named placeholders, media headers, the
+/// same name in several languages, and every review outcome. Drawn from
+/// their own stream so the rest of the seeded world stays as it was.
+fn more_templates(g: &mut Gen, wa_tr: &str, wa_global: &str, first_index: usize) -> Vec<Template> {
+    struct Def {
+        name: &'static str,
+        language: &'static str,
+        category: &'static str,
+        status: &'static str,
+        rejected_reason: Option<&'static str>,
+        components: serde_json::Value,
+    }
+    let body = |text: &str, ex: &[&str]| json!({"type": "BODY", "text": text, "example": {"bodyText": [ex]}});
+    let media_header = |format: &str, file: &str| json!({"type": "HEADER", "format": format, "example": {"headerHandle": [format!("{CDN}/media/{file}")]}});
+    let footer = |text: &str| json!({"type": "FOOTER", "text": text});
+    let approved = |name, language, category, components| Def {
+        name,
+        language,
+        category,
+        status: "APPROVED",
+        rejected_reason: None,
+        components,
+    };
+    let defs = vec![
+        approved(
+            "order_confirmation",
+            "en",
+            "UTILITY",
+            json!([
+                body("Hi {{first_name}}, thanks for your order {{order_id}}! We'll message you again when it ships.", &["Ayşe", "A-1042"]),
+                footer("Acme Store"),
+                {"type": "BUTTONS", "buttons": [
+                    {"type": "URL", "text": "View order", "url": "https://shop.example/o/{{1}}", "example": ["A-1042"]}]}
+            ]),
+        ),
+        approved(
+            "order_confirmation",
+            "tr",
+            "UTILITY",
+            json!([
+                body("Merhaba {{first_name}}, {{order_id}} numaralı siparişinizi aldık. Kargoya verildiğinde size yeniden yazacağız.", &["Ayşe", "A-1042"]),
+                footer("Acme Store"),
+                {"type": "BUTTONS", "buttons": [
+                    {"type": "URL", "text": "Siparişi gör", "url": "https://shop.example/o/{{1}}", "example": ["A-1042"]}]}
+            ]),
+        ),
+        approved(
+            "summer_sale",
+            "en",
+            "MARKETING",
+            json!([
+                media_header("IMAGE", "summer-sale.jpg"),
+                body("Hi {{1}}, our summer sale is on: up to {{2}}% off everything until Sunday ☀️", &["Emma", "40"]),
+                footer("Reply STOP to opt out"),
+                {"type": "BUTTONS", "buttons": [
+                    {"type": "URL", "text": "Shop the sale", "url": "https://shop.example/sale"},
+                    {"type": "QUICK_REPLY", "text": "Not interested"}]}
+            ]),
+        ),
+        approved(
+            "summer_sale",
+            "tr",
+            "MARKETING",
+            json!([
+                media_header("IMAGE", "yaz-indirimi.jpg"),
+                body("Merhaba {{1}}, yaz indirimi başladı: pazara kadar tüm ürünlerde %{{2}}'ye varan indirim ☀️", &["Elif", "40"]),
+                footer("Çıkmak için DUR yazın"),
+                {"type": "BUTTONS", "buttons": [
+                    {"type": "URL", "text": "Alışverişe başla", "url": "https://shop.example/sale"},
+                    {"type": "QUICK_REPLY", "text": "İlgilenmiyorum"}]}
+            ]),
+        ),
+        approved(
+            "invoice_ready",
+            "en",
+            "UTILITY",
+            json!([
+                media_header("DOCUMENT", "invoice-INV-2209.pdf"),
+                body(
+                    "Hi {{1}}, your invoice {{2}} is attached. Total: {{3}}.",
+                    &["Oliver", "INV-2209", "£120.00"]
+                ),
+                footer("Acme Store Billing"),
+            ]),
+        ),
+        approved(
+            "login_code",
+            "tr",
+            "AUTHENTICATION",
+            json!([
+                body("{{1}} doğrulama kodunuzdur. Güvenliğiniz için bu kodu kimseyle paylaşmayın.", &["482913"]),
+                {"type": "BUTTONS", "buttons": [{"type": "OTP", "text": "Kodu kopyala"}]}
+            ]),
+        ),
+        Def {
+            name: "cart_reminder",
+            language: "en",
+            category: "MARKETING",
+            status: "PAUSED",
+            rejected_reason: None,
+            components: json!([
+                body("Hi {{1}}, you left {{2}} in your cart. Complete your order today and get free delivery!", &["Liam", "Leather bag"]),
+                {"type": "BUTTONS", "buttons": [
+                    {"type": "URL", "text": "Go to cart", "url": "https://shop.example/cart/{{1}}", "example": ["c-7781"]}]}
+            ]),
+        },
+        Def {
+            name: "refund_processed",
+            language: "en",
+            category: "UTILITY",
+            status: "REJECTED",
+            rejected_reason: Some(
+                "INVALID_FORMAT: variables cannot be at the start or end of the template body",
+            ),
+            components: json!([body(
+                "Your refund of {{1}} was sent to {{2}}",
+                &["£35.00", "your card"]
+            )]),
+        },
+        Def {
+            name: "loyalty_points",
+            language: "tr",
+            category: "MARKETING",
+            status: "DISABLED",
+            rejected_reason: None,
+            components: json!([body(
+                "Merhaba {{1}}, {{2}} puanınız var! Puanlarınızı bir sonraki siparişinizde kullanabilirsiniz.",
+                &["Mehmet", "1.250"]
+            )]),
+        },
+    ];
+    defs.into_iter()
+        .enumerate()
+        .map(|(i, def)| {
+            let created_at = g.ago(5 * 86_400, 200 * 86_400);
+            let index = (first_index + i) as u64;
+            Template {
+                id: g.id(),
+                name: def.name.into(),
+                language: def.language.into(),
+                category: def.category.into(),
+                status: def.status.into(),
+                components: def.components,
+                channel_id: if def.language == "tr" {
+                    wa_tr
+                } else {
+                    wa_global
+                }
+                .to_string(),
+                waba_id: "102938475610293".into(),
+                meta_template_id: format!("{}", 880_000_000_000_000u64 + index * 7919),
+                rejected_reason: def.rejected_reason.map(str::to_string),
+                quality_score: match def.status {
+                    "APPROVED" => "GREEN",
+                    "PAUSED" => "RED",
+                    _ => "UNKNOWN",
+                }
+                .into(),
+                updated_at: created_at + Duration::hours(6),
+                created_at,
+            }
+        })
+        .collect()
+}
+
 /// Builds a new contact of `lang` seen on `ch`.
 fn new_contact(
     g: &mut Gen,
@@ -1353,7 +1518,19 @@ pub(crate) fn generate(seed: u64, volume: Volume, now: DateTime<Utc>) -> World {
     let tags = tags(&mut g);
     let platforms = platforms(&mut g);
     let agents = agents(&mut g);
-    let templates = templates(&mut g, &platforms[0].id, &platforms[1].id);
+    let mut templates = templates(&mut g, &platforms[0].id, &platforms[1].id);
+    let mut own = Gen {
+        rng: ChaCha8Rng::seed_from_u64(seed ^ 0x7e3a_71a7_e5ee_d5a1),
+        now: g.now,
+        customer: g.customer.clone(),
+    };
+    let first_index = templates.len();
+    templates.extend(more_templates(
+        &mut own,
+        &platforms[0].id,
+        &platforms[1].id,
+        first_index,
+    ));
 
     let mut world = World {
         customer: g.customer.clone(),
@@ -2202,9 +2379,16 @@ mod tests {
             .filter(|c| c.joined_c_person.is_none())
             .count();
         assert!(unassigned > w.conversations.len() / 2);
-        assert_eq!(w.templates.len(), 12);
-        assert!(w.templates.iter().any(|t| t.status == "PENDING"));
-        assert!(w.templates.iter().any(|t| t.status == "REJECTED"));
+        assert_eq!(w.templates.len(), 21);
+        for status in ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"] {
+            assert!(w.templates.iter().any(|t| t.status == status), "{status}");
+        }
+        assert!(
+            w.templates
+                .iter()
+                .filter(|t| t.status == "REJECTED")
+                .all(|t| t.rejected_reason.is_some())
+        );
         assert!(w.agents.iter().any(|a| a.kind == "ROBOT"));
         assert!(w.agents.iter().any(|a| a.status == "INACTIVE"));
         // WhatsApp threads whose customer went quiet more than a day ago.

@@ -17,12 +17,15 @@ mod net;
 mod ops;
 mod rate_limit;
 mod schema;
+mod template_ops;
 mod world;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_sync;
+#[cfg(test)]
+mod tests_templates;
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -337,6 +340,43 @@ pub struct ConversationState {
     pub tags: Vec<String>,
 }
 
+/// What tests read back of a WhatsApp template on the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateState {
+    pub id: String,
+    pub name: String,
+    pub language: String,
+    pub category: String,
+    pub status: String,
+    /// The WhatsApp number (platform id) it belongs to.
+    pub channel_id: String,
+    pub rejected_reason: Option<String>,
+}
+
+/// A WhatsApp conversation as tests look for one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WhatsappConversation {
+    pub id: String,
+    /// The WhatsApp number (platform id) it is on.
+    pub channel_id: String,
+    pub contact_id: String,
+    pub window_open: bool,
+}
+
+/// What tests read back of a message on the server.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MessageState {
+    pub id: String,
+    pub message_type: String,
+    pub sender_type: String,
+    pub channel_type: String,
+    pub content: Option<String>,
+    pub front_msg_id: Option<String>,
+    pub ack_status: Option<String>,
+    /// The code of `failedReason`, e.g. `131047` for a closed window.
+    pub failed_code: Option<String>,
+}
+
 /// What tests read back of a contact on the server (and may change with
 /// [`SandboxControl::edit_contact`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -596,6 +636,116 @@ impl SandboxControl {
     /// Sets (or with `None` clears) a contact's e-mail behind the client's back.
     pub fn set_contact_email(&self, id: &str, email: Option<&str>) -> bool {
         self.edit_contact(id, |c| c.email = email.map(str::to_string))
+    }
+
+    /// The templates as the server holds them, in the order it lists them.
+    pub fn templates(&self) -> Vec<TemplateState> {
+        lock(&self.shared.world)
+            .templates
+            .iter()
+            .map(|t| TemplateState {
+                id: t.id.clone(),
+                name: t.name.clone(),
+                language: t.language.clone(),
+                category: t.category.clone(),
+                status: t.status.clone(),
+                channel_id: t.channel_id.clone(),
+                rejected_reason: t.rejected_reason.clone(),
+            })
+            .collect()
+    }
+
+    /// Changes a template's review status (`APPROVED`, `PAUSED`…) as Meta
+    /// would; a rejection gets a reason. False when there is no such template.
+    pub fn set_template_status(&self, name: &str, language: &str, status: &str) -> bool {
+        let mut world = lock(&self.shared.world);
+        let now = world::now_ms();
+        let Some(t) = world
+            .templates
+            .iter_mut()
+            .find(|t| t.name == name && t.language.eq_ignore_ascii_case(language))
+        else {
+            return false;
+        };
+        t.status = status.to_string();
+        t.rejected_reason = (status == "REJECTED").then(|| {
+            t.rejected_reason
+                .clone()
+                .unwrap_or_else(|| "INVALID_FORMAT: rejected in review".to_string())
+        });
+        t.updated_at = now.max(t.updated_at);
+        true
+    }
+
+    /// WhatsApp conversations: id, the number (platform id) they are on,
+    /// and whether the customer's 24-hour window is open now.
+    pub fn whatsapp_conversations(&self) -> Vec<WhatsappConversation> {
+        let world = lock(&self.shared.world);
+        let now = world::now_ms();
+        world
+            .conversations
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| {
+                let channel = c.channels.iter().find(|ch| ch.kind == "WHATSAPP")?;
+                Some(WhatsappConversation {
+                    id: c.id.clone(),
+                    channel_id: channel.id.clone(),
+                    contact_id: c.joined_person.clone(),
+                    window_open: world.whatsapp_window_open(i, now),
+                })
+            })
+            .collect()
+    }
+
+    /// Whether the customer's 24-hour WhatsApp window is open; `None` for
+    /// an unknown conversation.
+    pub fn whatsapp_window_open(&self, conversation_id: &str) -> Option<bool> {
+        let world = lock(&self.shared.world);
+        let (i, _) = world.conversation(conversation_id)?;
+        Some(world.whatsapp_window_open(i, world::now_ms()))
+    }
+
+    /// Closes the conversation's WhatsApp window: its messages move back in
+    /// time until the customer's newest is 25 hours old. False when the
+    /// conversation is unknown.
+    pub fn close_whatsapp_window(&self, conversation_id: &str) -> bool {
+        let mut world = lock(&self.shared.world);
+        let Some((i, _)) = world.conversation(conversation_id) else {
+            return false;
+        };
+        world.close_whatsapp_window(i, world::now_ms())
+    }
+
+    /// The conversation's messages as the server holds them, oldest first.
+    pub fn messages(&self, conversation_id: &str) -> Vec<MessageState> {
+        let world = lock(&self.shared.world);
+        let Some((i, _)) = world.conversation(conversation_id) else {
+            return Vec::new();
+        };
+        world.messages[i]
+            .iter()
+            .map(|m| MessageState {
+                id: m.id.clone(),
+                message_type: m.message_type.clone(),
+                sender_type: m.sender_type.clone(),
+                channel_type: m.channel_type.clone(),
+                content: m.content.clone(),
+                front_msg_id: m.front_msg_id.clone(),
+                ack_status: m.ack_status.clone(),
+                failed_code: m.failed_reason.as_ref().map(|f| f.code.clone()),
+            })
+            .collect()
+    }
+
+    /// Ids of the contact's conversations.
+    pub fn conversations_of_contact(&self, contact_id: &str) -> Vec<String> {
+        lock(&self.shared.world)
+            .conversations
+            .iter()
+            .filter(|c| c.joined_person == contact_id)
+            .map(|c| c.id.clone())
+            .collect()
     }
 
     /// Total conversations, contacts and messages in the world right now.

@@ -151,6 +151,12 @@ fn dispatch(
                 .ok_or_else(|| not_found("Message"))
         }),
         "createMessage" => decode(input).and_then(|i| create_message(world, i, now, policy.dedup)),
+        "createMessageByWhatsapp" => {
+            super::template_ops::create_by_whatsapp(world, input, now, policy.dedup)
+        }
+        "sendWhatsappTemplateMessage" => {
+            super::template_ops::send_template(world, input, now, policy.dedup)
+        }
         "getContact" => decode(input).and_then(|i: IdInput| {
             let id = i.contact_id.unwrap_or_default();
             world
@@ -210,16 +216,16 @@ fn ok(data: Value) -> Value {
     json!({ "success": true, "code": 200, "message": "OK", "data": data })
 }
 
-fn not_found(what: &str) -> (i64, String) {
+pub(super) fn not_found(what: &str) -> (i64, String) {
     (404, format!("{what} not found"))
 }
 
-fn to_json<T: serde::Serialize>(v: &T) -> Value {
+pub(super) fn to_json<T: serde::Serialize>(v: &T) -> Value {
     serde_json::to_value(v).unwrap_or(Value::Null)
 }
 
 /// Decodes an `input` argument; absent/null input means "all defaults".
-fn decode<T: DeserializeOwned + Default>(input: Value) -> Result<T, (i64, String)> {
+pub(super) fn decode<T: DeserializeOwned + Default>(input: Value) -> Result<T, (i64, String)> {
     if input.is_null() {
         return Ok(T::default());
     }
@@ -296,26 +302,26 @@ struct MessagesInput {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct MediaInput {
-    url: String,
+pub(super) struct MediaInput {
+    pub(super) url: String,
     #[serde(rename = "type")]
-    kind: String,
-    mime_type: Option<String>,
-    file_name: Option<String>,
-    caption: Option<String>,
+    pub(super) kind: String,
+    pub(super) mime_type: Option<String>,
+    pub(super) file_name: Option<String>,
+    pub(super) caption: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct CreateMessageInput {
-    conversation_id: String,
-    content: Option<String>,
-    content_html: Option<String>,
-    subject: Option<String>,
-    media: Option<Vec<MediaInput>>,
-    quoted_message_id: Option<String>,
-    channel_id: Option<String>,
-    front_msg_id: Option<String>,
+pub(super) struct CreateMessageInput {
+    pub(super) conversation_id: String,
+    pub(super) content: Option<String>,
+    pub(super) content_html: Option<String>,
+    pub(super) subject: Option<String>,
+    pub(super) media: Option<Vec<MediaInput>>,
+    pub(super) quoted_message_id: Option<String>,
+    pub(super) channel_id: Option<String>,
+    pub(super) front_msg_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -658,7 +664,24 @@ fn message_list(world: &World, i: MessagesInput) -> OpResult {
     paginate(&msgs, i.page, i.limit, 30)
 }
 
-fn create_message(
+/// The API user acts as the account owner: agent messages sent through
+/// the API carry the owner as their sender.
+pub(super) fn api_sender(world: &World) -> Sender {
+    let agent = world
+        .agents
+        .iter()
+        .find(|a| a.kind == "OWNER")
+        .or_else(|| world.agents.first());
+    Sender {
+        id: agent.map(|a| a.id.clone()).unwrap_or_default(),
+        name: agent.map(|a| a.name()).unwrap_or_else(|| "API".into()),
+        avatar: agent.and_then(|a| a.profile_photo.clone()),
+        email: agent.map(|a| a.email.clone()),
+        phone: None,
+    }
+}
+
+pub(super) fn create_message(
     world: &mut World,
     i: CreateMessageInput,
     now: DateTime<Utc>,
@@ -725,13 +748,7 @@ fn create_message(
         .iter()
         .rev()
         .find_map(|m| m.subject.clone());
-    // The API user acts as the account owner.
-    let agent = world
-        .agents
-        .iter()
-        .find(|a| a.kind == "OWNER")
-        .or_else(|| world.agents.first())
-        .cloned();
+    let sender = api_sender(world);
     let media_items: Vec<MediaItem> = media
         .into_iter()
         .map(|m| MediaItem {
@@ -762,16 +779,7 @@ fn create_message(
     let channel_message_id = Some(format!("out.{}", new_id(&mut world.rng)));
     let msg = Message {
         id,
-        sender: Sender {
-            id: agent.as_ref().map(|a| a.id.clone()).unwrap_or_default(),
-            name: agent
-                .as_ref()
-                .map(|a| a.name())
-                .unwrap_or_else(|| "API".into()),
-            avatar: agent.as_ref().and_then(|a| a.profile_photo.clone()),
-            email: agent.as_ref().map(|a| a.email.clone()),
-            phone: None,
-        },
+        sender,
         conversation: i.conversation_id.clone(),
         message_type,
         channel_type: channel.kind.clone(),

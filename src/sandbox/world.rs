@@ -487,7 +487,7 @@ impl World {
             return;
         };
         let msg = &self.messages[ci][mi];
-        let window_closed = msg.channel_type == "WHATSAPP" && !self.whatsapp_window_open(ci, now);
+        let window_closed = !self.free_form_allowed(ci, msg, now);
         let d1 = ChronoDuration::milliseconds(self.rng.random_range(800..2500));
         let d2 = d1 + ChronoDuration::milliseconds(self.rng.random_range(1500..6000));
         let id = message_id.to_string();
@@ -550,13 +550,57 @@ impl World {
         }
     }
 
-    /// WhatsApp allows free-form replies for 24 h after the customer's last message.
+    /// WhatsApp allows free-form replies for 24 h after the customer's last
+    /// message; a customer who never wrote has no window.
     pub fn whatsapp_window_open(&self, ci: usize, now: DateTime<Utc>) -> bool {
         self.messages[ci]
             .iter()
             .rev()
             .find(|m| m.sender_type == "CONTACT")
             .is_some_and(|m| now - m.created_at < ChronoDuration::hours(24))
+    }
+
+    /// The one rule for outgoing messages in conversation `ci`: anything
+    /// goes on other channels, and on WhatsApp a template goes whenever
+    /// (that is what templates are for) while free-form text and media
+    /// need the 24-hour window open. A message this refuses is accepted by
+    /// the API and then fails delivery with [`reason_24h`], as on WhatsApp.
+    pub fn free_form_allowed(&self, ci: usize, msg: &Message, now: DateTime<Utc>) -> bool {
+        msg.channel_type != "WHATSAPP"
+            || msg.message_type == "TEMPLATE"
+            || self.whatsapp_window_open(ci, now)
+    }
+
+    /// Moves the whole thread back in time so that the customer's newest
+    /// message is 25 hours old: the WhatsApp window is closed. False when
+    /// the conversation is unknown.
+    pub fn close_whatsapp_window(&mut self, ci: usize, now: DateTime<Utc>) -> bool {
+        let Some(thread) = self.messages.get_mut(ci) else {
+            return false;
+        };
+        let Some(newest) = thread
+            .iter()
+            .rev()
+            .find(|m| m.sender_type == "CONTACT")
+            .map(|m| m.created_at)
+        else {
+            return true;
+        };
+        let shift = newest - (now - ChronoDuration::hours(25));
+        if shift <= ChronoDuration::zero() {
+            return true;
+        }
+        for m in thread.iter_mut() {
+            m.created_at -= shift;
+        }
+        let newest_id = thread.last().map(|m| (m.id.clone(), m.created_at));
+        if let Some(last) = self.conversations[ci].last_message.as_mut()
+            && let Some((id, at)) = newest_id
+            && last.id == id
+        {
+            last.created_at = at;
+        }
+        true
     }
 }
 

@@ -12,7 +12,7 @@ pub mod scalars;
 pub mod token;
 pub mod transport;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -34,7 +34,7 @@ use crate::api::{ApiError, ApiResult, Capabilities, Provider};
 use crate::domain::{
     Agent, ChannelInfo, Contact, ContactId, ContactQuery, ContactUpdate, Conversation,
     ConversationId, ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery,
-    OutgoingText, Page, Template,
+    OutgoingTemplate, OutgoingText, Page, Recipient, Template,
 };
 use crate::sync::scheduler::Scheduler;
 
@@ -98,6 +98,10 @@ pub struct QpienClient {
     /// Most root fields one request may carry: unknown (unlimited) until
     /// the server refuses a batch as too costly, then learned by halving.
     batch_limit: std::sync::atomic::AtomicUsize,
+    /// Header formats (`IMAGE`, `VIDEO`…) of the templates listed so far, by
+    /// id: a media header is sent with its kind, which the values alone do
+    /// not say.
+    header_formats: std::sync::Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for QpienClient {
@@ -451,6 +455,128 @@ fn leading_pages<T>(results: Vec<ApiResult<Page<T>>>) -> ApiResult<Vec<Page<T>>>
     Ok(pages)
 }
 
+/// The kind of media a header URL points at, when the template's header
+/// format is unknown: by the file extension, else an image.
+fn media_kind_from_url(url: &str) -> &'static str {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
+    let ext = path.rsplit_once('.').map(|(_, e)| e).unwrap_or("");
+    match ext {
+        "mp4" | "3gp" | "mov" | "m4v" => "VIDEO",
+        "pdf" | "doc" | "docx" | "xls" | "xlsx" | "ppt" | "pptx" | "txt" | "csv" => "DOCUMENT",
+        _ => "IMAGE",
+    }
+}
+
+/// `sendWhatsappTemplateMessage`'s input: the full `components` form, one
+/// component per part that has values, body values named when the
+/// template names its placeholders. `header_format` is the template's
+/// (`IMAGE`, `VIDEO`, `DOCUMENT`) when known.
+fn send_template_input(
+    message: &OutgoingTemplate,
+    header_format: Option<&str>,
+) -> ApiResult<operations::send_template::SendWhatsappTemplateMessageInput> {
+    use operations::send_template as op;
+    let refuse = |message: &str| ApiError::Rejected {
+        code: None,
+        message: message.to_string(),
+    };
+    let channel_id = message
+        .channel_id
+        .as_ref()
+        .map(|c| c.0.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| refuse("no WhatsApp number to send from"))?;
+    let template_id = non_empty(Some(message.template_id.as_str()));
+    let (template_name, language) = match template_id {
+        Some(_) => (None, None),
+        None => (
+            Some(
+                non_empty(Some(&message.template_name))
+                    .ok_or_else(|| refuse("no template to send"))?,
+            ),
+            Some(
+                non_empty(Some(&message.language))
+                    .ok_or_else(|| refuse("the template's language is missing"))?,
+            ),
+        ),
+    };
+    let (conversation_id, contact_id) = match &message.recipient {
+        Recipient::Conversation(id) => (Some(id.0.clone()), None),
+        Recipient::Contact(id) => (None, Some(id.0.clone())),
+    };
+    let text = |value: &str, name: Option<String>| op::TemplateParameterInput {
+        type_: op::TemplateParameterType::TEXT,
+        text: Some(value.to_string()),
+        url: None,
+        file_name: None,
+        parameter_name: name,
+    };
+    let values = &message.values;
+    let mut components = Vec::new();
+    if let Some(url) = &values.header_media_url {
+        let kind = match header_format {
+            Some(f @ ("IMAGE" | "VIDEO" | "DOCUMENT")) => f,
+            _ => media_kind_from_url(url),
+        };
+        components.push(op::TemplateComponentParametersInput {
+            type_: op::WhatsappTemplateComponentType::HEADER,
+            index: None,
+            parameters: vec![op::TemplateParameterInput {
+                type_: wire_enum(kind)?,
+                text: None,
+                url: Some(url.clone()),
+                file_name: None,
+                parameter_name: None,
+            }],
+        });
+    } else if let Some(value) = &values.header_text {
+        components.push(op::TemplateComponentParametersInput {
+            type_: op::WhatsappTemplateComponentType::HEADER,
+            index: None,
+            parameters: vec![text(value, None)],
+        });
+    }
+    if !values.body.is_empty() {
+        components.push(op::TemplateComponentParametersInput {
+            type_: op::WhatsappTemplateComponentType::BODY,
+            index: None,
+            parameters: values
+                .body
+                .iter()
+                .map(|p| {
+                    let named = !p.key.chars().all(|c| c.is_ascii_digit());
+                    text(&p.value, named.then(|| p.key.clone()))
+                })
+                .collect(),
+        });
+    }
+    for (index, value) in &values.buttons {
+        components.push(op::TemplateComponentParametersInput {
+            type_: op::WhatsappTemplateComponentType::BUTTONS,
+            index: Some(i64::from(*index)),
+            parameters: vec![text(value, None)],
+        });
+    }
+    Ok(op::SendWhatsappTemplateMessageInput {
+        channel_id,
+        template_id,
+        template_name,
+        language,
+        conversation_id,
+        contact_id,
+        phone: None,
+        body_parameters: None,
+        header_text: None,
+        header_media: None,
+        components: (!components.is_empty()).then_some(components),
+        front_msg_id: Some(message.client_id.clone()),
+    })
+}
+
 impl QpienClient {
     pub fn new(config: QpienConfig) -> Result<Self, ApiError> {
         let scheduler = Arc::new(Scheduler::new(config.requests_per_minute));
@@ -478,6 +604,7 @@ impl QpienClient {
             transport: Transport::new(&config.base_url, config.request_timeout, scheduler)?,
             tokens: TokenManager::new(config.client_id, config.client_secret),
             batch_limit: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            header_formats: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -573,6 +700,39 @@ impl QpienClient {
             }
         }
         Ok(results)
+    }
+
+    /// The header format of the template `message` sends, when it has a
+    /// media header: from the templates listed so far, else from a fresh
+    /// listing.
+    async fn media_header_format(&self, message: &OutgoingTemplate) -> Option<String> {
+        message.values.header_media_url.as_ref()?;
+        let known =
+            |formats: &HashMap<String, String>| formats.get(message.template_id.as_str()).cloned();
+        if let Some(format) = known(
+            &self
+                .header_formats
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        ) {
+            return Some(format);
+        }
+        let templates = match self.list_templates().await {
+            Ok(templates) => templates,
+            Err(error) => {
+                tracing::warn!(%error, "cannot look up the template's header format");
+                return None;
+            }
+        };
+        templates
+            .iter()
+            .find(|t| t.id == message.template_id)
+            .or_else(|| {
+                templates
+                    .iter()
+                    .find(|t| t.name == message.template_name && t.language == message.language)
+            })
+            .and_then(|t| t.header_format.clone())
     }
 
     async fn fetch_all_pages<T, F, Fut>(&self, fetch: F) -> ApiResult<Vec<T>>
@@ -948,39 +1108,80 @@ impl Provider for QpienClient {
 
     async fn list_templates(&self) -> ApiResult<Vec<Template>> {
         use operations::templates as op;
-        self.fetch_all_pages(|page| async move {
-            let data = self
-                .call::<operations::Templates>(op::Variables {
-                    input: Some(op::GetWhatsappBusinessTemplateListInput {
-                        page: Some(page),
-                        limit: Some(i64::from(MAX_PAGE_SIZE)),
-                        search: None,
-                        status: Some(vec![
-                            op::WhatsappTemplateStatus::APPROVED,
-                            op::WhatsappTemplateStatus::PENDING,
-                        ]),
-                        category: None,
-                        language: None,
-                        channel_id: None,
-                    }),
-                })
-                .await?;
-            let page = data
-                .get_whatsapp_business_template_list
-                .data
-                .ok_or_else(|| {
-                    ApiError::Decode(
-                        "missing field `data` at data.getWhatsappBusinessTemplateList".into(),
-                    )
-                })?;
-            let items = page
-                .docs
-                .into_iter()
-                .map(|t| map_template(wire_template!(t)))
-                .collect();
-            Ok((items, page.has_next_page))
-        })
-        .await
+        let templates = self
+            .fetch_all_pages(|page| async move {
+                let data = self
+                    .call::<operations::Templates>(op::Variables {
+                        input: Some(op::GetWhatsappBusinessTemplateListInput {
+                            page: Some(page),
+                            limit: Some(i64::from(MAX_PAGE_SIZE)),
+                            search: None,
+                            // Every status, so the picker can say why one
+                            // cannot be sent.
+                            status: Some(vec![
+                                op::WhatsappTemplateStatus::APPROVED,
+                                op::WhatsappTemplateStatus::PENDING,
+                                op::WhatsappTemplateStatus::REJECTED,
+                                op::WhatsappTemplateStatus::PAUSED,
+                                op::WhatsappTemplateStatus::DISABLED,
+                            ]),
+                            category: None,
+                            language: None,
+                            channel_id: None,
+                        }),
+                    })
+                    .await?;
+                let page = data
+                    .get_whatsapp_business_template_list
+                    .data
+                    .ok_or_else(|| {
+                        ApiError::Decode(
+                            "missing field `data` at data.getWhatsappBusinessTemplateList".into(),
+                        )
+                    })?;
+                let items = page
+                    .docs
+                    .into_iter()
+                    .map(|t| map_template(wire_template!(t)))
+                    .collect();
+                Ok((items, page.has_next_page))
+            })
+            .await?;
+        let mut formats = self
+            .header_formats
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for template in &templates {
+            if let Some(format) = &template.header_format {
+                formats.insert(template.id.0.clone(), format.clone());
+            }
+        }
+        drop(formats);
+        Ok(templates)
+    }
+
+    async fn send_template(&self, message: &OutgoingTemplate) -> ApiResult<Message> {
+        use operations::send_template as op;
+        // Checked first: a message that cannot go costs no request.
+        send_template_input(message, None)?;
+        let format = self.media_header_format(message).await;
+        let input = send_template_input(message, format.as_deref())?;
+        let data = self
+            .call::<operations::SendTemplate>(op::Variables { input })
+            .await?;
+        let result = data.send_whatsapp_template_message.data.ok_or_else(|| {
+            ApiError::Decode("missing field `data` at data.sendWhatsappTemplateMessage".into())
+        })?;
+        let wire = result.message.ok_or_else(|| {
+            ApiError::Decode(
+                "missing field `message` at data.sendWhatsappTemplateMessage.data".into(),
+            )
+        })?;
+        let conversation = result.conversation_id.or(match &message.recipient {
+            Recipient::Conversation(id) => Some(id.0.clone()),
+            Recipient::Contact(_) => None,
+        });
+        map_message(wire_message!(wire), conversation.as_deref())
     }
 }
 
@@ -1126,6 +1327,87 @@ mod tests {
         assert_eq!(input, json!({"firstName": "Ali", "phone": "+905321234567"}));
         let err = create_contact_variables(&ContactUpdate::default()).unwrap_err();
         assert!(matches!(err, ApiError::Rejected { .. }), "{err:?}");
+    }
+
+    fn outgoing_template(values: crate::domain::TemplateValues) -> OutgoingTemplate {
+        OutgoingTemplate {
+            client_id: "c-1".into(),
+            recipient: Recipient::Conversation(ConversationId::new("conv")),
+            channel_id: Some(crate::domain::ChannelId::new("wa")),
+            template_id: crate::domain::TemplateId::new("t1"),
+            template_name: "order_confirmation".into(),
+            language: "en".into(),
+            values,
+        }
+    }
+
+    #[test]
+    fn templates_go_in_the_full_components_form() {
+        use crate::domain::{TemplateParam, TemplateValues};
+        let message = outgoing_template(TemplateValues {
+            header_text: None,
+            header_media_url: Some("https://cdn.example/clip.mp4".into()),
+            body: vec![
+                TemplateParam {
+                    key: "first_name".into(),
+                    value: "Ayşe".into(),
+                },
+                TemplateParam {
+                    key: "2".into(),
+                    value: "A-1".into(),
+                },
+            ],
+            buttons: vec![(1, "A-1".into())],
+        });
+        let input = serde_json::to_value(send_template_input(&message, None).unwrap()).unwrap();
+        assert_eq!(
+            input,
+            json!({
+                "channelId": "wa",
+                "templateId": "t1",
+                "conversationId": "conv",
+                "frontMsgId": "c-1",
+                "components": [
+                    {"type": "HEADER", "parameters": [{"type": "VIDEO", "url": "https://cdn.example/clip.mp4"}]},
+                    {"type": "BODY", "parameters": [
+                        {"type": "TEXT", "text": "Ayşe", "parameterName": "first_name"},
+                        {"type": "TEXT", "text": "A-1"}]},
+                    {"type": "BUTTONS", "index": 1, "parameters": [{"type": "TEXT", "text": "A-1"}]}
+                ]
+            })
+        );
+        // The template's own format wins over the file name.
+        let input =
+            serde_json::to_value(send_template_input(&message, Some("DOCUMENT")).unwrap()).unwrap();
+        assert_eq!(input["components"][0]["parameters"][0]["type"], "DOCUMENT");
+    }
+
+    #[test]
+    fn a_template_needs_a_number_to_send_from() {
+        let mut message = outgoing_template(crate::domain::TemplateValues::default());
+        message.channel_id = None;
+        assert_eq!(
+            send_template_input(&message, None).unwrap_err(),
+            ApiError::Rejected {
+                code: None,
+                message: "no WhatsApp number to send from".into()
+            }
+        );
+        message.channel_id = Some(crate::domain::ChannelId::new("wa"));
+        message.template_id = crate::domain::TemplateId::new("");
+        message.recipient = Recipient::Contact(ContactId::new("k"));
+        let input = serde_json::to_value(send_template_input(&message, None).unwrap()).unwrap();
+        assert_eq!(input["templateName"], "order_confirmation");
+        assert_eq!(input["language"], "en");
+        assert_eq!(input["contactId"], "k");
+        assert!(input.get("components").is_none(), "nothing to fill");
+    }
+
+    #[test]
+    fn media_kinds_from_file_names() {
+        assert_eq!(media_kind_from_url("https://x/a.MP4?x=1"), "VIDEO");
+        assert_eq!(media_kind_from_url("https://x/invoice.pdf"), "DOCUMENT");
+        assert_eq!(media_kind_from_url("https://x/photo"), "IMAGE");
     }
 
     #[test]

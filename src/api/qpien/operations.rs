@@ -187,3 +187,14 @@ root_field!(UpdateContact, "updateContact");
 )]
 pub struct DeleteContact;
 root_field!(DeleteContact, "deleteContact");
+
+#[derive(GraphQLQuery)]
+#[graphql(
+    schema_path = "assets/qpien.graphql",
+    query_path = "assets/graphql/send_template.graphql",
+    response_derives = "Debug",
+    variables_derives = "Debug",
+    skip_serializing_none
+)]
+pub struct SendTemplate;
+root_field!(SendTemplate, "sendWhatsappTemplateMessage");
