@@ -16,7 +16,7 @@ use crate::domain::ContactId;
 use crate::text;
 use crate::theme;
 
-const HINTS: &str = " Enter conversations · Ctrl-E edit · Ctrl-T template · Ctrl-N new · Ctrl-D delete · Esc close ";
+const HINTS: &str = " Enter open · Ctrl-E edit · Ctrl-T template · Ctrl-N new · Ctrl-D delete ";
 
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState, directory: &Directory) {
     let layout = directory::layout(area);
