@@ -402,12 +402,13 @@ fn send_template(
         SendTarget::Conversation(id) => (id.clone(), None),
         SendTarget::Contact(contact) => (new_conversation_key(contact), Some(contact.clone())),
     };
-    let channel_id = template.channel_id.clone().or_else(|| {
-        state
-            .store
-            .get(&conversation_id)
-            .and_then(|e| e.conversation.reply_channel_id.clone())
-    });
+    // The conversation's own number keeps the thread together; a new
+    // conversation goes out from the template's number.
+    let channel_id = state
+        .store
+        .get(&conversation_id)
+        .and_then(|e| e.conversation.reply_channel_id.clone())
+        .or_else(|| template.channel_id.clone());
     let outbox_template = OutboxTemplate {
         template_id: template.id.clone(),
         template_name: template.name.clone(),

@@ -534,3 +534,25 @@ fn e_on_a_template_that_failed_in_the_outbox_reopens_its_form() {
     );
     assert!(state.composer.is_blank(), "a template is not free text");
 }
+
+#[test]
+fn ctrl_t_in_the_directory_opens_the_picker_for_the_contact() {
+    let mut state = inbox();
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Contacts {
+            found: vec![Contact::named("c-new", "Zephyrine")],
+            missing: Vec::new(),
+        }),
+        now(),
+    );
+    key(&mut state, KeyCode::Esc);
+    state.focus = Focus::List;
+    key(&mut state, KeyCode::Char('C'));
+    type_text(&mut state, "Zephyrine");
+    ctrl(&mut state, 't');
+    assert_eq!(
+        picker(&state).target,
+        SendTarget::Contact(ContactId::new("c-new"))
+    );
+}
