@@ -319,7 +319,9 @@ fn hint_lines(picker: &TemplatePicker, width: usize) -> Vec<Line<'static>> {
         }
         Some(fill) => {
             parts.push(("Tab/Shift-Tab field", normal));
-            parts.push(("↑/↓ suggestion", normal));
+            if fill.suggestions.iter().any(|list| !list.is_empty()) {
+                parts.push(("↑/↓ suggestion", normal));
+            }
             match fill.kind {
                 FillKind::Template(_) => {
                     if fill.first_missing().is_some() {
