@@ -24,7 +24,7 @@ pub fn title(state: &AppState) -> String {
 }
 
 /// What the composer shows while empty and free text is blocked.
-pub const BLOCKED_PLACEHOLDER: &str = "Free text is blocked here — press t to pick a template";
+pub const BLOCKED_PLACEHOLDER: &str = "Templates only here: t (Ctrl-T) picks one";
 /// After the closed window's sentence.
 const TEMPLATES_KEY: &str = " t: templates";
 
