@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 use crate::domain::{Agent, Contact};
-use crate::template_text::{self, Segment};
+use crate::template_text;
 
 pub const FILE_NAME: &str = "canned_replies.toml";
 
@@ -109,35 +109,21 @@ pub fn question_label(key: &str) -> String {
     key.replace(['_', '.'], " ")
 }
 
-/// The reply with variables and answers in place.
+/// The reply with variables and answers in place; what is still missing
+/// stays as written.
 pub fn render(
     text: &str,
     contact: Option<&Contact>,
     agent: Option<&Agent>,
     answers: &[(String, String)],
 ) -> String {
-    let mut out = String::with_capacity(text.len());
-    for segment in template_text::segments(text) {
-        match segment {
-            Segment::Text(t) => out.push_str(t),
-            Segment::Placeholder(key) => {
-                let value = answers
-                    .iter()
-                    .find(|(k, v)| k == key && !v.trim().is_empty())
-                    .map(|(_, v)| v.trim().to_string())
-                    .or_else(|| variable(key, contact, agent));
-                match value {
-                    Some(v) => out.push_str(&v),
-                    None => {
-                        out.push_str("{{");
-                        out.push_str(key);
-                        out.push_str("}}");
-                    }
-                }
-            }
-        }
-    }
-    out
+    template_text::fill(text, |key| {
+        answers
+            .iter()
+            .find(|(k, v)| k == key && !v.trim().is_empty())
+            .map(|(_, v)| v.trim().to_string())
+            .or_else(|| variable(key, contact, agent))
+    })
 }
 
 #[cfg(test)]

@@ -145,6 +145,30 @@ pub fn width(s: &str) -> usize {
     UnicodeWidthStr::width(s)
 }
 
+/// The end of `s` in at most `max` cells, starting with `…` when cut:
+/// the part of a filter being typed is its end.
+pub fn truncate_start(s: &str, max: usize) -> String {
+    if width(s) <= max {
+        return s.to_string();
+    }
+    if max == 0 {
+        return String::new();
+    }
+    let mut kept = Vec::new();
+    let mut used = 0;
+    for g in s.graphemes(true).rev() {
+        let w = width(g);
+        if used + w > max - 1 {
+            break;
+        }
+        kept.push(g);
+        used += w;
+    }
+    let mut out = String::from("…");
+    out.extend(kept.into_iter().rev());
+    out
+}
+
 /// Cuts `s` to at most `max` cells, ending in `…` when cut. Never splits a
 /// grapheme cluster.
 pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {

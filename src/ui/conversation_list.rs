@@ -9,7 +9,6 @@ use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
-use unicode_segmentation::UnicodeSegmentation;
 
 use crate::app::AppState;
 use crate::app::keymap::Action;
@@ -44,30 +43,6 @@ fn pad_between(left: Vec<Span<'static>>, right: Vec<Span<'static>>, width: usize
     spans.push(Span::raw(" ".repeat(width.saturating_sub(used))));
     spans.extend(right);
     Line::from(spans)
-}
-
-/// The end of `s` in at most `max` cells, starting with `…` when cut: the
-/// part of a filter being typed is its end.
-fn tail(s: &str, max: usize) -> String {
-    if text::width(s) <= max {
-        return s.to_string();
-    }
-    if max == 0 {
-        return String::new();
-    }
-    let mut kept = Vec::new();
-    let mut used = 0;
-    for g in s.graphemes(true).rev() {
-        let w = text::width(g);
-        if used + w > max - 1 {
-            break;
-        }
-        kept.push(g);
-        used += w;
-    }
-    let mut out = String::from("…");
-    out.extend(kept.into_iter().rev());
-    out
 }
 
 /// The view, its filters and the sort, for the border:
@@ -136,7 +111,7 @@ fn filter_line(state: &AppState, width: usize) -> Line<'static> {
     pad_between(
         vec![
             Span::styled("/ ", theme::filter_bar().add_modifier(Modifier::BOLD)),
-            Span::styled(tail(&shown, room), theme::filter_bar()),
+            Span::styled(text::truncate_start(&shown, room), theme::filter_bar()),
             Span::styled(cursor, theme::filter_bar()),
         ],
         vec![Span::styled(right, theme::dim())],

@@ -200,29 +200,6 @@ fn fit(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
     out
 }
 
-/// The end of `s` in at most `max` cells, starting with `…` when cut.
-fn tail(s: &str, max: usize) -> String {
-    if text::width(s) <= max {
-        return s.to_string();
-    }
-    if max == 0 {
-        return String::new();
-    }
-    let mut kept = Vec::new();
-    let mut used = 0;
-    for g in s.graphemes(true).rev() {
-        let w = text::width(g);
-        if used + w > max - 1 {
-            break;
-        }
-        kept.push(g);
-        used += w;
-    }
-    let mut out = String::from("…");
-    out.extend(kept.into_iter().rev());
-    out
-}
-
 /// `› query▏` and, for templates, the language and category filters.
 fn filter_line(picker: &TemplatePicker, width: usize) -> Line<'static> {
     let mut right = Vec::new();
@@ -253,7 +230,7 @@ fn filter_line(picker: &TemplatePicker, width: usize) -> Line<'static> {
     spread(
         vec![
             Span::styled("› ", theme::title()),
-            Span::raw(tail(&shown, room)),
+            Span::raw(text::truncate_start(&shown, room)),
             Span::styled("▏", theme::dim()),
         ],
         right,

@@ -2,6 +2,7 @@
 //! conversation, exactly once, saved in the cache at every step.
 
 use super::*;
+use crate::domain::ChannelId;
 
 pub(super) fn try_send(state: &mut AppState, client_id: String) -> Vec<Command> {
     let Some(id) = state.open.clone() else {
@@ -42,17 +43,42 @@ pub(super) fn try_send(state: &mut AppState, client_id: String) -> Vec<Command> 
         );
         return Vec::new();
     }
-    // One reply of a conversation on its way at a time: replies arrive in
-    // the order they were typed.
-    let first_in_line = state.outbox.head_of(&id).is_none();
+    let channel_id = reply_channel(state, &id);
+    let text = state.composer.text().trim_end().to_string();
+    let commands = enqueue(state, client_id, id, channel_id, text, None);
+    state.composer = Composer {
+        seen_inbound: newest,
+        ..Composer::default()
+    };
+    save_draft(state);
+    state.thread_scroll = 0;
+    commands
+}
+
+pub(super) fn reply_channel(state: &AppState, id: &ConversationId) -> Option<ChannelId> {
+    state
+        .store
+        .get(id)
+        .and_then(|e| e.conversation.reply_channel_id.clone())
+}
+
+/// Puts a message in the outbox (on disk first). One message of a
+/// conversation is on its way at a time, so they arrive in the order
+/// written: the send starts now only if nothing is ahead of it.
+pub(super) fn enqueue(
+    state: &mut AppState,
+    client_id: String,
+    conversation_id: ConversationId,
+    channel_id: Option<ChannelId>,
+    text: String,
+    template: Option<crate::store::outbox::OutboxTemplate>,
+) -> Vec<Command> {
+    let first_in_line = state.outbox.head_of(&conversation_id).is_none();
     let item = OutboxItem {
         client_id: client_id.clone(),
-        conversation_id: id.clone(),
-        channel_id: state
-            .store
-            .get(&id)
-            .and_then(|e| e.conversation.reply_channel_id.clone()),
-        text: state.composer.text().trim_end().to_string(),
+        conversation_id,
+        channel_id,
+        text,
         created_at: state.now,
         state: if first_in_line {
             OutboxState::Sending { attempt: 1 }
@@ -60,17 +86,12 @@ pub(super) fn try_send(state: &mut AppState, client_id: String) -> Vec<Command> 
             OutboxState::Queued
         },
         fate_unknown: false,
-        template: None,
+        template,
     };
     let command = send_command(&item);
     state.outbox.push(item);
     persist_outbox_item(state, &client_id);
-    state.composer = Composer {
-        seen_inbound: newest,
-        ..Composer::default()
-    };
-    save_draft(state);
-    state.thread_scroll = 0;
+    state.dirty = true;
     if first_in_line {
         vec![command]
     } else {

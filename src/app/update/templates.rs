@@ -4,7 +4,7 @@
 
 use crossterm::event::KeyModifiers;
 
-use super::replies::{persist_outbox_item, send_command};
+use super::replies::{enqueue, reply_channel};
 use super::*;
 use crate::app::template_picker::{Fill, FillKind, PickerTab, SendTarget, TemplatePicker};
 use crate::domain::{Channel, Contact, ContactId, Template, TemplateStatus};
@@ -404,11 +404,7 @@ fn send_template(
     };
     // The conversation's own number keeps the thread together; a new
     // conversation goes out from the template's number.
-    let channel_id = state
-        .store
-        .get(&conversation_id)
-        .and_then(|e| e.conversation.reply_channel_id.clone())
-        .or_else(|| template.channel_id.clone());
+    let channel_id = reply_channel(state, &conversation_id).or_else(|| template.channel_id.clone());
     let outbox_template = OutboxTemplate {
         template_id: template.id.clone(),
         template_name: template.name.clone(),
@@ -416,24 +412,14 @@ fn send_template(
         values: values.clone(),
         contact_id,
     };
-    let first_in_line = state.outbox.head_of(&conversation_id).is_none();
-    let item = OutboxItem {
-        client_id: client_id.clone(),
-        conversation_id: conversation_id.clone(),
+    let sends = enqueue(
+        state,
+        client_id.clone(),
+        conversation_id,
         channel_id,
-        text: template_text::rendered(template, &values),
-        created_at: state.now,
-        state: if first_in_line {
-            OutboxState::Sending { attempt: 1 }
-        } else {
-            OutboxState::Queued
-        },
-        fate_unknown: false,
-        template: Some(outbox_template.clone()),
-    };
-    let command = send_command(&item);
-    state.outbox.push(item);
-    persist_outbox_item(state, &client_id);
+        template_text::rendered(template, &values),
+        Some(outbox_template.clone()),
+    );
     state
         .template_memory
         .remember(&client_id, &outbox_template, fields);
@@ -460,10 +446,7 @@ fn send_template(
         state.focus = Focus::Thread;
     }
     state.thread_scroll = 0;
-    state.dirty = true;
-    if first_in_line {
-        commands.push(command);
-    }
+    commands.extend(sends);
     commands
 }
 
@@ -518,12 +501,7 @@ pub(super) fn resend_failed_message(
         .and_then(|c| state.template_memory.sent_as(c))
         .cloned();
     if let Some(sent) = remembered {
-        let template = state
-            .store
-            .templates()
-            .iter()
-            .find(|t| t.id == sent.template_id)
-            .cloned();
+        let template = template_by_id(state, &sent.template_id);
         let Some(template) = template else {
             state.notify(
                 NoticeLevel::Warning,
@@ -568,34 +546,9 @@ pub(super) fn resend_failed_message(
     if blocked_by_window(state, &id) {
         return Vec::new();
     }
-    let first_in_line = state.outbox.head_of(&id).is_none();
-    let item = OutboxItem {
-        client_id: fresh_id.clone(),
-        conversation_id: id.clone(),
-        channel_id: state
-            .store
-            .get(&id)
-            .and_then(|e| e.conversation.reply_channel_id.clone()),
-        text: message.text.clone(),
-        created_at: state.now,
-        state: if first_in_line {
-            OutboxState::Sending { attempt: 1 }
-        } else {
-            OutboxState::Queued
-        },
-        fate_unknown: false,
-        template: None,
-    };
-    let command = send_command(&item);
-    state.outbox.push(item);
-    persist_outbox_item(state, &fresh_id);
+    let channel_id = reply_channel(state, &id);
     state.notify(NoticeLevel::Info, "Sending the failed message again…");
-    state.dirty = true;
-    if first_in_line {
-        vec![command]
-    } else {
-        Vec::new()
-    }
+    enqueue(state, fresh_id, id, channel_id, message.text.clone(), None)
 }
 
 /// `e` on a message the server reported as failed: its text goes into the
@@ -607,12 +560,7 @@ pub(super) fn edit_failed_message(state: &mut AppState, message: &Message) -> Ve
         .and_then(|c| state.template_memory.sent_as(c))
         .cloned();
     if let Some(sent) = remembered {
-        let template = state
-            .store
-            .templates()
-            .iter()
-            .find(|t| t.id == sent.template_id)
-            .cloned();
+        let template = template_by_id(state, &sent.template_id);
         return match template {
             Some(template) => {
                 let fields = template_text::fields_from_values(
@@ -651,12 +599,7 @@ pub(super) fn edit_failed_template(state: &mut AppState, client_id: &str) -> Vec
     let Some(sent) = item.template else {
         return Vec::new();
     };
-    let template = state
-        .store
-        .templates()
-        .iter()
-        .find(|t| t.id == sent.template_id)
-        .cloned();
+    let template = template_by_id(state, &sent.template_id);
     let Some(template) = template else {
         state.notify(
             NoticeLevel::Warning,
@@ -683,6 +626,15 @@ pub(super) fn edit_failed_template(state: &mut AppState, client_id: &str) -> Vec
     picker.fill = Some(Fill::for_template(template, contact.as_ref(), &fields));
     state.open_overlay(Overlay::Templates(Box::new(picker)));
     super::next_sends(state)
+}
+
+fn template_by_id(state: &AppState, id: &crate::domain::TemplateId) -> Option<Template> {
+    state
+        .store
+        .templates()
+        .iter()
+        .find(|t| &t.id == id)
+        .cloned()
 }
 
 fn open_template_form(
