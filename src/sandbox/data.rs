@@ -2240,28 +2240,13 @@ pub(crate) fn live_new_conversation(world: &mut World, now: DateTime<Utc>) -> Op
     world
         .contact_idx
         .insert(contact.id.clone(), world.contacts.len());
-    world.conversations.push(Conversation {
-        id: conv_id.clone(),
-        customer: world.customer.clone(),
-        joined_person: contact.id.clone(),
-        joined_c_person: None,
-        is_starred: false,
-        status: "OPEN".into(),
-        is_group_or_channel: false,
-        last_message: None,
-        last_received_message_channel: platform.id.clone(),
-        tags: Vec::new(),
-        channels: vec![ChannelOut {
-            id: platform.id.clone(),
-            name: platform.name.clone(),
-            kind: platform.channel_type.clone(),
-            channel_id: platform.channel_id.clone(),
-        }],
-        kind: "DIRECT".into(),
-        priority: None,
-        created_at: now,
-        updated_at: now,
-    });
+    world.conversations.push(Conversation::direct(
+        conv_id.clone(),
+        world.customer.clone(),
+        contact.id.clone(),
+        &platform,
+        now,
+    ));
     world.contacts.push(contact);
     world.conv_idx.insert(conv_id.clone(), ci);
     world.conv_meta.push(ConvMeta { lang: lang.code });

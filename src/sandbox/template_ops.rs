@@ -15,9 +15,7 @@ use serde_json::{Value, json};
 use super::contact_ops::is_e164;
 use super::data;
 use super::ops::{self, CreateMessageInput, MediaInput, api_sender, decode, not_found, to_json};
-use super::world::{
-    ChannelOut, ContactPlatform, ConvMeta, Conversation, Message, Platform, World, new_id,
-};
+use super::world::{ContactPlatform, ConvMeta, Conversation, Message, Platform, World, new_id};
 use crate::domain::{
     Template, TemplateButton, TemplateId, TemplateParam, TemplateStatus, TemplateValues,
 };
@@ -275,28 +273,13 @@ fn place(
         .unwrap_or_else(|| language.to_string());
     let id = new_id(&mut world.rng);
     let ci = world.conversations.len();
-    world.conversations.push(Conversation {
-        id: id.clone(),
-        customer: world.customer.clone(),
-        joined_person: contact_id,
-        joined_c_person: None,
-        is_starred: false,
-        status: "OPEN".into(),
-        is_group_or_channel: false,
-        last_message: None,
-        last_received_message_channel: platform.id.clone(),
-        tags: Vec::new(),
-        channels: vec![ChannelOut {
-            id: platform.id.clone(),
-            name: platform.name.clone(),
-            kind: platform.channel_type.clone(),
-            channel_id: platform.channel_id.clone(),
-        }],
-        kind: "DIRECT".into(),
-        priority: None,
-        created_at: now,
-        updated_at: now,
-    });
+    world.conversations.push(Conversation::direct(
+        id.clone(),
+        world.customer.clone(),
+        contact_id,
+        platform,
+        now,
+    ));
     world.conv_idx.insert(id, ci);
     world.conv_meta.push(ConvMeta {
         lang: data::lang(lang.split(['-', '_']).next().unwrap_or("en")).code,

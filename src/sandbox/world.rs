@@ -180,6 +180,40 @@ pub(crate) struct Conversation {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Conversation {
+    /// A new open one-to-one conversation with `contact_id` on `platform`.
+    pub fn direct(
+        id: String,
+        customer: String,
+        contact_id: String,
+        platform: &Platform,
+        now: DateTime<Utc>,
+    ) -> Conversation {
+        Conversation {
+            id,
+            customer,
+            joined_person: contact_id,
+            joined_c_person: None,
+            is_starred: false,
+            status: "OPEN".into(),
+            is_group_or_channel: false,
+            last_message: None,
+            last_received_message_channel: platform.id.clone(),
+            tags: Vec::new(),
+            channels: vec![ChannelOut {
+                id: platform.id.clone(),
+                name: platform.name.clone(),
+                kind: platform.channel_type.clone(),
+                channel_id: platform.channel_id.clone(),
+            }],
+            kind: "DIRECT".into(),
+            priority: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Sender {
     #[serde(rename = "_id")]
