@@ -59,7 +59,17 @@ pub fn parse(text: &str) -> Result<Vec<CannedReply>, String> {
             None => e.message().to_string(),
         }
     })?;
-    for (i, reply) in file.replies.iter().enumerate() {
+    // The text goes into the composer and onto the screen: a pasted escape
+    // sequence must not travel with it.
+    let mut replies = file.replies;
+    for reply in &mut replies {
+        reply.name = crate::text::sanitize_line(&reply.name);
+        reply.text = crate::text::sanitize(&reply.text);
+        for tag in &mut reply.tags {
+            *tag = crate::text::sanitize_line(tag);
+        }
+    }
+    for (i, reply) in replies.iter().enumerate() {
         if reply.name.trim().is_empty() {
             return Err(format!("reply {} has no name", i + 1));
         }
@@ -67,7 +77,7 @@ pub fn parse(text: &str) -> Result<Vec<CannedReply>, String> {
             return Err(format!("reply “{}” has no text", reply.name));
         }
     }
-    Ok(file.replies)
+    Ok(replies)
 }
 
 /// The value of a contact or agent variable; `None` for a key that is
@@ -184,6 +194,15 @@ mod tests {
             "Ayşe Yılmaz {{x}}"
         );
         assert_eq!(question_label("order_number"), "order number");
+    }
+
+    #[test]
+    fn escape_sequences_in_the_file_are_dropped() {
+        let replies =
+            parse("[[reply]]\nname = \"a\\u001b[2Jb\"\ntext = \"x\\u001b]0;title\\u0007y\"\n")
+                .unwrap();
+        assert_eq!(replies[0].name, "ab");
+        assert_eq!(replies[0].text, "xy");
     }
 
     #[test]

@@ -131,21 +131,28 @@ async fn newest(client: &QpienClient, conversation: &ConversationId) -> Vec<Mess
         .items
 }
 
-/// Waits (10 s at most) until the message's delivery is settled: anything
-/// but pending or sent.
-async fn settled(client: &QpienClient, id: &MessageId) -> Message {
-    let deadline = Instant::now() + Duration::from_secs(10);
+/// Waits (30 s at most) until the server has settled the message's
+/// delivery (anything but pending or sent), watching its state in
+/// process, then reads it once through the client.
+async fn settled(
+    sandbox: &Sandbox,
+    client: &QpienClient,
+    conversation: &str,
+    id: &MessageId,
+) -> Message {
+    let control = sandbox.control();
+    let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let message = client.get_message(id).await.unwrap();
-        if !matches!(message.ack, Ack::Pending | Ack::Sent | Ack::Unknown) {
-            return message;
+        let ack = control
+            .messages(conversation)
+            .into_iter()
+            .find(|m| m.id == id.as_str())
+            .and_then(|m| m.ack_status);
+        if !matches!(ack.as_deref(), None | Some("PENDING") | Some("SENT")) {
+            return client.get_message(id).await.unwrap();
         }
-        assert!(
-            Instant::now() < deadline,
-            "message {id} still {:?}",
-            message.ack
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert!(Instant::now() < deadline, "message {id} still {ack:?}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
@@ -484,7 +491,7 @@ async fn free_text_outside_the_window_fails_and_templates_do_not() {
         })
         .await
         .expect("accepted");
-    let settled_text = settled(&client, &sent.id).await;
+    let settled_text = settled(&sandbox, &client, conversation.as_str(), &sent.id).await;
     assert_eq!(settled_text.ack, Ack::Failed);
     assert!(
         settled_text
@@ -503,7 +510,7 @@ async fn free_text_outside_the_window_fails_and_templates_do_not() {
     .await;
     assert_eq!(answer["success"], true, "{answer}");
     let id = MessageId::new(answer["data"]["_id"].as_str().expect("id"));
-    let settled_free = settled(&client, &id).await;
+    let settled_free = settled(&sandbox, &client, conversation.as_str(), &id).await;
     assert_eq!(settled_free.ack, Ack::Failed);
     assert!(
         settled_free
@@ -520,8 +527,11 @@ async fn free_text_outside_the_window_fails_and_templates_do_not() {
     .await;
     assert_eq!(answer["success"], true, "{answer}");
     let id = MessageId::new(answer["data"]["_id"].as_str().expect("id"));
+    let started = answer["data"]["conversation"]
+        .as_str()
+        .expect("conversation");
     assert!(
-        settled(&client, &id)
+        settled(&sandbox, &client, started, &id)
             .await
             .failed_reason
             .is_some_and(|r| r.starts_with("131047"))
@@ -539,7 +549,7 @@ async fn free_text_outside_the_window_fails_and_templates_do_not() {
         ))
         .await
         .expect("sent");
-    let settled_template = settled(&client, &sent.id).await;
+    let settled_template = settled(&sandbox, &client, conversation.as_str(), &sent.id).await;
     assert!(
         !settled_template
             .failed_reason
@@ -568,7 +578,7 @@ async fn free_text_inside_the_window_goes_out() {
     assert_eq!(answer["data"]["conversation"], conversation.as_str());
     assert_eq!(answer["data"]["frontMsgId"], front.as_str());
     let id = MessageId::new(answer["data"]["_id"].as_str().expect("id"));
-    let message = settled(&client, &id).await;
+    let message = settled(&sandbox, &client, conversation.as_str(), &id).await;
     assert!(
         !message
             .failed_reason
