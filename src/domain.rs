@@ -446,6 +446,9 @@ pub struct TemplateValues {
     pub header_text: Option<String>,
     /// Public URL of an IMAGE, VIDEO or DOCUMENT header.
     pub header_media_url: Option<String>,
+    /// That header's kind (`IMAGE`, `VIDEO`, `DOCUMENT`), from the template.
+    #[serde(default)]
+    pub header_media_format: Option<String>,
     /// One per distinct body placeholder, in order of first appearance.
     pub body: Vec<TemplateParam>,
     /// URL-button suffixes: the button's index among the buttons, and the value.

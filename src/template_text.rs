@@ -155,9 +155,16 @@ pub fn slots(template: &Template) -> Vec<Slot> {
     slots
 }
 
-/// The values for the provider, from one value per slot (empty = missing).
-pub fn values(slots: &[Slot], filled: &[String]) -> TemplateValues {
-    let mut values = TemplateValues::default();
+/// The values for the provider, from one value per slot of `template`
+/// (empty = missing).
+pub fn values(template: &Template, slots: &[Slot], filled: &[String]) -> TemplateValues {
+    let mut values = TemplateValues {
+        header_media_format: template
+            .has_media_header()
+            .then(|| template.header_format.clone())
+            .flatten(),
+        ..TemplateValues::default()
+    };
     for (slot, value) in slots.iter().zip(filled) {
         let value = value.trim().to_string();
         match slot {
@@ -361,6 +368,7 @@ mod tests {
         );
         let s = slots(&t);
         let v = values(
+            &t,
             &s,
             &["A-1".into(), "Deniz".into(), "A-1".into(), "A-1".into()],
         );

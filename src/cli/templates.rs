@@ -406,7 +406,7 @@ pub async fn send(provider: &dyn Provider, request: &SendRequest) -> Result<(), 
         template_id: template.id.clone(),
         template_name: template.name.clone(),
         language: template.language.clone(),
-        values: template_text::values(&slots, &filled),
+        values: template_text::values(template, &slots, &filled),
     };
     let message = provider
         .send_template(&outgoing)

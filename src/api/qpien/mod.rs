@@ -12,7 +12,7 @@ pub mod scalars;
 pub mod token;
 pub mod transport;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -98,10 +98,6 @@ pub struct QpienClient {
     /// Most root fields one request may carry: unknown (unlimited) until
     /// the server refuses a batch as too costly, then learned by halving.
     batch_limit: std::sync::atomic::AtomicUsize,
-    /// Header formats (`IMAGE`, `VIDEO`…) of the templates listed so far, by
-    /// id: a media header is sent with its kind, which the values alone do
-    /// not say.
-    header_formats: std::sync::Mutex<HashMap<String, String>>,
 }
 
 impl std::fmt::Debug for QpienClient {
@@ -477,7 +473,6 @@ fn media_kind_from_url(url: &str) -> &'static str {
 /// (`IMAGE`, `VIDEO`, `DOCUMENT`) when known.
 fn send_template_input(
     message: &OutgoingTemplate,
-    header_format: Option<&str>,
 ) -> ApiResult<operations::send_template::SendWhatsappTemplateMessageInput> {
     use operations::send_template as op;
     let refuse = |message: &str| ApiError::Rejected {
@@ -518,7 +513,7 @@ fn send_template_input(
     let values = &message.values;
     let mut components = Vec::new();
     if let Some(url) = &values.header_media_url {
-        let kind = match header_format {
+        let kind = match values.header_media_format.as_deref() {
             Some(f @ ("IMAGE" | "VIDEO" | "DOCUMENT")) => f,
             _ => media_kind_from_url(url),
         };
@@ -604,7 +599,6 @@ impl QpienClient {
             transport: Transport::new(&config.base_url, config.request_timeout, scheduler)?,
             tokens: TokenManager::new(config.client_id, config.client_secret),
             batch_limit: std::sync::atomic::AtomicUsize::new(usize::MAX),
-            header_formats: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -705,36 +699,6 @@ impl QpienClient {
     /// The header format of the template `message` sends, when it has a
     /// media header: from the templates listed so far, else from a fresh
     /// listing.
-    async fn media_header_format(&self, message: &OutgoingTemplate) -> Option<String> {
-        message.values.header_media_url.as_ref()?;
-        let known =
-            |formats: &HashMap<String, String>| formats.get(message.template_id.as_str()).cloned();
-        if let Some(format) = known(
-            &self
-                .header_formats
-                .lock()
-                .unwrap_or_else(|e| e.into_inner()),
-        ) {
-            return Some(format);
-        }
-        let templates = match self.list_templates().await {
-            Ok(templates) => templates,
-            Err(error) => {
-                tracing::warn!(%error, "cannot look up the template's header format");
-                return None;
-            }
-        };
-        templates
-            .iter()
-            .find(|t| t.id == message.template_id)
-            .or_else(|| {
-                templates
-                    .iter()
-                    .find(|t| t.name == message.template_name && t.language == message.language)
-            })
-            .and_then(|t| t.header_format.clone())
-    }
-
     async fn fetch_all_pages<T, F, Fut>(&self, fetch: F) -> ApiResult<Vec<T>>
     where
         F: Fn(i64) -> Fut,
@@ -1147,25 +1111,12 @@ impl Provider for QpienClient {
                 Ok((items, page.has_next_page))
             })
             .await?;
-        let mut formats = self
-            .header_formats
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        for template in &templates {
-            if let Some(format) = &template.header_format {
-                formats.insert(template.id.0.clone(), format.clone());
-            }
-        }
-        drop(formats);
         Ok(templates)
     }
 
     async fn send_template(&self, message: &OutgoingTemplate) -> ApiResult<Message> {
         use operations::send_template as op;
-        // Checked first: a message that cannot go costs no request.
-        send_template_input(message, None)?;
-        let format = self.media_header_format(message).await;
-        let input = send_template_input(message, format.as_deref())?;
+        let input = send_template_input(message)?;
         let data = self
             .call::<operations::SendTemplate>(op::Variables { input })
             .await?;
@@ -1347,6 +1298,7 @@ mod tests {
         let message = outgoing_template(TemplateValues {
             header_text: None,
             header_media_url: Some("https://cdn.example/clip.mp4".into()),
+            header_media_format: None,
             body: vec![
                 TemplateParam {
                     key: "first_name".into(),
@@ -1359,7 +1311,7 @@ mod tests {
             ],
             buttons: vec![(1, "A-1".into())],
         });
-        let input = serde_json::to_value(send_template_input(&message, None).unwrap()).unwrap();
+        let input = serde_json::to_value(send_template_input(&message).unwrap()).unwrap();
         assert_eq!(
             input,
             json!({
@@ -1377,8 +1329,9 @@ mod tests {
             })
         );
         // The template's own format wins over the file name.
-        let input =
-            serde_json::to_value(send_template_input(&message, Some("DOCUMENT")).unwrap()).unwrap();
+        let mut message = message;
+        message.values.header_media_format = Some("DOCUMENT".into());
+        let input = serde_json::to_value(send_template_input(&message).unwrap()).unwrap();
         assert_eq!(input["components"][0]["parameters"][0]["type"], "DOCUMENT");
     }
 
@@ -1387,7 +1340,7 @@ mod tests {
         let mut message = outgoing_template(crate::domain::TemplateValues::default());
         message.channel_id = None;
         assert_eq!(
-            send_template_input(&message, None).unwrap_err(),
+            send_template_input(&message).unwrap_err(),
             ApiError::Rejected {
                 code: None,
                 message: "no WhatsApp number to send from".into()
@@ -1396,7 +1349,7 @@ mod tests {
         message.channel_id = Some(crate::domain::ChannelId::new("wa"));
         message.template_id = crate::domain::TemplateId::new("");
         message.recipient = Recipient::Contact(ContactId::new("k"));
-        let input = serde_json::to_value(send_template_input(&message, None).unwrap()).unwrap();
+        let input = serde_json::to_value(send_template_input(&message).unwrap()).unwrap();
         assert_eq!(input["templateName"], "order_confirmation");
         assert_eq!(input["language"], "en");
         assert_eq!(input["contactId"], "k");

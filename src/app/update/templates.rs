@@ -397,7 +397,7 @@ fn send_template(
     client_id: String,
 ) -> Vec<Command> {
     let fields = fill.values();
-    let values = template_text::values(&fill.slots, &fields);
+    let values = template_text::values(template, &fill.slots, &fields);
     let (conversation_id, contact_id) = match &target {
         SendTarget::Conversation(id) => (id.clone(), None),
         SendTarget::Contact(contact) => (new_conversation_key(contact), Some(contact.clone())),
