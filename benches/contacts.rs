@@ -24,6 +24,10 @@ use termdesk::app::{AppState, Event, update};
 use termdesk::config::SendKey;
 use termdesk::domain::*;
 
+#[path = "report/mod.rs"]
+mod report;
+use report::{figure, fmt_duration, print_table};
+
 const CONTACTS: usize = 50_000;
 const WIDTH: u16 = 200;
 const HEIGHT: u16 = 50;
@@ -181,87 +185,6 @@ criterion_group!(benches, bench);
 
 /// How many times each step is timed in the report.
 const RUNS: usize = 200;
-
-struct Figure {
-    what: String,
-    p50: Duration,
-    p99: Duration,
-    max: Duration,
-}
-
-fn fmt_duration(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1000.0;
-    if ms < 10.0 {
-        format!("{ms:.2} ms")
-    } else {
-        format!("{ms:.0} ms")
-    }
-}
-
-fn figure(what: &str, mut runs: Vec<Duration>) -> Figure {
-    runs.sort();
-    let at = |q: f64| runs[((runs.len() - 1) as f64 * q).round() as usize];
-    let figure = Figure {
-        what: what.to_string(),
-        p50: at(0.5),
-        p99: at(0.99),
-        max: runs[runs.len() - 1],
-    };
-    println!(
-        "  {}: p50 {} · p99 {} · max {} ({} runs)",
-        figure.what,
-        fmt_duration(figure.p50),
-        fmt_duration(figure.p99),
-        fmt_duration(figure.max),
-        runs.len()
-    );
-    figure
-}
-
-fn print_table(figures: &[Figure]) {
-    let rows: Vec<[String; 4]> = figures
-        .iter()
-        .map(|f| {
-            [
-                f.what.clone(),
-                fmt_duration(f.p50),
-                fmt_duration(f.p99),
-                fmt_duration(f.max),
-            ]
-        })
-        .collect();
-    let header = ["figure", "p50", "p99", "max"].map(String::from);
-    let widths: Vec<usize> = (0..4)
-        .map(|i| {
-            rows.iter()
-                .chain(std::iter::once(&header))
-                .map(|r| r[i].chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: &[String; 4]| {
-        let cells: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c}{}", " ".repeat(w.saturating_sub(c.chars().count()))))
-            .collect();
-        format!("| {} |", cells.join(" | "))
-    };
-    println!();
-    println!("{}", line(&header));
-    println!(
-        "|{}|",
-        widths
-            .iter()
-            .map(|w| "-".repeat(w + 2))
-            .collect::<Vec<_>>()
-            .join("|")
-    );
-    for row in &rows {
-        println!("{}", line(row));
-    }
-}
 
 /// Each key of `text` typed through `update`, timed apart; the query is
 /// cleared between runs.
