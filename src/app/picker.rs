@@ -76,16 +76,20 @@ pub struct Highlight {
 }
 
 impl Highlight {
-    /// `indices` are sorted positions in `"{label} {detail}"`.
+    /// `indices` are sorted positions in `"{label} {detail}"`. Only the
+    /// label is measured: details can be long (a template's body), and
+    /// every position past the label's space is in the detail.
     fn split(indices: &[u32], item: &PickerItem) -> Self {
-        let label_len = item.label.graphemes(true).count();
-        let detail_len = item.detail.graphemes(true).count();
         let mut highlight = Highlight::default();
+        if indices.is_empty() {
+            return highlight;
+        }
+        let label_len = item.label.graphemes(true).count();
         for &index in indices {
             let index = index as usize;
             if index < label_len {
                 highlight.label.push(index);
-            } else if index > label_len && index - label_len - 1 < detail_len {
+            } else if index > label_len {
                 highlight.detail.push(index - label_len - 1);
             }
         }
