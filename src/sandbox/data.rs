@@ -1,6 +1,7 @@
 //! Deterministic, realistic seed data. Everything random comes from one
 //! `ChaCha8Rng` seeded with `seed`; timestamps are offsets from `now`, so the
 //! ids and texts are identical for a seed while the demo always looks current.
+//! Names and message texts come from the corpora in [`super::corpus`].
 
 use std::collections::HashMap;
 
@@ -9,6 +10,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde_json::json;
 
+use super::corpus::{self, Lang, Line};
 use super::world::{
     Agent, ChannelOut, Contact, ContactPlatform, ConvMeta, Conversation, EmailData, FailedReason,
     MediaItem, Message, Platform, Quoted, Sender, Tag, Template, World, html_escape, new_id,
@@ -24,647 +26,13 @@ enum Who {
 }
 use Who::{A, C};
 
-pub(crate) struct Topic {
-    tag: Option<&'static str>,
-    subject: &'static str,
-    /// `[img]` / `[pdf]` prefixes attach media to the line.
-    lines: &'static [(Who, &'static str)],
-}
-
-pub(crate) struct Lang {
-    pub code: &'static str,
-    first_names: &'static [(&'static str, &'static str)],
-    last_names: &'static [&'static str],
-    countries: &'static [&'static str],
-    topics: &'static [Topic],
-    customer_fillers: &'static [&'static str],
-    agent_fillers: &'static [&'static str],
-    /// Fresh inbound messages for live traffic.
-    pub live_lines: &'static [&'static str],
-    bot_greeting: &'static str,
-    currency: fn(u32) -> String,
-}
-
-pub(crate) const EN: Lang = Lang {
-    code: "en",
-    first_names: &[
-        ("Emma", "female"),
-        ("Oliver", "male"),
-        ("Ava", "female"),
-        ("Liam", "male"),
-        ("Sophie", "female"),
-        ("Jack", "male"),
-        ("Grace", "female"),
-        ("Noah", "male"),
-        ("Chloe", "female"),
-        ("Ethan", "male"),
-        ("Mia", "female"),
-        ("Lucas", "male"),
-    ],
-    last_names: &[
-        "Smith", "Johnson", "Brown", "Taylor", "Wilson", "Davies", "Evans", "Clarke", "Walker",
-        "Wright", "Hughes", "Green",
-    ],
-    countries: &["GB", "US"],
-    topics: &[
-        Topic {
-            tag: Some("delivery"),
-            subject: "Order {order} not delivered",
-            lines: &[
-                (
-                    C,
-                    "Hi, I ordered {order} last week and it still hasn't arrived. Can you check? 📦",
-                ),
-                (
-                    A,
-                    "Hi {name}! Sorry about the wait — let me look up {order} for you.",
-                ),
-                (C, "Thanks. The tracking page hasn't changed since Monday."),
-                (
-                    A,
-                    "I see it's stuck at the regional hub. I've opened a trace with the courier; you should get an update within 24 hours.",
-                ),
-                (C, "OK, please keep me posted 🙏"),
-                (A, "Will do. Anything else I can help with?"),
-                (C, "No, that's all. Thank you!"),
-            ],
-        },
-        Topic {
-            tag: Some("refund"),
-            subject: "Refund for {order}",
-            lines: &[
-                (
-                    C,
-                    "I returned the jacket two weeks ago but I still don't see the refund for {order}.",
-                ),
-                (
-                    A,
-                    "Thanks for reaching out, {name}. Could you confirm the last 4 digits of the card you paid with?",
-                ),
-                (C, "It ends in 4821."),
-                (
-                    A,
-                    "Thank you. The return was received on {date}; the refund of {amount} was issued today and usually shows up in 3–5 business days.",
-                ),
-                (C, "Great, thanks a lot 😊"),
-            ],
-        },
-        Topic {
-            tag: None,
-            subject: "Can't reset my password",
-            lines: &[
-                (
-                    C,
-                    "I can't log in — the password reset e-mail never arrives.",
-                ),
-                (
-                    A,
-                    "Sorry about that! Can you check your spam folder? It comes from no-reply@acme-store.test.",
-                ),
-                (C, "Not there either 😕"),
-                (
-                    A,
-                    "I've triggered a new reset link manually. It's valid for 30 minutes.",
-                ),
-                (C, "Got it, I'm in now. Thanks!"),
-            ],
-        },
-        Topic {
-            tag: None,
-            subject: "Reschedule my appointment",
-            lines: &[
-                (
-                    C,
-                    "Hello, I'd like to move my appointment on {date} to the following week if possible.",
-                ),
-                (
-                    A,
-                    "Of course. We have Tuesday 10:30 or Thursday 15:00 available — which works better?",
-                ),
-                (C, "Thursday 15:00 please."),
-                (
-                    A,
-                    "Done ✅ You're booked for Thursday at 15:00. You'll get a reminder the day before.",
-                ),
-                (C, "Perfect, see you then!"),
-            ],
-        },
-        Topic {
-            tag: Some("delivery"),
-            subject: "Item arrived damaged",
-            lines: &[
-                (C, "[img]The mug arrived broken 😞 here's a photo."),
-                (
-                    A,
-                    "I'm so sorry, {name}! We'll send a replacement free of charge. Can you confirm your delivery address?",
-                ),
-                (C, "Same address as on the order, 221B Baker Street."),
-                (
-                    A,
-                    "Perfect, the replacement ships tomorrow with express delivery.",
-                ),
-                (C, "Thank you, that was quick 👍"),
-            ],
-        },
-        Topic {
-            tag: Some("billing"),
-            subject: "Invoice for {order}",
-            lines: &[
-                (
-                    C,
-                    "Could you send me the invoice for {order}? Our accounting needs it with our VAT number.",
-                ),
-                (
-                    A,
-                    "Sure — please share the VAT number and company name and I'll reissue it.",
-                ),
-                (C, "ACME Ltd, GB123456789."),
-                (
-                    A,
-                    "[pdf]Here's the updated invoice. Let us know if anything else is needed.",
-                ),
-                (C, "Received, thanks!"),
-            ],
-        },
-        Topic {
-            tag: Some("bug"),
-            subject: "Checkout error",
-            lines: &[
-                (
-                    C,
-                    "The checkout page keeps saying \"Payment declined\" but my bank says nothing was blocked.",
-                ),
-                (
-                    A,
-                    "Thanks for flagging this, {name}. Which browser are you using?",
-                ),
-                (C, "[img]Safari on iPhone. Screenshot attached."),
-                (
-                    A,
-                    "Our payments team found the issue — could you try again now?",
-                ),
-                (C, "It went through this time 🎉"),
-            ],
-        },
-    ],
-    customer_fillers: &[
-        "Any update on this?",
-        "Still waiting…",
-        "Thanks!",
-        "👍",
-        "Hello? Is anyone there?",
-        "Sorry, one more question.",
-        "Ok 👌",
-        "Could you call me instead?",
-        "That's fine.",
-        "Thank you so much ❤️",
-    ],
-    agent_fillers: &[
-        "Checking now, one moment please.",
-        "Thanks for your patience!",
-        "I've escalated this to the team.",
-        "Is there anything else I can help with?",
-        "Happy to help 😊",
-        "I'll get back to you shortly.",
-    ],
-    live_lines: &[
-        "Hi, is my order on the way?",
-        "Hello, I need help with a refund please.",
-        "Can I change my delivery address?",
-        "The app keeps logging me out 😤",
-        "Do you ship to Ireland?",
-        "Thanks, that worked!",
-        "Where can I find my invoice?",
-        "Is the store open on Sunday?",
-    ],
-    bot_greeting: "Hi! 👋 I'm the Acme assistant. An agent will be with you shortly.",
-    currency: |n| format!("£{}.{:02}", n / 100, n % 100),
-};
-
-pub(crate) const TR: Lang = Lang {
-    code: "tr",
-    first_names: &[
-        ("Ayşe", "female"),
-        ("Mehmet", "male"),
-        ("Zeynep", "female"),
-        ("Emre", "male"),
-        ("Elif", "female"),
-        ("Burak", "male"),
-        ("Selin", "female"),
-        ("Can", "male"),
-        ("Deniz", "female"),
-        ("Oğuz", "male"),
-        ("Gülşen", "female"),
-        ("İsmail", "male"),
-    ],
-    last_names: &[
-        "Yılmaz", "Kaya", "Demir", "Şahin", "Çelik", "Öztürk", "Aydın", "Arslan", "Doğan", "Koç",
-        "Kılıç", "Güneş",
-    ],
-    countries: &["TR"],
-    topics: &[
-        Topic {
-            tag: Some("delivery"),
-            subject: "{order} numaralı sipariş teslim edilmedi",
-            lines: &[
-                (
-                    C,
-                    "Merhaba, {order} numaralı siparişim hâlâ gelmedi. Kontrol edebilir misiniz? 📦",
-                ),
-                (A, "Merhaba {name}! Hemen kontrol ediyorum."),
-                (C, "Kargo takip sayfası pazartesiden beri aynı."),
-                (
-                    A,
-                    "Gönderiniz aktarma merkezinde bekliyor görünüyor. Kargo firmasıyla iletişime geçtim, 24 saat içinde bilgi vereceğim.",
-                ),
-                (C, "Tamam, teşekkür ederim 🙏"),
-                (A, "Rica ederim, başka bir konuda yardımcı olabilir miyim?"),
-            ],
-        },
-        Topic {
-            tag: Some("refund"),
-            subject: "{order} iade ücreti",
-            lines: &[
-                (
-                    C,
-                    "İki hafta önce iade ettiğim ürünün ücreti hâlâ hesabıma yatmadı.",
-                ),
-                (
-                    A,
-                    "Bilgi için teşekkürler {name}. Ödeme yaptığınız kartın son 4 hanesini paylaşır mısınız?",
-                ),
-                (C, "4821 ile bitiyor."),
-                (
-                    A,
-                    "İadeniz {date} tarihinde teslim alınmış, {amount} tutarındaki iade bugün başlatıldı. Bankanıza bağlı olarak 3-5 iş günü içinde yansır.",
-                ),
-                (C, "Çok teşekkürler 😊"),
-            ],
-        },
-        Topic {
-            tag: None,
-            subject: "Şifre sıfırlama",
-            lines: &[
-                (C, "Şifremi unuttum, sıfırlama e-postası gelmiyor."),
-                (
-                    A,
-                    "Spam klasörünü kontrol edebilir misiniz? no-reply@acme-store.test adresinden geliyor.",
-                ),
-                (C, "Orada da yok 😕"),
-                (
-                    A,
-                    "Yeni bir sıfırlama bağlantısı gönderdim, 30 dakika geçerli.",
-                ),
-                (C, "Tamamdır, giriş yaptım. Sağ olun!"),
-            ],
-        },
-        Topic {
-            tag: None,
-            subject: "Randevu değişikliği",
-            lines: &[
-                (
-                    C,
-                    "Merhaba, {date} tarihli randevumu gelecek haftaya alabilir miyiz?",
-                ),
-                (
-                    A,
-                    "Tabii ki. Salı 10:30 veya Perşembe 15:00 müsait, hangisi uygun?",
-                ),
-                (C, "Perşembe 15:00 olsun lütfen."),
-                (
-                    A,
-                    "Tamamlandı ✅ Perşembe 15:00 için randevunuz oluşturuldu.",
-                ),
-            ],
-        },
-        Topic {
-            tag: Some("delivery"),
-            subject: "Hasarlı ürün",
-            lines: &[
-                (C, "[img]Kupa kırık geldi 😞 Fotoğrafını ekledim."),
-                (
-                    A,
-                    "Çok üzgünüz {name}! Ücretsiz yenisini gönderiyoruz. Teslimat adresiniz aynı mı?",
-                ),
-                (C, "Evet, Kadıköy'deki adres."),
-                (A, "Harika, yenisi yarın hızlı kargoyla çıkacak."),
-            ],
-        },
-        Topic {
-            tag: Some("billing"),
-            subject: "{order} faturası",
-            lines: &[
-                (
-                    C,
-                    "{order} siparişinin faturasını şirket adına kesebilir misiniz?",
-                ),
-                (
-                    A,
-                    "Elbette, vergi numaranızı ve şirket ünvanını iletir misiniz?",
-                ),
-                (C, "Acme Ltd. Şti., VKN 1234567890."),
-                (A, "[pdf]Faturanız ektedir. İyi günler dileriz!"),
-            ],
-        },
-        Topic {
-            tag: Some("wholesale"),
-            subject: "Toptan sipariş",
-            lines: &[
-                (
-                    C,
-                    "Bu hafta 40 koli daha alabilir miyiz? Geçen seferki fiyattan olursa süper olur.",
-                ),
-                (
-                    A,
-                    "Merhaba {name}, stok kontrol ediyorum. Fiyat aynı kalıyor: koli başı {amount}.",
-                ),
-                (C, "Tamam, onaylıyorum. Teslimat cuma olabilir mi?"),
-                (A, "Cuma öğleden önce teslim edilecek şekilde planladım ✅"),
-            ],
-        },
-    ],
-    customer_fillers: &[
-        "Bir gelişme var mı?",
-        "Hâlâ bekliyorum…",
-        "Teşekkürler!",
-        "👍",
-        "Merhaba, orada mısınız?",
-        "Bir sorum daha var.",
-        "Tamamdır 👌",
-        "Beni arayabilir misiniz?",
-        "Olur.",
-        "Çok teşekkür ederim ❤️",
-    ],
-    agent_fillers: &[
-        "Hemen kontrol ediyorum, bir dakika lütfen.",
-        "Sabrınız için teşekkürler!",
-        "Konuyu ilgili ekibe ilettim.",
-        "Başka yardımcı olabileceğim bir konu var mı?",
-        "Rica ederim 😊",
-        "En kısa sürede dönüş yapacağım.",
-    ],
-    live_lines: &[
-        "Merhaba, siparişim ne zaman gelir?",
-        "İade yapmak istiyorum, nasıl yapabilirim?",
-        "Adresimi değiştirebilir miyim?",
-        "Uygulama sürekli çıkış yapıyor 😤",
-        "Kapıda ödeme var mı?",
-        "Teşekkürler, sorun çözüldü!",
-        "Faturamı nereden indirebilirim?",
-        "Pazar günü açık mısınız?",
-    ],
-    bot_greeting: "Merhaba! 👋 Ben Acme asistanı. Bir temsilcimiz birazdan sizinle olacak.",
-    currency: |n| format!("{},{:02} TL", n / 10, n % 100),
-};
-
-pub(crate) const AR: Lang = Lang {
-    code: "ar",
-    first_names: &[
-        ("محمد", "male"),
-        ("فاطمة", "female"),
-        ("أحمد", "male"),
-        ("نورة", "female"),
-        ("خالد", "male"),
-        ("مريم", "female"),
-        ("عمر", "male"),
-        ("ليلى", "female"),
-    ],
-    last_names: &[
-        "العتيبي",
-        "القحطاني",
-        "الحربي",
-        "حسن",
-        "الشمري",
-        "المطيري",
-        "الزهراني",
-        "إبراهيم",
-    ],
-    countries: &["SA", "AE", "EG"],
-    topics: &[
-        Topic {
-            tag: Some("delivery"),
-            subject: "الطلب {order} لم يصل",
-            lines: &[
-                (
-                    C,
-                    "مرحباً، طلبي رقم {order} لم يصل بعد. هل يمكنكم التحقق؟ 📦",
-                ),
-                (A, "أهلاً {name}! نعتذر عن التأخير، سأتحقق من طلبك الآن."),
-                (C, "صفحة التتبع لم تتغير منذ يوم الاثنين."),
-                (
-                    A,
-                    "الشحنة متوقفة في مركز التوزيع. تواصلت مع شركة الشحن وسأعود إليك خلال 24 ساعة.",
-                ),
-                (C, "شكراً جزيلاً 🙏"),
-            ],
-        },
-        Topic {
-            tag: Some("refund"),
-            subject: "استرداد المبلغ",
-            lines: &[
-                (C, "أعدت المنتج قبل أسبوعين ولم يصلني المبلغ حتى الآن."),
-                (
-                    A,
-                    "شكراً لتواصلك يا {name}. هل يمكنك تأكيد آخر 4 أرقام من البطاقة؟",
-                ),
-                (C, "تنتهي بـ 4821."),
-                (
-                    A,
-                    "تم استلام المرتجع في {date} وتم إصدار استرداد بقيمة {amount} اليوم، ويظهر خلال 3 إلى 5 أيام عمل.",
-                ),
-                (C, "ممتاز، شكراً لك 😊"),
-            ],
-        },
-        Topic {
-            tag: None,
-            subject: "كلمة المرور",
-            lines: &[
-                (
-                    C,
-                    "لا أستطيع تسجيل الدخول، رسالة إعادة تعيين كلمة المرور لا تصل.",
-                ),
-                (A, "هل يمكنك التحقق من مجلد الرسائل غير المرغوب فيها؟"),
-                (C, "ليست هناك أيضاً 😕"),
-                (A, "أرسلت لك رابطاً جديداً صالحاً لمدة 30 دقيقة."),
-                (C, "تم، شكراً!"),
-            ],
-        },
-        Topic {
-            tag: None,
-            subject: "تغيير الموعد",
-            lines: &[
-                (C, "أود تغيير موعدي يوم {date} إلى الأسبوع القادم إن أمكن."),
-                (
-                    A,
-                    "بالتأكيد، لدينا الثلاثاء 10:30 أو الخميس 15:00. أيهما يناسبك؟",
-                ),
-                (C, "الخميس 15:00 من فضلك."),
-                (A, "تم ✅ موعدك يوم الخميس الساعة 15:00."),
-            ],
-        },
-        Topic {
-            tag: Some("delivery"),
-            subject: "منتج تالف",
-            lines: &[
-                (C, "[img]وصل الكوب مكسوراً 😞 أرفقت صورة."),
-                (A, "نأسف جداً يا {name}! سنرسل لك بديلاً مجاناً."),
-                (C, "شكراً، نفس العنوان."),
-            ],
-        },
-    ],
-    customer_fillers: &[
-        "هل من جديد؟",
-        "ما زلت أنتظر…",
-        "شكراً!",
-        "👍",
-        "مرحباً، هل أنتم هنا؟",
-        "لدي سؤال آخر.",
-        "حسناً 👌",
-    ],
-    agent_fillers: &[
-        "أتحقق الآن، لحظة من فضلك.",
-        "شكراً لصبرك!",
-        "تم تحويل طلبك إلى الفريق المختص.",
-        "هل هناك شيء آخر يمكنني مساعدتك به؟",
-        "بكل سرور 😊",
-    ],
-    live_lines: &[
-        "مرحباً، متى يصل طلبي؟",
-        "أريد إرجاع منتج، كيف أفعل ذلك؟",
-        "هل يمكنني تغيير عنوان التوصيل؟",
-        "التطبيق لا يعمل 😤",
-        "شكراً، تم حل المشكلة!",
-        "هل الدفع عند الاستلام متاح؟",
-    ],
-    bot_greeting: "مرحباً! 👋 أنا مساعد Acme. سيتواصل معك أحد الموظفين قريباً.",
-    currency: |n| format!("{} ر.س", n / 10),
-};
-
-pub(crate) const JA: Lang = Lang {
-    code: "ja",
-    first_names: &[
-        ("花子", "female"),
-        ("一郎", "male"),
-        ("美咲", "female"),
-        ("健太", "male"),
-        ("さくら", "female"),
-        ("翔", "male"),
-        ("結衣", "female"),
-        ("大輔", "male"),
-    ],
-    last_names: &[
-        "佐藤", "鈴木", "高橋", "田中", "渡辺", "伊藤", "山本", "中村",
-    ],
-    countries: &["JP"],
-    topics: &[
-        Topic {
-            tag: Some("delivery"),
-            subject: "注文 {order} が届かない",
-            lines: &[
-                (
-                    C,
-                    "こんにちは。注文番号 {order} がまだ届いていません。確認していただけますか？📦",
-                ),
-                (
-                    A,
-                    "{name}様、お問い合わせありがとうございます。ただいま確認いたします。",
-                ),
-                (C, "追跡ページが月曜日から更新されていません。"),
-                (
-                    A,
-                    "配送センターで止まっているようです。配送業者に調査を依頼しました。24時間以内にご連絡いたします。",
-                ),
-                (C, "よろしくお願いします🙏"),
-            ],
-        },
-        Topic {
-            tag: Some("refund"),
-            subject: "返金について",
-            lines: &[
-                (C, "2週間前に返品したのですが、まだ返金されていません。"),
-                (
-                    A,
-                    "ご不便をおかけして申し訳ございません。お支払いに使用したカードの下4桁を教えていただけますか？",
-                ),
-                (C, "4821です。"),
-                (
-                    A,
-                    "{date}に返品を受け取りました。{amount}の返金手続きを本日行いました。3〜5営業日で反映されます。",
-                ),
-                (C, "ありがとうございます😊"),
-            ],
-        },
-        Topic {
-            tag: None,
-            subject: "パスワード再設定",
-            lines: &[
-                (C, "パスワード再設定のメールが届きません。"),
-                (A, "迷惑メールフォルダをご確認いただけますか？"),
-                (C, "そこにもありません😕"),
-                (A, "新しい再設定リンクを送信しました。30分間有効です。"),
-                (C, "ログインできました。ありがとうございます！"),
-            ],
-        },
-        Topic {
-            tag: None,
-            subject: "予約の変更",
-            lines: &[
-                (C, "{date}の予約を来週に変更できますか？"),
-                (
-                    A,
-                    "かしこまりました。火曜日10:30か木曜日15:00が空いております。",
-                ),
-                (C, "木曜日15:00でお願いします。"),
-                (A, "変更いたしました✅ 木曜日15:00でご予約を承りました。"),
-            ],
-        },
-        Topic {
-            tag: Some("delivery"),
-            subject: "商品の破損",
-            lines: &[
-                (C, "[img]マグカップが割れて届きました😞 写真を添付します。"),
-                (
-                    A,
-                    "大変申し訳ございません、{name}様。無料で交換品をお送りいたします。",
-                ),
-                (C, "ありがとうございます。住所は同じです。"),
-            ],
-        },
-    ],
-    customer_fillers: &[
-        "その後いかがでしょうか？",
-        "まだ待っています…",
-        "ありがとうございます！",
-        "👍",
-        "すみません、もう一つ質問があります。",
-        "了解です👌",
-    ],
-    agent_fillers: &[
-        "確認いたしますので少々お待ちください。",
-        "お待たせして申し訳ございません。",
-        "担当部署に確認中です。",
-        "他にご不明な点はございますか？",
-        "どういたしまして😊",
-    ],
-    live_lines: &[
-        "注文はいつ届きますか？",
-        "返品したいのですが、どうすればいいですか？",
-        "配送先を変更できますか？",
-        "アプリにログインできません😤",
-        "解決しました、ありがとうございます！",
-    ],
-    bot_greeting: "こんにちは！👋 Acmeアシスタントです。まもなく担当者が対応いたします。",
-    currency: |n| format!("¥{}", n * 3),
-};
-
-pub(crate) const LANGS: [&Lang; 4] = [&EN, &TR, &AR, &JA];
-
-pub(crate) fn lang(code: &str) -> &'static Lang {
+/// How a language's amounts look in a script.
+fn currency(code: &str, n: u32) -> String {
     match code {
-        "tr" => &TR,
-        "ar" => &AR,
-        "ja" => &JA,
-        _ => &EN,
+        "tr" => format!("{},{:02} TL", n / 10, n % 100),
+        "ar" => format!("{} ر.س", n / 10),
+        "ja" => format!("¥{}", n * 3),
+        _ => format!("£{}.{:02}", n / 100, n % 100),
     }
 }
 
@@ -706,33 +74,8 @@ fn phone(rng: &mut ChaCha8Rng, country: &str) -> (String, &'static str) {
     }
 }
 
-fn ascii_handle(rng: &mut ChaCha8Rng, lang: &str) -> String {
-    let stem = match lang {
-        "tr" => pick(
-            rng,
-            &[
-                "ayse", "mehmet", "zeynep", "emre", "elif", "burak", "selin", "deniz",
-            ],
-        ),
-        "ar" => pick(
-            rng,
-            &[
-                "mohammed", "fatima", "ahmed", "noura", "khalid", "maryam", "omar",
-            ],
-        ),
-        "ja" => pick(
-            rng,
-            &[
-                "hanako", "ichiro", "misaki", "kenta", "sakura", "sho", "yui",
-            ],
-        ),
-        _ => pick(
-            rng,
-            &[
-                "emma", "oliver", "ava", "liam", "sophie", "jack", "grace", "noah",
-            ],
-        ),
-    };
+fn ascii_handle(rng: &mut ChaCha8Rng, lang: &Lang) -> String {
+    let stem = pick(rng, &lang.handles);
     format!("{stem}{}", rng.random_range(10..9999))
 }
 
@@ -1309,9 +652,10 @@ fn new_contact(
     platform: &Platform,
     created_at: DateTime<Utc>,
 ) -> Contact {
-    let (first, gender) = *pick(&mut g.rng, lang.first_names);
-    let last = *pick(&mut g.rng, lang.last_names);
-    let country = *pick(&mut g.rng, lang.countries);
+    let first = pick(&mut g.rng, &lang.first_names);
+    let (first, gender) = (first.name.as_str(), first.gender.as_str());
+    let last = pick(&mut g.rng, &lang.last_names).as_str();
+    let country = pick(&mut g.rng, &lang.countries).as_str();
     let id = g.id();
     let has_phone = matches!(ch, Ch::WaTr | Ch::WaGlobal) || g.rng.random_bool(0.4);
     let (phone, code) = if has_phone {
@@ -1320,18 +664,9 @@ fn new_contact(
     } else {
         (None, None)
     };
-    let handle = ascii_handle(&mut g.rng, lang.code);
+    let handle = ascii_handle(&mut g.rng, lang);
     let email = (ch == Ch::Email || g.rng.random_bool(0.3)).then(|| {
-        let domain = pick(
-            &mut g.rng,
-            &[
-                "gmail.com",
-                "outlook.com",
-                "yahoo.co.jp",
-                "hotmail.com",
-                "icloud.com",
-            ],
-        );
+        let domain = pick(&mut g.rng, &corpus::common().email_domains);
         format!("{handle}@{domain}")
     });
     let username = matches!(ch, Ch::Instagram | Ch::Facebook).then(|| handle.clone());
@@ -1408,20 +743,24 @@ fn script(
         let date = (g.now - Duration::days(g.rng.random_range(2..20)))
             .format("%d.%m.%Y")
             .to_string();
-        let amount = (lang.currency)(g.rng.random_range(1_500..25_000));
-        let subject = fill(topic.subject, name, &order, &date, &amount);
-        for (k, (who, line)) in topic.lines.iter().enumerate() {
+        let amount = currency(lang.code, g.rng.random_range(1_500..25_000));
+        let subject = fill(&topic.subject, name, &order, &date, &amount);
+        for (k, line) in topic.lines.iter().enumerate() {
+            let (who, line) = match line {
+                Line::Customer(text) => (C, text),
+                Line::Agent(text) => (A, text),
+            };
             turns.push(Turn {
-                who: *who,
+                who,
                 text: fill(line, name, &order, &date, &amount),
                 subject: (k == 0).then(|| subject.clone()),
             });
             // Occasional chatter inside an episode.
             if g.rng.random_bool(0.12) {
                 let (who, pool) = if g.rng.random_bool(0.6) {
-                    (C, lang.customer_fillers)
+                    (C, &lang.customer_fillers)
                 } else {
-                    (A, lang.agent_fillers)
+                    (A, &lang.agent_fillers)
                 };
                 turns.push(Turn {
                     who,
@@ -1566,9 +905,9 @@ pub(crate) fn generate(seed: u64, volume: Volume, now: DateTime<Utc>) -> World {
 fn demo_conversations(g: &mut Gen, world: &mut World, n_convs: usize) {
     // A few very long threads near the top of the inbox.
     let long_threads: [(usize, Ch, &'static Lang, usize); 3] = [
-        (2, Ch::WaTr, &TR, 640),
-        (9, Ch::WaGlobal, &EN, 530),
-        (17, Ch::Instagram, &JA, 760),
+        (2, Ch::WaTr, corpus::lang("tr"), 640),
+        (9, Ch::WaGlobal, corpus::lang("en"), 530),
+        (17, Ch::Instagram, corpus::lang("ja"), 760),
     ];
     for i in 0..n_convs {
         let long = long_threads.iter().find(|(idx, ..)| *idx == i);
@@ -1617,18 +956,16 @@ fn random_channel(g: &mut Gen) -> Ch {
 }
 
 fn lang_for(g: &mut Gen, ch: Ch) -> &'static Lang {
+    let [en, tr, ar, ja] = corpus::langs();
     match ch {
-        Ch::WaTr => weighted(&mut g.rng, &[(&TR, 9), (&EN, 1)]),
-        Ch::Email => weighted(&mut g.rng, &[(&EN, 6), (&TR, 4)]),
-        _ => weighted(&mut g.rng, &[(&EN, 35), (&TR, 20), (&AR, 22), (&JA, 23)]),
+        Ch::WaTr => weighted(&mut g.rng, &[(tr, 9), (en, 1)]),
+        Ch::Email => weighted(&mut g.rng, &[(en, 6), (tr, 4)]),
+        _ => weighted(&mut g.rng, &[(en, 35), (tr, 20), (ar, 22), (ja, 23)]),
     }
 }
 
 /// How far back the last activity of a sized account reaches.
 const SIZED_SPAN_SECS: i64 = 240 * 86_400;
-
-/// Decorations some people put in their display names.
-const NAME_EMOJI: &[&str] = &["🌸", "✨", "🐱", "⚽", "🇹🇷", "💙", "🌙", "☕"];
 
 /// Splits `total` messages over `n` threads, newest (index 0) longest, every
 /// thread at least one message while there are enough to go round. Integer
@@ -1742,7 +1079,11 @@ fn sized_conversations(g: &mut Gen, world: &mut World, volume: Volume) {
                 (g.now - Duration::seconds(g.rng.random_range(0..=age_secs))).max(created_at);
         }
         if g.rng.random_bool(0.04) {
-            c.first_name = format!("{} {}", c.first_name, pick(&mut g.rng, NAME_EMOJI));
+            c.first_name = format!(
+                "{} {}",
+                c.first_name,
+                pick(&mut g.rng, &corpus::common().name_emoji)
+            );
         }
         world.contact_idx.insert(c.id.clone(), world.contacts.len());
         world.contacts.push(c);
@@ -1864,7 +1205,7 @@ fn build_conversation(
     if closed_window_failure {
         turns.push(Turn {
             who: A,
-            text: pick(&mut g.rng, lang.agent_fillers).to_string(),
+            text: pick(&mut g.rng, &lang.agent_fillers).clone(),
             subject: None,
         });
     }
@@ -2169,8 +1510,8 @@ fn build_conversation(
         _ => "DIRECT",
     };
     let mut conv_tags = Vec::new();
-    if let Some(t) = lang.topics[topic].tag
-        && let Some(tag) = world.tags.iter().find(|x| x.name == t)
+    if let Some(t) = &lang.topics[topic].tag
+        && let Some(tag) = world.tags.iter().find(|x| x.name == *t)
     {
         conv_tags.push(tag.clone());
     }
@@ -2230,8 +1571,8 @@ pub(crate) fn live_new_conversation(world: &mut World, now: DateTime<Utc>) -> Op
         ],
     );
     let lang = match ch {
-        Ch::WaTr => &TR,
-        _ => *pick(&mut g.rng, &LANGS),
+        Ch::WaTr => corpus::lang("tr"),
+        _ => *pick(&mut g.rng, &corpus::langs()),
     };
     let platform = world.platforms.get(ch.platform_index())?.clone();
     let contact = new_contact(&mut g, lang, ch, &platform, now);
@@ -2251,7 +1592,7 @@ pub(crate) fn live_new_conversation(world: &mut World, now: DateTime<Utc>) -> Op
     world.conv_idx.insert(conv_id.clone(), ci);
     world.conv_meta.push(ConvMeta { lang: lang.code });
     world.messages.push(Vec::new());
-    let text = *pick(&mut g.rng, lang.live_lines);
+    let text = pick(&mut g.rng, &lang.live_lines).as_str();
     world.add_incoming(&conv_id, text, now);
     Some(conv_id)
 }

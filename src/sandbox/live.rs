@@ -10,7 +10,8 @@ use rand_chacha::ChaCha8Rng;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::data::{self, lang};
+use super::corpus::lang;
+use super::data;
 use super::world::{Message, Sender, World, new_id};
 use super::{Shared, lock};
 
@@ -70,7 +71,7 @@ fn event(world: &mut World, rng: &mut ChaCha8Rng, now: chrono::DateTime<Utc>) {
             .first()
             .is_some_and(|c| c.kind == "EMAIL")
     {
-        let text = l.live_lines[rng.random_range(0..l.live_lines.len())];
+        let text = l.live_lines[rng.random_range(0..l.live_lines.len())].as_str();
         let id = world.conversations[ci].id.clone();
         world.add_incoming(&id, text, now);
     } else {
@@ -89,29 +90,8 @@ fn agent_reply(world: &mut World, ci: usize, rng: &mut ChaCha8Rng, now: chrono::
         .cloned();
     let Some(agent) = agent else { return };
     let code = world.conv_meta.get(ci).map(|m| m.lang).unwrap_or("en");
-    let replies: &[&str] = match code {
-        "tr" => &[
-            "Merhaba, hemen kontrol ediyorum.",
-            "Siparişiniz yarın teslim edilecek 🚚",
-            "Başka bir sorunuz var mı?",
-        ],
-        "ar" => &[
-            "مرحباً، أتحقق من ذلك الآن.",
-            "سيصل طلبك غداً 🚚",
-            "هل هناك شيء آخر؟",
-        ],
-        "ja" => &[
-            "確認いたします。少々お待ちください。",
-            "明日お届け予定です🚚",
-            "他にご質問はございますか？",
-        ],
-        _ => &[
-            "Hi, checking that for you now.",
-            "Your order will arrive tomorrow 🚚",
-            "Anything else I can help with?",
-        ],
-    };
-    let text = replies[rng.random_range(0..replies.len())];
+    let replies = &lang(code).live_replies;
+    let text = replies[rng.random_range(0..replies.len())].as_str();
     let channel_type = conv
         .channels
         .first()

@@ -9,6 +9,7 @@
 mod auth;
 mod contact_ops;
 mod control;
+mod corpus;
 mod data;
 mod faults;
 mod http;

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::contact_ops::is_e164;
-use super::data;
+use super::corpus;
 use super::ops::{self, CreateMessageInput, MediaInput, api_sender, decode, not_found, to_json};
 use super::world::{ContactPlatform, ConvMeta, Conversation, Message, Platform, World, new_id};
 use crate::domain::{
@@ -282,7 +282,7 @@ fn place(
     ));
     world.conv_idx.insert(id, ci);
     world.conv_meta.push(ConvMeta {
-        lang: data::lang(lang.split(['-', '_']).next().unwrap_or("en")).code,
+        lang: corpus::lang(lang.split(['-', '_']).next().unwrap_or("en")).code,
     });
     world.messages.push(Vec::new());
     Ok(ci)
