@@ -97,6 +97,9 @@ impl Highlight {
     }
 }
 
+/// Matches whose matched positions are worked out (for highlighting).
+const HIGHLIGHTED: usize = 200;
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Picker {
     pub purpose: PickerPurpose,
@@ -105,7 +108,8 @@ pub struct Picker {
     pub query: String,
     /// Indexes into `items` that match `query`, best first.
     pub matches: Vec<usize>,
-    /// What the query matched in each of `matches`, for highlighting.
+    /// What the query matched in the first of `matches` (the best ones),
+    /// for highlighting.
     pub highlights: Vec<Highlight>,
     /// Index into `matches`.
     pub selected: usize,
@@ -170,38 +174,43 @@ impl Picker {
         }
         let mut matcher = Matcher::new(MatcherConfig::DEFAULT);
         let mut chars = Vec::new();
-        let mut indices = Vec::new();
         let mut scored = Vec::new();
         for (index, item) in self.items.iter().enumerate() {
             let shown = format!("{} {}", item.label, item.detail);
-            indices.clear();
-            let shown_score = pattern.indices(
-                Utf32Str::new(&shown, &mut chars),
-                &mut matcher,
-                &mut indices,
-            );
-            if shown_score.is_none() {
-                indices.clear();
-            }
             let score = if self.purpose == PickerPurpose::Palette {
                 // Scored with the name too; highlighted where it shows.
                 let named = format!("{shown} {}", item.key);
                 pattern.score(Utf32Str::new(&named, &mut chars), &mut matcher)
             } else {
-                shown_score
+                pattern.score(Utf32Str::new(&shown, &mut chars), &mut matcher)
             };
-            let Some(score) = score else {
-                continue;
-            };
-            indices.sort_unstable();
-            indices.dedup();
-            scored.push((score, index, Highlight::split(&indices, item)));
+            if let Some(score) = score {
+                scored.push((score, index));
+            }
         }
         // Stable: ties keep the items' order.
-        scored.sort_by_key(|(score, _, _)| std::cmp::Reverse(*score));
-        for (_, index, highlight) in scored {
-            self.matches.push(index);
-            self.highlights.push(highlight);
+        scored.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
+        self.matches = scored.into_iter().map(|(_, index)| index).collect();
+        // Where the query matched costs more than whether it did: worked
+        // out only for the best matches, the ones a screen can show.
+        let mut indices = Vec::new();
+        for &index in self.matches.iter().take(HIGHLIGHTED) {
+            let item = &self.items[index];
+            let shown = format!("{} {}", item.label, item.detail);
+            indices.clear();
+            if pattern
+                .indices(
+                    Utf32Str::new(&shown, &mut chars),
+                    &mut matcher,
+                    &mut indices,
+                )
+                .is_none()
+            {
+                indices.clear();
+            }
+            indices.sort_unstable();
+            indices.dedup();
+            self.highlights.push(Highlight::split(&indices, item));
         }
     }
 
