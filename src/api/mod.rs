@@ -32,6 +32,26 @@ pub struct Capabilities {
     pub batched_reads: bool,
 }
 
+impl Capabilities {
+    /// Everything offered.
+    pub const fn all() -> Self {
+        Self {
+            incremental_sync: true,
+            send_text: true,
+            update_status: true,
+            assign: true,
+            star: true,
+            priority: true,
+            conversation_tags: true,
+            contacts: true,
+            agents: true,
+            templates: true,
+            channels: true,
+            batched_reads: true,
+        }
+    }
+}
+
 /// Errors shared by every provider. Messages are written for the agent: they
 /// say what went wrong and, where it helps, what to do next. They never carry
 /// secrets.
