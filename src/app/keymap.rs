@@ -206,8 +206,8 @@ impl Action {
     /// What the action needs from the provider, as a test of its
     /// capabilities and the thing offered in words ("starring"); `None`
     /// when every provider can do it.
-    pub fn needs(self) -> Option<(fn(&Capabilities) -> bool, &'static str)> {
-        let need: (fn(&Capabilities) -> bool, &'static str) = match self {
+    pub fn needs(self) -> Option<(Offered, &'static str)> {
+        let need: (Offered, &'static str) = match self {
             Action::Reply | Action::Send => (|c| c.send_text, "sending replies"),
             Action::Assign | Action::AssignToMe | Action::Unassign => {
                 (|c| c.assign, "assigning conversations")
@@ -233,6 +233,9 @@ impl Action {
         (!offered(capabilities)).then(|| format!("{provider} does not offer {what}"))
     }
 }
+
+/// Whether a provider's capabilities include what an action needs.
+pub type Offered = fn(&Capabilities) -> bool;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
