@@ -599,6 +599,7 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
         panic!("deliberate panic requested by TERMDESK_TEST_PANIC");
     }
     let connection = launch::connect_plan(plan).await?;
+    state.capabilities = connection.provider.capabilities();
     let result = runtime::run(
         &mut terminal,
         &mut runtime::CrosstermHost,

@@ -169,3 +169,53 @@ fn palette_highlights_the_matched_characters() {
     }
     assert_ne!(buffer[(start + 3, row)].fg, matched.unwrap());
 }
+
+/// As SuperWaba would be: no starring, priorities or conversation tags.
+fn state_without_some_actions(width: u16, height: u16) -> AppState {
+    let mut state = state(width, height);
+    state.provider_name = "SuperWaba".into();
+    state.capabilities.star = false;
+    state.capabilities.priority = false;
+    state.capabilities.conversation_tags = false;
+    state
+}
+
+/// The row of the screen whose text contains `text`, and its text.
+fn find_row(terminal: &Terminal<TestBackend>, text: &str) -> (u16, String) {
+    let buffer = terminal.backend().buffer();
+    let area = buffer.area;
+    (0..area.height)
+        .map(|y| {
+            let line: String = (0..area.width).map(|x| buffer[(x, y)].symbol()).collect();
+            (y, line)
+        })
+        .find(|(_, line)| line.contains(text))
+        .unwrap_or_else(|| panic!("{text} not on screen"))
+}
+
+#[test]
+fn help_greys_what_the_provider_does_not_offer() {
+    let (w, h) = (200, 50);
+    let mut state = state_without_some_actions(w, h);
+    key(&mut state, KeyCode::Char('?'));
+    insta::assert_snapshot!("help_unavailable_200x50", render(&state, w, h));
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|frame| ui::draw(frame, &state)).unwrap();
+    let dim = termdesk::theme::dim().fg.unwrap();
+    let (row, line) = find_row(&terminal, "star / unstar — SuperWaba does not offer");
+    let star = u16::try_from(line.find("star / unstar").unwrap()).unwrap();
+    let buffer = terminal.backend().buffer();
+    assert_eq!(buffer[(star, row)].fg, dim);
+    let (row, line) = find_row(&terminal, "mark for a bulk action");
+    let mark = u16::try_from(line.find("mark for a bulk action").unwrap()).unwrap();
+    assert_ne!(terminal.backend().buffer()[(mark, row)].fg, dim);
+}
+
+#[test]
+fn palette_greys_what_the_provider_does_not_offer() {
+    let (w, h) = (80, 24);
+    let mut state = state_without_some_actions(w, h);
+    key(&mut state, KeyCode::Char(':'));
+    type_text(&mut state, "s");
+    insta::assert_snapshot!("palette_unavailable_80x24", render(&state, w, h));
+}

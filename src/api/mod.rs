@@ -32,6 +32,26 @@ pub struct Capabilities {
     pub batched_reads: bool,
 }
 
+impl Capabilities {
+    /// Everything offered.
+    pub const fn all() -> Self {
+        Self {
+            incremental_sync: true,
+            send_text: true,
+            update_status: true,
+            assign: true,
+            star: true,
+            priority: true,
+            conversation_tags: true,
+            contacts: true,
+            agents: true,
+            templates: true,
+            channels: true,
+            batched_reads: true,
+        }
+    }
+}
+
 /// Errors shared by every provider. Messages are written for the agent: they
 /// say what went wrong and, where it helps, what to do next. They never carry
 /// secrets.
@@ -43,13 +63,13 @@ pub enum ApiError {
     Timeout(Duration),
     #[error("rate-limited by the server; retrying in {}s", retry_after.as_secs())]
     RateLimited { retry_after: Duration },
-    #[error("client id or secret rejected: {0}. Check the account's credentials in the config")]
+    #[error("the credentials were rejected: {0}. Check the account's credentials in the config")]
     InvalidCredentials(String),
     #[error("not authorized: {0}")]
     Unauthorized(String),
     #[error("the access token expired")]
     TokenExpired,
-    #[error("the API key lacks the scope {}; enable it on the key in the dashboard", scope.as_deref().unwrap_or("needed for this action"))]
+    #[error("the API key lacks the permission {}; grant it to the key in your provider's dashboard", scope.as_deref().unwrap_or("needed for this action"))]
     InsufficientScope { scope: Option<String> },
     #[error("not found: {0}")]
     NotFound(String),
@@ -81,6 +101,9 @@ impl ApiError {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// A provider implements what it offers; every other request answers
+/// [`ApiError::Unsupported`], and [`Provider::capabilities`] tells the app
+/// not to ask.
 #[async_trait]
 pub trait Provider: Send + Sync {
     /// Short provider name for the status bar, e.g. `Qpien`.
@@ -97,27 +120,51 @@ pub trait Provider: Send + Sync {
     async fn authenticate(&self) -> ApiResult<()>;
 
     /// Conversations, most recently updated first.
-    async fn list_conversations(&self, query: &ConversationQuery) -> ApiResult<Page<Conversation>>;
+    async fn list_conversations(&self, query: &ConversationQuery) -> ApiResult<Page<Conversation>> {
+        let _ = query;
+        Err(ApiError::Unsupported("listing conversations"))
+    }
 
-    async fn get_conversation(&self, id: &ConversationId) -> ApiResult<Conversation>;
+    async fn get_conversation(&self, id: &ConversationId) -> ApiResult<Conversation> {
+        let _ = id;
+        Err(ApiError::Unsupported("reading a conversation"))
+    }
 
     async fn update_conversation(
         &self,
         id: &ConversationId,
         update: &ConversationUpdate,
-    ) -> ApiResult<Conversation>;
+    ) -> ApiResult<Conversation> {
+        let _ = (id, update);
+        Err(ApiError::Unsupported("changing conversations"))
+    }
 
     /// Messages newest first.
-    async fn list_messages(&self, query: &MessageQuery) -> ApiResult<Page<Message>>;
+    async fn list_messages(&self, query: &MessageQuery) -> ApiResult<Page<Message>> {
+        let _ = query;
+        Err(ApiError::Unsupported("reading messages"))
+    }
 
-    async fn get_message(&self, id: &MessageId) -> ApiResult<Message>;
+    async fn get_message(&self, id: &MessageId) -> ApiResult<Message> {
+        let _ = id;
+        Err(ApiError::Unsupported("reading a message"))
+    }
 
     /// Sends a reply; sending the same `client_id` twice yields one message.
-    async fn send_text(&self, message: &OutgoingText) -> ApiResult<Message>;
+    async fn send_text(&self, message: &OutgoingText) -> ApiResult<Message> {
+        let _ = message;
+        Err(ApiError::Unsupported("sending replies"))
+    }
 
-    async fn list_contacts(&self, query: &ContactQuery) -> ApiResult<Page<Contact>>;
+    async fn list_contacts(&self, query: &ContactQuery) -> ApiResult<Page<Contact>> {
+        let _ = query;
+        Err(ApiError::Unsupported("listing contacts"))
+    }
 
-    async fn get_contact(&self, id: &ContactId) -> ApiResult<Contact>;
+    async fn get_contact(&self, id: &ContactId) -> ApiResult<Contact> {
+        let _ = id;
+        Err(ApiError::Unsupported("reading contacts"))
+    }
 
     /// Creates a contact from `fields` (a first name and a phone at least).
     /// A phone the account already has is refused: the server's answer is
@@ -202,13 +249,19 @@ pub trait Provider: Send + Sync {
         }
     }
 
-    async fn list_agents(&self) -> ApiResult<Vec<Agent>>;
+    async fn list_agents(&self) -> ApiResult<Vec<Agent>> {
+        Err(ApiError::Unsupported("listing agents"))
+    }
 
-    async fn list_channels(&self) -> ApiResult<Vec<ChannelInfo>>;
+    async fn list_channels(&self) -> ApiResult<Vec<ChannelInfo>> {
+        Err(ApiError::Unsupported("listing channels"))
+    }
 
     /// Every template whatever its review status, so a picker can say why
     /// one cannot be sent; only approved ones can be sent.
-    async fn list_templates(&self) -> ApiResult<Vec<Template>>;
+    async fn list_templates(&self) -> ApiResult<Vec<Template>> {
+        Err(ApiError::Unsupported("listing templates"))
+    }
 
     /// Sends an approved template; the answer is the message as the
     /// server stored it (its `conversation_id` says where, which matters
@@ -216,5 +269,118 @@ pub trait Provider: Send + Sync {
     async fn send_template(&self, message: &OutgoingTemplate) -> ApiResult<Message> {
         let _ = message;
         Err(ApiError::Unsupported("sending templates"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A provider that offers nothing beyond signing in.
+    struct Bare;
+
+    #[async_trait]
+    impl Provider for Bare {
+        fn name(&self) -> &str {
+            "Bare"
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::default()
+        }
+
+        async fn authenticate(&self) -> ApiResult<()> {
+            Ok(())
+        }
+    }
+
+    fn unsupported<T: std::fmt::Debug>(result: ApiResult<T>) -> &'static str {
+        match result {
+            Err(ApiError::Unsupported(what)) => what,
+            other => panic!("expected Unsupported, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_provider_implements_only_what_it_offers() {
+        let p = Bare;
+        assert!(p.authenticate().await.is_ok());
+        assert_eq!(
+            unsupported(p.list_conversations(&ConversationQuery::default()).await),
+            "listing conversations"
+        );
+        let conversation = ConversationId::new("c1");
+        assert_eq!(
+            unsupported(p.get_conversation(&conversation).await),
+            "reading a conversation"
+        );
+        assert_eq!(
+            unsupported(
+                p.update_conversation(&conversation, &ConversationUpdate::default())
+                    .await
+            ),
+            "changing conversations"
+        );
+        let messages = MessageQuery {
+            conversation_id: conversation.clone(),
+            before: None,
+            after: None,
+            limit: 10,
+        };
+        assert_eq!(
+            unsupported(p.list_messages(&messages).await),
+            "reading messages"
+        );
+        assert_eq!(
+            unsupported(p.get_message(&MessageId::new("m1")).await),
+            "reading a message"
+        );
+        assert_eq!(unsupported(p.list_agents().await), "listing agents");
+        assert_eq!(unsupported(p.list_channels().await), "listing channels");
+        assert_eq!(unsupported(p.list_templates().await), "listing templates");
+        let contact = ContactId::new("k1");
+        assert_eq!(
+            unsupported(p.get_contact(&contact).await),
+            "reading contacts"
+        );
+        assert_eq!(
+            unsupported(p.list_contacts(&ContactQuery::default()).await),
+            "listing contacts"
+        );
+        assert_eq!(
+            unsupported(p.delete_contact(&contact).await),
+            "deleting contacts"
+        );
+        // The batched defaults pass the answer on.
+        assert_eq!(
+            unsupported(
+                p.list_conversation_pages(&[ConversationQuery::default()])
+                    .await
+            ),
+            "listing conversations"
+        );
+        assert_eq!(
+            unsupported(p.get_contacts(std::slice::from_ref(&contact)).await),
+            "reading contacts"
+        );
+        let batch = p.list_message_batch(&[messages]).await;
+        assert!(matches!(batch[..], [Err(ApiError::Unsupported(_))]));
+        assert_eq!(
+            ApiError::Unsupported("listing agents").to_string(),
+            "listing agents is not offered by this provider"
+        );
+    }
+
+    #[test]
+    fn shared_error_texts_name_no_provider() {
+        let scope = ApiError::InsufficientScope {
+            scope: Some("contact:write".into()),
+        }
+        .to_string();
+        assert_eq!(
+            scope,
+            "the API key lacks the permission contact:write; grant it to the key in your provider's dashboard"
+        );
+        assert!(!scope.contains("Qpien"));
     }
 }

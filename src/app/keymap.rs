@@ -11,6 +11,7 @@ use std::fmt;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use crate::api::Capabilities;
 use crate::config::SendKey;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -201,7 +202,40 @@ impl Action {
             Action::Templates => "WhatsApp templates and canned replies",
         }
     }
+
+    /// What the action needs from the provider, as a test of its
+    /// capabilities and the thing offered in words ("starring"); `None`
+    /// when every provider can do it.
+    pub fn needs(self) -> Option<(Offered, &'static str)> {
+        let need: (Offered, &'static str) = match self {
+            Action::Reply | Action::Send => (|c| c.send_text, "sending replies"),
+            Action::Assign | Action::AssignToMe | Action::Unassign => {
+                (|c| c.assign, "assigning conversations")
+            }
+            Action::Status | Action::Resolve | Action::Reopen | Action::SetPending => {
+                (|c| c.update_status, "status changes")
+            }
+            Action::Star => (|c| c.star, "starring"),
+            Action::Priority => (|c| c.priority, "priorities"),
+            Action::Tags => (|c| c.conversation_tags, "conversation tags"),
+            Action::Contacts | Action::EditContact | Action::NewContact | Action::DeleteContact => {
+                (|c| c.contacts, "contacts")
+            }
+            Action::Templates => (|c| c.templates, "templates"),
+            _ => return None,
+        };
+        Some(need)
+    }
+
+    /// Why `provider` cannot do the action, or `None` when it can.
+    pub fn unavailable(self, capabilities: &Capabilities, provider: &str) -> Option<String> {
+        let (offered, what) = self.needs()?;
+        (!offered(capabilities)).then(|| format!("{provider} does not offer {what}"))
+    }
 }
+
+/// Whether a provider's capabilities include what an action needs.
+pub type Offered = fn(&Capabilities) -> bool;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Scope {
@@ -736,6 +770,20 @@ impl Keymap {
     /// every key of an action joined. Bindings the list and the conversation
     /// share are listed once.
     pub fn help(&self) -> Vec<(&'static str, Vec<(String, &'static str)>)> {
+        self.help_actions()
+            .into_iter()
+            .map(|(title, rows)| {
+                let rows = rows
+                    .into_iter()
+                    .map(|(keys, action)| (keys, action.description()))
+                    .collect();
+                (title, rows)
+            })
+            .collect()
+    }
+
+    /// Like [`Keymap::help`], with the action of each row.
+    pub fn help_actions(&self) -> Vec<(&'static str, Vec<(String, Action)>)> {
         let rows_of = |scope: Scope| {
             let mut rows: Vec<(Action, Vec<String>)> = Vec::new();
             for (entry_scope, binding, action) in &self.entries {
@@ -782,7 +830,7 @@ impl Keymap {
             .map(|(title, rows)| {
                 let rows = rows
                     .into_iter()
-                    .map(|(action, keys)| (keys.join(" "), action.description()))
+                    .map(|(action, keys)| (keys.join(" "), action))
                     .collect();
                 (title, rows)
             })

@@ -42,6 +42,8 @@ pub struct PickerItem {
     pub checked: bool,
     /// Checked when the picker opened: Enter applies only what changed.
     pub was_checked: bool,
+    /// Shown greyed: choosing it only explains why (`detail` says).
+    pub unavailable: bool,
 }
 
 impl PickerItem {
@@ -52,11 +54,19 @@ impl PickerItem {
             key: key.into(),
             checked: false,
             was_checked: false,
+            unavailable: false,
         }
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = detail.into();
+        self
+    }
+
+    /// Greyed, with `reason` as the detail.
+    pub fn unavailable(mut self, reason: impl Into<String>) -> Self {
+        self.detail = reason.into();
+        self.unavailable = true;
         self
     }
 

@@ -5,10 +5,10 @@ use std::collections::HashMap;
 use chrono::{DateTime, FixedOffset, Utc};
 use ratatui_textarea::{TextArea, WrapMode};
 
-use crate::api::ApiError;
+use crate::api::{ApiError, Capabilities};
 use crate::app::contact_form::ContactForm;
 use crate::app::directory::Directory;
-use crate::app::keymap::{Keymap, Scope};
+use crate::app::keymap::{Action, Keymap, Scope};
 use crate::app::picker::Picker;
 use crate::app::template_picker::TemplatePicker;
 use crate::canned::CannedReply;
@@ -236,6 +236,8 @@ pub struct AppState {
     pub account_label: String,
     pub is_demo: bool,
     pub provider_name: String,
+    /// What the provider offers; actions it lacks are greyed and explained.
+    pub capabilities: Capabilities,
     pub keymap: Keymap,
     /// Tab, filters and sort of the list; saved.
     pub view: ViewSpec,
@@ -349,6 +351,7 @@ impl AppState {
             account_label: account_label.into(),
             is_demo,
             provider_name: provider_name.into(),
+            capabilities: Capabilities::all(),
             keymap: Keymap::new(send_key),
             view: ViewSpec::default(),
             list_query: String::new(),
@@ -412,6 +415,11 @@ impl AppState {
             level,
         });
         self.dirty = true;
+    }
+
+    /// Why the provider cannot do `action`, or `None` when it can.
+    pub fn unavailable(&self, action: Action) -> Option<String> {
+        action.unavailable(&self.capabilities, &self.provider_name)
     }
 
     pub fn notify_error(&mut self, what: &str, error: &ApiError) {

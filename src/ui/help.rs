@@ -32,7 +32,7 @@ pub fn query_line(query: &str) -> Line<'static> {
 /// The keymap in one or two columns; j/k and PgUp/PgDn scroll it when it
 /// does not fit (at 80x24 it does not).
 pub fn render_help(frame: &mut Frame, area: Rect, state: &AppState, scroll: usize) {
-    let layout = help::layout(&state.keymap, area);
+    let layout = help::for_state(state, area);
     let scroll = scroll.min(layout.max_scroll());
     let mut block = Block::default()
         .borders(Borders::ALL)
@@ -61,9 +61,22 @@ pub fn render_help(frame: &mut Frame, area: Rect, state: &AppState, scroll: usiz
             .map(|line| match line {
                 HelpLine::Blank => Line::raw(""),
                 HelpLine::Title(title) => Line::styled(*title, theme::title()),
-                HelpLine::Row { keys, text } => Line::from(vec![
+                HelpLine::Row {
+                    keys,
+                    text,
+                    unavailable: false,
+                } => Line::from(vec![
                     Span::styled(keys.as_str(), theme::contact_name()),
                     Span::raw(text.as_str()),
+                ]),
+                // Not offered by the provider: greyed, keys and all.
+                HelpLine::Row {
+                    keys,
+                    text,
+                    unavailable: true,
+                } => Line::from(vec![
+                    Span::styled(keys.as_str(), theme::dim()),
+                    Span::styled(text.as_str(), theme::dim()),
                 ]),
             })
             .collect();

@@ -67,10 +67,11 @@ pub fn render(frame: &mut Frame, area: Rect, _state: &AppState, picker: &Picker)
         let shown = text::truncate(&label, room_for_label.saturating_sub(text::width(&prefix)));
         let used = text::width(&prefix) + text::width(&shown);
         let pad = width.saturating_sub(used + text::width(&detail));
-        let style = if selected {
-            theme::selected_row()
-        } else {
-            Style::default()
+        let style = match (selected, item.unavailable) {
+            (true, false) => theme::selected_row(),
+            (true, true) => theme::selected_row().patch(theme::dim()),
+            (false, true) => theme::dim(),
+            (false, false) => Style::default(),
         };
         let mut spans = vec![Span::raw(prefix)];
         // Truncation ends the label in `…`, which matched nothing.

@@ -259,7 +259,7 @@ pub(super) fn on_key(state: &mut AppState, key: KeyEvent, fresh_id: String) -> V
 /// The help closes on Esc, `?`, `q` or Enter and scrolls like a list.
 fn on_help_key(state: &mut AppState, key: KeyEvent) {
     let area = ratatui::layout::Rect::new(0, 0, state.width, state.height);
-    let help = crate::app::view::help::layout(&state.keymap, area);
+    let help = crate::app::view::help::for_state(state, area);
     let Some(Overlay::Help { scroll }) = state.overlay_mut() else {
         return;
     };
@@ -281,7 +281,13 @@ fn on_help_key(state: &mut AppState, key: KeyEvent) {
     .min(max);
 }
 
+/// Every action comes here, whether by key, palette or mouse: one the
+/// provider does not offer only says so.
 pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) -> Vec<Command> {
+    if let Some(reason) = state.unavailable(action) {
+        state.notify(NoticeLevel::Info, format!("{reason}."));
+        return Vec::new();
+    }
     match action {
         Action::Search => {
             state.open_overlay(Overlay::Search(SearchBox::default()));

@@ -775,3 +775,112 @@ fn quitting_while_an_action_waits_asks_and_says_when_it_goes_out() {
     assert!(summary.contains("1 action not sent yet"), "{summary}");
     assert!(key(&mut state, KeyCode::Char('y')).contains(&Command::Quit));
 }
+
+/// The inbox of a provider without starring, status changes or contacts.
+fn inbox_without_some_actions() -> AppState {
+    let mut state = inbox();
+    state.capabilities.star = false;
+    state.capabilities.update_status = false;
+    state.capabilities.contacts = false;
+    state
+}
+
+#[test]
+fn a_key_the_provider_does_not_offer_says_why_and_sends_nothing() {
+    let mut state = inbox_without_some_actions();
+    let commands = key(&mut state, KeyCode::Char('*'));
+    assert!(commands.is_empty(), "{commands:?}");
+    assert!(!row(&state, "a").starred);
+    let notice = state.notice.clone().unwrap();
+    assert_eq!(notice.level, NoticeLevel::Info);
+    assert_eq!(notice.text, "Qpien does not offer starring.");
+    assert!(sent(&tick(&mut state, 5)).is_empty());
+    assert!(state.store.take_journal().is_empty(), "nothing recorded");
+    key(&mut state, KeyCode::Char('x'));
+    assert_eq!(row(&state, "a").status, ConversationStatus::Open);
+    assert_eq!(
+        state.notice.clone().unwrap().text,
+        "Qpien does not offer status changes."
+    );
+    key(&mut state, KeyCode::Char('C'));
+    assert!(state.overlay().is_none(), "no contacts directory");
+    assert_eq!(
+        state.notice.clone().unwrap().text,
+        "Qpien does not offer contacts."
+    );
+    // What the provider offers still works.
+    key(&mut state, KeyCode::Char(' '));
+    assert!(state.marked.contains(&ConversationId::new("a")));
+}
+
+#[test]
+fn the_palette_greys_what_the_provider_does_not_offer_and_explains_it() {
+    let mut state = inbox_without_some_actions();
+    key(&mut state, KeyCode::Char(':'));
+    let Some(Overlay::Picker(picker)) = state.overlay() else {
+        panic!("no palette");
+    };
+    assert_eq!(picker.purpose, PickerPurpose::Palette);
+    let item = |name: &str| picker.items.iter().find(|i| i.key == name).unwrap().clone();
+    let star = item("star");
+    assert!(star.unavailable);
+    assert_eq!(star.detail, "Qpien does not offer starring");
+    assert!(item("resolve").unavailable);
+    assert!(item("contacts").unavailable);
+    let assign = item("assign");
+    assert!(!assign.unavailable);
+    assert_eq!(assign.detail, "a");
+    type_text(&mut state, "star / unstar");
+    let commands = key(&mut state, KeyCode::Enter);
+    assert!(commands.is_empty(), "{commands:?}");
+    assert!(state.overlay().is_none(), "{:?}", state.overlay());
+    assert!(!row(&state, "a").starred);
+    assert_eq!(
+        state.notice.clone().unwrap().text,
+        "Qpien does not offer starring."
+    );
+    assert!(sent(&tick(&mut state, 5)).is_empty());
+}
+
+#[test]
+fn the_help_greys_what_the_provider_does_not_offer() {
+    use crate::app::view::help::{self, HelpLine};
+    let state = inbox_without_some_actions();
+    let area = ratatui::layout::Rect::new(0, 0, 200, 60);
+    let rows: Vec<(String, bool)> = help::for_state(&state, area)
+        .columns
+        .iter()
+        .flatten()
+        .filter_map(|line| match line {
+            HelpLine::Row {
+                text, unavailable, ..
+            } => Some((text.clone(), *unavailable)),
+            _ => None,
+        })
+        .collect();
+    let greyed = |wanted: bool| {
+        rows.iter()
+            .filter(|(_, unavailable)| *unavailable == wanted)
+            .map(|(text, _)| text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    assert!(
+        greyed(true).contains("star / unstar — Qpien does not offer starring"),
+        "{rows:?}"
+    );
+    assert!(greyed(true).contains("resolve — Qpien does not offer status changes"));
+    assert!(greyed(false).contains("mark for a bulk action"));
+    assert!(!greyed(false).contains("does not offer"));
+    let full = help::layout(&state.keymap, area);
+    assert!(
+        full.columns.iter().flatten().all(|line| !matches!(
+            line,
+            HelpLine::Row {
+                unavailable: true,
+                ..
+            }
+        )),
+        "with every capability nothing is greyed"
+    );
+}

@@ -771,8 +771,11 @@ pub fn on_triage_action(state: &mut AppState, action: Action, group: String) -> 
                 .iter()
                 .filter(|(action, _)| !matches!(action, Action::Palette))
                 .map(|(action, name)| {
-                    PickerItem::new(action.description(), *name)
-                        .detail(state.keymap.keys_for(*action).join(" "))
+                    let item = PickerItem::new(action.description(), *name);
+                    match state.unavailable(*action) {
+                        Some(reason) => item.unavailable(reason),
+                        None => item.detail(state.keymap.keys_for(*action).join(" ")),
+                    }
                 })
                 .collect();
             open_picker(state, PickerPurpose::Palette, "Command palette", items);

@@ -4,7 +4,8 @@
 
 use ratatui::layout::Rect;
 
-use crate::app::keymap::Keymap;
+use crate::app::AppState;
+use crate::app::keymap::{Action, Keymap};
 use crate::app::view::layout::centered;
 use crate::text;
 
@@ -22,10 +23,12 @@ pub enum HelpLine {
     Blank,
     Title(&'static str),
     /// `keys` is padded to the section's key column (blank on the lines
-    /// a description wraps onto).
+    /// a description wraps onto). `unavailable` rows are actions the
+    /// provider does not offer: greyed, the reason after the description.
     Row {
         keys: String,
         text: String,
+        unavailable: bool,
     },
 }
 
@@ -55,9 +58,52 @@ impl HelpLayout {
     }
 }
 
+/// The help with every action offered.
 pub fn layout(keymap: &Keymap, area: Rect) -> HelpLayout {
-    let mut sections = keymap.help();
-    sections.push((REMAP_TITLE, vec![(String::new(), REMAP_NOTE)]));
+    layout_with(keymap, area, |_| None)
+}
+
+/// The help as the agent sees it: the provider's missing actions greyed.
+pub fn for_state(state: &AppState, area: Rect) -> HelpLayout {
+    layout_with(&state.keymap, area, |action| state.unavailable(action))
+}
+
+/// `unavailable` says why an action cannot be done, if it cannot.
+pub fn layout_with(
+    keymap: &Keymap,
+    area: Rect,
+    unavailable: impl Fn(Action) -> Option<String>,
+) -> HelpLayout {
+    let mut sections: Vec<(&'static str, Vec<Row>)> = keymap
+        .help_actions()
+        .into_iter()
+        .map(|(title, rows)| {
+            let rows = rows
+                .into_iter()
+                .map(|(keys, action)| match unavailable(action) {
+                    Some(reason) => Row {
+                        keys,
+                        text: format!("{} — {reason}", action.description()),
+                        unavailable: true,
+                    },
+                    None => Row {
+                        keys,
+                        text: action.description().to_string(),
+                        unavailable: false,
+                    },
+                })
+                .collect();
+            (title, rows)
+        })
+        .collect();
+    sections.push((
+        REMAP_TITLE,
+        vec![Row {
+            keys: String::new(),
+            text: REMAP_NOTE.to_string(),
+            unavailable: false,
+        }],
+    ));
     let width = area.width.min(MAX_WIDTH);
     let inner = usize::from(width.saturating_sub(2));
     let gap = usize::from(COLUMN_GAP);
@@ -127,14 +173,21 @@ fn stack(blocks: &[Vec<HelpLine>]) -> Vec<HelpLine> {
     lines
 }
 
+/// One action of a section, before wrapping.
+struct Row {
+    keys: String,
+    text: String,
+    unavailable: bool,
+}
+
 /// A title, then each row's keys with its description wrapped beside them
 /// (under them when the keys are too wide for the key column).
-fn section_lines(title: &'static str, rows: &[(String, &str)], width: usize) -> Vec<HelpLine> {
+fn section_lines(title: &'static str, rows: &[Row], width: usize) -> Vec<HelpLine> {
     // Keys too wide for a third of the column go on a line of their own
     // rather than pushing every description right.
     let key_width = rows
         .iter()
-        .map(|(keys, _)| text::width(keys))
+        .map(|row| text::width(&row.keys))
         .filter(|&w| w <= width / 3)
         .max()
         .unwrap_or(0);
@@ -142,24 +195,33 @@ fn section_lines(title: &'static str, rows: &[(String, &str)], width: usize) -> 
     let text_width = width.saturating_sub(indent).max(1);
     let blank = " ".repeat(indent);
     let mut lines = vec![HelpLine::Title(title)];
-    for (keys, description) in rows {
+    for Row {
+        keys,
+        text: description,
+        unavailable,
+    } in rows
+    {
+        let unavailable = *unavailable;
         let mut wrapped = text::wrap_words(description, text_width).into_iter();
         let keys_width = text::width(keys);
         if keys_width > key_width {
             lines.push(HelpLine::Row {
                 keys: format!(" {}", text::truncate(keys, width.saturating_sub(1))),
                 text: String::new(),
+                unavailable,
             });
         } else {
             let pad = " ".repeat(indent - 1 - keys_width);
             lines.push(HelpLine::Row {
                 keys: format!(" {keys}{pad}"),
                 text: wrapped.next().unwrap_or_default(),
+                unavailable,
             });
         }
         lines.extend(wrapped.map(|text| HelpLine::Row {
             keys: blank.clone(),
             text,
+            unavailable,
         }));
     }
     lines
@@ -178,7 +240,7 @@ mod tests {
                 match line {
                     HelpLine::Blank => {}
                     HelpLine::Title(title) => out.push_str(title),
-                    HelpLine::Row { keys, text } => {
+                    HelpLine::Row { keys, text, .. } => {
                         out.push_str(keys);
                         out.push_str(text);
                     }
@@ -223,7 +285,7 @@ mod tests {
         for (w, h) in [(80, 24), (200, 50), (50, 10)] {
             let help = layout(&map, Rect::new(0, 0, w, h));
             for line in help.columns.iter().flatten() {
-                if let HelpLine::Row { keys, text } = line {
+                if let HelpLine::Row { keys, text, .. } = line {
                     assert!(
                         text::width(keys) + text::width(text) <= usize::from(help.column_width),
                         "{w}x{h}: {keys}{text}"
