@@ -230,6 +230,26 @@ fn report() {
         }
     }
     figures.push(figure("type the filter (order ship), per key", per_key));
+
+    // The fuzzy match alone, for the same keys.
+    let mut refilter = Vec::new();
+    for _ in 0..RUNS / 10 {
+        close_all(&mut state.borrow_mut());
+        open_picker(&mut state.borrow_mut());
+        let mut guard = state.borrow_mut();
+        let Some(termdesk::app::state::Overlay::Templates(picker)) = guard.overlays.last_mut()
+        else {
+            unreachable!("the picker is open")
+        };
+        let mut query = String::new();
+        for c in "order ship".chars() {
+            query.push(c);
+            let started = Instant::now();
+            picker.list.set_query(query.clone());
+            refilter.push(started.elapsed());
+        }
+    }
+    figures.push(figure("the fuzzy match alone, per key", refilter));
     figures.push(figure("type the filter, key → frame", per_frame));
 
     // Filling a template's form: the preview follows every key.

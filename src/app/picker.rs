@@ -152,20 +152,28 @@ impl Picker {
             multi,
             free_entry,
         };
-        picker.refilter();
+        picker.refilter(None);
         picker
     }
 
     pub fn set_query(&mut self, query: String) {
+        // Typing on narrows: what did not match the shorter query cannot
+        // match the longer one, so only the earlier matches are scored.
+        let narrowing = !self.query.trim().is_empty() && query.starts_with(self.query.as_str());
+        let candidates = narrowing.then(|| {
+            let mut earlier = std::mem::take(&mut self.matches);
+            earlier.sort_unstable();
+            earlier
+        });
         self.query = query;
-        self.refilter();
+        self.refilter(candidates);
     }
 
     /// Fuzzy matching (nucleo) of the query against label and detail:
     /// case matters only when the query has a capital, accents never do.
     /// Best score first; equal scores keep the items' order. The palette
     /// also matches the action's config name (`next_best`).
-    fn refilter(&mut self) {
+    fn refilter(&mut self, candidates: Option<Vec<usize>>) {
         self.selected = 0;
         self.matches.clear();
         self.highlights.clear();
@@ -185,7 +193,9 @@ impl Picker {
         let mut matcher = Matcher::new(MatcherConfig::DEFAULT);
         let mut chars = Vec::new();
         let mut scored = Vec::new();
-        for (index, item) in self.items.iter().enumerate() {
+        let candidates = candidates.unwrap_or_else(|| (0..self.items.len()).collect());
+        for index in candidates {
+            let item = &self.items[index];
             let shown = format!("{} {}", item.label, item.detail);
             let score = if self.purpose == PickerPurpose::Palette {
                 // Scored with the name too; highlighted where it shows.
@@ -405,5 +415,35 @@ mod tests {
         assert_eq!(labels(&p).len(), 2);
         p.move_by(-3);
         assert_eq!(p.selected, 0);
+    }
+
+    #[test]
+    fn typing_on_narrows_to_the_same_matches_as_a_fresh_search() {
+        let items: Vec<(String, String, String)> = (0..300)
+            .map(|n| {
+                (
+                    format!("order_{n}"),
+                    format!("body {} ship {n}", n % 7),
+                    n.to_string(),
+                )
+            })
+            .collect();
+        let refs: Vec<(&str, &str, &str)> = items
+            .iter()
+            .map(|(a, b, c)| (a.as_str(), b.as_str(), c.as_str()))
+            .collect();
+        let mut typed = picker(PickerPurpose::Status, &refs);
+        let mut query = String::new();
+        for c in "order sh 3".chars() {
+            query.push(c);
+            typed.set_query(query.clone());
+            let mut fresh = picker(PickerPurpose::Status, &refs);
+            fresh.set_query(query.clone());
+            assert_eq!(typed.matches, fresh.matches, "after {query:?}");
+            assert_eq!(typed.highlights, fresh.highlights);
+        }
+        // Deleting widens again.
+        typed.set_query("order".into());
+        assert_eq!(typed.matches.len(), 300);
     }
 }
