@@ -84,6 +84,13 @@ async fn picks_fills_and_sends_a_template() {
             "{last:?}"
         );
         assert!(last.front_msg_id.is_some(), "sent with a client id");
+        // Confirmed: out of the outbox, so quitting asks nothing.
+        let cache = home.join("data/termdesk/cache/e2e.sqlite");
+        wait("the outbox to empty", || {
+            termdesk::store::db::Db::open_read_only(&cache)
+                .and_then(|db| db.load_outbox())
+                .is_ok_and(|outbox| outbox.is_empty())
+        });
         tty.send("q");
         assert!(tty.wait_exit(LONG).success());
     })

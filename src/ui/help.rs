@@ -89,13 +89,17 @@ pub fn render_help(frame: &mut Frame, area: Rect, state: &AppState, scroll: usiz
 }
 
 pub fn render_confirm_quit(frame: &mut Frame, area: Rect, state: &AppState) {
-    let summary = state
-        .unsent_summary()
-        .unwrap_or_else(|| "Nothing unsent".into());
-    let consequence = if state.persistent {
-        " Quit anyway? It is saved and goes out when termdesk runs again."
-    } else {
-        " Quit anyway? It will be lost (the cache is unavailable)."
+    // What was on its way may have arrived while the question was open.
+    let (summary, consequence) = match state.unsent_summary() {
+        Some(summary) if state.persistent => (
+            summary,
+            " Quit anyway? It is saved and goes out when termdesk runs again.",
+        ),
+        Some(summary) => (
+            summary,
+            " Quit anyway? It will be lost (the cache is unavailable).",
+        ),
+        None => ("Everything has been sent now".to_string(), " Quit?"),
     };
     let lines = vec![
         Line::raw(""),
