@@ -221,7 +221,8 @@ impl Action {
             Action::Contacts | Action::EditContact | Action::NewContact | Action::DeleteContact => {
                 (|c| c.contacts, "contacts")
             }
-            Action::Templates => (|c| c.templates, "templates"),
+            // Canned replies work everywhere; the picker itself says when
+            // the provider has no templates.
             _ => return None,
         };
         Some(need)

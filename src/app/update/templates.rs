@@ -73,7 +73,13 @@ fn open_for(state: &mut AppState, target: SendTarget) -> Vec<Command> {
             .get(id)
             .is_some_and(|e| e.conversation.channel == Channel::WhatsApp);
         let window = state.store.reply_window(id, state.now);
-        if !window.allows_free_text() {
+        if !state.capabilities.templates {
+            picker.window_note = Some(format!(
+                "{} does not offer WhatsApp templates here; canned replies work as usual.",
+                state.provider_name
+            ));
+            picker.switch_tab();
+        } else if !window.allows_free_text() {
             picker.window_note = window.explanation(state.now);
         } else if !whatsapp {
             // Templates are WhatsApp's; elsewhere the snippets are what helps.
@@ -86,9 +92,10 @@ fn open_for(state: &mut AppState, target: SendTarget) -> Vec<Command> {
         ));
     }
     state.open_overlay(Overlay::Templates(Box::new(picker)));
-    let stale = state
-        .templates_fetched_at
-        .is_none_or(|at| state.now - at >= TEMPLATES_STALE);
+    let stale = state.capabilities.templates
+        && state
+            .templates_fetched_at
+            .is_none_or(|at| state.now - at >= TEMPLATES_STALE);
     if stale {
         state.templates_fetched_at = Some(state.now);
         return vec![Command::LoadTemplates];

@@ -556,3 +556,28 @@ fn ctrl_t_in_the_directory_opens_the_picker_for_the_contact() {
         SendTarget::Contact(ContactId::new("c-new"))
     );
 }
+
+#[test]
+fn without_templates_the_picker_still_offers_canned_replies() {
+    let mut state = inbox();
+    state.capabilities.templates = false;
+    state.templates_fetched_at = None;
+    let commands = key(&mut state, KeyCode::Char('t'));
+    assert!(
+        !commands.contains(&Command::LoadTemplates),
+        "nothing to ask"
+    );
+    assert_eq!(picker(&state).tab, PickerTab::Canned);
+    assert!(
+        picker(&state)
+            .window_note
+            .as_deref()
+            .is_some_and(|n| n.contains("does not offer WhatsApp templates")),
+        "{:?}",
+        picker(&state).window_note
+    );
+    key(&mut state, KeyCode::Enter);
+    type_text(&mut state, "A-7");
+    key(&mut state, KeyCode::Enter);
+    assert_eq!(state.composer.text(), "Hi Deniz, order A-7 is on its way.");
+}
