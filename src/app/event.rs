@@ -21,6 +21,9 @@ pub enum Event {
     Sync(SyncEvent),
     /// More rows from the cache, read after the first frame.
     CacheRows(Vec<(Conversation, u32)>),
+    /// The newest customer message of the last 24 hours per conversation,
+    /// read from the cache after the rows.
+    RecentInbound(Vec<(ConversationId, DateTime<Utc>)>),
     /// Messages of a thread read from the cache; `older` when paging back.
     CachedMessages {
         conversation_id: ConversationId,

@@ -23,6 +23,7 @@ use crate::app::update::{self, update};
 use crate::store::db::DbWrite;
 use crate::sync::{SyncSettings, SyncStart, SyncWorker};
 use crate::ui;
+use crate::whatsapp_window::WINDOW_HOURS;
 
 /// Terminal events taken in one batch at most.
 const INPUT_BATCH: usize = 4096;
@@ -275,7 +276,7 @@ fn spawn_cache_reader(
                 db.load_conversations(offset, CACHE_CHUNK)
             };
             match rows {
-                Ok(rows) if rows.is_empty() => return,
+                Ok(rows) if rows.is_empty() => break,
                 Ok(rows) => {
                     offset += rows.len();
                     let done = rows.len() < CACHE_CHUNK;
@@ -283,15 +284,32 @@ fn spawn_cache_reader(
                         .into_iter()
                         .map(|r| (r.conversation, r.unread))
                         .collect();
-                    if events.send(Event::CacheRows(rows)).is_err() || done {
+                    if events.send(Event::CacheRows(rows)).is_err() {
                         return;
+                    }
+                    if done {
+                        break;
                     }
                 }
                 Err(error) => {
                     tracing::warn!(%error, "reading the cached list failed");
-                    return;
+                    break;
                 }
             }
+        }
+        // Then the customers' recent messages, for WhatsApp's reply window
+        // on rows whose last message is the agent's.
+        let since = Utc::now() - chrono::Duration::hours(WINDOW_HOURS);
+        let recent = match reader.lock() {
+            Ok(db) => db.recent_inbound(since),
+            Err(_) => return,
+        };
+        match recent {
+            Ok(recent) if !recent.is_empty() => {
+                let _ = events.send(Event::RecentInbound(recent));
+            }
+            Ok(_) => {}
+            Err(error) => tracing::warn!(%error, "reading recent customer messages failed"),
         }
     });
 }

@@ -602,6 +602,31 @@ impl Db {
         run().map_err(|e| self.map(e))
     }
 
+    /// The newest customer message since `since` per conversation that has
+    /// one: what WhatsApp's reply window needs after a restart, when the
+    /// list's previews show only the last message of each.
+    pub fn recent_inbound(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<(ConversationId, DateTime<Utc>)>, DbError> {
+        let run = || -> rusqlite::Result<Vec<(ConversationId, i64)>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT conversation_id, MAX(created_at) FROM messages \
+                 WHERE created_at >= ?1 AND json LIKE '%\"sender\":\"Contact\"%' \
+                 GROUP BY conversation_id",
+            )?;
+            let rows = stmt.query_map([micros(since)], |r| {
+                Ok((ConversationId(r.get::<_, String>(0)?), r.get::<_, i64>(1)?))
+            })?;
+            rows.collect()
+        };
+        let rows = run().map_err(|e| self.map(e))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, at)| Some((id, DateTime::from_timestamp_micros(at)?)))
+            .collect())
+    }
+
     /// Outbox items as stored, in the order first queued.
     pub fn load_outbox(&self) -> Result<Vec<String>, DbError> {
         self.load_mutations(crate::store::outbox::KIND)
@@ -1127,6 +1152,21 @@ mod tests {
         let mut db = Db::open_in_memory().unwrap();
         db.apply(&[DbWrite::UpsertMessages(messages)]).unwrap();
         db
+    }
+
+    #[test]
+    fn recent_inbound_is_the_newest_customer_message_per_conversation() {
+        let mut agent = message("a", "a3", 300, "our answer");
+        agent.sender = SenderKind::Agent;
+        let db = db_with(vec![
+            message("a", "a1", 100, "old question"),
+            message("a", "a2", 200, "newer question"),
+            agent,
+            message("b", "b1", 50, "too old"),
+        ]);
+        let mut recent = db.recent_inbound(at(60)).unwrap();
+        recent.sort();
+        assert_eq!(recent, vec![(ConversationId::from("a"), at(200))]);
     }
 
     #[test]

@@ -690,7 +690,8 @@ impl Store {
         }
     }
 
-    fn note_inbound_at(&mut self, id: &ConversationId, at: DateTime<Utc>) {
+    /// The customer wrote in `id` at `at` (kept if newer than what is known).
+    pub fn note_inbound_at(&mut self, id: &ConversationId, at: DateTime<Utc>) {
         let known = self.last_inbound.entry(id.clone()).or_insert(at);
         if *known < at {
             *known = at;

@@ -75,6 +75,13 @@ fn handle(state: &mut AppState, event: Event, env: Env) -> Vec<Command> {
             commands
         }
         Event::Sync(sync) => on_sync(state, sync),
+        Event::RecentInbound(recent) => {
+            for (id, at) in recent {
+                state.store.note_inbound_at(&id, at);
+            }
+            state.dirty = true;
+            Vec::new()
+        }
         Event::CacheRows(rows) => {
             let ids: Vec<ConversationId> = rows.iter().map(|(c, _)| c.id.clone()).collect();
             state.store.add_cached_conversations(rows);

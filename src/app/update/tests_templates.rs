@@ -581,3 +581,30 @@ fn without_templates_the_picker_still_offers_canned_replies() {
     key(&mut state, KeyCode::Enter);
     assert_eq!(state.composer.text(), "Hi Deniz, order A-7 is on its way.");
 }
+
+#[test]
+fn recent_customer_messages_read_from_the_cache_open_the_window() {
+    let mut state = AppState::new("work", "Qpien", false, SendKey::Enter, now(), (80, 24));
+    // After a restart: the agent wrote last, the thread is not loaded.
+    update(
+        &mut state,
+        Event::CacheRows(vec![(conversation("a", 900, false), 0)]),
+        now(),
+    );
+    let id = ConversationId::new("a");
+    assert_eq!(
+        state.store.reply_window(&id, now()),
+        crate::whatsapp_window::ReplyWindow::Unknown
+    );
+    update(
+        &mut state,
+        Event::RecentInbound(vec![(id.clone(), t(800))]),
+        now(),
+    );
+    assert_eq!(
+        state.store.reply_window(&id, now()),
+        crate::whatsapp_window::ReplyWindow::Open {
+            closes_at: t(800 + 24 * 3600)
+        }
+    );
+}
