@@ -29,7 +29,8 @@ pub struct Capabilities {
     pub channels: bool,
     /// Several lists or threads come in one request, so reading ahead
     /// (recent threads for offline use) is cheap.
-    pub batched_reads: bool,
+    pub batched_reads: bool,    /// Many contacts created or updated in one request.
+    pub bulk_contact_import: bool,
 }
 
 impl Capabilities {
@@ -48,6 +49,7 @@ impl Capabilities {
             templates: true,
             channels: true,
             batched_reads: true,
+            bulk_contact_import: true,
         }
     }
 }
@@ -100,6 +102,15 @@ impl ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// How the provider answered one row of a bulk contact import.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BulkRowOutcome {
+    Created(Contact),
+    Updated(Contact),
+    /// The row was refused; the reason is the server's, made safe to show.
+    Failed(String),
+}
 
 /// A provider implements what it offers; every other request answers
 /// [`ApiError::Unsupported`], and [`Provider::capabilities`] tells the app
@@ -249,6 +260,20 @@ pub trait Provider: Send + Sync {
         }
     }
 
+    /// Creates or updates (matched by phone) many contacts in as few
+    /// requests as the provider allows: one outcome per row, in order. A
+    /// row the server refuses does not fail the others.
+    async fn import_contacts(&self, rows: &[ContactUpdate]) -> ApiResult<Vec<BulkRowOutcome>> {
+        let _ = rows;
+        Err(ApiError::Unsupported("importing contacts in bulk"))
+    }
+
+    /// The agent the credentials belong to, where the sign-in says so
+    /// (used for "assign to me" without asking).
+    async fn current_agent(&self) -> ApiResult<Option<Agent>> {
+        Ok(None)
+    }
+
     async fn list_agents(&self) -> ApiResult<Vec<Agent>> {
         Err(ApiError::Unsupported("listing agents"))
     }
@@ -336,6 +361,11 @@ mod tests {
             "reading a message"
         );
         assert_eq!(unsupported(p.list_agents().await), "listing agents");
+        assert_eq!(
+            unsupported(p.import_contacts(&[ContactUpdate::default()]).await),
+            "importing contacts in bulk"
+        );
+        assert_eq!(p.current_agent().await, Ok(None));
         assert_eq!(unsupported(p.list_channels().await), "listing channels");
         assert_eq!(unsupported(p.list_templates().await), "listing templates");
         let contact = ContactId::new("k1");

@@ -741,6 +741,7 @@ impl Provider for QpienClient {
             templates: true,
             channels: true,
             batched_reads: true,
+            bulk_contact_import: false,
         }
     }
 
