@@ -14,7 +14,7 @@ use termdesk::api::{ApiError, ApiResult, Capabilities, Provider};
 use termdesk::domain::{
     Ack, Channel, Contact, ContactId, ContactQuery, ContactUpdate, Conversation, ConversationId,
     ConversationQuery, ConversationStatus, ConversationUpdate, Message, MessageId, MessageKind,
-    MessagePreview, MessageQuery, OutgoingText, Page, SenderKind,
+    MessagePreview, MessageQuery, OutgoingText, Page, PageCursor, SenderKind,
 };
 
 #[derive(Default)]
@@ -33,6 +33,22 @@ pub struct FakeProvider {
     /// Requests for something the capabilities leave out.
     pub unsupported_calls: AtomicUsize,
     pub requests: AtomicUsize,
+}
+
+/// Where a page starts: the cursor is the offset of its first row.
+fn offset(cursor: Option<&PageCursor>) -> usize {
+    cursor.and_then(|c| c.as_str().parse().ok()).unwrap_or(0)
+}
+
+fn paged<T>(items: Vec<T>, start: usize, total: usize) -> Page<T> {
+    let end = start + items.len();
+    let mut page = if end < total && !items.is_empty() {
+        Page::more(items, PageCursor::new(end.to_string()))
+    } else {
+        Page::last(items)
+    };
+    page.total = Some(total as u64);
+    page
 }
 
 /// A fixed, recent start so reply windows and "today" labels behave.
@@ -187,19 +203,14 @@ impl Provider for FakeProvider {
             rows.reverse();
         }
         let limit = query.limit.max(1) as usize;
-        let start = query.page.saturating_sub(1) as usize * limit;
+        let start = offset(query.cursor.as_ref());
         let items: Vec<Conversation> = rows
             .iter()
             .skip(start)
             .take(limit)
             .map(|c| (*c).clone())
             .collect();
-        Ok(Page {
-            has_more: start + items.len() < rows.len(),
-            total: Some(rows.len() as u64),
-            skipped: 0,
-            items,
-        })
+        Ok(paged(items, start, rows.len()))
     }
 
     async fn get_conversation(&self, id: &ConversationId) -> ApiResult<Conversation> {
@@ -266,11 +277,10 @@ impl Provider for FakeProvider {
             .collect();
         let has_more = items.len() > query.limit as usize;
         items.truncate(query.limit as usize);
-        Ok(Page {
-            items,
-            has_more,
-            total: None,
-            skipped: 0,
+        // Paging back goes by `before`, so the cursor only says "more".
+        Ok(match has_more {
+            true => Page::more(items, PageCursor::new("older")),
+            false => Page::last(items),
         })
     }
 
@@ -353,19 +363,14 @@ impl Provider for FakeProvider {
             })
             .collect();
         let limit = query.limit.max(1) as usize;
-        let start = query.page.saturating_sub(1) as usize * limit;
+        let start = offset(query.cursor.as_ref());
         let items: Vec<Contact> = rows
             .iter()
             .skip(start)
             .take(limit)
             .map(|c| (*c).clone())
             .collect();
-        Ok(Page {
-            has_more: start + items.len() < rows.len(),
-            total: Some(rows.len() as u64),
-            skipped: 0,
-            items,
-        })
+        Ok(paged(items, start, rows.len()))
     }
 
     async fn get_contact(&self, id: &ContactId) -> ApiResult<Contact> {
