@@ -178,8 +178,17 @@ impl Sender<'_> {
 
     async fn bulk(&mut self, rows: &[ValidRow], progress: &mut dyn Progress) -> Result<(), String> {
         progress.stage("importing", Some(rows.len() as u64));
+        // Without the directory a doubted number cannot be matched: refused.
+        let (doubted, rows): (Vec<&ValidRow>, Vec<&ValidRow>) =
+            rows.iter().partition(|row| row.unverified.is_some());
+        let refused: Vec<ReportRow> = doubted
+            .into_iter()
+            .map(|row| failed(row, row.unverified.clone().unwrap_or_default()))
+            .collect();
+        progress.advance(refused.len() as u64);
+        self.settle(refused);
         for chunk in rows.chunks(BULK_CHUNK) {
-            let fields: Vec<ContactUpdate> = chunk.iter().map(bulk_fields).collect();
+            let fields: Vec<ContactUpdate> = chunk.iter().map(|row| bulk_fields(row)).collect();
             let outcomes = match self.provider.import_contacts(&fields).await {
                 Ok(outcomes) => outcomes,
                 Err(err) if stops_the_import(&err) => {

@@ -104,7 +104,10 @@ pub fn plan_row(row: &ValidRow, directory: &Directory) -> Planned {
                 }
             }
         }
-        None => new_contact(row, tags),
+        None => match &row.unverified {
+            Some(reason) => Action::Refuse(reason.clone()),
+            None => new_contact(row, tags),
+        },
     };
     Planned { action, note }
 }
@@ -191,6 +194,7 @@ mod tests {
                 ..ContactUpdate::default()
             },
             tags: tags.iter().map(|t| t.to_string()).collect(),
+            unverified: None,
         }
     }
 
@@ -253,6 +257,18 @@ mod tests {
                 tags: Some(vec![tag("t1", "VIP"), tag("t2", "Geri arama")]),
                 ..ContactUpdate::default()
             }
+        );
+        // A number the phone rules doubt names a contact the account has.
+        let mut doubted = row(Some("Mona"), "+971501234567", &[]);
+        doubted.unverified = Some("phone: not valid".into());
+        assert!(matches!(
+            plan_row(&doubted, &directory).action,
+            Action::Unchanged(_)
+        ));
+        doubted.phone.e164 = "+971500000000".into();
+        assert_eq!(
+            plan_row(&doubted, &directory).action,
+            Action::Refuse("phone: not valid".into())
         );
         // No first name in the file: an existing contact keeps its own.
         assert!(matches!(

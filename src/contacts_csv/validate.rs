@@ -26,6 +26,10 @@ pub struct ValidRow {
     pub fields: ContactUpdate,
     /// Tag names as written, without repeats.
     pub tags: Vec<String>,
+    /// Why the phone rules refuse a number written in E.164: the row may
+    /// still name a contact the account holds with that very number (the
+    /// rules' metadata lags behind new and test ranges), never a new one.
+    pub unverified: Option<String>,
 }
 
 /// The rows fit to send, and the results of those that are not.
@@ -95,8 +99,16 @@ pub fn check_row(row: &CsvRow, account_country: Option<&str>) -> Result<ValidRow
     let mut regions: Vec<&str> = Vec::new();
     regions.extend(country.as_deref());
     regions.extend(account_country);
-    let phone = contact_fields::parse_phone(cell(Column::Phone), &regions)
-        .map_err(|reason| refuse(Column::Phone, cell(Column::Phone), reason))?;
+    let (phone, unverified) = match contact_fields::parse_phone(cell(Column::Phone), &regions) {
+        Ok(phone) => (phone, None),
+        Err(reason) => {
+            let reason = refuse(Column::Phone, cell(Column::Phone), reason);
+            match strict_e164(cell(Column::Phone)) {
+                Some(phone) => (phone, Some(reason)),
+                None => return Err(reason),
+            }
+        }
+    };
     let email = checked(Column::Email, &contact_fields::check_email)?;
     let language = checked(Column::Language, &contact_fields::check_language)?;
     let gender = checked(Column::Gender, &gender)?;
@@ -118,6 +130,25 @@ pub fn check_row(row: &CsvRow, account_country: Option<&str>) -> Result<ValidRow
         },
         phone,
         tags,
+        unverified,
+    })
+}
+
+/// `+` and 7 to 15 digits, the first not 0: the form the server stores.
+fn strict_e164(value: &str) -> Option<ValidPhone> {
+    let digits = value.strip_prefix('+')?;
+    let ok = (7..=15).contains(&digits.len())
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0');
+    if !ok {
+        return None;
+    }
+    let calling_code = phonenumber::parse(None, value)
+        .map(|n| n.code().value().to_string())
+        .unwrap_or_default();
+    Some(ValidPhone {
+        e164: value.to_string(),
+        calling_code,
     })
 }
 
@@ -258,6 +289,22 @@ mod tests {
         assert_eq!(got[5].2, "gender \"robot\": use female, male or other");
         assert_eq!(got[6].2, "phone \"abc\": 'a' is not part of a phone number");
         assert_eq!(checked.settled[0].phone, "+90 532 123");
+    }
+
+    #[test]
+    fn an_e164_number_the_rules_refuse_waits_for_the_directory() {
+        let checked = check("name,phone\nA,+447700900108\nB,+90532123\n", None);
+        let row = &checked.valid[0];
+        assert_eq!(row.phone.e164, "+447700900108");
+        assert_eq!(row.phone.calling_code, "44");
+        assert!(
+            row.unverified
+                .as_deref()
+                .unwrap()
+                .starts_with("phone \"+447700900108\": ")
+        );
+        assert!(checked.valid[1].unverified.is_some());
+        assert!(check("name,phone\nA,+9053\n", None).valid.is_empty());
     }
 
     #[test]
