@@ -167,7 +167,7 @@ mod tests {
         let created = ReportRow::new(2, "+905321234567", Outcome::Created).contact("c1");
         let failed =
             ReportRow::new(3, "+905327654321", Outcome::Failed).because("bad\tthing\nhere");
-        journal.record(&[created.clone()]).unwrap();
+        journal.record(std::slice::from_ref(&created)).unwrap();
         journal.record(&[failed]).unwrap();
         drop(journal);
 
