@@ -335,6 +335,18 @@ async fn an_interrupted_import_resumes_without_duplicates() {
     // The fourth create arrived; only its answer was lost.
     assert_eq!(control.contact_count(), before + 4);
 
+    // A dry run in between changes nothing, the journal included.
+    let writes = contact_writes(&sandbox);
+    let dry = run(&client(&sandbox), &path, true).await;
+    assert!(
+        dry.notes[0].contains("a real run resumes it"),
+        "{:?}",
+        dry.notes
+    );
+    assert_eq!(dry.counts().created, 3 + 2, "{:?}", dry.rows);
+    assert_eq!(contact_writes(&sandbox), writes);
+    assert!(journal_path(&path).exists());
+
     let creates = operations(&sandbox, "createContact");
     let second = run(&client(&sandbox), &path, false).await;
     assert_eq!(second.stopped, None);

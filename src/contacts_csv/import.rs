@@ -81,7 +81,14 @@ pub async fn import(
         }
     }
     if let Some(j) = &journal {
-        if j.set_aside {
+        if dry_run {
+            if j.resumed() > 0 && !j.set_aside {
+                report.notes.push(format!(
+                    "an interrupted import of this file sent {} rows; a real run resumes it",
+                    j.resumed()
+                ));
+            }
+        } else if j.set_aside {
             report.notes.push(format!(
                 "{} was written for other contents of the file; starting over (phones already \
                  in the account are not created again)",
