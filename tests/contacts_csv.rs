@@ -721,3 +721,52 @@ async fn the_commands_import_export_and_refuse_bad_files_before_any_request() {
     );
     assert!(text(&out.stderr).contains(&format!("exported {} contacts", control.contact_count())));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tags_are_added_by_name_and_unknown_ones_left_out() {
+    let sandbox = start().await;
+    let control = sandbox.control();
+    let client = client(&sandbox);
+    let page = client
+        .list_contacts(&ContactQuery {
+            page: 1,
+            limit: 100,
+            ..ContactQuery::default()
+        })
+        .await
+        .unwrap();
+    let tag = page
+        .items
+        .iter()
+        .flat_map(|c| c.tags.iter())
+        .next()
+        .expect("a seeded contact with a tag")
+        .name
+        .clone();
+    create(&client, "Selin", "+905328880002").await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = csv_file(
+        dir.path(),
+        &format!(
+            "name,phone,tags\nEce,+905328880001,{} | no-such-tag\nSelin,+905328880002,{tag}\n",
+            tag.to_uppercase()
+        ),
+    );
+    let report = run(&client, &path, false).await;
+    let (outcome, reason) = row(&report, 2);
+    assert_eq!(outcome, Outcome::Created);
+    assert_eq!(
+        reason,
+        "tag no-such-tag left out: no contact of the account has it"
+    );
+    assert_eq!(row(&report, 3).0, Outcome::Updated);
+    for phone in ["+905328880001", "+905328880002"] {
+        let state = control
+            .contact(&control.contact_id_by_phone(phone).unwrap())
+            .unwrap();
+        assert_eq!(state.tags, [tag.clone()], "{phone}");
+    }
+    // Already tagged: nothing to send the second time.
+    let again = run(&client, &path, false).await;
+    assert_eq!(row(&again, 3), (Outcome::Skipped, "unchanged".into()));
+}
