@@ -12,13 +12,22 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::api::Provider;
 use crate::contacts_csv::import::{ImportOptions, Progress, import as run_import};
 use crate::contacts_csv::journal::{Journal, journal_path};
+use crate::contacts_csv::read::MAX_FILE_BYTES;
 use crate::contacts_csv::report::report_path;
 use crate::contacts_csv::{CsvFile, export as csv_export, read_csv};
 
 /// Reads and checks the file; says once which columns are ignored.
 pub fn load(path: &Path) -> Result<CsvFile, String> {
-    let bytes =
-        std::fs::read(path).map_err(|err| format!("cannot read {}: {err}", path.display()))?;
+    let cannot = |err: std::io::Error| format!("cannot read {}: {err}", path.display());
+    let size = std::fs::metadata(path).map_err(cannot)?.len();
+    if size > MAX_FILE_BYTES as u64 {
+        return Err(format!(
+            "{}: the file is larger than {} MB; split it into smaller files",
+            path.display(),
+            MAX_FILE_BYTES / (1024 * 1024)
+        ));
+    }
+    let bytes = std::fs::read(path).map_err(cannot)?;
     let file = read_csv(&bytes).map_err(|err| format!("{}: {err}", path.display()))?;
     for name in &file.unknown_columns {
         eprintln!("termdesk: ignoring the column \"{name}\": it is no contact field");
