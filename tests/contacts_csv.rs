@@ -764,7 +764,7 @@ async fn tags_are_added_by_name_and_unknown_ones_left_out() {
         let state = control
             .contact(&control.contact_id_by_phone(phone).unwrap())
             .unwrap();
-        assert_eq!(state.tags, [tag.clone()], "{phone}");
+        assert_eq!(state.tags, std::slice::from_ref(&tag), "{phone}");
     }
     // Already tagged: nothing to send the second time.
     let again = run(&client, &path, false).await;
