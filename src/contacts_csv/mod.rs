@@ -171,6 +171,77 @@ fn looks_like_phone(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::api::{ApiResult, Capabilities};
+    use crate::domain::Page;
+
+    /// Serves `pages` (contact ids) by page number, saying another follows
+    /// on every one, and counts the requests.
+    struct Paged {
+        pages: Vec<Vec<&'static str>>,
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    #[async_trait::async_trait]
+    impl Provider for Paged {
+        fn name(&self) -> &str {
+            "Paged"
+        }
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::default()
+        }
+        async fn authenticate(&self) -> ApiResult<()> {
+            Ok(())
+        }
+        async fn list_contact_pages(
+            &self,
+            queries: &[ContactQuery],
+        ) -> ApiResult<Vec<Page<Contact>>> {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            Ok(queries
+                .iter()
+                .map(|q| Page {
+                    items: self
+                        .pages
+                        .get(q.page as usize - 1)
+                        .map(|ids| ids.iter().map(|id| Contact::named(*id, "x")).collect())
+                        .unwrap_or_default(),
+                    has_more: true,
+                    total: None,
+                    skipped: 0,
+                })
+                .collect())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_directory_is_read_in_batches_of_pages_each_contact_once() {
+        let mut pages: Vec<Vec<&'static str>> = vec![vec!["a", "b"], vec!["b", "c"]];
+        pages.extend(std::iter::repeat_n(vec!["d"], 6));
+        let provider = Paged {
+            pages,
+            calls: Default::default(),
+        };
+        let mut seen = Vec::new();
+        let total = for_each_contact_page(&provider, |page| {
+            seen.extend(page.into_iter().map(|c| c.id.0));
+            Ok(())
+        })
+        .await
+        .unwrap();
+        // An empty page ends the walk even though the server says more.
+        assert_eq!(seen, ["a", "b", "c", "d"]);
+        assert_eq!(total, 4);
+        assert_eq!(provider.calls.into_inner(), 2, "five pages a request");
+        let stopped = for_each_contact_page(
+            &Paged {
+                pages: vec![vec!["a"]],
+                calls: Default::default(),
+            },
+            |_| Err("disk full".into()),
+        )
+        .await;
+        assert_eq!(stopped, Err("disk full".to_string()));
+    }
 
     #[test]
     fn headers_are_read_with_their_usual_names() {
