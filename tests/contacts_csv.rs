@@ -109,7 +109,6 @@ async fn seed_mixed(client: &QpienClient) {
     create(client, "Selin", "+905323334455").await;
     let kerem = client
         .list_contacts(&ContactQuery {
-            page: 1,
             limit: 5,
             phone: Some("+905322223344".into()),
             ..ContactQuery::default()
@@ -278,8 +277,12 @@ impl Provider for Interrupted {
     async fn list_contacts(&self, query: &ContactQuery) -> ApiResult<Page<Contact>> {
         self.inner.list_contacts(query).await
     }
-    async fn list_contact_pages(&self, queries: &[ContactQuery]) -> ApiResult<Vec<Page<Contact>>> {
-        self.inner.list_contact_pages(queries).await
+    async fn list_contact_pages(
+        &self,
+        query: &ContactQuery,
+        pages: usize,
+    ) -> ApiResult<Vec<Page<Contact>>> {
+        self.inner.list_contact_pages(query, pages).await
     }
     async fn create_contact(&self, fields: &ContactUpdate) -> ApiResult<Contact> {
         let answered = self.write()?;
@@ -390,8 +393,12 @@ impl Provider for StaleDirectory {
     async fn list_contacts(&self, query: &ContactQuery) -> ApiResult<Page<Contact>> {
         self.inner.list_contacts(query).await
     }
-    async fn list_contact_pages(&self, queries: &[ContactQuery]) -> ApiResult<Vec<Page<Contact>>> {
-        let mut pages = self.inner.list_contact_pages(queries).await?;
+    async fn list_contact_pages(
+        &self,
+        query: &ContactQuery,
+        pages: usize,
+    ) -> ApiResult<Vec<Page<Contact>>> {
+        let mut pages = self.inner.list_contact_pages(query, pages).await?;
         for page in &mut pages {
             page.items
                 .retain(|c| c.phone.as_deref() != Some(self.hidden.as_str()));
@@ -729,7 +736,6 @@ async fn tags_are_added_by_name_and_unknown_ones_left_out() {
     let client = client(&sandbox);
     let page = client
         .list_contacts(&ContactQuery {
-            page: 1,
             limit: 100,
             ..ContactQuery::default()
         })

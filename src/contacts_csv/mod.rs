@@ -92,10 +92,10 @@ impl Column {
 /// Contacts asked for per page: the most the providers serve.
 const PAGE_SIZE: u32 = 100;
 /// Pages asked for at once: as many as one Qpien request carries.
-const PAGES_PER_CALL: u32 = 5;
+const PAGES_PER_CALL: usize = 5;
 /// Guard against a server that always reports another page (10 million
 /// contacts).
-const MAX_PAGES: u32 = 100_000;
+const MAX_PAGES: usize = 100_000;
 
 /// Every contact of the account, page by page, each handed to `on_page`
 /// once (a contact seen on an earlier page is left out). The one place
@@ -106,25 +106,25 @@ pub async fn for_each_contact_page(
     mut on_page: impl FnMut(Vec<Contact>) -> Result<(), String>,
 ) -> Result<usize, String> {
     let mut seen: HashSet<String> = HashSet::new();
-    let mut next = 1u32;
-    while next <= MAX_PAGES {
-        let queries: Vec<ContactQuery> = (next..next + PAGES_PER_CALL)
-            .map(|page| ContactQuery {
-                page,
-                limit: PAGE_SIZE,
-                ..ContactQuery::default()
-            })
-            .collect();
+    let mut query = ContactQuery {
+        limit: PAGE_SIZE,
+        ..ContactQuery::default()
+    };
+    let mut asked = 0;
+    while asked < MAX_PAGES {
         let pages = provider
-            .list_contact_pages(&queries)
+            .list_contact_pages(&query, PAGES_PER_CALL)
             .await
             .map_err(|err| format!("cannot read the contacts: {err}"))?;
         if pages.is_empty() {
             return Err("cannot read the contacts: the server answered no page".into());
         }
-        next += pages.len() as u32;
+        asked += pages.len();
         for page in pages {
-            let last = !page.has_more || page.items.is_empty();
+            // An empty page, or one pointing back at itself, ends the walk
+            // whatever the server says.
+            let last = page.items.is_empty() || page.next.is_none() || page.next == query.cursor;
+            query.cursor = page.next;
             let fresh: Vec<Contact> = page
                 .items
                 .into_iter()
@@ -172,10 +172,10 @@ fn looks_like_phone(value: &str) -> bool {
 mod tests {
     use super::*;
     use crate::api::{ApiResult, Capabilities};
-    use crate::domain::Page;
+    use crate::domain::{Page, PageCursor};
 
-    /// Serves `pages` (contact ids) by page number, saying another follows
-    /// on every one, and counts the requests.
+    /// Serves `pages` (contact ids), the cursor being the page's index,
+    /// saying another follows on every one, and counts the requests.
     struct Paged {
         pages: Vec<Vec<&'static str>>,
         calls: std::sync::atomic::AtomicUsize,
@@ -194,20 +194,22 @@ mod tests {
         }
         async fn list_contact_pages(
             &self,
-            queries: &[ContactQuery],
+            query: &ContactQuery,
+            pages: usize,
         ) -> ApiResult<Vec<Page<Contact>>> {
             self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            Ok(queries
-                .iter()
-                .map(|q| Page {
-                    items: self
+            let from: usize = query
+                .cursor
+                .as_ref()
+                .map_or(0, |c| c.as_str().parse().unwrap());
+            Ok((from..from + pages)
+                .map(|i| {
+                    let items = self
                         .pages
-                        .get(q.page as usize - 1)
+                        .get(i)
                         .map(|ids| ids.iter().map(|id| Contact::named(*id, "x")).collect())
-                        .unwrap_or_default(),
-                    has_more: true,
-                    total: None,
-                    skipped: 0,
+                        .unwrap_or_default();
+                    Page::more(items, PageCursor::new((i + 1).to_string()))
                 })
                 .collect())
         }
