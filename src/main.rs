@@ -254,20 +254,24 @@ enum ContactsCommand {
         #[arg(long)]
         yes: bool,
     },
-    /// Create or update contacts from a CSV file (header row; columns
-    /// first_name, last_name, phone, email, country, language, gender,
-    /// tags). Contacts are matched by phone; empty cells change nothing.
-    /// Every row's result goes to FILE.report.csv beside the file; an
-    /// interrupted import resumes when run again.
+    /// Create or update contacts from a CSV file, matched by phone.
+    ///
+    /// The header row names the columns: first_name, last_name, phone,
+    /// email, country, language, gender, tags (separated by ; or |). Empty
+    /// cells change nothing. Every row's result goes to FILE.report.csv
+    /// beside the file; an interrupted import resumes when run again.
     Import {
+        /// The CSV file (UTF-8; `,` `;` or tab between cells).
         file: PathBuf,
         /// Check the file and say what would be created, updated or
         /// skipped, writing nothing to the server.
         #[arg(long)]
         dry_run: bool,
     },
-    /// Print every contact of the account as CSV, in the columns
-    /// `contacts import` reads.
+    /// Print every contact of the account as CSV on stdout.
+    ///
+    /// The columns are the ones `contacts import` reads, so an export
+    /// imports back unchanged.
     Export,
 }
 

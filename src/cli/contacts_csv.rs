@@ -164,6 +164,7 @@ impl Progress for Lines {
         self.done = 0;
         self.said = 0;
         match total {
+            Some(1) => eprintln!("termdesk: {what}: 1 row"),
             Some(total) => eprintln!("termdesk: {what}: {total} rows"),
             None => eprintln!("termdesk: {what}"),
         }
