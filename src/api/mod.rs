@@ -10,8 +10,8 @@ use async_trait::async_trait;
 
 use crate::domain::{
     Agent, ChannelInfo, Contact, ContactId, ContactQuery, ContactUpdate, Conversation,
-    ConversationId, ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery,
-    OutgoingTemplate, OutgoingText, Page, Template,
+    ConversationId, ConversationQuery, ConversationStatus, ConversationUpdate, Message, MessageId,
+    MessageQuery, OutgoingTemplate, OutgoingText, Page, Template,
 };
 
 /// What a provider offers; the UI hides or greys out the rest.
@@ -123,6 +123,12 @@ pub trait Provider: Send + Sync {
     fn name(&self) -> &str;
 
     fn capabilities(&self) -> Capabilities;
+
+    /// The statuses conversations can be filtered by and set to, in the
+    /// order a picker shows them; empty when the provider has none.
+    fn statuses(&self) -> &'static [ConversationStatus] {
+        &[]
+    }
 
     /// The account's request budget, where the provider schedules requests.
     fn budget(&self) -> Option<crate::sync::scheduler::SchedulerStatus> {
@@ -352,6 +358,7 @@ mod tests {
     async fn a_provider_implements_only_what_it_offers() {
         let p = Bare;
         assert!(p.authenticate().await.is_ok());
+        assert!(p.statuses().is_empty());
         assert_eq!(
             unsupported(p.list_conversations(&ConversationQuery::default()).await),
             "listing conversations"
