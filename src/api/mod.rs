@@ -207,10 +207,9 @@ pub trait Provider: Send + Sync {
 
     /// Up to `pages` (at least one) consecutive pages starting at
     /// `query.cursor`, in as few requests as the provider allows. Fewer come
-    /// back at the end of
-    /// the list, or on a failure after the first page (the answered ones
-    /// come back and the rest can be asked again from the last `next`).
-    /// This default follows `next` one page at a time.
+    /// back at the end of the list, or on a failure after the first page
+    /// (the answered ones come back and the rest can be asked again from the
+    /// last `next`). This default follows `next` one page at a time.
     async fn list_conversation_pages(
         &self,
         query: &ConversationQuery,
