@@ -173,6 +173,20 @@ impl Provider for FakeProvider {
         self.capabilities
     }
 
+    fn statuses(&self) -> &'static [ConversationStatus] {
+        static ALL: [ConversationStatus; 4] = [
+            ConversationStatus::Open,
+            ConversationStatus::Pending,
+            ConversationStatus::Resolved,
+            ConversationStatus::Closed,
+        ];
+        if self.capabilities.update_status {
+            &ALL
+        } else {
+            &[]
+        }
+    }
+
     async fn authenticate(&self) -> ApiResult<()> {
         Ok(())
     }
