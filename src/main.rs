@@ -648,6 +648,7 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
     }
     let connection = launch::connect_plan(plan).await?;
     state.capabilities = connection.provider.capabilities();
+    state.statuses = connection.provider.statuses().to_vec();
     let result = runtime::run(
         &mut terminal,
         &mut runtime::CrosstermHost,
