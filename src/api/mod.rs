@@ -29,7 +29,8 @@ pub struct Capabilities {
     pub channels: bool,
     /// Several lists or threads come in one request, so reading ahead
     /// (recent threads for offline use) is cheap.
-    pub batched_reads: bool,    /// Many contacts created or updated in one request.
+    pub batched_reads: bool,
+    /// Many contacts created or updated in one request.
     pub bulk_contact_import: bool,
 }
 
