@@ -46,7 +46,7 @@ pub(crate) fn routes(shared: Arc<DmShared>) -> Router {
         .route("/v1/whatsapp-templates", get(list_templates))
         .route("/v1/whatsapp-templates/send", post(send_template))
         .route("/v1/send-custom-channel-message", post(send_custom))
-        .layer(middleware::from_fn_with_state(shared.clone(), guard))
+        .route_layer(middleware::from_fn_with_state(shared.clone(), guard))
         .with_state(shared)
 }
 

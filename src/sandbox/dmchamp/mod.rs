@@ -16,14 +16,18 @@ use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use axum::middleware;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use tokio::sync::oneshot;
+use serde_json::json;
 use tokio::task::JoinHandle;
 
 pub use self::world::TemplateSend;
 use self::world::World;
 use crate::sandbox::lock;
+use crate::sandbox::rest::{
+    self, ErrorBodies, Guard, RestConfig, RestFaults, RestServer, RestState, RestStats,
+};
 
 /// The API key the sandbox accepts unless told otherwise.
 pub const DEMO_API_KEY: &str = "dmk_demo_sandbox";
@@ -132,11 +136,19 @@ pub struct DmTemplateState {
 
 /// A running DM Champ sandbox.
 pub struct DmChampSandbox {
-    addr: SocketAddr,
+    server: RestServer,
     control: DmChampControl,
-    stop: Option<oneshot::Sender<()>>,
-    server: JoinHandle<()>,
-    live: Option<JoinHandle<()>>,
+}
+
+/// DM Champ documents no error bodies; these follow its `{success, message}`
+/// shape, with the `{error}` shape for the 500 so clients read both.
+fn error_bodies() -> ErrorBodies {
+    ErrorBodies {
+        rate_limited: json!({ "success": false, "message": "Too many requests, slow down" }),
+        retry_after: false,
+        unavailable: json!({ "success": false, "message": "Service temporarily unavailable" }),
+        lost_answer: json!({ "error": "Internal server error" }),
+    }
 }
 
 impl DmChampSandbox {
@@ -151,63 +163,51 @@ impl DmChampSandbox {
             server_errors_next: AtomicU32::new(0),
             bare_message_list: AtomicBool::new(false),
         });
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let addr = listener.local_addr()?;
-        let app = handlers::routes(shared.clone());
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stop_rx.await;
-                })
-                .await;
-            if let Err(e) = served {
-                tracing::warn!("DM Champ sandbox stopped: {e}");
-            }
+        let rest_state = RestState::new(RestConfig {
+            seed: shared.options.seed,
+            rate_limit: shared.options.rate_limit,
+            rate_window: shared.options.rate_window,
+            lose_answer_rate: shared.options.lose_answer_rate,
+            bodies: error_bodies(),
         });
-        let live = live_enabled.then(|| spawn_live(shared.clone()));
-        tracing::info!("DM Champ sandbox listening on {addr}");
+        let app = handlers::routes(shared.clone())
+            .route_layer(middleware::from_fn_with_state(
+                Guard {
+                    state: rest_state.clone(),
+                    rate_limited: true,
+                },
+                rest::guard,
+            ))
+            .merge(rest::control_router(rest_state.clone()));
+        let mut server =
+            RestServer::start(addr, app, rest_state.offline_flag(), "DM Champ").await?;
+        if live_enabled {
+            server.add_task(spawn_live(shared.clone()));
+        }
         Ok(Self {
-            addr,
-            control: DmChampControl { shared },
-            stop: Some(stop_tx),
             server,
-            live,
+            control: DmChampControl {
+                shared,
+                rest: rest_state,
+            },
         })
     }
 
     /// `http://127.0.0.1:PORT/v1`.
     pub fn base_url(&self) -> String {
-        let ip = if self.addr.ip().is_unspecified() {
-            "127.0.0.1".to_string()
-        } else {
-            match self.addr {
-                SocketAddr::V4(a) => a.ip().to_string(),
-                SocketAddr::V6(a) => format!("[{}]", a.ip()),
-            }
-        };
-        format!("http://{ip}:{}/v1", self.addr.port())
+        format!("{}/v1", self.server.origin())
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.server.addr()
     }
 
     pub fn control(&self) -> DmChampControl {
         self.control.clone()
     }
 
-    pub async fn shutdown(mut self) {
-        if let Some(live) = self.live.take() {
-            live.abort();
-            let _ = live.await;
-        }
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        // Keep-alive connections could hold graceful shutdown open; cap the wait.
-        if tokio::time::timeout(Duration::from_secs(5), &mut self.server)
-            .await
-            .is_err()
-        {
-            self.server.abort();
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
 }
 
@@ -244,6 +244,7 @@ fn spawn_live(shared: Arc<DmShared>) -> JoinHandle<()> {
 #[derive(Clone)]
 pub struct DmChampControl {
     shared: Arc<DmShared>,
+    rest: Arc<RestState>,
 }
 
 fn state_of(c: &world::Contact) -> DmContactState {
@@ -264,6 +265,53 @@ fn state_of(c: &world::Contact) -> DmContactState {
 }
 
 impl DmChampControl {
+    pub fn set_faults(&self, faults: RestFaults) {
+        self.rest.set_faults(faults);
+    }
+
+    /// The next `n` API requests answer 503.
+    pub fn fail_next(&self, n: u32) {
+        self.rest.set_fail_next(n);
+    }
+
+    /// Latency before each API request is handled.
+    pub fn set_delay(&self, delay: Option<Duration>) {
+        self.rest.set_delay(delay);
+    }
+
+    /// Starts a fresh window with the new limit.
+    pub fn set_rate_limit(&self, limit: u32, window: Duration) {
+        self.rest.set_rate_limit(limit, window);
+    }
+
+    /// Clamped to 0.0–1.0; stored writes then answer 500 at this rate.
+    pub fn set_lose_answer_rate(&self, rate: f64) {
+        self.rest.set_lose_answer_rate(rate);
+    }
+
+    /// API connections are cut (accepted, closed unanswered) until
+    /// [`go_online`](Self::go_online); the control routes keep working.
+    pub fn go_offline(&self) {
+        self.rest.set_offline(true);
+    }
+
+    pub fn go_online(&self) {
+        self.rest.set_offline(false);
+    }
+
+    pub fn is_offline(&self) -> bool {
+        self.rest.is_offline()
+    }
+
+    pub fn stats(&self) -> RestStats {
+        self.rest.stats()
+    }
+
+    /// API requests received and not yet answered.
+    pub fn requests_in_flight(&self) -> u64 {
+        self.rest.in_flight()
+    }
+
     /// The next `n` authorized API requests answer 500.
     pub fn fail_next_with_server_error(&self, n: u32) {
         self.shared.server_errors_next.store(n, Ordering::SeqCst);

@@ -386,3 +386,35 @@ async fn injected_server_errors_answer_500_then_stop() {
     assert_eq!(status, 200);
     h.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_shared_layer_limits_fails_and_counts_with_dm_champ_bodies() {
+    let h = Harness::start().await;
+    let control = h.sandbox.control();
+    control.fail_next(1);
+    let (status, body) = h.get("/tags", &[]).await;
+    assert_eq!((status, body["success"].as_bool()), (503, Some(false)));
+    control.set_rate_limit(1, Duration::from_secs(60));
+    let (status, _) = h.get("/tags", &[]).await;
+    assert_eq!(status, 200);
+    let (status, body) = h.get("/tags", &[]).await;
+    assert_eq!(status, 429);
+    assert!(message(&body).contains("Too many requests"));
+    let stats = control.stats();
+    assert_eq!(
+        (stats.requests, stats.rate_limited, stats.unavailable),
+        (3, 1, 1)
+    );
+    assert_eq!(stats.routes.get("GET /v1/tags"), Some(&3));
+    control.set_rate_limit(1000, Duration::from_secs(60));
+    control.set_lose_answer_rate(1.0);
+    let (status, body) = h
+        .post("/contacts", json!({ "phoneNumber": "+31612340000" }))
+        .await;
+    assert_eq!((status, message(&body)), (500, "Internal server error"));
+    assert!(
+        control.contact_id_by_phone("+31612340000").is_some(),
+        "stored all the same"
+    );
+    h.sandbox.shutdown().await;
+}
