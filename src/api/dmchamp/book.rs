@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiError, ApiResult};
-use crate::domain::{Channel, Contact, ContactPlatform, Tag, TagId};
+use crate::domain::{Channel, Contact, ContactPlatform, MessagePreview, Tag, TagId};
 
 /// DM Champ's defaults for fields nobody gave: shown as empty.
 const UNKNOWN_NAME: &str = "Unknown";
@@ -45,6 +45,8 @@ pub struct BookEntry {
     pub updated_at: Option<DateTime<Utc>>,
     /// The newest message or change seen.
     pub last_activity: Option<DateTime<Utc>>,
+    /// The newest message seen, for the inbox row.
+    pub preview: Option<MessagePreview>,
 }
 
 fn known(value: &Option<String>, placeholder: &str) -> Option<String> {

@@ -1,0 +1,81 @@
+//! Unit tests of the client's pure parts; the requests are covered by
+//! `tests/dmchamp_contract.rs` against the sandbox.
+
+use secrecy::SecretString;
+
+use super::contacts::{Lookup, lookup_of};
+use super::*;
+
+#[test]
+fn searches_that_are_a_phone_or_an_email_become_exact_lookups() {
+    assert_eq!(
+        lookup_of("+31 6 1234 5678"),
+        Some(Lookup::Phone("+31612345678".into()))
+    );
+    assert_eq!(
+        lookup_of("0031612345678"),
+        Some(Lookup::Phone("+31612345678".into()))
+    );
+    assert_eq!(
+        lookup_of(" sanne@example.nl "),
+        Some(Lookup::Email("sanne@example.nl".into()))
+    );
+    // No country to read a national number in, and plain words: the book.
+    assert_eq!(lookup_of("0612345678"), None);
+    assert_eq!(lookup_of("Sanne"), None);
+    assert_eq!(lookup_of("sanne@"), None);
+    assert_eq!(lookup_of("12"), None);
+}
+
+#[test]
+fn the_key_never_travels_over_plain_http_to_another_host() {
+    assert!(check_transport("https://api.dmchamp.com/v1").is_ok());
+    assert!(check_transport("http://127.0.0.1:8080/v1").is_ok());
+    assert!(check_transport("http://localhost:8080/v1").is_ok());
+    assert!(check_transport("http://[::1]:8080/v1").is_ok());
+    let e = check_transport("http://api.dmchamp.com/v1").unwrap_err();
+    assert!(e.to_string().contains("https://"), "{e}");
+    let e = check_transport("not a url?apiKey=secret").unwrap_err();
+    assert!(!e.to_string().contains("secret"), "{e}");
+}
+
+#[test]
+fn local_pages_split_and_say_whether_more_follow() {
+    let items: Vec<u32> = (0..5).collect();
+    let first = local_page(items.clone(), 1, 2);
+    assert_eq!(
+        (first.items, first.has_more, first.total),
+        (vec![0, 1], true, Some(5))
+    );
+    let last = local_page(items.clone(), 3, 2);
+    assert_eq!((last.items, last.has_more), (vec![4], false));
+    let beyond = local_page(items.clone(), 9, 2);
+    assert!(beyond.items.is_empty() && !beyond.has_more);
+    assert_eq!(local_page(items, 0, 0).items.len(), 5);
+}
+
+#[test]
+fn a_refused_key_says_what_to_check() {
+    let e = error_of(
+        401,
+        br#"{"error":"Unauthorized: invalid or missing API key"}"#,
+    );
+    match &e {
+        ApiError::InvalidCredentials(m) => assert!(m.contains("invalid or missing API key")),
+        other => panic!("expected InvalidCredentials, got {other:?}"),
+    }
+    assert!(matches!(error_of(404, b"{}"), ApiError::NotFound(_)));
+    assert!(matches!(
+        error_of(500, br#"{"error":"Internal server error"}"#),
+        ApiError::Server { status: 500, .. }
+    ));
+}
+
+#[test]
+fn debug_output_hides_the_key() {
+    let key = "dmk_live_debug_secret";
+    let options = DmChampOptions::new("https://api.dmchamp.com/v1", SecretString::from(key));
+    assert!(!format!("{options:?}").contains(key));
+    let client = DmChampClient::new(options).expect("builds");
+    assert!(!format!("{client:?}").contains(key));
+}
