@@ -150,7 +150,7 @@ impl DmChampClient {
                 }
             }
         }
-        messages.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        messages.sort_by_key(|m| std::cmp::Reverse(m.created_at));
         if let Some(newest) = messages.first() {
             self.saw(contact.as_str(), newest, channel);
         } else {

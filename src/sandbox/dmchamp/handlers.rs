@@ -25,8 +25,23 @@ pub(crate) fn json(status: StatusCode, body: Value) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-pub(crate) fn fail(status: StatusCode, message: &str) -> Response {
-    json(status, json!({ "success": false, "message": message }))
+/// A refusal in DM Champ's `{success: false, message}` shape.
+pub(crate) struct Fail(StatusCode, String);
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        json(self.0, json!({ "success": false, "message": self.1 }))
+    }
+}
+
+pub(crate) fn fail(status: StatusCode, message: &str) -> Fail {
+    Fail(status, message.to_string())
+}
+
+type Answer = Result<Response, Fail>;
+
+fn ok(body: Value) -> Answer {
+    Ok(json(StatusCode::OK, body))
 }
 
 /// The API routes, behind the key check and the injected server errors.
@@ -76,7 +91,7 @@ async fn guard(State(shared): State<Arc<DmShared>>, request: Request, next: Next
 }
 
 /// A JSON object body, or the 400 answer.
-fn object(body: &Bytes) -> Result<Map<String, Value>, Response> {
+fn object(body: &Bytes) -> Result<Map<String, Value>, Fail> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
         _ => Err(fail(
@@ -86,7 +101,7 @@ fn object(body: &Bytes) -> Result<Map<String, Value>, Response> {
     }
 }
 
-fn string_field(body: &Map<String, Value>, key: &str) -> Result<Option<String>, Response> {
+fn string_field(body: &Map<String, Value>, key: &str) -> Result<Option<String>, Fail> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -97,7 +112,7 @@ fn string_field(body: &Map<String, Value>, key: &str) -> Result<Option<String>, 
     }
 }
 
-fn bool_field(body: &Map<String, Value>, key: &str) -> Result<Option<bool>, Response> {
+fn bool_field(body: &Map<String, Value>, key: &str) -> Result<Option<bool>, Fail> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(None),
         Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -108,7 +123,7 @@ fn bool_field(body: &Map<String, Value>, key: &str) -> Result<Option<bool>, Resp
     }
 }
 
-fn required(body: &Map<String, Value>, key: &str) -> Result<String, Response> {
+fn required(body: &Map<String, Value>, key: &str) -> Result<String, Fail> {
     match string_field(body, key)? {
         Some(s) if !s.trim().is_empty() => Ok(s),
         _ => Err(fail(
@@ -129,33 +144,30 @@ fn valid_e164(phone: &str) -> bool {
     })
 }
 
-fn not_found_contact() -> Response {
+fn not_found_contact() -> Fail {
     fail(StatusCode::NOT_FOUND, "Contact not found")
 }
 
-async fn find_contact(State(shared): State<Arc<DmShared>>, Query(q): Params) -> Response {
+async fn find_contact(State(shared): State<Arc<DmShared>>, Query(q): Params) -> Answer {
     let world = lock(&shared.world);
     let found = match (q.get("phoneNumber"), q.get("email")) {
         // A raw `+` decoded as a space never matches, as on the real server.
         (Some(phone), _) if !phone.is_empty() => world.by_phone(phone),
         (_, Some(email)) if !email.is_empty() => world.by_email(email),
         _ => {
-            return fail(
+            return Err(fail(
                 StatusCode::BAD_REQUEST,
                 "Invalid request: phoneNumber or email is required",
-            );
+            ));
         }
     };
     match found {
-        Some(c) => json(
-            StatusCode::OK,
-            json!({ "success": true, "contactId": c.id }),
-        ),
-        None => not_found_contact(),
+        Some(c) => ok(json!({ "success": true, "contactId": c.id })),
+        None => Err(not_found_contact()),
     }
 }
 
-fn list_ids(body: &Map<String, Value>) -> Result<Vec<String>, Response> {
+fn list_ids(body: &Map<String, Value>) -> Result<Vec<String>, Fail> {
     let bad = || {
         fail(
             StatusCode::BAD_REQUEST,
@@ -172,22 +184,16 @@ fn list_ids(body: &Map<String, Value>) -> Result<Vec<String>, Response> {
     }
 }
 
-async fn create_contact(State(shared): State<Arc<DmShared>>, body: Bytes) -> Response {
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+async fn create_contact(State(shared): State<Arc<DmShared>>, body: Bytes) -> Answer {
+    let body = object(&body)?;
     match create(&shared, &body) {
-        Ok(id) => json(
-            StatusCode::OK,
-            json!({ "success": true, "data": {
-                "message": "Successfully created new contact", "contactId": id } }),
-        ),
-        Err(r) => r,
+        Ok(id) => ok(json!({ "success": true, "data": {
+                "message": "Successfully created new contact", "contactId": id } })),
+        Err(r) => Err(r),
     }
 }
 
-fn create(shared: &DmShared, body: &Map<String, Value>) -> Result<String, Response> {
+fn create(shared: &DmShared, body: &Map<String, Value>) -> Result<String, Fail> {
     let phone = required(body, "phoneNumber")?;
     if !valid_e164(&phone) {
         return Err(fail(
@@ -262,13 +268,10 @@ async fn update_contact(
     State(shared): State<Arc<DmShared>>,
     Path(id): Path<String>,
     body: Bytes,
-) -> Response {
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+) -> Answer {
+    let body = object(&body)?;
     let parsed = (|| {
-        Ok::<_, Response>((
+        Ok::<_, Fail>((
             string_field(&body, "firstName")?,
             string_field(&body, "lastName")?,
             string_field(&body, "email")?,
@@ -278,19 +281,19 @@ async fn update_contact(
     })();
     let (first, last, email, bot, dnd) = match parsed {
         Ok(fields) => fields,
-        Err(r) => return r,
+        Err(r) => return Err(r),
     };
     if let Some(email) = &email
         && !valid_email(email)
     {
-        return fail(
+        return Err(fail(
             StatusCode::BAD_REQUEST,
             "Invalid request: email is not a valid e-mail address",
-        );
+        ));
     }
     let mut world = lock(&shared.world);
     let Some(c) = world.contact_mut(&id) else {
-        return not_found_contact();
+        return Err(not_found_contact());
     };
     if let Some(v) = first {
         c.first_name = v;
@@ -307,33 +310,30 @@ async fn update_contact(
     if let Some(v) = dnd {
         c.do_not_disturb = v;
     }
-    json(
-        StatusCode::OK,
-        json!({ "success": true, "message": "Contact updated successfully" }),
-    )
+    ok(json!({ "success": true, "message": "Contact updated successfully" }))
 }
 
-fn list_request(shared: &DmShared, body: &Bytes, add: bool) -> Response {
-    let body = match object(body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+fn list_request(shared: &DmShared, body: &Bytes, add: bool) -> Answer {
+    let body = object(body)?;
     let (contact_id, list_id) = match (required(&body, "contactId"), required(&body, "listId")) {
         (Ok(c), Ok(l)) => (c, l),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return Err(r),
     };
     let mut world = lock(&shared.world);
     let Some(list) = world.lists.get(&list_id).cloned() else {
-        return fail(StatusCode::NOT_FOUND, &format!("List not found: {list_id}"));
+        return Err(fail(
+            StatusCode::NOT_FOUND,
+            &format!("List not found: {list_id}"),
+        ));
     };
     if !list.permitted {
-        return fail(
+        return Err(fail(
             StatusCode::FORBIDDEN,
             &format!("Permission denied for list {list_id}"),
-        );
+        ));
     }
     let Some(c) = world.contact_mut(&contact_id) else {
-        return not_found_contact();
+        return Err(not_found_contact());
     };
     let message = if add {
         c.lists.insert(list_id);
@@ -342,25 +342,22 @@ fn list_request(shared: &DmShared, body: &Bytes, add: bool) -> Response {
         c.lists.remove(&list_id);
         "Contact removed from list successfully".to_string()
     };
-    json(
-        StatusCode::OK,
-        json!({ "success": true, "message": message }),
-    )
+    ok(json!({ "success": true, "message": message }))
 }
 
-async fn add_to_list(State(shared): State<Arc<DmShared>>, body: Bytes) -> Response {
+async fn add_to_list(State(shared): State<Arc<DmShared>>, body: Bytes) -> Answer {
     list_request(&shared, &body, true)
 }
 
-async fn remove_from_list(State(shared): State<Arc<DmShared>>, body: Bytes) -> Response {
+async fn remove_from_list(State(shared): State<Arc<DmShared>>, body: Bytes) -> Answer {
     list_request(&shared, &body, false)
 }
 
-async fn missing_contact_id() -> Response {
-    fail(
+async fn missing_contact_id() -> Answer {
+    Err(fail(
         StatusCode::BAD_REQUEST,
         "Invalid request: contact id is required",
-    )
+    ))
 }
 
 fn tag_array<'a>(world: &super::world::World, names: impl Iterator<Item = &'a String>) -> Value {
@@ -374,45 +371,48 @@ fn tag_array<'a>(world: &super::world::World, names: impl Iterator<Item = &'a St
     )
 }
 
-async fn contact_tags(State(shared): State<Arc<DmShared>>, Path(id): Path<String>) -> Response {
+async fn contact_tags(State(shared): State<Arc<DmShared>>, Path(id): Path<String>) -> Answer {
     let world = lock(&shared.world);
     match world.contact(&id) {
-        Some(c) => json(StatusCode::OK, tag_array(&world, c.tags.iter())),
-        None => not_found_contact(),
+        Some(c) => ok(tag_array(&world, c.tags.iter())),
+        None => Err(not_found_contact()),
     }
 }
 
-async fn account_tags(State(shared): State<Arc<DmShared>>) -> Response {
+async fn account_tags(State(shared): State<Arc<DmShared>>) -> Answer {
     let world = lock(&shared.world);
-    json(StatusCode::OK, tag_array(&world, world.tags.keys()))
+    ok(tag_array(&world, world.tags.keys()))
 }
 
-async fn tag_contact(State(shared): State<Arc<DmShared>>, Query(q): Params) -> Response {
+async fn tag_contact(State(shared): State<Arc<DmShared>>, Query(q): Params) -> Answer {
     let Some(tag) = q.get("tag").map(|t| t.trim()).filter(|t| !t.is_empty()) else {
-        return fail(StatusCode::BAD_REQUEST, "Invalid request: tag is required");
+        return Err(fail(
+            StatusCode::BAD_REQUEST,
+            "Invalid request: tag is required",
+        ));
     };
     let mut world = lock(&shared.world);
     let id = match (q.get("phoneNumber"), q.get("email")) {
         (Some(phone), _) if !phone.is_empty() => {
             // This endpoint wants the number without its `+`.
             if !phone.bytes().all(|b| b.is_ascii_digit()) {
-                return fail(
+                return Err(fail(
                     StatusCode::BAD_REQUEST,
                     "Invalid request: phoneNumber must be digits with the country code, without +",
-                );
+                ));
             }
             world.by_phone(&format!("+{phone}")).map(|c| c.id.clone())
         }
         (_, Some(email)) if !email.is_empty() => world.by_email(email).map(|c| c.id.clone()),
         _ => {
-            return fail(
+            return Err(fail(
                 StatusCode::BAD_REQUEST,
                 "Invalid request: phoneNumber or email is required",
-            );
+            ));
         }
     };
     let Some(id) = id else {
-        return not_found_contact();
+        return Err(not_found_contact());
     };
     world.tags.entry(tag.to_string()).or_default();
     if let Some(c) = world.contact_mut(&id)
@@ -420,52 +420,46 @@ async fn tag_contact(State(shared): State<Arc<DmShared>>, Query(q): Params) -> R
     {
         c.tags.push(tag.to_string());
     }
-    json(
-        StatusCode::OK,
-        json!({ "success": true, "message": "Tag added to contact" }),
-    )
+    ok(json!({ "success": true, "message": "Tag added to contact" }))
 }
 
-async fn contact_messages(State(shared): State<Arc<DmShared>>, Path(id): Path<String>) -> Response {
+async fn contact_messages(State(shared): State<Arc<DmShared>>, Path(id): Path<String>) -> Answer {
     let world = lock(&shared.world);
     let Some(c) = world.contact(&id) else {
-        return not_found_contact();
+        return Err(not_found_contact());
     };
     let items = Value::Array(c.messages.iter().map(|m| m.wire()).collect());
     if shared.bare_message_list.load(Ordering::Relaxed) {
-        json(StatusCode::OK, items)
+        ok(items)
     } else {
-        json(StatusCode::OK, json!({ "success": true, "data": items }))
+        ok(json!({ "success": true, "data": items }))
     }
 }
 
-async fn list_templates(State(shared): State<Arc<DmShared>>) -> Response {
+async fn list_templates(State(shared): State<Arc<DmShared>>) -> Answer {
     let world = lock(&shared.world);
     let data: Vec<Value> = world.templates.iter().map(|t| t.wire()).collect();
-    json(StatusCode::OK, json!({ "success": true, "data": data }))
+    ok(json!({ "success": true, "data": data }))
 }
 
-async fn send_template(State(shared): State<Arc<DmShared>>, body: Bytes) -> Response {
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+async fn send_template(State(shared): State<Arc<DmShared>>, body: Bytes) -> Answer {
+    let body = object(&body)?;
     let (contact_id, template_id) = match (
         required(&body, "contactId"),
         required(&body, "whatsappTemplateId"),
     ) {
         (Ok(c), Ok(t)) => (c, t),
-        (Err(r), _) | (_, Err(r)) => return r,
+        (Err(r), _) | (_, Err(r)) => return Err(r),
     };
     let mut world = lock(&shared.world);
     if !world.twilio_configured {
-        return fail(StatusCode::FORBIDDEN, "Twilio credentials not found");
+        return Err(fail(StatusCode::FORBIDDEN, "Twilio credentials not found"));
     }
     if world.contact(&contact_id).is_none() {
-        return fail(
+        return Err(fail(
             StatusCode::BAD_REQUEST,
             &format!("Invalid request: contact {contact_id} not found"),
-        );
+        ));
     }
     let Some(template) = world
         .templates
@@ -473,19 +467,19 @@ async fn send_template(State(shared): State<Arc<DmShared>>, body: Bytes) -> Resp
         .find(|t| t.id == template_id)
         .cloned()
     else {
-        return fail(
+        return Err(fail(
             StatusCode::BAD_REQUEST,
             &format!("Invalid request: WhatsApp template {template_id} not found"),
-        );
+        ));
     };
     if template.status != "approved" {
-        return fail(
+        return Err(fail(
             StatusCode::BAD_REQUEST,
             &format!(
                 "Invalid request: template {} is {}, not approved",
                 template.name, template.status
             ),
-        );
+        ));
     }
     world.push_message(
         &contact_id,
@@ -498,19 +492,13 @@ async fn send_template(State(shared): State<Arc<DmShared>>, body: Bytes) -> Resp
         contact_id,
         template_id,
     });
-    json(
-        StatusCode::OK,
-        json!({ "success": true, "data": "WhatsApp template message sent successfully" }),
-    )
+    ok(json!({ "success": true, "data": "WhatsApp template message sent successfully" }))
 }
 
-async fn send_custom(State(shared): State<Arc<DmShared>>, body: Bytes) -> Response {
-    let body = match object(&body) {
-        Ok(b) => b,
-        Err(r) => return r,
-    };
+async fn send_custom(State(shared): State<Arc<DmShared>>, body: Bytes) -> Answer {
+    let body = object(&body)?;
     let fields = (|| {
-        Ok::<_, Response>((
+        Ok::<_, Fail>((
             required(&body, "customChannel")?,
             required(&body, "externalId")?,
             required(&body, "message")?,
@@ -521,7 +509,7 @@ async fn send_custom(State(shared): State<Arc<DmShared>>, body: Bytes) -> Respon
     })();
     let (channel, external_id, message, message_type, first, last) = match fields {
         Ok(f) => f,
-        Err(r) => return r,
+        Err(r) => return Err(r),
     };
     let mut world = lock(&shared.world);
     let id = match world.by_custom(&channel, &external_id) {
@@ -547,8 +535,5 @@ async fn send_custom(State(shared): State<Arc<DmShared>>, body: Bytes) -> Respon
         }
     };
     let message_id = world.push_message(&id, false, &message, &message_type, chrono::Utc::now());
-    json(
-        StatusCode::OK,
-        json!({ "success": true, "messageId": message_id }),
-    )
+    ok(json!({ "success": true, "messageId": message_id }))
 }
