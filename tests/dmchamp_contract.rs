@@ -347,7 +347,7 @@ async fn the_inbox_is_the_book_and_threads_come_newest_first() {
         .await
         .expect("thread");
     assert_eq!(page.items.len(), server.len());
-    assert!(!page.has_more);
+    assert!(!page.has_more());
     assert!(
         page.items
             .windows(2)
@@ -369,7 +369,7 @@ async fn the_inbox_is_the_book_and_threads_come_newest_first() {
         .expect("thread");
     assert_eq!(newest.items.len(), 1);
     assert_eq!(newest.items[0].text, "Is it shipped yet?");
-    assert!(newest.has_more);
+    assert!(newest.has_more());
     let older = client
         .list_messages(&MessageQuery {
             conversation_id: ConversationId::new(b_id.as_str()),
@@ -388,6 +388,24 @@ async fn the_inbox_is_the_book_and_threads_come_newest_first() {
         .expect("inbox");
     let ids: Vec<&str> = inbox.items.iter().map(|c| c.id.as_str()).collect();
     assert_eq!(ids, [b_id.as_str(), a_id.as_str()]);
+    let first = client
+        .list_conversations(&ConversationQuery {
+            limit: 1,
+            ..ConversationQuery::default()
+        })
+        .await
+        .expect("page 1");
+    let second = client
+        .list_conversations(&ConversationQuery {
+            limit: 1,
+            cursor: first.next.clone(),
+            ..ConversationQuery::default()
+        })
+        .await
+        .expect("page 2");
+    assert_eq!(first.items[0].id, b_id.as_str().into());
+    assert_eq!(second.items[0].id, a_id.as_str().into());
+    assert!(!second.has_more());
     let top = &inbox.items[0];
     assert_eq!(top.status, ConversationStatus::Open);
     assert_eq!(top.contact_id.as_ref(), Some(&b_id));

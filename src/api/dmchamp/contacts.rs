@@ -174,7 +174,7 @@ impl DmChampClient {
         };
         if let Some(key) = exact {
             let found: Vec<Contact> = self.find(&key).await?.into_iter().collect();
-            return Ok(local_page(found, query.page, query.limit));
+            return local_page(found, query.cursor.as_ref(), query.limit);
         }
         let book = self.book();
         let mut entries: Vec<&BookEntry> = book
@@ -188,7 +188,7 @@ impl DmChampClient {
             entries.sort_by_key(|e| (e.updated_at.unwrap_or(e.activity()), e.id.clone()));
         }
         let contacts = entries.into_iter().map(BookEntry::contact).collect();
-        Ok(local_page(contacts, query.page, query.limit))
+        local_page(contacts, query.cursor.as_ref(), query.limit)
     }
 
     /// From the book, with the tags the server has now.

@@ -28,7 +28,8 @@ use crate::api::http::{HttpClient, HttpRequest, HttpResponse, rest_error};
 use crate::api::{ApiError, ApiResult, Capabilities, Provider};
 use crate::domain::{
     Contact, ContactId, ContactQuery, ContactUpdate, Conversation, ConversationId,
-    ConversationQuery, Message, MessageQuery, OutgoingTemplate, OutgoingText, Page, Tag, Template,
+    ConversationQuery, Message, MessageQuery, OutgoingTemplate, OutgoingText, Page, PageCursor,
+    Tag, Template,
 };
 use crate::sync::scheduler::Scheduler;
 
@@ -159,18 +160,30 @@ impl DmChampClient {
 /// Page size when the caller leaves `limit` at 0.
 const DEFAULT_PAGE_SIZE: u32 = 50;
 
-/// One page of a list held locally (the book, a fetched thread).
-fn local_page<T>(items: Vec<T>, page: u32, limit: u32) -> Page<T> {
+/// One page of a list held locally (the book). The cursor is the offset
+/// of the page's first item.
+fn local_page<T>(items: Vec<T>, cursor: Option<&PageCursor>, limit: u32) -> ApiResult<Page<T>> {
     let limit = if limit == 0 { DEFAULT_PAGE_SIZE } else { limit } as usize;
-    let start = (page.max(1) as usize - 1).saturating_mul(limit);
+    let start = match cursor {
+        None => 0,
+        Some(c) => c
+            .as_str()
+            .strip_prefix("at:")
+            .and_then(|n| n.parse::<usize>().ok())
+            .ok_or_else(|| {
+                ApiError::Decode("a DM Champ page cursor is unreadable; start from the top".into())
+            })?,
+    };
     let total = items.len();
     let items: Vec<T> = items.into_iter().skip(start).take(limit).collect();
-    Page {
-        has_more: start.saturating_add(items.len()) < total,
-        total: Some(total as u64),
-        items,
-        skipped: 0,
-    }
+    let end = start.saturating_add(items.len());
+    let mut page = if end < total {
+        Page::more(items, PageCursor::new(format!("at:{end}")))
+    } else {
+        Page::last(items)
+    };
+    page.total = Some(total as u64);
+    Ok(page)
 }
 
 /// DM Champ's statuses as the agent should read them.
@@ -210,7 +223,7 @@ impl Provider for DmChampClient {
     }
 
     async fn list_conversations(&self, query: &ConversationQuery) -> ApiResult<Page<Conversation>> {
-        Ok(self.conversations(query))
+        self.conversations(query)
     }
 
     async fn get_conversation(&self, id: &ConversationId) -> ApiResult<Conversation> {

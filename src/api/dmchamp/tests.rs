@@ -40,18 +40,26 @@ fn the_key_never_travels_over_plain_http_to_another_host() {
 }
 
 #[test]
-fn local_pages_split_and_say_whether_more_follow() {
+fn local_pages_split_and_say_where_the_next_starts() {
     let items: Vec<u32> = (0..5).collect();
-    let first = local_page(items.clone(), 1, 2);
+    let first = local_page(items.clone(), None, 2).expect("page");
+    assert_eq!((&first.items, first.total), (&vec![0, 1], Some(5)));
+    let next = first.next.clone().expect("more follow");
+    let second = local_page(items.clone(), Some(&next), 2).expect("page");
+    assert_eq!(second.items, vec![2, 3]);
+    let last = local_page(items.clone(), second.next.as_ref(), 2).expect("page");
+    assert_eq!((&last.items, last.has_more()), (&vec![4], false));
+    let beyond = local_page(items.clone(), Some(&PageCursor::new("at:9")), 2).expect("page");
+    assert!(beyond.items.is_empty() && !beyond.has_more());
     assert_eq!(
-        (first.items, first.has_more, first.total),
-        (vec![0, 1], true, Some(5))
+        local_page(items.clone(), None, 0)
+            .expect("page")
+            .items
+            .len(),
+        5
     );
-    let last = local_page(items.clone(), 3, 2);
-    assert_eq!((last.items, last.has_more), (vec![4], false));
-    let beyond = local_page(items.clone(), 9, 2);
-    assert!(beyond.items.is_empty() && !beyond.has_more);
-    assert_eq!(local_page(items, 0, 0).items.len(), 5);
+    let bad = local_page(items, Some(&PageCursor::new("page=2")), 2);
+    assert!(matches!(bad, Err(ApiError::Decode(_))));
 }
 
 #[test]

@@ -15,7 +15,7 @@ use crate::api::{ApiError, ApiResult};
 use crate::domain::{
     Ack, Channel, ContactId, Conversation, ConversationId, ConversationQuery, ConversationStatus,
     Message, MessageId, MessageKind, MessagePreview, MessageQuery, OutgoingTemplate, OutgoingText,
-    Page, Recipient, SenderKind, Template,
+    Page, PageCursor, Recipient, SenderKind, Template,
 };
 
 /// Longest preview text kept in the book.
@@ -70,12 +70,12 @@ fn conversation_of(e: &BookEntry) -> Conversation {
 }
 
 impl DmChampClient {
-    pub(super) fn conversations(&self, query: &ConversationQuery) -> Page<Conversation> {
+    pub(super) fn conversations(&self, query: &ConversationQuery) -> ApiResult<Page<Conversation>> {
         // Every DM Champ conversation is open and nobody's.
         let offered = (query.status.is_empty() || query.status.contains(&ConversationStatus::Open))
             && query.assignee.is_none();
         if !offered {
-            return local_page(Vec::new(), query.page, query.limit);
+            return local_page(Vec::new(), query.cursor.as_ref(), query.limit);
         }
         let search = query.search.as_deref().unwrap_or("");
         let book = self.book();
@@ -93,7 +93,7 @@ impl DmChampClient {
             entries.reverse();
         }
         let items = entries.into_iter().map(conversation_of).collect();
-        local_page(items, query.page, query.limit)
+        local_page(items, query.cursor.as_ref(), query.limit)
     }
 
     pub(super) fn conversation(&self, id: &ConversationId) -> ApiResult<Conversation> {
@@ -168,12 +168,14 @@ impl DmChampClient {
         } as usize;
         let has_more = messages.len() > limit;
         messages.truncate(limit);
-        Ok(Page {
-            items: messages,
-            has_more,
-            total: None,
-            skipped,
-        })
+        // Older pages are asked for with `before`; the cursor names the oldest here.
+        let oldest = messages.last().map(|m| m.created_at.to_rfc3339());
+        let mut page = match oldest {
+            Some(oldest) if has_more => Page::more(messages, PageCursor::new(oldest)),
+            _ => Page::last(messages),
+        };
+        page.skipped = skipped;
+        Ok(page)
     }
 
     /// Free text goes only to custom-channel contacts.
