@@ -89,7 +89,11 @@ fn text(value: &Option<String>) -> Option<String> {
 }
 
 /// First name, last name and e-mail of `update` as DM Champ's body fields.
-fn name_and_email(update: &ContactUpdate, body: &mut Map<String, Value>) -> ApiResult<()> {
+fn name_and_email(
+    update: &ContactUpdate,
+    creating: bool,
+    body: &mut Map<String, Value>,
+) -> ApiResult<()> {
     if let Some(first) = &update.first_name {
         body.insert("firstName".into(), json!(first.trim()));
     }
@@ -102,6 +106,8 @@ fn name_and_email(update: &ContactUpdate, body: &mut Map<String, Value>) -> ApiR
             let email = check_email(email).map_err(|why| refused(format!("e-mail: {why}")))?;
             body.insert("email".into(), json!(email));
         }
+        // A new contact without one gets DM Champ's placeholder.
+        Some(_) if creating => {}
         Some(_) => {
             return Err(refused(
                 "DM Champ cannot clear an e-mail address; enter another one instead",
@@ -230,7 +236,7 @@ impl DmChampClient {
         let phone = parse_phone(&raw_phone, &[]).map_err(|why| refused(format!("phone: {why}")))?;
         let mut body = Map::new();
         body.insert("phoneNumber".into(), json!(phone.e164));
-        name_and_email(fields, &mut body)?;
+        name_and_email(fields, true, &mut body)?;
         let created = self
             .call(HttpRequest::post("contacts").json(Value::Object(body)))
             .await;
@@ -247,7 +253,11 @@ impl DmChampClient {
             e.phone_country_code = Some(phone.calling_code.clone());
             e.first_name = fields.first_name.clone();
             e.last_name = fields.last_name.clone().flatten();
-            e.email = fields.email.clone().flatten();
+            e.email = fields
+                .email
+                .clone()
+                .flatten()
+                .filter(|m| !m.trim().is_empty());
             e.updated_at = Some(now);
         });
         self.save_book();
@@ -330,7 +340,7 @@ impl DmChampClient {
     ) -> ApiResult<Contact> {
         refuse_unsupported(update, false)?;
         let mut body = Map::new();
-        name_and_email(update, &mut body)?;
+        name_and_email(update, false, &mut body)?;
         let new_tags = match &update.tags {
             None => Vec::new(),
             Some(wanted) => {

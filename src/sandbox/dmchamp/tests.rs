@@ -418,3 +418,50 @@ async fn the_shared_layer_limits_fails_and_counts_with_dm_champ_bodies() {
     );
     h.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn live_traffic_adds_customer_messages() {
+    let sandbox = DmChampSandbox::start(
+        "127.0.0.1:0".parse().expect("addr"),
+        DmChampSandboxOptions {
+            contacts: 3,
+            live: true,
+            live_interval: Duration::from_millis(50),
+            ..DmChampSandboxOptions::default()
+        },
+    )
+    .await
+    .expect("starts");
+    let control = sandbox.control();
+    let ids: Vec<String> = control
+        .sample_contacts(3, None)
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    let count = |ids: &[String]| {
+        ids.iter()
+            .map(|id| control.messages(id).len())
+            .sum::<usize>()
+    };
+    let before = count(&ids);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while count(&ids) == before {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no live message arrived"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let newest = ids
+        .iter()
+        .filter_map(|id| {
+            control
+                .messages(id)
+                .into_iter()
+                .rev()
+                .find(|m| m.direction == "inbound")
+        })
+        .count();
+    assert!(newest > 0);
+    sandbox.shutdown().await;
+}
