@@ -28,8 +28,8 @@ use crate::api::http::{HttpClient, HttpRequest, HttpResponse, rest_error};
 use crate::api::{ApiError, ApiResult, Capabilities, Provider};
 use crate::domain::{
     Contact, ContactId, ContactQuery, ContactUpdate, Conversation, ConversationId,
-    ConversationQuery, Message, MessageQuery, OutgoingTemplate, OutgoingText, Page, PageCursor,
-    Tag, Template,
+    ConversationQuery, ConversationStatus, Message, MessageQuery, OutgoingTemplate, OutgoingText,
+    Page, PageCursor, Tag, Template,
 };
 use crate::sync::scheduler::Scheduler;
 
@@ -212,6 +212,11 @@ impl Provider for DmChampClient {
             templates: true,
             ..Capabilities::default()
         }
+    }
+
+    /// No statuses: every DM Champ conversation is simply open.
+    fn statuses(&self) -> &'static [ConversationStatus] {
+        &[]
     }
 
     fn budget(&self) -> Option<crate::sync::scheduler::SchedulerStatus> {

@@ -87,3 +87,19 @@ fn debug_output_hides_the_key() {
     let client = DmChampClient::new(options).expect("builds");
     assert!(!format!("{client:?}").contains(key));
 }
+
+#[test]
+fn capabilities_are_honest() {
+    let client = DmChampClient::new(DmChampOptions::new(
+        "https://api.dmchamp.com/v1",
+        SecretString::from("k"),
+    ))
+    .expect("builds");
+    let caps = client.capabilities();
+    assert!(caps.contacts && caps.templates && caps.send_text);
+    assert!(!caps.update_status && !caps.assign && !caps.star && !caps.priority);
+    assert!(!caps.conversation_tags && !caps.agents && !caps.channels);
+    assert!(!caps.bulk_contact_import && !caps.batched_reads);
+    assert!(client.statuses().is_empty());
+    assert_eq!(client.name(), "DM Champ");
+}
