@@ -3,6 +3,7 @@
 
 pub mod contacts;
 pub mod contacts_csv;
+pub mod sandboxes;
 pub mod templates;
 
 use std::net::SocketAddr;

@@ -361,6 +361,20 @@ async fn run(args: Args) -> Result<(), String> {
             rate_limit,
         }) => {
             let host = if public { [0, 0, 0, 0] } else { [127, 0, 0, 1] };
+            match args.provider {
+                Some(termdesk::config::ProviderKind::Dmchamp) => {
+                    let options = termdesk::sandbox::dmchamp::DmChampSandboxOptions {
+                        seed,
+                        live,
+                        contacts: contacts.unwrap_or(conversations),
+                        lose_answer_rate: lose_answers,
+                        rate_limit,
+                        ..Default::default()
+                    };
+                    return cli::sandboxes::run_dmchamp(host, port, options).await;
+                }
+                Some(termdesk::config::ProviderKind::Superwaba) | Some(_) | None => {}
+            }
             let options = termdesk::sandbox::SandboxOptions {
                 seed,
                 live,

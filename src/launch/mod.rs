@@ -1,7 +1,6 @@
 //! Picks what termdesk talks to: the configured account, or the demo (the
 //! Qpien sandbox started in-process).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +12,11 @@ use crate::api::dmchamp::{DmChampClient, DmChampOptions};
 use crate::api::qpien::{QpienClient, QpienConfig};
 use crate::canned::{self, CannedReply};
 use crate::config::{AccountConfig, Config, ProviderKind, ProviderSettings, SuperWabaLogin};
-use crate::sandbox::{Sandbox, SandboxOptions};
+
+mod demo;
+
+pub use demo::DemoSandbox;
+use demo::start_demo;
 
 #[derive(Debug, Clone, Default)]
 pub struct LaunchOptions {
@@ -203,7 +206,7 @@ impl LaunchPlan {
     /// when it is missing), the shipped example in the demo.
     pub fn canned_replies(&self) -> (Vec<CannedReply>, Option<String>) {
         let loaded = if self.is_demo {
-            canned::parse(include_str!("../assets/canned_replies.example.toml"))
+            canned::parse(include_str!("../../assets/canned_replies.example.toml"))
         } else {
             match &self.config_path {
                 Some(path) => canned::load(&canned::path_beside(path)),
@@ -302,56 +305,6 @@ fn dmchamp_book_file(account: &str) -> PathBuf {
         .unwrap_or_else(|| std::env::temp_dir().join("termdesk"))
         .join("dmchamp")
         .join(format!("{safe}.contacts.json"))
-}
-
-/// The sandbox behind the demo; dropping it stops it.
-pub enum DemoSandbox {
-    Qpien(Sandbox),
-}
-
-async fn start_demo(
-    config: Config,
-    provider: ProviderKind,
-    live: bool,
-) -> Result<Connection, String> {
-    let sandbox_error = |err: anyhow::Error| format!("cannot start the demo sandbox: {err}");
-    let local = SocketAddr::from(([127, 0, 0, 1], 0));
-    let (provider, sandbox): (Arc<dyn Provider>, DemoSandbox) = match provider {
-        ProviderKind::Qpien => {
-            let options = SandboxOptions {
-                live,
-                ..SandboxOptions::default()
-            };
-            let client_id = options.client_id.clone();
-            let secret = SecretString::from(options.client_secret.clone());
-            let sandbox = Sandbox::start(local, options)
-                .await
-                .map_err(sandbox_error)?;
-            let client = QpienClient::new(QpienConfig::new(sandbox.base_url(), client_id, secret))
-                .map_err(|err| err.to_string())?;
-            (Arc::new(client), DemoSandbox::Qpien(sandbox))
-        }
-        other => {
-            return Err(format!(
-                "this build of termdesk has no {} demo yet",
-                other.label()
-            ));
-        }
-    };
-    Ok(Connection {
-        provider,
-        label: "demo".to_string(),
-        provider_label: provider_label_of_demo(&sandbox),
-        poll_interval: Duration::from_secs(2),
-        config,
-        demo_sandbox: Some(sandbox),
-    })
-}
-
-fn provider_label_of_demo(sandbox: &DemoSandbox) -> String {
-    match sandbox {
-        DemoSandbox::Qpien(_) => "Qpien sandbox".into(),
-    }
 }
 
 #[cfg(test)]
