@@ -1,6 +1,7 @@
 //! The provider abstraction: one async trait speaking domain types, so the
 //! app never knows which platform it talks to.
 
+pub mod accounts;
 pub mod qpien;
 
 use std::time::Duration;
@@ -29,7 +30,8 @@ pub struct Capabilities {
     pub channels: bool,
     /// Several lists or threads come in one request, so reading ahead
     /// (recent threads for offline use) is cheap.
-    pub batched_reads: bool,    /// Many contacts created or updated in one request.
+    pub batched_reads: bool,
+    /// Many contacts created or updated in one request.
     pub bulk_contact_import: bool,
 }
 
