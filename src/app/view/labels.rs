@@ -157,11 +157,11 @@ pub fn sync_text(state: &AppState) -> String {
 
 /// While the whole account is still loading: how far along, in words.
 fn history_progress(state: &AppState) -> Option<String> {
-    let cursors = state.store.cursors();
+    let (backfill_done, contacts_complete) = state.store.history_loaded();
     let totals = state.store.totals();
     // Only once the server has said how much there is.
     totals.conversations?;
-    if !cursors.backfill_done() {
+    if !backfill_done {
         let have = state.store.len() as u64;
         return Some(match totals.conversations {
             Some(total) if total > have => format!(
@@ -172,7 +172,7 @@ fn history_progress(state: &AppState) -> Option<String> {
             _ => format!("loading history ({} conversations)", thousands(have)),
         });
     }
-    if !cursors.contacts_complete {
+    if !contacts_complete {
         let have = state.store.contact_count() as u64;
         return Some(match totals.contacts {
             Some(total) if total > have => {
