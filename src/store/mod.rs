@@ -486,7 +486,10 @@ impl Store {
             return (self.cursors.backfill_done(), self.cursors.contacts_complete);
         }
         let all = |f: fn(&SyncCursors) -> bool| self.account_cursors.values().all(f);
-        (all(SyncCursors::backfill_done), all(|c| c.contacts_complete))
+        (
+            all(SyncCursors::backfill_done),
+            all(|c| c.contacts_complete),
+        )
     }
 
     pub fn totals(&self) -> SyncTotals {

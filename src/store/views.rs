@@ -1455,6 +1455,7 @@ mod tests {
                                     priorities: priorities.clone(),
                                     starred: flags & 1 != 0,
                                     unread: flags & 2 != 0,
+                                    account: None,
                                 };
                                 for tab in Tab::ALL {
                                     for sort in SortOrder::ALL {

@@ -90,7 +90,11 @@ impl SyncControl for AccountsSync {
             .and_then(|id| account_of(id.as_str()))
             .and_then(|account| self.names.iter().position(|n| n == account));
         for (index, worker) in self.workers.iter().enumerate() {
-            worker.watch(if owner == Some(index) { id.clone() } else { None });
+            worker.watch(if owner == Some(index) {
+                id.clone()
+            } else {
+                None
+            });
         }
     }
 
@@ -260,8 +264,8 @@ pub fn start_for(store: &crate::store::Store, account: &str) -> SyncStart {
 mod tests {
     use super::*;
     use crate::api::ApiError;
-    use crate::sync::SyncCursors;
     use crate::domain::AgentId;
+    use crate::sync::SyncCursors;
     use std::time::Duration;
 
     fn agent(id: &str) -> Agent {
@@ -297,8 +301,15 @@ mod tests {
     fn whole_lists_carry_every_accounts_latest() {
         let mut f = fan_in();
         let out = f.on(1, SyncEvent::Agents(vec![agent("shop:b1")]));
-        assert_eq!(agent_ids(&out), ["work:a0", "shop:b1"], "the cached ones stay until replaced");
-        let out = f.on(0, SyncEvent::Agents(vec![agent("work:a1"), agent("work:a2")]));
+        assert_eq!(
+            agent_ids(&out),
+            ["work:a0", "shop:b1"],
+            "the cached ones stay until replaced"
+        );
+        let out = f.on(
+            0,
+            SyncEvent::Agents(vec![agent("work:a1"), agent("work:a2")]),
+        );
         assert_eq!(agent_ids(&out), ["work:a1", "work:a2", "shop:b1"]);
         let out = f.on(0, SyncEvent::Agents(Vec::new()));
         assert_eq!(agent_ids(&out), ["shop:b1"]);
@@ -308,7 +319,9 @@ mod tests {
     fn cursors_are_tagged_with_their_account_and_totals_summed() {
         let mut f = fan_in();
         let out = f.on(1, SyncEvent::Cursors(SyncCursors::fresh()));
-        assert!(matches!(&out[..], [SyncEvent::AccountCursors { account, .. }] if account == "shop"));
+        assert!(
+            matches!(&out[..], [SyncEvent::AccountCursors { account, .. }] if account == "shop")
+        );
         f.on(
             0,
             SyncEvent::Totals {
@@ -371,7 +384,10 @@ mod tests {
         assert_eq!(out.len(), 1);
         assert_eq!(account_state(&out[0]), (0, "Synced".into()));
         let out = f.on(1, SyncEvent::Synced);
-        assert!(matches!(out[..], [SyncEvent::Account { index: 1, .. }, SyncEvent::Synced]));
+        assert!(matches!(
+            out[..],
+            [SyncEvent::Account { index: 1, .. }, SyncEvent::Synced]
+        ));
         let out = f.on(0, SyncEvent::Paused(Some(Duration::from_secs(3))));
         assert!(matches!(out[1], SyncEvent::Paused(Some(_))));
         let out = f.on(0, SyncEvent::Paused(None));

@@ -86,6 +86,16 @@ pub trait SyncControl: Send + Sync {
     fn poll_now(&self);
 }
 
+impl<T: SyncControl + ?Sized> SyncControl for Box<T> {
+    fn watch(&self, id: Option<ConversationId>) {
+        (**self).watch(id);
+    }
+
+    fn poll_now(&self) {
+        (**self).poll_now();
+    }
+}
+
 impl SyncControl for SyncWorker {
     fn watch(&self, id: Option<ConversationId>) {
         SyncWorker::watch(self, id);

@@ -76,9 +76,8 @@ pub fn palette_items(state: &AppState) -> Vec<PickerItem> {
     }
     let current = state.filtered_account();
     let mark = |on: bool| if on { "✓ shown" } else { "" };
-    let mut items = vec![
-        PickerItem::new("account: all", PALETTE_PREFIX).detail(mark(current.is_none())),
-    ];
+    let mut items =
+        vec![PickerItem::new("account: all", PALETTE_PREFIX).detail(mark(current.is_none()))];
     items.extend(state.accounts.iter().enumerate().map(|(i, account)| {
         let detail = match current == Some(i) {
             true => format!("{} · {}", account.provider, mark(true)),
@@ -104,7 +103,9 @@ pub fn filter_account(state: &mut AppState, account: Option<String>) {
     state.sticky.clear();
     super::triage::save_view_and_refresh(state);
     let text = match account {
-        Some(name) => format!("Showing only the account {name}; new contacts and templates use it."),
+        Some(name) => {
+            format!("Showing only the account {name}; new contacts and templates use it.")
+        }
         None => "Showing every account.".to_string(),
     };
     state.notify(NoticeLevel::Info, text);

@@ -693,7 +693,10 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
         SyncEvent::AccountCursors { account, cursors } => {
             state.store.set_account_cursors(&account, cursors)
         }
-        SyncEvent::Account { index, state: event } => accounts::on_account_sync(state, index, &event),
+        SyncEvent::Account {
+            index,
+            state: event,
+        } => accounts::on_account_sync(state, index, &event),
         SyncEvent::Totals {
             conversations,
             contacts,
