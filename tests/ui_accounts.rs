@@ -47,12 +47,18 @@ fn three_accounts(width: u16, height: u16) -> AppState {
             c
         })
         .collect();
-    update(&mut state, Event::Sync(SyncEvent::Conversations(rows)), now());
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Conversations(rows)),
+        now(),
+    );
     update(&mut state, Event::Sync(SyncEvent::Synced), now());
-    let account = |index, event| Event::Sync(SyncEvent::Account {
-        index,
-        state: Box::new(event),
-    });
+    let account = |index, event| {
+        Event::Sync(SyncEvent::Account {
+            index,
+            state: Box::new(event),
+        })
+    };
     update(&mut state, account(1, SyncEvent::Synced), now());
     update(
         &mut state,
