@@ -121,13 +121,16 @@ enum Health {
     Failed,
 }
 
+/// One account's latest totals: conversations, contacts.
+type Totals = (Option<u64>, Option<u64>);
+
 /// The merging, apart from the tasks so it can be tested alone.
 struct FanIn {
     names: Vec<String>,
     agents: Vec<Vec<Agent>>,
     channels: Vec<Vec<ChannelInfo>>,
     templates: Vec<Vec<Template>>,
-    totals: Vec<(Option<u64>, Option<u64>)>,
+    totals: Vec<Totals>,
     health: Vec<Health>,
 }
 
@@ -192,7 +195,7 @@ impl FanIn {
                 let totals = &mut self.totals[index];
                 totals.0 = conversations.or(totals.0);
                 totals.1 = contacts.or(totals.1);
-                let sum = |pick: fn(&(Option<u64>, Option<u64>)) -> Option<u64>| {
+                let sum = |pick: fn(&Totals) -> Option<u64>| {
                     self.totals.iter().filter_map(pick).sum::<u64>()
                 };
                 vec![SyncEvent::Totals {

@@ -523,7 +523,10 @@ async fn contacts_are_namespaced_both_ways() {
         ["work:k1", "work:k2"],
         "another account's id is left out"
     );
-    let outcomes = work.import_contacts(&[update.clone()]).await.unwrap();
+    let outcomes = work
+        .import_contacts(std::slice::from_ref(&update))
+        .await
+        .unwrap();
     assert!(matches!(&outcomes[0], BulkRowOutcome::Created(c) if c.id.as_str() == "work:k2"));
     assert!(matches!(&outcomes[1], BulkRowOutcome::Updated(c) if c.id.as_str() == "work:k3"));
     assert_eq!(outcomes[2], BulkRowOutcome::Failed("duplicate".into()));
