@@ -65,15 +65,20 @@ impl Provider for NoStars {
     }
     async fn list_conversation_pages(
         &self,
-        q: &[ConversationQuery],
+        q: &ConversationQuery,
+        pages: usize,
     ) -> ApiResult<Vec<Page<Conversation>>> {
-        self.0.list_conversation_pages(q).await
+        self.0.list_conversation_pages(q, pages).await
     }
     async fn list_message_batch(&self, q: &[MessageQuery]) -> Vec<ApiResult<Page<Message>>> {
         self.0.list_message_batch(q).await
     }
-    async fn list_contact_pages(&self, q: &[ContactQuery]) -> ApiResult<Vec<Page<Contact>>> {
-        self.0.list_contact_pages(q).await
+    async fn list_contact_pages(
+        &self,
+        q: &ContactQuery,
+        pages: usize,
+    ) -> ApiResult<Vec<Page<Contact>>> {
+        self.0.list_contact_pages(q, pages).await
     }
     async fn get_contacts(&self, ids: &[ContactId]) -> ApiResult<Vec<Contact>> {
         self.0.get_contacts(ids).await

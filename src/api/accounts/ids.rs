@@ -3,9 +3,10 @@
 
 use crate::api::{ApiError, ApiResult};
 use crate::domain::{
-    Agent, AgentId, ChannelId, ChannelInfo, Contact, ContactId, ContactUpdate, Conversation,
-    ConversationId, ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery,
-    OutgoingTemplate, QuotedMessage, Recipient, Tag, TagId, Template, TemplateId,
+    Agent, AgentId, ChannelId, ChannelInfo, Contact, ContactId, ContactQuery, ContactUpdate,
+    Conversation, ConversationId, ConversationQuery, ConversationUpdate, Message, MessageId,
+    MessageQuery, OutgoingTemplate, PageCursor, QuotedMessage, Recipient, Tag, TagId, Template,
+    TemplateId,
 };
 
 /// The app's form of a provider id.
@@ -88,6 +89,25 @@ impl Ids {
         id.map(|id| self.inner(id)).transpose()
     }
 
+    /// Cursors are namespaced like ids, so the router can tell whose
+    /// next page a cursor asks for.
+    pub fn cursor(&self, cursor: PageCursor) -> PageCursor {
+        PageCursor::new(qualify(&self.account, cursor.as_str()))
+    }
+
+    pub fn inner_cursor(&self, cursor: Option<&PageCursor>) -> ApiResult<Option<PageCursor>> {
+        let Some(cursor) = cursor else {
+            return Ok(None);
+        };
+        match cursor.as_str().strip_prefix(&self.prefix) {
+            Some(raw) => Ok(Some(PageCursor::new(raw))),
+            None => Err(ApiError::NotFound(format!(
+                "that page of the list is not one of the account {}'s",
+                self.account
+            ))),
+        }
+    }
+
     fn tag(&self, tag: Tag) -> Tag {
         Tag {
             id: self.outer(tag.id),
@@ -158,6 +178,14 @@ impl Ids {
     pub fn conversation_query(&self, q: &ConversationQuery) -> ApiResult<ConversationQuery> {
         Ok(ConversationQuery {
             assignee: self.inner_opt(q.assignee.as_ref())?,
+            cursor: self.inner_cursor(q.cursor.as_ref())?,
+            ..q.clone()
+        })
+    }
+
+    pub fn contact_query(&self, q: &ContactQuery) -> ApiResult<ContactQuery> {
+        Ok(ContactQuery {
+            cursor: self.inner_cursor(q.cursor.as_ref())?,
             ..q.clone()
         })
     }

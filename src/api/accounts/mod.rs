@@ -54,7 +54,9 @@ impl AccountProvider {
     fn wrap_page<T>(&self, page: Page<T>, f: impl Fn(&Ids, T) -> T) -> Page<T> {
         Page {
             items: page.items.into_iter().map(|t| f(&self.ids, t)).collect(),
-            ..page
+            next: page.next.map(|c| self.ids.cursor(c)),
+            total: page.total,
+            skipped: page.skipped,
         }
     }
 }
@@ -132,7 +134,8 @@ impl Provider for AccountProvider {
     }
 
     async fn list_contacts(&self, query: &ContactQuery) -> ApiResult<Page<Contact>> {
-        let page = self.inner.list_contacts(query).await?;
+        let query = self.ids.contact_query(query)?;
+        let page = self.inner.list_contacts(&query).await?;
         Ok(self.wrap_page(page, Ids::contact))
     }
 
@@ -162,13 +165,11 @@ impl Provider for AccountProvider {
 
     async fn list_conversation_pages(
         &self,
-        queries: &[ConversationQuery],
+        query: &ConversationQuery,
+        pages: usize,
     ) -> ApiResult<Vec<Page<Conversation>>> {
-        let queries = queries
-            .iter()
-            .map(|q| self.ids.conversation_query(q))
-            .collect::<ApiResult<Vec<_>>>()?;
-        let pages = self.inner.list_conversation_pages(&queries).await?;
+        let query = self.ids.conversation_query(query)?;
+        let pages = self.inner.list_conversation_pages(&query, pages).await?;
         Ok(pages
             .into_iter()
             .map(|page| self.wrap_page(page, Ids::conversation))
@@ -200,8 +201,13 @@ impl Provider for AccountProvider {
             .collect()
     }
 
-    async fn list_contact_pages(&self, queries: &[ContactQuery]) -> ApiResult<Vec<Page<Contact>>> {
-        let pages = self.inner.list_contact_pages(queries).await?;
+    async fn list_contact_pages(
+        &self,
+        query: &ContactQuery,
+        pages: usize,
+    ) -> ApiResult<Vec<Page<Contact>>> {
+        let query = self.ids.contact_query(query)?;
+        let pages = self.inner.list_contact_pages(&query, pages).await?;
         Ok(pages
             .into_iter()
             .map(|page| self.wrap_page(page, Ids::contact))

@@ -13,7 +13,7 @@ use crate::api::{ApiError, ApiResult, BulkRowOutcome, Capabilities, Provider};
 use crate::domain::{
     Agent, ChannelInfo, Contact, ContactId, ContactQuery, ContactUpdate, Conversation,
     ConversationId, ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery,
-    OutgoingTemplate, OutgoingText, Page, Recipient, Template,
+    OutgoingTemplate, OutgoingText, Page, PageCursor, Recipient, Template,
 };
 
 const NONE: usize = usize::MAX;
@@ -154,14 +154,75 @@ impl Router {
         merge_answers(answers)
     }
 
-    /// Routing of a conversation list: an assignee names its account, a
-    /// chosen account narrows; otherwise every account is asked.
-    fn list_target(&self, query: &ConversationQuery) -> ApiResult<Option<&Arc<AccountProvider>>> {
+    /// Where a conversation list goes: the account an assignee or a
+    /// cursor names, the chosen account, or every account (each from its
+    /// own place in a merged cursor).
+    fn plan(
+        &self,
+        query: &ConversationQuery,
+    ) -> ApiResult<Vec<(Arc<AccountProvider>, ConversationQuery)>> {
         if let Some(assignee) = &query.assignee {
-            return self.owner(assignee.as_str()).map(Some);
+            return Ok(vec![(
+                self.owner(assignee.as_str())?.clone(),
+                query.clone(),
+            )]);
         }
-        Ok(self.chosen())
+        match &query.cursor {
+            Some(cursor) => match split_cursor(cursor) {
+                Some(parts) => parts
+                    .into_iter()
+                    .map(|part| {
+                        let account = self.owner(part.as_str())?.clone();
+                        let query = ConversationQuery {
+                            cursor: Some(part),
+                            ..query.clone()
+                        };
+                        Ok((account, query))
+                    })
+                    .collect(),
+                None => Ok(vec![(self.owner(cursor.as_str())?.clone(), query.clone())]),
+            },
+            None => Ok(match self.chosen() {
+                Some(account) => vec![(account.clone(), query.clone())],
+                None => self
+                    .accounts
+                    .iter()
+                    .map(|a| (a.clone(), query.clone()))
+                    .collect(),
+            }),
+        }
     }
+
+    /// Where a contact list goes: the account its cursor names, else the
+    /// account in focus.
+    fn contact_target(&self, query: &ContactQuery) -> ApiResult<&Arc<AccountProvider>> {
+        match &query.cursor {
+            Some(cursor) => self.owner(cursor.as_str()),
+            None => self.account_wide(),
+        }
+    }
+}
+
+/// Marks a cursor over several accounts' lists: the JSON list of each
+/// account's own (namespaced) cursor, for the accounts that have more.
+const MERGED: char = '*';
+
+fn merged_cursor(parts: Vec<PageCursor>) -> Option<PageCursor> {
+    if parts.is_empty() {
+        return None;
+    }
+    let raw: Vec<&str> = parts.iter().map(PageCursor::as_str).collect();
+    serde_json::to_string(&raw)
+        .ok()
+        .map(|json| PageCursor::new(format!("{MERGED}{json}")))
+}
+
+/// The accounts' cursors inside a merged one; `None` for a plain cursor.
+fn split_cursor(cursor: &PageCursor) -> Option<Vec<PageCursor>> {
+    let json = cursor.as_str().strip_prefix(MERGED)?;
+    // Garbage yields no parts: asked of nobody, it answers an empty page.
+    let raw: Vec<String> = serde_json::from_str(json).unwrap_or_default();
+    Some(raw.into_iter().map(PageCursor::new).collect())
 }
 
 fn not_ours(id: &str) -> ApiError {
@@ -193,15 +254,15 @@ fn merge_answers<T>(answers: Vec<ApiResult<Vec<T>>>) -> ApiResult<Vec<T>> {
     }
 }
 
-/// Pages of several accounts as one: newest first (or oldest first),
-/// at most `limit` rows; more to come if any account has more.
+/// Pages of several accounts as one, newest first (or oldest first).
+/// Nothing is cut: what each account sent is where its next page starts.
 fn merge_pages(pages: Vec<Page<Conversation>>, query: &ConversationQuery) -> Page<Conversation> {
     let mut items = Vec::new();
-    let mut has_more = false;
+    let mut next = Vec::new();
     let mut total = Some(0u64);
     let mut skipped = 0;
     for page in pages {
-        has_more |= page.has_more;
+        next.extend(page.next);
         total = total.zip(page.total).map(|(a, b)| a + b);
         skipped += page.skipped;
         items.extend(page.items);
@@ -217,14 +278,9 @@ fn merge_pages(pages: Vec<Page<Conversation>>, query: &ConversationQuery) -> Pag
             order
         }
     });
-    let limit = usize::try_from(query.limit).unwrap_or(usize::MAX);
-    if limit > 0 && items.len() > limit {
-        items.truncate(limit);
-        has_more = true;
-    }
     Page {
         items,
-        has_more,
+        next: merged_cursor(next),
         total,
         skipped,
     }
@@ -258,14 +314,17 @@ impl Provider for Router {
     }
 
     async fn list_conversations(&self, query: &ConversationQuery) -> ApiResult<Page<Conversation>> {
-        if let Some(account) = self.list_target(query)? {
-            return account.list_conversations(query).await;
+        let mut plan = self.plan(query)?;
+        if plan.len() == 1 {
+            let (account, query) = plan.remove(0);
+            return account.list_conversations(&query).await;
         }
-        let answers = join_all(
-            self.accounts
-                .iter()
-                .map(|a| async move { a.list_conversations(query).await.map(|page| vec![page]) }),
-        )
+        let answers = join_all(plan.iter().map(|(account, query)| async move {
+            account
+                .list_conversations(query)
+                .await
+                .map(|page| vec![page])
+        }))
         .await;
         Ok(merge_pages(merge_answers(answers)?, query))
     }
@@ -301,7 +360,7 @@ impl Provider for Router {
     }
 
     async fn list_contacts(&self, query: &ContactQuery) -> ApiResult<Page<Contact>> {
-        self.account_wide()?.list_contacts(query).await
+        self.contact_target(query)?.list_contacts(query).await
     }
 
     async fn get_contact(&self, id: &ContactId) -> ApiResult<Contact> {
@@ -322,46 +381,36 @@ impl Provider for Router {
 
     async fn list_conversation_pages(
         &self,
-        queries: &[ConversationQuery],
+        query: &ConversationQuery,
+        pages: usize,
     ) -> ApiResult<Vec<Page<Conversation>>> {
-        let Some(first) = queries.first() else {
-            return Ok(Vec::new());
-        };
-        if let Some(account) = self.list_target(first)? {
-            return account.list_conversation_pages(queries).await;
+        let mut plan = self.plan(query)?;
+        if plan.len() == 1 {
+            let (account, query) = plan.remove(0);
+            return account.list_conversation_pages(&query, pages).await;
         }
-        let answers = join_all(
-            self.accounts
-                .iter()
-                .map(|a| a.list_conversation_pages(queries)),
-        )
+        let answers = join_all(plan.iter().map(|(account, query)| async move {
+            account
+                .list_conversation_pages(query, pages)
+                .await
+                .map(|pages| vec![pages])
+        }))
         .await;
-        let mut per_account =
-            merge_answers(answers.into_iter().map(|r| r.map(|p| vec![p])).collect())?;
-        let mut pages = Vec::new();
-        for (i, query) in queries.iter().enumerate() {
-            let parts: Vec<Page<Conversation>> = per_account
-                .iter_mut()
-                .filter_map(|pages| {
-                    pages.get_mut(i).map(|p| {
-                        std::mem::replace(
-                            p,
-                            Page {
-                                items: Vec::new(),
-                                has_more: false,
-                                total: None,
-                                skipped: 0,
-                            },
-                        )
-                    })
-                })
-                .collect();
+        let mut per_account: Vec<std::vec::IntoIter<Page<Conversation>>> = merge_answers(answers)?
+            .into_iter()
+            .map(Vec::into_iter)
+            .collect();
+        let mut merged = Vec::new();
+        // Page i of each account that has one, as page i of the whole.
+        for _ in 0..pages.max(1) {
+            let parts: Vec<Page<Conversation>> =
+                per_account.iter_mut().filter_map(Iterator::next).collect();
             if parts.is_empty() {
                 break;
             }
-            pages.push(merge_pages(parts, query));
+            merged.push(merge_pages(parts, query));
         }
-        Ok(pages)
+        Ok(merged)
     }
 
     async fn list_message_batch(&self, queries: &[MessageQuery]) -> Vec<ApiResult<Page<Message>>> {
@@ -401,8 +450,14 @@ impl Provider for Router {
             .collect()
     }
 
-    async fn list_contact_pages(&self, queries: &[ContactQuery]) -> ApiResult<Vec<Page<Contact>>> {
-        self.account_wide()?.list_contact_pages(queries).await
+    async fn list_contact_pages(
+        &self,
+        query: &ContactQuery,
+        pages: usize,
+    ) -> ApiResult<Vec<Page<Contact>>> {
+        self.contact_target(query)?
+            .list_contact_pages(query, pages)
+            .await
     }
 
     async fn get_contacts(&self, ids: &[ContactId]) -> ApiResult<Vec<Contact>> {

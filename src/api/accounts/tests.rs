@@ -114,12 +114,28 @@ fn agent(id: &str) -> Agent {
 }
 
 fn page<T>(items: Vec<T>) -> Page<T> {
-    Page {
-        items,
-        has_more: false,
-        total: None,
-        skipped: 0,
-    }
+    Page::last(items)
+}
+
+fn cursor_text(cursor: &Option<PageCursor>) -> Option<&str> {
+    cursor.as_ref().map(PageCursor::as_str)
+}
+
+/// `pages` pages of `items` from `cursor` on ("p2", "p3"… link them).
+fn pages_of<T: Clone>(items: &[T], cursor: &Option<PageCursor>, pages: usize) -> Vec<Page<T>> {
+    let first: usize = cursor_text(cursor)
+        .and_then(|c| c.strip_prefix('p'))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    (first..first + pages)
+        .map(|n| {
+            let next = (n + 1 < first + pages).then(|| PageCursor::new(format!("p{}", n + 1)));
+            Page {
+                next,
+                ..page(items.to_vec())
+            }
+        })
+        .collect()
 }
 
 #[async_trait]
@@ -139,11 +155,13 @@ impl Provider for Recorder {
 
     async fn list_conversations(&self, query: &ConversationQuery) -> ApiResult<Page<Conversation>> {
         self.see(format!(
-            "list_conversations assignee={:?}",
-            query.assignee.as_ref().map(|a| a.as_str().to_string())
+            "list_conversations assignee={:?} cursor={:?}",
+            query.assignee.as_ref().map(|a| a.as_str().to_string()),
+            cursor_text(&query.cursor)
         ));
+        // Two pages: the first says where the second starts.
         Ok(Page {
-            has_more: true,
+            next: query.cursor.is_none().then(|| PageCursor::new("p2")),
             total: Some(self.rows.len() as u64),
             ..page(self.rows.clone())
         })
@@ -211,10 +229,14 @@ impl Provider for Recorder {
 
     async fn list_conversation_pages(
         &self,
-        queries: &[ConversationQuery],
+        query: &ConversationQuery,
+        pages: usize,
     ) -> ApiResult<Vec<Page<Conversation>>> {
-        self.see(format!("list_conversation_pages {}", queries.len()));
-        Ok(queries.iter().map(|_| page(self.rows.clone())).collect())
+        self.see(format!(
+            "list_conversation_pages {pages} cursor={:?}",
+            cursor_text(&query.cursor)
+        ));
+        Ok(pages_of(&self.rows, &query.cursor, pages))
     }
 
     async fn list_message_batch(&self, queries: &[MessageQuery]) -> Vec<ApiResult<Page<Message>>> {
@@ -226,9 +248,16 @@ impl Provider for Recorder {
             .collect()
     }
 
-    async fn list_contact_pages(&self, queries: &[ContactQuery]) -> ApiResult<Vec<Page<Contact>>> {
-        self.see(format!("list_contact_pages {}", queries.len()));
-        Ok(queries.iter().map(|_| page(vec![contact("k1")])).collect())
+    async fn list_contact_pages(
+        &self,
+        query: &ContactQuery,
+        pages: usize,
+    ) -> ApiResult<Vec<Page<Contact>>> {
+        self.see(format!(
+            "list_contact_pages {pages} cursor={:?}",
+            cursor_text(&query.cursor)
+        ));
+        Ok(pages_of(&[contact("k1")], &query.cursor, pages))
     }
 
     async fn get_contacts(&self, ids: &[ContactId]) -> ApiResult<Vec<Contact>> {
@@ -386,18 +415,34 @@ async fn conversations_are_namespaced_both_ways() {
         assignee: Some(AgentId::new("work:a1")),
         ..ConversationQuery::default()
     };
-    work.list_conversations(&query).await.unwrap();
-    work.list_conversation_pages(&[query.clone(), query])
-        .await
-        .unwrap();
+    let first = work.list_conversations(&query).await.unwrap();
+    assert_eq!(
+        cursor_text(&first.next),
+        Some("work:p2"),
+        "cursors are namespaced too"
+    );
+    let next = ConversationQuery {
+        cursor: first.next.clone(),
+        ..query.clone()
+    };
+    let pages = work.list_conversation_pages(&next, 2).await.unwrap();
+    assert_eq!(cursor_text(&pages[0].next), Some("work:p3"));
+    let foreign = ConversationQuery {
+        cursor: Some(PageCursor::new("shop:p2")),
+        ..query
+    };
+    assert!(matches!(
+        work.list_conversations(&foreign).await,
+        Err(ApiError::NotFound(_))
+    ));
     assert_eq!(
         inner.seen(),
         [
             "get_conversation c1",
             "update_conversation c1 assignee=Some(Some(AgentId(\"a2\"))) tags=Some([TagId(\"t1\"), TagId(\"t2\")])",
             "update_conversation c1 assignee=Some(None) tags=None",
-            "list_conversations assignee=Some(\"a1\")",
-            "list_conversation_pages 2",
+            "list_conversations assignee=Some(\"a1\") cursor=None",
+            "list_conversation_pages 2 cursor=Some(\"p2\")",
         ]
     );
 }
@@ -411,12 +456,12 @@ async fn listed_rows_come_back_prefixed() {
         .await
         .unwrap();
     assert_eq!(page.items.len(), 2);
-    assert!(page.has_more);
+    assert!(page.has_more());
     for c in &page.items {
         all_prefixed(&conversation_ids(c), "work");
     }
     let pages = work
-        .list_conversation_pages(&[ConversationQuery::default()])
+        .list_conversation_pages(&ConversationQuery::default(), 1)
         .await
         .unwrap();
     all_prefixed(&conversation_ids(&pages[0].items[0]), "work");
@@ -505,10 +550,16 @@ async fn contacts_are_namespaced_both_ways() {
     let listed = work.list_contacts(&ContactQuery::default()).await.unwrap();
     assert_eq!(listed.items[0].id.as_str(), "work:k1");
     let pages = work
-        .list_contact_pages(&[ContactQuery::default()])
+        .list_contact_pages(&ContactQuery::default(), 2)
         .await
         .unwrap();
     assert_eq!(pages[0].items[0].tags[0].id.as_str(), "work:t1");
+    assert_eq!(cursor_text(&pages[0].next), Some("work:p2"));
+    let next = ContactQuery {
+        cursor: pages[0].next.clone(),
+        ..ContactQuery::default()
+    };
+    work.list_contacts(&next).await.unwrap();
     let found = work
         .get_contacts(&[
             id.clone(),
@@ -538,7 +589,8 @@ async fn contacts_are_namespaced_both_ways() {
             "create_contact tags=Some([\"t1\"])",
             "delete_contact k1",
             "list_contacts",
-            "list_contact_pages 1",
+            "list_contact_pages 2 cursor=None",
+            "list_contacts",
             "get_contacts k1,k2",
             "import_contacts [Some([\"t1\"])]",
         ]
@@ -858,7 +910,7 @@ async fn account_wide_calls_follow_the_focus() {
         .unwrap();
     assert_eq!(page.items[0].id.as_str(), "work:k1");
     router
-        .list_contact_pages(&[ContactQuery::default()])
+        .list_contact_pages(&ContactQuery::default(), 1)
         .await
         .unwrap();
     router
@@ -884,7 +936,7 @@ async fn account_wide_calls_follow_the_focus() {
         [
             "list_templates",
             "list_contacts",
-            "list_contact_pages 1",
+            "list_contact_pages 1 cursor=None",
             "import_contacts [None]",
             "current_agent",
         ]
@@ -900,23 +952,29 @@ async fn searches_merge_every_account_newest_first_unless_one_is_chosen() {
     let shop = Recorder::with_rows("Qpien", vec![conversation("c1", 20), conversation("c3", 5)]);
     let router = router_of(vec![("work", work.clone()), ("shop", shop.clone())]);
     let query = ConversationQuery {
-        limit: 3,
+        limit: 2,
         search: Some("ayşe".into()),
         ..ConversationQuery::default()
     };
     let page = router.list_conversations(&query).await.unwrap();
     let ids: Vec<&str> = page.items.iter().map(|c| c.id.as_str()).collect();
-    assert_eq!(ids, ["work:c1", "shop:c1", "work:c2"]);
-    assert!(page.has_more);
+    assert_eq!(ids, ["work:c1", "shop:c1", "work:c2", "shop:c3"]);
     assert_eq!(page.total, Some(4));
-    let pages = router
-        .list_conversation_pages(&[query.clone(), query.clone()])
-        .await
-        .unwrap();
+    // The next page continues each account where it stopped.
+    let next = ConversationQuery {
+        cursor: page.next.clone(),
+        ..query.clone()
+    };
+    let second = router.list_conversations(&next).await.unwrap();
+    assert_eq!(second.items.len(), 4);
+    assert_eq!(second.next, None, "both accounts are at their end");
+
+    let pages = router.list_conversation_pages(&query, 2).await.unwrap();
     assert_eq!(pages.len(), 2);
     assert_eq!(pages[1].items[0].id.as_str(), "work:c1");
+    assert!(pages[0].has_more() && !pages[1].has_more());
 
-    // An assignee names its account.
+    // An assignee or a cursor names its account.
     let mine = ConversationQuery {
         assignee: Some(AgentId::new("shop:a1")),
         ..query.clone()
@@ -926,6 +984,29 @@ async fn searches_merge_every_account_newest_first_unless_one_is_chosen() {
         page.items
             .iter()
             .all(|c| c.id.as_str().starts_with("shop:"))
+    );
+    let work_only = ConversationQuery {
+        cursor: Some(PageCursor::new("work:p2")),
+        ..query.clone()
+    };
+    let page = router.list_conversations(&work_only).await.unwrap();
+    assert!(
+        page.items
+            .iter()
+            .all(|c| c.id.as_str().starts_with("work:"))
+    );
+    // A cursor nobody issued asks nobody.
+    let garbage = ConversationQuery {
+        cursor: Some(PageCursor::new("*not json")),
+        ..query.clone()
+    };
+    assert!(
+        router
+            .list_conversations(&garbage)
+            .await
+            .unwrap()
+            .items
+            .is_empty()
     );
 
     router.set_current(Some(0));
@@ -938,9 +1019,10 @@ async fn searches_merge_every_account_newest_first_unless_one_is_chosen() {
     assert_eq!(
         shop.seen(),
         [
-            "list_conversations assignee=None",
-            "list_conversation_pages 2",
-            "list_conversations assignee=Some(\"a1\")",
+            "list_conversations assignee=None cursor=None",
+            "list_conversations assignee=None cursor=Some(\"p2\")",
+            "list_conversation_pages 2 cursor=None",
+            "list_conversations assignee=Some(\"a1\") cursor=None",
         ]
     );
 }

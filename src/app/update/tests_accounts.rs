@@ -317,7 +317,7 @@ fn each_account_keeps_its_sync_state_and_cursors() {
 
     state.store.take_journal();
     let mut cursors = SyncCursors::fresh();
-    cursors.backfill_page = None;
+    cursors.contacts_complete = true;
     update(
         &mut state,
         Event::Sync(SyncEvent::AccountCursors {
