@@ -13,7 +13,7 @@ pub const PALETTE_PREFIX: &str = "account:";
 /// The account's state after one of its sync events.
 pub fn on_account_sync(state: &mut AppState, index: usize, event: &SyncEvent) {
     let now = state.now;
-    let Some(account) = state.accounts.get_mut(index) else {
+    let Some(account) = state.accounts.get(index) else {
         return;
     };
     let next = match event {
@@ -28,10 +28,14 @@ pub fn on_account_sync(state: &mut AppState, index: usize, event: &SyncEvent) {
         },
         SyncEvent::Failed { error, retry_in } => {
             let retry_at = now + chrono::Duration::from_std(*retry_in).unwrap_or_default();
+            if !error.is_transient() {
+                let what = format!("Sync of {} failed", account.name);
+                state.notify_error(&what, error);
+            }
             match error {
                 ApiError::RateLimited { .. } => SyncStatus::RateLimited { retry_at },
                 other => SyncStatus::Offline {
-                    since: match &account.sync {
+                    since: match &state.accounts[index].sync {
                         SyncStatus::Offline { since, .. } => *since,
                         _ => now,
                     },
@@ -42,6 +46,7 @@ pub fn on_account_sync(state: &mut AppState, index: usize, event: &SyncEvent) {
         }
         _ => return,
     };
+    let account = &mut state.accounts[index];
     if account.sync != next {
         account.sync = next;
         state.dirty = true;

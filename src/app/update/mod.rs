@@ -749,7 +749,8 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
                     reason: other.to_string(),
                 },
             };
-            if !error.is_transient() {
+            // With several accounts the account's own event names it.
+            if !error.is_transient() && !state.multi_account() {
                 state.notify_error("Sync failed", &error);
             }
         }

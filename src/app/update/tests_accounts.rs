@@ -359,3 +359,28 @@ fn one_account_sees_no_account_anything() {
     assert_eq!(state.focused_account(), None);
     assert!(state.same_account("x:1", "y:2"));
 }
+
+#[test]
+fn a_refusal_names_the_account_it_happened_to() {
+    let mut state = two_accounts();
+    let error = ApiError::InvalidCredentials("wrong secret".into());
+    let failed = SyncEvent::Failed {
+        error,
+        retry_in: Duration::from_secs(60),
+    };
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::Account {
+            index: 1,
+            state: Box::new(failed.clone()),
+        }),
+        now(),
+    );
+    // The fan-in forwards the overall event too; it must not hide the name.
+    update(&mut state, Event::Sync(failed), now());
+    let notice = state.notice.expect("a notice").text;
+    assert!(
+        notice.starts_with("Sync of shop failed: the credentials were rejected"),
+        "{notice}"
+    );
+}
