@@ -32,10 +32,11 @@ fn three_accounts(width: u16, height: u16) -> AppState {
     let mut state = empty_state(width, height);
     state.is_demo = false;
     state.account_label = "work".into();
+    let statuses = state.statuses.clone();
     state.accounts = vec![
-        AccountInfo::new("work", "Qpien", Capabilities::all()),
-        AccountInfo::new("shop", "SuperWaba", Capabilities::default()),
-        AccountInfo::new("dm", "DM Champ", Capabilities::default()),
+        AccountInfo::new("work", "Qpien", Capabilities::all(), &statuses),
+        AccountInfo::new("shop", "SuperWaba", Capabilities::default(), &statuses),
+        AccountInfo::new("dm", "DM Champ", Capabilities::default(), &statuses),
     ];
     let owners = ["work", "shop", "dm", "work", "shop", "dm"];
     let rows = inbox()

@@ -129,6 +129,7 @@ pub async fn run_accounts<B: Backend, H: Host<B>>(
             return Err(io::Error::other("no account to run"));
         };
         state.capabilities = account.provider.capabilities();
+        state.statuses = account.provider.statuses().to_vec();
         let settings = SyncSettings::new(account.poll_interval);
         return run(
             terminal,
@@ -148,9 +149,17 @@ pub async fn run_accounts<B: Backend, H: Host<B>>(
     let router = Router::new(wrapped.clone());
     state.accounts = accounts
         .iter()
-        .map(|a| AccountInfo::new(&a.name, &a.provider_label, a.provider.capabilities()))
+        .map(|a| {
+            AccountInfo::new(
+                &a.name,
+                &a.provider_label,
+                a.provider.capabilities(),
+                a.provider.statuses(),
+            )
+        })
         .collect();
     state.capabilities = router.capabilities();
+    state.statuses = crate::api::accounts::statuses_of(wrapped.iter().map(|a| a.statuses()));
     state.provider_name = router.name().to_string();
     if state.view.filters.account.is_some() && state.filtered_account().is_none() {
         // The saved view names an account the config no longer has.

@@ -14,7 +14,7 @@ use crate::app::template_picker::TemplatePicker;
 use crate::canned::CannedReply;
 use crate::config::SendKey;
 use crate::config::TriageConfig;
-use crate::domain::{AgentId, Contact, ContactId};
+use crate::domain::{AgentId, Contact, ContactId, ConversationStatus};
 use crate::domain::{ConversationId, MessageId};
 use crate::store::Store;
 use crate::store::contact_edits::ContactEdits;
@@ -69,6 +69,8 @@ pub struct AccountInfo {
     /// Provider label for the status bar, e.g. `Qpien`.
     pub provider: String,
     pub capabilities: Capabilities,
+    /// The statuses its conversations have.
+    pub statuses: Vec<ConversationStatus>,
     pub sync: SyncStatus,
 }
 
@@ -77,11 +79,13 @@ impl AccountInfo {
         name: impl Into<String>,
         provider: impl Into<String>,
         capabilities: Capabilities,
+        statuses: &[ConversationStatus],
     ) -> Self {
         Self {
             name: name.into(),
             provider: provider.into(),
             capabilities,
+            statuses: statuses.to_vec(),
             sync: SyncStatus::Connecting,
         }
     }
@@ -265,6 +269,9 @@ pub struct AppState {
     /// What the provider offers; actions it lacks are greyed and explained.
     /// With several accounts: what any of them offers.
     pub capabilities: Capabilities,
+    /// The statuses the provider's conversations have: the status picker
+    /// and filter offer only these. With several accounts: those of any.
+    pub statuses: Vec<ConversationStatus>,
     /// The accounts sharing the inbox, when there are several (ids are
     /// then `"{account}:{id}"`); empty for a single account.
     pub accounts: Vec<AccountInfo>,
@@ -382,6 +389,12 @@ impl AppState {
             is_demo,
             provider_name: provider_name.into(),
             capabilities: Capabilities::all(),
+            statuses: vec![
+                ConversationStatus::Open,
+                ConversationStatus::Pending,
+                ConversationStatus::Resolved,
+                ConversationStatus::Closed,
+            ],
             accounts: Vec::new(),
             keymap: Keymap::new(send_key),
             view: ViewSpec::default(),
@@ -451,9 +464,22 @@ impl AppState {
     /// Why the provider cannot do `action`, or `None` when it can. With
     /// several accounts: the provider of the account the agent acts in.
     pub fn unavailable(&self, action: Action) -> Option<String> {
+        let (capabilities, provider) =
+            match self.focused_account().and_then(|i| self.accounts.get(i)) {
+                Some(account) => (&account.capabilities, account.provider.as_str()),
+                None => (&self.capabilities, self.provider_name.as_str()),
+            };
+        action
+            .unavailable(capabilities, provider)
+            .or_else(|| action.missing_status(self.statuses_in_focus(), provider))
+    }
+
+    /// The statuses of the account the agent acts in (all of the inbox's
+    /// with one account or none in focus).
+    pub fn statuses_in_focus(&self) -> &[ConversationStatus] {
         match self.focused_account().and_then(|i| self.accounts.get(i)) {
-            Some(account) => action.unavailable(&account.capabilities, &account.provider),
-            None => action.unavailable(&self.capabilities, &self.provider_name),
+            Some(account) => &account.statuses,
+            None => &self.statuses,
         }
     }
 

@@ -16,8 +16,8 @@ use async_trait::async_trait;
 use crate::api::{ApiError, ApiResult, BulkRowOutcome, Capabilities, Provider};
 use crate::domain::{
     Agent, ChannelInfo, Contact, ContactId, ContactQuery, ContactUpdate, Conversation,
-    ConversationId, ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery,
-    OutgoingTemplate, OutgoingText, Page, Template,
+    ConversationId, ConversationQuery, ConversationStatus, ConversationUpdate, Message, MessageId,
+    MessageQuery, OutgoingTemplate, OutgoingText, Page, Template,
 };
 use ids::Ids;
 pub use ids::{account_of, qualify};
@@ -78,6 +78,10 @@ impl Provider for AccountProvider {
 
     fn capabilities(&self) -> Capabilities {
         self.inner.capabilities()
+    }
+
+    fn statuses(&self) -> &'static [ConversationStatus] {
+        self.inner.statuses()
     }
 
     fn budget(&self) -> Option<crate::sync::scheduler::SchedulerStatus> {
@@ -270,6 +274,19 @@ impl Provider for AccountProvider {
         let sent = self.inner.send_template(&message).await?;
         Ok(self.ids.message(sent))
     }
+}
+
+/// Every status any of `all` has, in the order first seen.
+pub fn statuses_of<'a>(
+    all: impl IntoIterator<Item = &'a [ConversationStatus]>,
+) -> Vec<ConversationStatus> {
+    let mut union: Vec<ConversationStatus> = Vec::new();
+    for status in all.into_iter().flatten() {
+        if !union.contains(status) {
+            union.push(status.clone());
+        }
+    }
+    union
 }
 
 /// Everything any of `all` offers.

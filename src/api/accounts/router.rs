@@ -12,8 +12,8 @@ use super::{AccountProvider, account_of, union};
 use crate::api::{ApiError, ApiResult, BulkRowOutcome, Capabilities, Provider};
 use crate::domain::{
     Agent, ChannelInfo, Contact, ContactId, ContactQuery, ContactUpdate, Conversation,
-    ConversationId, ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery,
-    OutgoingTemplate, OutgoingText, Page, PageCursor, Recipient, Template,
+    ConversationId, ConversationQuery, ConversationStatus, ConversationUpdate, Message, MessageId,
+    MessageQuery, OutgoingTemplate, OutgoingText, Page, PageCursor, Recipient, Template,
 };
 
 const NONE: usize = usize::MAX;
@@ -294,6 +294,20 @@ impl Provider for Router {
 
     fn capabilities(&self) -> Capabilities {
         union(self.accounts.iter().map(|a| a.capabilities()))
+    }
+
+    /// The account in focus's statuses; with none in focus the largest
+    /// set stands for all (a union could not be `'static`; the app reads
+    /// each account's own set).
+    fn statuses(&self) -> &'static [ConversationStatus] {
+        if let Some(account) = self.in_focus() {
+            return account.statuses();
+        }
+        self.accounts
+            .iter()
+            .map(|a| a.statuses())
+            .max_by_key(|s| s.len())
+            .unwrap_or(&[])
     }
 
     /// The budget of an account the server holds back, else the first's.

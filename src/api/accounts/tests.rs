@@ -148,6 +148,14 @@ impl Provider for Recorder {
         self.capabilities
     }
 
+    fn statuses(&self) -> &'static [ConversationStatus] {
+        if self.name == "Qpien" {
+            &[ConversationStatus::Open, ConversationStatus::Pending]
+        } else {
+            &[ConversationStatus::Open]
+        }
+    }
+
     async fn authenticate(&self) -> ApiResult<()> {
         self.see("authenticate");
         Ok(())
@@ -726,6 +734,7 @@ fn the_wrapper_passes_name_capabilities_and_budget_through() {
     assert_eq!(account.account(), "shop");
     assert!(account.capabilities().star && !account.capabilities().assign);
     assert!(account.budget().is_none());
+    assert_eq!(account.statuses(), [ConversationStatus::Open]);
     assert!(account.owns("shop:c1") && !account.owns("work:c1") && !account.owns("c1"));
 }
 
@@ -1047,6 +1056,14 @@ async fn the_router_offers_what_any_account_offers() {
     let capabilities = router.capabilities();
     assert!(capabilities.star && capabilities.templates && !capabilities.assign);
     assert_eq!(union([Capabilities::all()]), Capabilities::all());
+    // Statuses: the largest set with none in focus, else the focused one's.
+    assert_eq!(router.statuses().len(), 2);
+    router.set_current(Some(1));
+    assert_eq!(router.statuses(), [ConversationStatus::Open]);
+    assert_eq!(
+        statuses_of([work.statuses(), shop.statuses()]),
+        [ConversationStatus::Open, ConversationStatus::Pending]
+    );
     router.authenticate().await.unwrap();
     assert_eq!(work.seen(), ["authenticate"]);
     assert_eq!(shop.seen(), ["authenticate"]);

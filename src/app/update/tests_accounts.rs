@@ -13,10 +13,22 @@ use crate::app::keymap::Action;
 use crate::app::picker::PickerPurpose;
 use crate::app::state::{AccountInfo, AppState, Overlay, SyncStatus};
 use crate::config::SendKey;
-use crate::domain::{ConversationId, Tag, TagId, Template, TemplateId, TemplateStatus};
+use crate::domain::{
+    ConversationId, ConversationStatus, Tag, TagId, Template, TemplateId, TemplateStatus,
+};
 use crate::store::db::DbWrite;
 use crate::store::fixtures::{agent, conversation};
 use crate::sync::SyncCursors;
+
+const ALL_STATUSES: [ConversationStatus; 4] = [
+    ConversationStatus::Open,
+    ConversationStatus::Pending,
+    ConversationStatus::Resolved,
+    ConversationStatus::Closed,
+];
+/// SuperWaba here: no pending, no closed.
+const SHOP_STATUSES: [ConversationStatus; 2] =
+    [ConversationStatus::Open, ConversationStatus::Resolved];
 
 /// SuperWaba here: no starring, no assigning.
 fn shop_capabilities() -> Capabilities {
@@ -59,8 +71,8 @@ fn tagged(id: &str, updated: i64, tag: &str) -> crate::domain::Conversation {
 fn two_accounts() -> AppState {
     let mut state = AppState::new("work", "Qpien", false, SendKey::Enter, now(), (80, 24));
     state.accounts = vec![
-        AccountInfo::new("work", "Qpien", Capabilities::all()),
-        AccountInfo::new("shop", "SuperWaba", shop_capabilities()),
+        AccountInfo::new("work", "Qpien", Capabilities::all(), &ALL_STATUSES),
+        AccountInfo::new("shop", "SuperWaba", shop_capabilities(), &SHOP_STATUSES),
     ];
     let rows = vec![
         tagged("work:a", 900, "work:vip"),
@@ -348,7 +360,12 @@ fn each_account_keeps_its_sync_state_and_cursors() {
 #[test]
 fn one_account_sees_no_account_anything() {
     let mut state = AppState::new("work", "Qpien", false, SendKey::Enter, now(), (80, 24));
-    state.accounts = vec![AccountInfo::new("work", "Qpien", Capabilities::all())];
+    state.accounts = vec![AccountInfo::new(
+        "work",
+        "Qpien",
+        Capabilities::all(),
+        &ALL_STATUSES,
+    )];
     update(
         &mut state,
         Event::Sync(SyncEvent::Conversations(vec![conversation("a", 900, true)])),
@@ -383,4 +400,24 @@ fn a_refusal_names_the_account_it_happened_to() {
         notice.starts_with("Sync of shop failed: the credentials were rejected"),
         "{notice}"
     );
+}
+
+#[test]
+fn the_status_picker_offers_the_rows_account_statuses() {
+    let mut state = two_accounts();
+    select(&mut state, "work:a");
+    key(&mut state, KeyCode::Char('s'));
+    assert_eq!(
+        picker_keys(&state),
+        ["open", "pending", "resolved", "closed"]
+    );
+    key(&mut state, KeyCode::Esc);
+    select(&mut state, "shop:b");
+    key(&mut state, KeyCode::Char('s'));
+    assert_eq!(picker_keys(&state), ["open", "resolved"]);
+    key(&mut state, KeyCode::Esc);
+    let reason = state
+        .unavailable(Action::SetPending)
+        .expect("the shop has no pending");
+    assert!(reason.contains("SuperWaba"), "{reason}");
 }
