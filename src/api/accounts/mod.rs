@@ -8,6 +8,8 @@ mod ids;
 mod router;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_router;
 
 use std::sync::Arc;
 
