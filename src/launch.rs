@@ -9,6 +9,7 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::api::Provider;
+use crate::api::dmchamp::{DmChampClient, DmChampOptions};
 use crate::api::qpien::{QpienClient, QpienConfig};
 use crate::canned::{self, CannedReply};
 use crate::config::{AccountConfig, Config, ProviderKind, ProviderSettings, SuperWabaLogin};
@@ -266,12 +267,41 @@ pub fn connect_account(account: &ReadyAccount) -> Result<Arc<dyn Provider>, Stri
                 QpienClient::new(settings).map_err(|err| err.to_string())?,
             ))
         }
+        (ProviderSettings::DmChamp(dmchamp), Secrets::DmChamp { api_key }) => {
+            let mut options = DmChampOptions::new(dmchamp.base_url.clone(), api_key.clone());
+            options.book_file = Some(dmchamp_book_file(&config.name));
+            options.timeout = config.request_timeout();
+            options.requests_per_minute = config.requests_per_minute;
+            Ok(Arc::new(
+                DmChampClient::new(options).map_err(|err| err.to_string())?,
+            ))
+        }
         _ => Err(format!(
             "account `{}`: this build of termdesk does not speak {} yet",
             config.name,
             config.kind().label()
         )),
     }
+}
+
+/// Where a DM Champ account keeps its contact book: the data dir, one file
+/// per account name.
+fn dmchamp_book_file(account: &str) -> PathBuf {
+    let safe: String = account
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    crate::paths::project_dirs()
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .unwrap_or_else(|| std::env::temp_dir().join("termdesk"))
+        .join("dmchamp")
+        .join(format!("{safe}.contacts.json"))
 }
 
 /// The sandbox behind the demo; dropping it stops it.

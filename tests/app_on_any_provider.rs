@@ -12,7 +12,7 @@ use crossterm::event::KeyCode;
 
 use common::fake_provider::FakeProvider;
 use common::headless::{RunningApp, fresh_cache, wait_until};
-use termdesk::api::Capabilities;
+use termdesk::api::{Capabilities, Provider};
 use termdesk::domain::ConversationStatus;
 use termdesk::sync::SyncSettings;
 
@@ -57,12 +57,14 @@ fn contact_centric() -> Capabilities {
 async fn run_core_flows(name: &str, capabilities: Capabilities) {
     let provider = Arc::new(FakeProvider::new(name, capabilities, CONVERSATIONS));
     let shown_name = name.to_string();
+    let statuses = provider.statuses().to_vec();
     let app = RunningApp::start_configured(
         provider.clone(),
         fresh_cache(),
         SyncSettings::new(Duration::from_millis(200)),
         move |state| {
             state.capabilities = capabilities;
+            state.statuses = statuses;
             state.provider_name = shown_name;
             state.triage.undo_grace_secs = 0;
         },

@@ -11,12 +11,14 @@ mod contact_ops;
 mod control;
 mod corpus;
 mod data;
+pub mod dmchamp;
 mod faults;
 mod http;
 mod live;
 mod net;
 mod ops;
 mod rate_limit;
+pub mod rest;
 mod schema;
 mod template_ops;
 mod world;
@@ -187,7 +189,7 @@ pub(crate) struct Shared {
     pub(crate) faults: Mutex<Faults>,
     pub(crate) dedup: AtomicBool,
     pub(crate) lose: Mutex<LoseAnswers>,
-    pub(crate) offline: AtomicBool,
+    pub(crate) offline: Arc<AtomicBool>,
     pub(crate) requests: AtomicU64,
     /// API requests received and not yet answered (or abandoned).
     pub(crate) in_flight: AtomicU64,
@@ -213,7 +215,7 @@ impl Shared {
             faults: Mutex::new(Faults::default()),
             dedup: AtomicBool::new(options.dedup_front_msg_id),
             lose: Mutex::new(LoseAnswers::new(options.seed, options.lose_answer_rate)),
-            offline: AtomicBool::new(false),
+            offline: Arc::new(AtomicBool::new(false)),
             requests: AtomicU64::new(0),
             in_flight: AtomicU64::new(0),
             rate_limited: AtomicU64::new(0),
@@ -260,7 +262,7 @@ impl Sandbox {
         let schema = schema::build_schema(Arc::new(ops::Root(shared.clone())))?;
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
-        let listener = net::GatedListener::new(listener, shared.clone());
+        let listener = net::GatedListener::new(listener, shared.offline.clone());
         let app = http::router(shared.clone(), schema);
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {

@@ -12,25 +12,24 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 
-use super::Shared;
-
 const CONTROL_PREFIXES: [&[u8]; 2] = [b"POST /__sandbox/", b"GET /__sandbox/"];
 
+/// Wraps a listener; while `offline` holds, API connections are cut.
 pub(crate) struct GatedListener {
     inner: TcpListener,
-    shared: Arc<Shared>,
+    offline: Arc<AtomicBool>,
 }
 
 impl GatedListener {
-    pub(crate) fn new(inner: TcpListener, shared: Arc<Shared>) -> Self {
-        Self { inner, shared }
+    pub(crate) fn new(inner: TcpListener, offline: Arc<AtomicBool>) -> Self {
+        Self { inner, offline }
     }
 }
 
@@ -45,7 +44,7 @@ impl axum::serve::Listener for GatedListener {
                     let _ = stream.set_nodelay(true);
                     let io = GatedIo {
                         inner: stream,
-                        shared: self.shared.clone(),
+                        offline: self.offline.clone(),
                         kind: Kind::Unknown,
                     };
                     return (io, addr);
@@ -74,13 +73,13 @@ enum Kind {
 
 pub(crate) struct GatedIo {
     inner: TcpStream,
-    shared: Arc<Shared>,
+    offline: Arc<AtomicBool>,
     kind: Kind,
 }
 
 impl GatedIo {
     fn cut(&self) -> bool {
-        self.kind != Kind::Control && self.shared.offline.load(Ordering::SeqCst)
+        self.kind != Kind::Control && self.offline.load(Ordering::SeqCst)
     }
 }
 

@@ -106,7 +106,7 @@ impl FakeProvider {
                 tags: Vec::new(),
                 last_message: Some(MessagePreview {
                     text: last.text.clone(),
-                    sender: last.sender.clone(),
+                    sender: last.sender,
                     kind: MessageKind::Text,
                     ack: Ack::Delivered,
                     created_at: last.created_at,
@@ -171,6 +171,20 @@ impl Provider for FakeProvider {
 
     fn capabilities(&self) -> Capabilities {
         self.capabilities
+    }
+
+    fn statuses(&self) -> &'static [ConversationStatus] {
+        static ALL: [ConversationStatus; 4] = [
+            ConversationStatus::Open,
+            ConversationStatus::Pending,
+            ConversationStatus::Resolved,
+            ConversationStatus::Closed,
+        ];
+        if self.capabilities.update_status {
+            &ALL
+        } else {
+            &[]
+        }
     }
 
     async fn authenticate(&self) -> ApiResult<()> {
