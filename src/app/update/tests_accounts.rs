@@ -421,3 +421,25 @@ fn the_status_picker_offers_the_rows_account_statuses() {
         .expect("the shop has no pending");
     assert!(reason.contains("SuperWaba"), "{reason}");
 }
+
+#[test]
+fn assigning_to_me_stays_within_my_account() {
+    let mut state = two_accounts();
+    state.capabilities = Capabilities::all();
+    state.accounts[1].capabilities = Capabilities::all();
+    state.me = Some(crate::domain::AgentId::new("work:ag1"));
+    select(&mut state, "shop:b");
+    key(&mut state, KeyCode::Char('A'));
+    assert!(state.mutations.items().is_empty());
+    assert!(
+        state
+            .notice
+            .as_ref()
+            .is_some_and(|n| n.text.contains("another account")),
+        "{:?}",
+        state.notice
+    );
+    select(&mut state, "work:c");
+    key(&mut state, KeyCode::Char('A'));
+    assert_eq!(state.mutations.items().len(), 1);
+}

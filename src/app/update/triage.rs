@@ -679,6 +679,15 @@ pub fn on_triage_action(state: &mut AppState, action: Action, group: String) -> 
             Vec::new()
         }
         Action::AssignToMe => match state.me.clone() {
+            // "Me" is an agent of one account; another account's rows
+            // have agents of their own.
+            Some(me) if !state.in_focused_account(me.as_str()) => {
+                state.notify(
+                    NoticeLevel::Warning,
+                    "You are known as an agent of another account; choose who gets it with the assign picker.",
+                );
+                Vec::new()
+            }
             Some(me) => assign(state, &group, Some(me)),
             // The config names the agent and the agent list is on its way:
             // asking now would take the next keys into a picker.
