@@ -146,3 +146,18 @@ pub fn filled_value() -> Style {
         .fg(Color::LightCyan)
         .add_modifier(Modifier::UNDERLINED)
 }
+
+/// The marker of an account's rows: one colour per account, in order.
+pub fn account(index: usize) -> Style {
+    const COLORS: [Color; 6] = [
+        Color::Cyan,
+        Color::Magenta,
+        Color::LightYellow,
+        Color::LightGreen,
+        Color::LightBlue,
+        Color::LightRed,
+    ];
+    Style::default()
+        .fg(COLORS[index % COLORS.len()])
+        .add_modifier(Modifier::BOLD)
+}

@@ -22,7 +22,7 @@ use crate::store::gap_key;
 use crate::store::outbox::Outgoing;
 use crate::store::writer::DbWriter;
 use crate::sync::scheduler::{Priority, with_priority};
-use crate::sync::{SyncWorker, THREAD_PAGE};
+use crate::sync::{SyncControl, THREAD_PAGE};
 
 /// How far before a reply's creation its echo is looked for: the agent's
 /// clock and the server's may disagree.
@@ -44,7 +44,7 @@ pub struct CacheAccess {
 pub struct Executor {
     provider: Arc<dyn Provider>,
     events: mpsc::UnboundedSender<Event>,
-    sync: SyncWorker,
+    sync: Box<dyn SyncControl>,
     cache: Option<CacheAccess>,
 }
 
@@ -52,13 +52,13 @@ impl Executor {
     pub fn new(
         provider: Arc<dyn Provider>,
         events: mpsc::UnboundedSender<Event>,
-        sync: SyncWorker,
+        sync: impl SyncControl + 'static,
         cache: Option<CacheAccess>,
     ) -> Self {
         Self {
             provider,
             events,
-            sync,
+            sync: Box::new(sync),
             cache,
         }
     }

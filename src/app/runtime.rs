@@ -15,13 +15,16 @@ use ratatui::backend::Backend;
 use tokio::sync::mpsc;
 
 use crate::api::Provider;
+use crate::api::accounts::{AccountFocus, AccountProvider, Router};
 use crate::app::command::Command;
 use crate::app::event::{Env, Event};
 use crate::app::executor::{CacheAccess, Executor};
+use crate::app::state::AccountInfo;
 use crate::app::state::AppState;
 use crate::app::update::{self, update};
 use crate::store::db::DbWrite;
-use crate::sync::{SyncSettings, SyncStart, SyncWorker};
+use crate::sync::accounts::{AccountSync, AccountsSync, CachedLists, start_for};
+use crate::sync::{SyncControl, SyncSettings, SyncStart, SyncWorker};
 use crate::ui;
 use crate::whatsapp_window::WINDOW_HOURS;
 
@@ -85,14 +88,136 @@ pub async fn run<B: Backend, H: Host<B>>(
     storage: Option<Storage>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> io::Result<()> {
-    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
-    let (sync_tx, mut sync_rx) = mpsc::unbounded_channel();
+    let (sync_tx, sync_rx) = mpsc::unbounded_channel();
     let start = SyncStart {
         cursors: state.store.cursors().clone(),
         known_contacts: state.store.known_contacts(),
         unnamed_contacts: state.store.unnamed_contacts(),
     };
     let sync = SyncWorker::spawn(provider.clone(), sync_settings, start, sync_tx);
+    let running = Running {
+        provider,
+        sync: Box::new(sync),
+        sync_rx,
+        focus: None,
+    };
+    run_with(terminal, host, state, running, storage, shutdown).await
+}
+
+/// One account of the inbox, as the config describes it.
+pub struct AccountHandle {
+    pub name: String,
+    pub provider_label: String,
+    pub provider: Arc<dyn Provider>,
+    pub poll_interval: Duration,
+}
+
+/// Runs the inbox over `accounts`. With one account this is [`run`]:
+/// ids, cursors and the screen are as they always were. With several,
+/// every id is `"{account}:{id}"`, each account syncs on its own, and
+/// the list, pickers and status bar say which account a row is from.
+pub async fn run_accounts<B: Backend, H: Host<B>>(
+    terminal: &mut Terminal<B>,
+    host: &mut H,
+    state: &mut AppState,
+    accounts: Vec<AccountHandle>,
+    storage: Option<Storage>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> io::Result<()> {
+    if accounts.len() <= 1 {
+        let Some(account) = accounts.into_iter().next() else {
+            return Err(io::Error::other("no account to run"));
+        };
+        state.capabilities = account.provider.capabilities();
+        state.statuses = account.provider.statuses().to_vec();
+        let settings = SyncSettings::new(account.poll_interval);
+        return run(
+            terminal,
+            host,
+            state,
+            account.provider,
+            settings,
+            storage,
+            shutdown,
+        )
+        .await;
+    }
+    let wrapped: Vec<Arc<AccountProvider>> = accounts
+        .iter()
+        .map(|a| Arc::new(AccountProvider::new(a.name.clone(), a.provider.clone())))
+        .collect();
+    let router = Router::new(wrapped.clone());
+    state.accounts = accounts
+        .iter()
+        .map(|a| {
+            AccountInfo::new(
+                &a.name,
+                &a.provider_label,
+                a.provider.capabilities(),
+                a.provider.statuses(),
+            )
+        })
+        .collect();
+    state.capabilities = router.capabilities();
+    state.statuses = crate::api::accounts::statuses_of(wrapped.iter().map(|a| a.statuses()));
+    state.provider_name = router.name().to_string();
+    if state.view.filters.account.is_some() && state.filtered_account().is_none() {
+        // The saved view names an account the config no longer has.
+        state.view.filters.account = None;
+    }
+    update::triage::refresh_list(state);
+    let (sync_tx, sync_rx) = mpsc::unbounded_channel();
+    let cached = CachedLists {
+        agents: state.store.agents().cloned().collect(),
+        channels: state.store.channels().to_vec(),
+        templates: state.store.templates().to_vec(),
+    };
+    let workers = accounts
+        .iter()
+        .zip(&wrapped)
+        .map(|(account, provider)| AccountSync {
+            name: account.name.clone(),
+            provider: provider.clone(),
+            settings: SyncSettings::new(account.poll_interval),
+            start: start_for(&state.store, &account.name),
+        })
+        .collect();
+    let sync = AccountsSync::spawn(workers, cached, sync_tx);
+    let focus = router.focus();
+    let running = Running {
+        provider: Arc::new(router),
+        sync: Box::new(sync),
+        sync_rx,
+        focus: Some(focus),
+    };
+    run_with(terminal, host, state, running, storage, shutdown).await
+}
+
+/// What the loop runs against: one provider (or the router over several
+/// accounts) and its sync.
+struct Running {
+    provider: Arc<dyn Provider>,
+    sync: Box<dyn SyncControl>,
+    sync_rx: mpsc::UnboundedReceiver<crate::sync::SyncEvent>,
+    /// Several accounts: which one account-wide actions act on.
+    focus: Option<Arc<AccountFocus>>,
+}
+
+async fn run_with<B: Backend, H: Host<B>>(
+    terminal: &mut Terminal<B>,
+    host: &mut H,
+    state: &mut AppState,
+    running: Running,
+    storage: Option<Storage>,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> io::Result<()> {
+    let Running {
+        provider,
+        sync,
+        mut sync_rx,
+        focus,
+    } = running;
+    let (events_tx, mut events_rx) = mpsc::unbounded_channel();
     let (access, mut failures, _cache_lock) = match storage {
         Some(storage) => {
             spawn_cache_reader(&storage.access, storage.rows_loaded, events_tx.clone());
@@ -111,6 +236,7 @@ pub async fn run<B: Backend, H: Host<B>>(
         &mut events_rx,
         &mut sync_rx,
         &mut failures,
+        focus.as_deref(),
         shutdown,
     )
     .await;
@@ -134,6 +260,7 @@ async fn event_loop<B: Backend, H: Host<B>>(
     events_rx: &mut mpsc::UnboundedReceiver<Event>,
     sync_rx: &mut mpsc::UnboundedReceiver<crate::sync::SyncEvent>,
     failures: &mut Option<mpsc::UnboundedReceiver<String>>,
+    focus: Option<&AccountFocus>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> io::Result<()> {
     // Everything the terminal has ready arrives as one batch, polled with
@@ -161,6 +288,12 @@ async fn event_loop<B: Backend, H: Host<B>>(
             if holds_reply && let Err(error) = writer.flush().await {
                 tracing::warn!(%error, "could not save a reply");
             }
+        }
+        // Account-wide actions (new contacts, templates) act on the
+        // account the agent is in; set before the commands run.
+        if let Some(focus) = focus {
+            focus.set_current(state.filtered_account());
+            focus.set_selected(state.selected_account());
         }
         for command in commands.drain(..) {
             executor.run(command);

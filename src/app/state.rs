@@ -61,6 +61,36 @@ pub enum SyncStatus {
     },
 }
 
+/// One of several accounts sharing the inbox.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccountInfo {
+    /// The config's name, the prefix of the account's ids.
+    pub name: String,
+    /// Provider label for the status bar, e.g. `Qpien`.
+    pub provider: String,
+    pub capabilities: Capabilities,
+    /// The statuses its conversations have.
+    pub statuses: Vec<ConversationStatus>,
+    pub sync: SyncStatus,
+}
+
+impl AccountInfo {
+    pub fn new(
+        name: impl Into<String>,
+        provider: impl Into<String>,
+        capabilities: Capabilities,
+        statuses: &[ConversationStatus],
+    ) -> Self {
+        Self {
+            name: name.into(),
+            provider: provider.into(),
+            capabilities,
+            statuses: statuses.to_vec(),
+            sync: SyncStatus::Connecting,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum NoticeLevel {
     Info,
@@ -237,10 +267,14 @@ pub struct AppState {
     pub is_demo: bool,
     pub provider_name: String,
     /// What the provider offers; actions it lacks are greyed and explained.
+    /// With several accounts: what any of them offers.
     pub capabilities: Capabilities,
     /// The statuses the provider's conversations have: the status picker
-    /// and filter offer only these.
+    /// and filter offer only these. With several accounts: those of any.
     pub statuses: Vec<ConversationStatus>,
+    /// The accounts sharing the inbox, when there are several (ids are
+    /// then `"{account}:{id}"`); empty for a single account.
+    pub accounts: Vec<AccountInfo>,
     pub keymap: Keymap,
     /// Tab, filters and sort of the list; saved.
     pub view: ViewSpec,
@@ -361,6 +395,7 @@ impl AppState {
                 ConversationStatus::Resolved,
                 ConversationStatus::Closed,
             ],
+            accounts: Vec::new(),
             keymap: Keymap::new(send_key),
             view: ViewSpec::default(),
             list_query: String::new(),
@@ -426,11 +461,89 @@ impl AppState {
         self.dirty = true;
     }
 
-    /// Why the provider cannot do `action`, or `None` when it can.
+    /// Why the provider cannot do `action`, or `None` when it can. With
+    /// several accounts: the provider of the account the agent acts in.
     pub fn unavailable(&self, action: Action) -> Option<String> {
+        let (capabilities, provider) =
+            match self.focused_account().and_then(|i| self.accounts.get(i)) {
+                Some(account) => (&account.capabilities, account.provider.as_str()),
+                None => (&self.capabilities, self.provider_name.as_str()),
+            };
         action
-            .unavailable(&self.capabilities, &self.provider_name)
-            .or_else(|| action.missing_status(&self.statuses, &self.provider_name))
+            .unavailable(capabilities, provider)
+            .or_else(|| action.missing_status(self.statuses_in_focus(), provider))
+    }
+
+    /// The statuses of the account the agent acts in (all of the inbox's
+    /// with one account or none in focus).
+    pub fn statuses_in_focus(&self) -> &[ConversationStatus] {
+        match self.focused_account().and_then(|i| self.accounts.get(i)) {
+            Some(account) => &account.statuses,
+            None => &self.statuses,
+        }
+    }
+
+    /// Several accounts share the inbox.
+    pub fn multi_account(&self) -> bool {
+        self.accounts.len() > 1
+    }
+
+    /// Index of the account an id belongs to (several accounts only).
+    pub fn account_of(&self, id: &str) -> Option<usize> {
+        if !self.multi_account() {
+            return None;
+        }
+        let name = crate::api::accounts::account_of(id)?;
+        self.accounts.iter().position(|a| a.name == name)
+    }
+
+    /// The account the list is narrowed to.
+    pub fn filtered_account(&self) -> Option<usize> {
+        let name = self.view.filters.account.as_deref()?;
+        self.accounts.iter().position(|a| a.name == name)
+    }
+
+    /// The selected conversation's account.
+    pub fn selected_account(&self) -> Option<usize> {
+        self.selected
+            .as_ref()
+            .or(self.open.as_ref())
+            .and_then(|id| self.account_of(id.as_str()))
+    }
+
+    /// The account the agent acts in: the selected conversation's, else
+    /// the one the list is narrowed to.
+    pub fn focused_account(&self) -> Option<usize> {
+        self.selected_account().or_else(|| self.filtered_account())
+    }
+
+    /// Whether `id` belongs to the account `anchor` belongs to (always
+    /// with a single account): pickers offer only the conversation's own
+    /// agents, tags and templates.
+    pub fn same_account(&self, id: &str, anchor: &str) -> bool {
+        !self.multi_account()
+            || crate::api::accounts::account_of(id) == crate::api::accounts::account_of(anchor)
+    }
+
+    /// Whether `id` belongs to the account the agent acts in (always with
+    /// a single account, or when no account is in focus).
+    pub fn in_focused_account(&self, id: &str) -> bool {
+        match self.focused_account() {
+            Some(index) => self.account_of(id) == Some(index),
+            None => true,
+        }
+    }
+
+    /// What the account owning `id` offers (everything offered with one account).
+    pub fn capabilities_of(&self, id: &str) -> Capabilities {
+        self.account_of(id)
+            .map_or(self.capabilities, |i| self.accounts[i].capabilities)
+    }
+
+    /// The provider name of the account owning `id`.
+    pub fn provider_of(&self, id: &str) -> &str {
+        self.account_of(id)
+            .map_or(self.provider_name.as_str(), |i| &self.accounts[i].provider)
     }
 
     pub fn notify_error(&mut self, what: &str, error: &ApiError) {

@@ -147,6 +147,20 @@ pub fn read_start(db: &Db) -> Result<CacheStart, DbError> {
         },
         None => None,
     };
+    let mut account_cursors = std::collections::HashMap::new();
+    for (key, json) in db.meta_with_prefix(&format!("{META_KEY}."))? {
+        let Some(account) = crate::sync::cursor::account_of_key(&key) else {
+            continue;
+        };
+        match serde_json::from_str::<SyncCursors>(&json) {
+            Ok(cursors) => {
+                account_cursors.insert(account.to_string(), cursors);
+            }
+            Err(error) => {
+                tracing::warn!(%error, account, "saved sync cursors unreadable; syncing the account from the start");
+            }
+        }
+    }
     let snapshot = CacheSnapshot {
         conversations: rows
             .into_iter()
@@ -157,6 +171,7 @@ pub fn read_start(db: &Db) -> Result<CacheStart, DbError> {
         channels: db.load_channels()?,
         templates: db.load_templates()?,
         cursors,
+        account_cursors,
     };
     let outbox = db
         .load_outbox()?

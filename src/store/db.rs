@@ -651,6 +651,18 @@ impl Db {
             .map_err(|e| self.map(e))
     }
 
+    /// Every metadata entry whose key starts with `prefix`, by key.
+    pub fn meta_with_prefix(&self, prefix: &str) -> Result<Vec<(String, String)>, DbError> {
+        let run = || -> rusqlite::Result<Vec<(String, String)>> {
+            let mut stmt = self.conn.prepare_cached(
+                "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key",
+            )?;
+            let rows = stmt.query_map([prefix], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        };
+        run().map_err(|e| self.map(e))
+    }
+
     pub fn load_agents(&self) -> Result<Vec<Agent>, DbError> {
         self.load_json("agents", "SELECT id, json FROM agents ORDER BY pos")
     }

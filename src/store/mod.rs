@@ -217,6 +217,8 @@ pub struct CacheSnapshot {
     pub channels: Vec<ChannelInfo>,
     pub templates: Vec<Template>,
     pub cursors: Option<SyncCursors>,
+    /// Each account's cursors when several share the inbox.
+    pub account_cursors: HashMap<String, SyncCursors>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -243,6 +245,8 @@ pub struct Store {
     /// threads), for WhatsApp's reply window.
     last_inbound: HashMap<ConversationId, DateTime<Utc>>,
     cursors: SyncCursors,
+    /// Each account's cursors when several share the inbox (empty with one).
+    account_cursors: HashMap<String, SyncCursors>,
     totals: SyncTotals,
     /// Changes not yet handed to the database writer.
     journal: Vec<DbWrite>,
@@ -294,6 +298,7 @@ impl Store {
             channels: snapshot.channels,
             templates: snapshot.templates,
             cursors: snapshot.cursors.unwrap_or_else(SyncCursors::fresh),
+            account_cursors: snapshot.account_cursors,
             ..Store::default()
         };
         store.totals = SyncTotals {
@@ -449,6 +454,42 @@ impl Store {
             Err(error) => tracing::error!(%error, "cannot encode the sync cursors"),
         }
         self.cursors = cursors;
+    }
+
+    /// One account's cursors in a multi-account inbox (fresh when none saved).
+    pub fn account_cursors(&self, account: &str) -> SyncCursors {
+        self.account_cursors
+            .get(account)
+            .cloned()
+            .unwrap_or_else(SyncCursors::fresh)
+    }
+
+    /// Saved under the account's own key, beside the others'.
+    pub fn set_account_cursors(&mut self, account: &str, cursors: SyncCursors) {
+        if self.account_cursors.get(account) == Some(&cursors) {
+            return;
+        }
+        match serde_json::to_string(&cursors) {
+            Ok(json) => self.journal.push(DbWrite::SetMeta {
+                key: crate::sync::cursor::account_key(account),
+                value: json,
+            }),
+            Err(error) => tracing::error!(%error, "cannot encode the sync cursors"),
+        }
+        self.account_cursors.insert(account.to_string(), cursors);
+    }
+
+    /// Whether the whole history, then the contact directory, have been
+    /// read once: of every account when several share the inbox.
+    pub fn history_loaded(&self) -> (bool, bool) {
+        if self.account_cursors.is_empty() {
+            return (self.cursors.backfill_done(), self.cursors.contacts_complete);
+        }
+        let all = |f: fn(&SyncCursors) -> bool| self.account_cursors.values().all(f);
+        (
+            all(SyncCursors::backfill_done),
+            all(|c| c.contacts_complete),
+        )
     }
 
     pub fn totals(&self) -> SyncTotals {

@@ -103,6 +103,8 @@ pub struct Filters {
     pub priorities: Vec<Priority>,
     pub starred: bool,
     pub unread: bool,
+    /// Only this account's rows, when several accounts share the inbox.
+    pub account: Option<String>,
 }
 
 impl Filters {
@@ -121,6 +123,9 @@ impl Filters {
                     .is_some_and(|p| self.priorities.contains(p)))
             && (!self.starred || c.starred)
             && (!self.unread || entry.unread > 0)
+            && self.account.as_deref().is_none_or(|account| {
+                crate::api::accounts::account_of(c.id.as_str()) == Some(account)
+            })
     }
 }
 
@@ -1079,9 +1084,15 @@ impl ViewEngine {
         };
         let mut counts = TabCounts::default();
         let mut slots = Vec::new();
+        let account = filters.account.as_deref();
         for &slot in sorted {
             let facets = &self.facets[slot as usize];
             if !admits.admits(facets, &self.tags[slot as usize]) {
+                continue;
+            }
+            if let Some(account) = account
+                && crate::api::accounts::account_of(self.ids.get(slot).as_str()) != Some(account)
+            {
                 continue;
             }
             let unassigned = facets.assignee == NOBODY;
@@ -1444,6 +1455,7 @@ mod tests {
                                     priorities: priorities.clone(),
                                     starred: flags & 1 != 0,
                                     unread: flags & 2 != 0,
+                                    account: None,
                                 };
                                 for tab in Tab::ALL {
                                     for sort in SortOrder::ALL {

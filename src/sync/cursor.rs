@@ -10,6 +10,18 @@ use crate::domain::PageCursor;
 /// Key of the cursors in the store's metadata.
 pub const META_KEY: &str = "sync.cursors";
 
+/// Key of one account's cursors when several accounts share the inbox.
+pub fn account_key(account: &str) -> String {
+    format!("{META_KEY}.{account}")
+}
+
+/// The account a key made by [`account_key`] belongs to.
+pub fn account_of_key(key: &str) -> Option<&str> {
+    key.strip_prefix(META_KEY)?
+        .strip_prefix('.')
+        .filter(|a| !a.is_empty())
+}
+
 /// How far back an incremental query reaches behind the newest change seen:
 /// clocks of the server's writers disagree a little, and a change stamped
 /// slightly in the past must not fall between two polls. Duplicates merge.
@@ -222,6 +234,14 @@ mod tests {
         );
         assert_eq!(c.caught_up(Some(t(20))), ChainCursor::at(t(10)));
         assert_eq!(c.caught_up(None), ChainCursor::at(t(10)));
+    }
+
+    #[test]
+    fn each_account_has_a_key_of_its_own() {
+        assert_eq!(account_key("work"), "sync.cursors.work");
+        assert_eq!(account_of_key("sync.cursors.work"), Some("work"));
+        assert_eq!(account_of_key(META_KEY), None);
+        assert_eq!(account_of_key("sync.cursors."), None);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! scheduler owns. The worker only produces [`SyncEvent`]s; it never touches
 //! application state.
 
+pub mod accounts;
 pub mod backoff;
 pub mod cursor;
 mod engine;
@@ -64,6 +65,45 @@ pub enum SyncEvent {
         error: ApiError,
         retry_in: Duration,
     },
+    /// Several accounts share the inbox: how the account at `index` is
+    /// doing (`Connecting`, `Synced`, `Paused` or `Failed`).
+    Account {
+        index: usize,
+        state: Box<SyncEvent>,
+    },
+    /// Several accounts share the inbox: one account's cursors moved.
+    AccountCursors {
+        account: String,
+        cursors: SyncCursors,
+    },
+}
+
+/// What the app can ask of the sync, however many accounts it runs.
+pub trait SyncControl: Send + Sync {
+    /// Keep this conversation's thread fresh (or none).
+    fn watch(&self, id: Option<ConversationId>);
+    /// Poll now instead of waiting for the interval.
+    fn poll_now(&self);
+}
+
+impl<T: SyncControl + ?Sized> SyncControl for Box<T> {
+    fn watch(&self, id: Option<ConversationId>) {
+        (**self).watch(id);
+    }
+
+    fn poll_now(&self) {
+        (**self).poll_now();
+    }
+}
+
+impl SyncControl for SyncWorker {
+    fn watch(&self, id: Option<ConversationId>) {
+        SyncWorker::watch(self, id);
+    }
+
+    fn poll_now(&self) {
+        SyncWorker::poll_now(self);
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -74,6 +74,9 @@ fn filter_summary(state: &AppState) -> String {
     if f.unread {
         parts.push("unread".into());
     }
+    if let Some(account) = &f.account {
+        parts.push(format!("@{account}"));
+    }
     parts.join(", ")
 }
 
@@ -205,14 +208,18 @@ fn first_line(entry: &ConversationEntry, state: &AppState, width: usize) -> Line
             right.insert(at, Span::styled(shown, style));
         }
     }
-    pad_between(
-        vec![
-            Span::styled(star.to_string(), theme::warning()),
-            Span::styled(text::truncate(&name, name_room).into_owned(), name_style),
-        ],
-        right,
-        width,
-    )
+    let mut left = Vec::new();
+    if let Some((index, tag)) = labels::account_tag(state, c.id.as_str(), width) {
+        let tag = format!("{tag} ");
+        name_room = name_room.saturating_sub(text::width(&tag));
+        left.push(Span::styled(tag, theme::account(index)));
+    }
+    left.push(Span::styled(star.to_string(), theme::warning()));
+    left.push(Span::styled(
+        text::truncate(&name, name_room).into_owned(),
+        name_style,
+    ));
+    pad_between(left, right, width)
 }
 
 fn second_line(entry: &ConversationEntry, state: &AppState, width: usize) -> Line<'static> {

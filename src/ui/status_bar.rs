@@ -12,12 +12,58 @@ use crate::app::view::labels::sync_text;
 use crate::text;
 use crate::theme;
 
+fn sync_style(sync: &SyncStatus) -> ratatui::style::Style {
+    match sync {
+        SyncStatus::Synced { .. } => theme::ok(),
+        SyncStatus::Connecting => theme::dim(),
+        _ => theme::warning(),
+    }
+}
+
+/// Width from which each account's state names its provider too.
+const PROVIDERS_FROM: u16 = 120;
+
+/// Several accounts: the account (and provider) the agent acts in, then
+/// each account's state: `work·Qpien ✓  shop·SuperWaba ⟳`.
+fn accounts(spans: &mut Vec<Span<'static>>, state: &AppState, width: u16) {
+    match state
+        .focused_account()
+        .and_then(|i| state.accounts.get(i).map(|a| (i, a)))
+    {
+        Some((index, account)) => {
+            spans.push(Span::styled(
+                format!(" {} ", account.name),
+                theme::account(index),
+            ));
+            spans.push(Span::raw(format!("{} │ ", account.provider)));
+        }
+        None => spans.push(Span::styled(" all accounts ", theme::title())),
+    }
+    for (i, account) in state.accounts.iter().enumerate() {
+        if i > 0 {
+            spans.push(Span::raw("  "));
+        }
+        let name = if width >= PROVIDERS_FROM {
+            format!("{}·{} ", account.name, account.provider)
+        } else {
+            format!("{} ", account.name)
+        };
+        spans.push(Span::styled(name, theme::account(i)));
+        spans.push(Span::styled(
+            crate::app::view::labels::account_sync_text(state, &account.sync),
+            sync_style(&account.sync),
+        ));
+    }
+}
+
 pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
     if area.height == 0 {
         return;
     }
     let mut spans = Vec::new();
-    if state.is_demo {
+    if state.multi_account() {
+        accounts(&mut spans, state, area.width);
+    } else if state.is_demo {
         spans.push(Span::styled(" DEMO ", theme::demo_badge()));
         spans.push(Span::raw(" sandbox data · "));
     } else {
@@ -27,12 +73,9 @@ pub fn render(frame: &mut Frame, area: Rect, state: &AppState) {
         ));
         spans.push(Span::raw(format!("{} · ", state.provider_name)));
     }
-    let sync_style = match state.sync {
-        SyncStatus::Synced { .. } => theme::ok(),
-        SyncStatus::Connecting => theme::dim(),
-        _ => theme::warning(),
-    };
-    spans.push(Span::styled(sync_text(state), sync_style));
+    if !state.multi_account() {
+        spans.push(Span::styled(sync_text(state), sync_style(&state.sync)));
+    }
     let in_flight = state.outbox.in_flight();
     if in_flight > 0 {
         spans.push(Span::styled(

@@ -235,6 +235,66 @@ impl RunningApp {
         }
     }
 
+    /// Starts the real runtime over several accounts (`run_accounts`),
+    /// each polled every `poll`, on a 120x36 screen over `cache`.
+    pub fn start_accounts(
+        accounts: Vec<(&str, Arc<dyn Provider>)>,
+        cache: PathBuf,
+        poll: Duration,
+    ) -> Self {
+        let handles: Vec<runtime::AccountHandle> = accounts
+            .into_iter()
+            .map(|(name, provider)| runtime::AccountHandle {
+                name: name.to_string(),
+                provider_label: provider.name().to_string(),
+                provider,
+                poll_interval: poll,
+            })
+            .collect();
+        let backend = SharedBackend(Arc::new(Mutex::new(TestBackend::new(WIDTH, HEIGHT))));
+        let (keys, keys_rx) = mpsc::unbounded_channel();
+        let (shutdown, shutdown_rx) = oneshot::channel::<()>();
+        let screen = backend.clone();
+        let path = cache.clone();
+        let app = tokio::spawn(async move {
+            let mut terminal = Terminal::new(backend).unwrap();
+            let label = handles.first().map(|h| h.name.clone()).unwrap_or_default();
+            let mut state = AppState::new(
+                label,
+                "Qpien",
+                false,
+                SendKey::Enter,
+                Utc::now(),
+                (WIDTH, HEIGHT),
+            );
+            let mut host = ScriptedHost {
+                keys: Some(keys_rx),
+            };
+            let storage = startup::open_cache(&path, &mut state);
+            assert!(storage.is_some(), "the cache opens");
+            runtime::run_accounts(
+                &mut terminal,
+                &mut host,
+                &mut state,
+                handles,
+                storage,
+                async move {
+                    let _ = shutdown_rx.await;
+                },
+            )
+            .await
+            .unwrap();
+            state
+        });
+        Self {
+            screen,
+            keys,
+            shutdown: Some(shutdown),
+            app,
+            cache,
+        }
+    }
+
     pub fn press(&self, code: KeyCode) {
         self.press_with(code, KeyModifiers::NONE);
     }
@@ -341,6 +401,13 @@ impl CacheProbe {
 
     pub fn cursors(&self) -> Option<SyncCursors> {
         self.with(|db| db.get_meta(META_KEY))
+            .flatten()
+            .and_then(|json| serde_json::from_str(&json).ok())
+    }
+
+    /// One account's cursors when several share the cache.
+    pub fn account_cursors(&self, account: &str) -> Option<SyncCursors> {
+        self.with(|db| db.get_meta(&termdesk::sync::cursor::account_key(account)))
             .flatten()
             .and_then(|json| serde_json::from_str(&json).ok())
     }

@@ -19,6 +19,7 @@ const DRAFT_SAVE_DELAY: chrono::Duration = chrono::Duration::seconds(1);
 /// Messages read from the cache per page.
 pub const CACHE_PAGE: usize = 200;
 
+pub mod accounts;
 pub mod contacts;
 pub mod directory;
 mod mouse;
@@ -675,6 +676,7 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
         }
         SyncEvent::Channels(channels) => state.store.set_channels(channels),
         SyncEvent::Templates(templates) => {
+            let templates = accounts::merged_templates(state, templates);
             state.store.set_templates(templates);
             templates::on_templates(state);
         }
@@ -706,6 +708,13 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
             }
         }
         SyncEvent::Cursors(cursors) => state.store.set_cursors(cursors),
+        SyncEvent::AccountCursors { account, cursors } => {
+            state.store.set_account_cursors(&account, cursors)
+        }
+        SyncEvent::Account {
+            index,
+            state: event,
+        } => accounts::on_account_sync(state, index, &event),
         SyncEvent::Totals {
             conversations,
             contacts,
@@ -740,7 +749,8 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
                     reason: other.to_string(),
                 },
             };
-            if !error.is_transient() {
+            // With several accounts the account's own event names it.
+            if !error.is_transient() && !state.multi_account() {
                 state.notify_error("Sync failed", &error);
             }
         }
@@ -753,6 +763,8 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_accounts;
 #[cfg(test)]
 mod tests_contacts;
 #[cfg(test)]

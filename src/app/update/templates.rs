@@ -60,10 +60,25 @@ fn target_for_contact(state: &AppState, contact: &ContactId) -> SendTarget {
         .unwrap_or_else(|| SendTarget::Contact(contact.clone()))
 }
 
+/// The templates of the account the message goes out on.
+fn templates_for(state: &AppState, target: &SendTarget) -> Vec<Template> {
+    let anchor = match target {
+        SendTarget::Conversation(id) => id.as_str(),
+        SendTarget::Contact(id) => id.as_str(),
+    };
+    state
+        .store
+        .templates()
+        .iter()
+        .filter(|t| state.same_account(t.id.as_str(), anchor))
+        .cloned()
+        .collect()
+}
+
 fn open_for(state: &mut AppState, target: SendTarget) -> Vec<Command> {
     let mut picker = TemplatePicker::new(
         target.clone(),
-        state.store.templates().to_vec(),
+        templates_for(state, &target),
         state.canned.clone(),
         state.canned_error.clone(),
     );
@@ -73,10 +88,10 @@ fn open_for(state: &mut AppState, target: SendTarget) -> Vec<Command> {
             .get(id)
             .is_some_and(|e| e.conversation.channel == Channel::WhatsApp);
         let window = state.store.reply_window(id, state.now);
-        if !state.capabilities.templates {
+        if !state.capabilities_of(id.as_str()).templates {
             picker.window_note = Some(format!(
                 "{} does not offer WhatsApp templates here; canned replies work as usual.",
-                state.provider_name
+                state.provider_of(id.as_str())
             ));
             picker.switch_tab();
         } else if !window.allows_free_text() {
@@ -106,7 +121,14 @@ fn open_for(state: &mut AppState, target: SendTarget) -> Vec<Command> {
 /// Fresh templates while the picker is open replace its list.
 pub(super) fn on_templates(state: &mut AppState) {
     state.templates_fetched_at = Some(state.now);
-    let templates = state.store.templates().to_vec();
+    let target = match state.overlay() {
+        Some(Overlay::Templates(picker)) => picker.target.clone(),
+        _ => {
+            state.dirty = true;
+            return;
+        }
+    };
+    let templates = templates_for(state, &target);
     if let Some(Overlay::Templates(picker)) = state.overlay_mut()
         && picker.fill.is_none()
     {
@@ -625,8 +647,8 @@ pub(super) fn edit_failed_template(state: &mut AppState, client_id: &str) -> Vec
     };
     let contact = target_contact(state, &target);
     let mut picker = TemplatePicker::new(
-        target,
-        state.store.templates().to_vec(),
+        target.clone(),
+        templates_for(state, &target),
         state.canned.clone(),
         state.canned_error.clone(),
     );
@@ -653,8 +675,8 @@ fn open_template_form(
     let target = SendTarget::Conversation(id);
     let contact = target_contact(state, &target);
     let mut picker = TemplatePicker::new(
-        target,
-        state.store.templates().to_vec(),
+        target.clone(),
+        templates_for(state, &target),
         state.canned.clone(),
         state.canned_error.clone(),
     );

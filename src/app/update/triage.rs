@@ -75,6 +75,12 @@ fn save_view(state: &mut AppState) {
     }
 }
 
+/// Saves the view after a filter changed and shows its rows.
+pub(super) fn save_view_and_refresh(state: &mut AppState) {
+    save_view(state);
+    refresh_list(state);
+}
+
 fn switch_tab(state: &mut AppState, tab: Tab) -> Vec<Command> {
     // With `agent` configured, Mine fills in once the agents arrive.
     if tab == Tab::Mine && state.me.is_none() && state.me_hint.is_none() {
@@ -109,7 +115,7 @@ fn agent_items(state: &AppState) -> Vec<PickerItem> {
     let mut agents: Vec<_> = state
         .store
         .agents()
-        .filter(|a| a.active && !a.is_bot)
+        .filter(|a| a.active && !a.is_bot && state.in_focused_account(a.id.as_str()))
         .collect();
     agents.sort_by_key(|a| a.display_name().to_lowercase());
     agents
@@ -493,7 +499,8 @@ pub(super) fn known_tags(state: &AppState) -> Vec<Tag> {
     for id in state.store.order() {
         if let Some(entry) = state.store.get(id) {
             for tag in &entry.conversation.tags {
-                if !tags.iter().any(|t| t.id == tag.id) {
+                if !tags.iter().any(|t| t.id == tag.id) && state.in_focused_account(tag.id.as_str())
+                {
                     tags.push(tag.clone());
                 }
             }
@@ -658,7 +665,11 @@ pub fn on_triage_action(state: &mut AppState, action: Action, group: String) -> 
         Action::Assign => {
             if need_target(state) {
                 let mut items = Vec::new();
-                if let Some(me) = &state.me {
+                if let Some(me) = state
+                    .me
+                    .as_ref()
+                    .filter(|me| state.in_focused_account(me.as_str()))
+                {
                     items.push(PickerItem::new("Me", me.as_str()).detail("assign to me"));
                 }
                 items.extend(agent_items(state));
@@ -668,6 +679,15 @@ pub fn on_triage_action(state: &mut AppState, action: Action, group: String) -> 
             Vec::new()
         }
         Action::AssignToMe => match state.me.clone() {
+            // "Me" is an agent of one account; another account's rows
+            // have agents of their own.
+            Some(me) if !state.in_focused_account(me.as_str()) => {
+                state.notify(
+                    NoticeLevel::Warning,
+                    "You are known as an agent of another account; choose who gets it with the assign picker.",
+                );
+                Vec::new()
+            }
             Some(me) => assign(state, &group, Some(me)),
             // The config names the agent and the agent list is on its way:
             // asking now would take the next keys into a picker.
@@ -689,7 +709,7 @@ pub fn on_triage_action(state: &mut AppState, action: Action, group: String) -> 
         Action::Status => {
             if need_target(state) {
                 let items = state
-                    .statuses
+                    .statuses_in_focus()
                     .iter()
                     .map(|s| PickerItem::new(s.label(), s.label()))
                     .collect();
@@ -778,6 +798,7 @@ pub fn on_triage_action(state: &mut AppState, action: Action, group: String) -> 
                         None => item.detail(state.keymap.keys_for(*action).join(" ")),
                     }
                 })
+                .chain(super::accounts::palette_items(state))
                 .collect();
             open_picker(state, PickerPurpose::Palette, "Command palette", items);
             Vec::new()
@@ -940,10 +961,20 @@ fn choose(state: &mut AppState, picker: Picker, group: String) -> Vec<Command> {
         }
         // Chosen inside the template picker, never from here.
         PickerPurpose::Templates | PickerPurpose::CannedReplies => Vec::new(),
-        PickerPurpose::Palette => match current.and_then(|item| Action::from_name(&item.key)) {
-            Some(action) => super::on_action(state, action, group),
-            None => Vec::new(),
-        },
+        PickerPurpose::Palette => {
+            if let Some(account) = current
+                .as_ref()
+                .and_then(|item| item.key.strip_prefix(super::accounts::PALETTE_PREFIX))
+            {
+                let account = (!account.is_empty()).then(|| account.to_string());
+                super::accounts::filter_account(state, account);
+                return Vec::new();
+            }
+            match current.and_then(|item| Action::from_name(&item.key)) {
+                Some(action) => super::on_action(state, action, group),
+                None => Vec::new(),
+            }
+        }
         PickerPurpose::ChooseMe { then_assign } => {
             let Some(item) = current else {
                 return Vec::new();
@@ -1006,8 +1037,13 @@ fn choose(state: &mut AppState, picker: Picker, group: String) -> Vec<Command> {
             // provider decides whether it may exist.
             let typed = picker.query.trim();
             if picker.free_entry && !typed.is_empty() && picker.matches.is_empty() {
+                // A new tag belongs to the conversation's account.
+                let id = match state.focused_account() {
+                    Some(i) => crate::api::accounts::qualify(&state.accounts[i].name, typed),
+                    None => typed.to_string(),
+                };
                 add.push(Tag {
-                    id: TagId::new(typed),
+                    id: TagId::new(id),
                     name: typed.to_string(),
                     color: None,
                 });

@@ -77,6 +77,10 @@ pub fn waiting(state: &AppState, conversation: &crate::domain::Conversation) -> 
 /// a tick the screen needs a redraw, otherwise it does not.
 pub fn time_labels(state: &AppState) -> String {
     let mut labels = sync_text(state);
+    for account in &state.accounts {
+        labels.push('|');
+        labels.push_str(&account_sync_text(state, &account.sync));
+    }
     if let Some(pending) = pending_actions_text(state) {
         labels.push('|');
         labels.push_str(&pending);
@@ -157,11 +161,11 @@ pub fn sync_text(state: &AppState) -> String {
 
 /// While the whole account is still loading: how far along, in words.
 fn history_progress(state: &AppState) -> Option<String> {
-    let cursors = state.store.cursors();
+    let (backfill_done, contacts_complete) = state.store.history_loaded();
     let totals = state.store.totals();
     // Only once the server has said how much there is.
     totals.conversations?;
-    if !cursors.backfill_done() {
+    if !backfill_done {
         let have = state.store.len() as u64;
         return Some(match totals.conversations {
             Some(total) if total > have => format!(
@@ -172,7 +176,7 @@ fn history_progress(state: &AppState) -> Option<String> {
             _ => format!("loading history ({} conversations)", thousands(have)),
         });
     }
-    if !cursors.contacts_complete {
+    if !contacts_complete {
         let have = state.store.contact_count() as u64;
         return Some(match totals.contacts {
             Some(total) if total > have => {
@@ -195,4 +199,33 @@ pub fn thousands(n: u64) -> String {
         out.push(c);
     }
     out
+}
+
+/// Cells of the list from which rows name their account in full.
+pub const ACCOUNT_NAME_FROM: usize = 44;
+/// Cells an account's name takes in a row at most.
+const ACCOUNT_NAME_WIDTH: usize = 10;
+
+/// The marker of a row's account, when several accounts share the inbox:
+/// its name on wide lists, its first two letters on narrow ones.
+pub fn account_tag(state: &AppState, id: &str, width: usize) -> Option<(usize, String)> {
+    let index = state.account_of(id)?;
+    let name = &state.accounts[index].name;
+    let tag = if width >= ACCOUNT_NAME_FROM {
+        crate::text::truncate(name, ACCOUNT_NAME_WIDTH).into_owned()
+    } else {
+        name.chars().take(2).collect()
+    };
+    Some((index, tag))
+}
+
+/// One account's sync state in a few cells: `✓`, `⟳`, `⚠ retry 20s`.
+pub fn account_sync_text(state: &AppState, sync: &SyncStatus) -> String {
+    let left = |at: &chrono::DateTime<chrono::Utc>| (*at - state.now).num_seconds().max(0);
+    match sync {
+        SyncStatus::Connecting => "⟳".to_string(),
+        SyncStatus::Synced { .. } => "✓".to_string(),
+        SyncStatus::Offline { retry_at, .. } => format!("⚠ retry {}s", left(retry_at)),
+        SyncStatus::RateLimited { retry_at } => format!("⏸ {}s", left(retry_at)),
+    }
 }
