@@ -8,7 +8,6 @@ use termdesk::app::AppState;
 use termdesk::app::{runtime, startup};
 use termdesk::cli;
 use termdesk::launch::{self, LaunchOptions};
-use termdesk::sync::SyncSettings;
 use termdesk::tui;
 
 /// A keyboard-driven terminal inbox for customer-messaging platforms.
@@ -603,7 +602,7 @@ async fn run_contacts(command: ContactsCommand, options: &LaunchOptions) -> Resu
 }
 
 async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String> {
-    let plan = launch::plan(&options)?;
+    let plan = launch::plan_inbox(&options)?;
     // A mistake in `[keys]` stops the start, before the terminal changes.
     let keymap = termdesk::app::keymap::Keymap::from_config(
         plan.config.composer.send_key,
@@ -660,19 +659,17 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
     if std::env::var_os("TERMDESK_TEST_PANIC").is_some() {
         panic!("deliberate panic requested by TERMDESK_TEST_PANIC");
     }
-    let connection = launch::connect_plan(plan).await?;
-    state.capabilities = connection.provider.capabilities();
-    state.statuses = connection.provider.statuses().to_vec();
-    let result = runtime::run(
+    let (accounts, demo_sandbox) = launch::connect_inbox(plan).await?;
+    let result = runtime::run_accounts(
         &mut terminal,
         &mut runtime::CrosstermHost,
         &mut state,
-        connection.provider.clone(),
-        SyncSettings::new(connection.poll_interval),
+        accounts,
         storage,
         shutdown,
     )
     .await;
+    drop(demo_sandbox);
     drop(guard);
     tracing::debug!("terminal restored");
     drop(cache_place);

@@ -113,6 +113,8 @@ pub struct LaunchPlan {
     pub config_path: Option<PathBuf>,
     demo_provider: ProviderKind,
     account: Option<ReadyAccount>,
+    /// The inbox's other accounts, when it shows several.
+    others: Vec<ReadyAccount>,
 }
 
 /// Reads the config (if any) and picks the account. The demo is used when
@@ -138,6 +140,7 @@ pub fn plan(options: &LaunchOptions) -> Result<LaunchPlan, String> {
             config_path,
             demo_provider,
             account: None,
+            others: Vec::new(),
         });
     }
     if options.demo_provider.is_some() {
@@ -153,8 +156,30 @@ pub fn plan(options: &LaunchOptions) -> Result<LaunchPlan, String> {
         config_path,
         demo_provider: ProviderKind::Qpien,
         account: Some(account),
+        others: Vec::new(),
     })
 }
+
+/// Like [`plan`], for the inbox: without `--account`, every configured
+/// account is opened in one inbox.
+pub fn plan_inbox(options: &LaunchOptions) -> Result<LaunchPlan, String> {
+    let mut plan = plan(options)?;
+    if plan.is_demo || options.account.is_some() || plan.config.accounts.len() < 2 {
+        return Ok(plan);
+    }
+    let chosen = plan.label.clone();
+    for account in plan.config.accounts.clone() {
+        if account.name != chosen {
+            plan.others.push(ReadyAccount::read(account)?);
+        }
+    }
+    plan.label = INBOX_LABEL.to_string();
+    plan.provider_label = "several accounts".into();
+    Ok(plan)
+}
+
+/// What the status bar and cache call an inbox of several accounts.
+pub const INBOX_LABEL: &str = "all accounts";
 
 /// Where this run keeps its cache.
 pub enum CachePlace {
@@ -228,6 +253,12 @@ impl LaunchPlan {
                 .map(CachePlace::Scratch)
                 .map_err(|err| format!("cannot create a scratch cache for the demo: {err}"));
         }
+        if !self.others.is_empty() {
+            // Ids are qualified by account there: a cache of its own.
+            return crate::store::cache::inbox_path()
+                .map(CachePlace::Account)
+                .ok_or_else(|| "no data directory on this system for the cache".to_string());
+        }
         crate::store::cache::cache_path(&self.label)
             .map(CachePlace::Account)
             .ok_or_else(|| "no data directory on this system for the cache".to_string())
@@ -252,6 +283,39 @@ pub async fn connect_plan(plan: LaunchPlan) -> Result<Connection, String> {
         config: plan.config,
         demo_sandbox: None,
     })
+}
+
+/// Every account of the inbox, connected (the demo's sandbox too).
+pub async fn connect_inbox(
+    mut plan: LaunchPlan,
+) -> Result<(Vec<crate::app::runtime::AccountHandle>, Option<DemoSandbox>), String> {
+    let others = std::mem::take(&mut plan.others);
+    let order: Vec<String> = plan
+        .config
+        .accounts
+        .iter()
+        .map(|a| a.name.clone())
+        .collect();
+    let first = connect_plan(plan).await?;
+    let mut handles = vec![crate::app::runtime::AccountHandle {
+        name: first.label.clone(),
+        provider_label: first.provider_label.clone(),
+        provider: first.provider,
+        poll_interval: first.poll_interval,
+    }];
+    for account in &others {
+        handles.push(crate::app::runtime::AccountHandle {
+            name: account.config.name.clone(),
+            provider_label: account.provider_label().to_string(),
+            provider: connect_account(account)?,
+            poll_interval: account.config.poll_interval(),
+        });
+    }
+    if handles.len() > 1 {
+        // The configured order, whichever account the plan picked first.
+        handles.sort_by_key(|h| order.iter().position(|name| name == &h.name));
+    }
+    Ok((handles, first.demo_sandbox))
 }
 
 /// The client of one configured account.

@@ -19,6 +19,14 @@ use crate::sync::cursor::META_KEY;
 /// Rows read before the first frame: more than any screen shows.
 pub const FIRST_ROWS: usize = 500;
 
+/// Where an inbox of several accounts keeps its cache: ids there carry
+/// their account, so it cannot share a file with a single account (no
+/// account's file is named with a dot).
+pub fn inbox_path() -> Option<PathBuf> {
+    let dirs = crate::paths::project_dirs()?;
+    Some(dirs.data_dir().join("cache").join("inbox.accounts.sqlite"))
+}
+
 /// Where an account's cache lives: one SQLite file per account in the
 /// platform data dir.
 pub fn cache_path(account: &str) -> Option<PathBuf> {
