@@ -2,12 +2,11 @@
 //! (contract: `assets/qpien.graphql`; reconstructed parts are marked there).
 //!
 //! Layers: `operations` (compile-time checked documents) → `transport`
-//! (HTTP, pacing, envelope and error decoding) → `token` (access tokens) →
-//! this module (the `Provider` methods) → `mapping` (wire → domain).
+//! (GraphQL envelope and error decoding over the shared `api::http`) →
+//! `token` (access tokens) → this module (the `Provider` methods) → `mapping` (wire → domain).
 
 pub mod mapping;
 pub mod operations;
-pub mod pacing;
 pub mod scalars;
 pub mod token;
 pub mod transport;

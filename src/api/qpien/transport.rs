@@ -1,91 +1,43 @@
-//! HTTP transport: one POST per operation (or per batch of aliased
-//! operations), scheduling against the account's rate budget, timeouts, and
-//! decoding of the response (GraphQL `errors[]`, the `{success, code,
-//! message, data}` envelope, then the typed payload).
-//!
-//! Rate limiting lives in the account's [`Scheduler`]: it counts every
-//! request against its own sliding window and also takes in the server's
-//! `X-RateLimit-*` headers (`observe_server`), which stay the safety net for
-//! what our count cannot see (other users of the same API key). The old
-//! header-only pacer is folded into it, so there is one place that decides
-//! when a request may go and in which order.
+//! The GraphQL side of Qpien's HTTP: one POST per operation (or per batch
+//! of aliased operations) through the shared [`HttpClient`], then decoding
+//! of the answer (GraphQL `errors[]`, the `{success, code, message, data}`
+//! envelope, then the typed payload). Scheduling, 429s, the body cap and
+//! timeouts are the shared client's.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
-use rand::Rng;
-use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderValue};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::SecretString;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::operations::Operation;
-use super::pacing::{RESET_MARGIN, RateHeaders, retry_delay};
+pub use crate::api::http::server_text;
+use crate::api::http::{HttpClient, HttpRequest, status_reason};
 use crate::api::{ApiError, ApiResult};
-use crate::sync::scheduler::{Scheduler, current_priority};
-use crate::text;
-
-/// Responses larger than this are refused rather than buffered.
-const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
-/// Retries after HTTP 429 before giving up with `RateLimited`.
-const MAX_RATE_LIMIT_RETRIES: u32 = 3;
-/// Longest server-provided text kept in an error message (terminal cells).
-const MAX_ERROR_TEXT: usize = 300;
+use crate::sync::scheduler::Scheduler;
 
 pub struct Transport {
-    http: reqwest::Client,
-    url: reqwest::Url,
-    timeout: Duration,
-    scheduler: Arc<Scheduler>,
+    http: HttpClient,
 }
 
 impl std::fmt::Debug for Transport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Transport")
-            .field("url", &redacted_url(&self.url))
-            .field("timeout", &self.timeout)
-            .finish_non_exhaustive()
+            .field("http", &self.http)
+            .finish()
     }
-}
-
-/// Scheme, host, port and path only: a query string could carry secrets.
-fn redacted_url(url: &reqwest::Url) -> String {
-    let mut shown = url.clone();
-    shown.set_query(None);
-    shown.set_fragment(None);
-    let _ = shown.set_password(None);
-    shown.to_string()
 }
 
 impl Transport {
     pub fn new(base_url: &str, timeout: Duration, scheduler: Arc<Scheduler>) -> ApiResult<Self> {
-        let url = reqwest::Url::parse(base_url.trim())
-            .ok()
-            .filter(|u| matches!(u.scheme(), "http" | "https") && u.has_host())
-            .ok_or_else(|| {
-                ApiError::Network(format!(
-                    "invalid API URL {:?}: expected http(s)://host/path",
-                    text::sanitize_line(base_url.split('?').next().unwrap_or_default())
-                ))
-            })?;
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("termdesk/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| {
-                ApiError::Network(format!("cannot set up HTTP client: {}", describe(&e)))
-            })?;
         Ok(Transport {
-            http,
-            url,
-            timeout,
-            scheduler,
+            http: HttpClient::new(base_url, timeout, scheduler, "qpien")?,
         })
     }
 
     pub fn scheduler(&self) -> &Arc<Scheduler> {
-        &self.scheduler
+        self.http.scheduler()
     }
 
     /// The JSON request body of an operation.
@@ -98,7 +50,7 @@ impl Transport {
     pub async fn post<T: DeserializeOwned>(
         &self,
         body: &[u8],
-        root: &str,
+        root: &'static str,
         bearer: Option<&SecretString>,
     ) -> ApiResult<T> {
         let (status, bytes) = self.exchange(body, root, bearer).await?;
@@ -110,7 +62,7 @@ impl Transport {
     pub async fn post_data(
         &self,
         body: &[u8],
-        root: &str,
+        root: &'static str,
         bearer: Option<&SecretString>,
     ) -> ApiResult<Value> {
         let (status, bytes) = self.exchange(body, root, bearer).await?;
@@ -124,7 +76,7 @@ impl Transport {
     pub async fn post_batch(
         &self,
         body: &[u8],
-        root: &str,
+        root: &'static str,
         count: usize,
         bearer: Option<&SecretString>,
     ) -> ApiResult<Vec<ApiResult<Value>>> {
@@ -132,159 +84,23 @@ impl Transport {
         decode_batch(status, &bytes, root, count)
     }
 
-    /// One request through the scheduler, at the priority of the calling
-    /// task. HTTP 429 is retried here (the server did not process the
-    /// request) after pausing the whole account until the server's reset;
-    /// every other outcome is returned.
+    /// One POST of `body` to the endpoint; 429s are waited out by the
+    /// shared client, every other status is decoded by the caller.
     async fn exchange(
         &self,
         body: &[u8],
-        root: &str,
+        root: &'static str,
         bearer: Option<&SecretString>,
     ) -> ApiResult<(u16, Vec<u8>)> {
-        let priority = current_priority();
-        let mut attempt = 0;
-        loop {
-            self.scheduler.acquire(priority).await;
-            let started = std::time::Instant::now();
-            let (status, rate, bytes) = self.send_once(body, bearer).await?;
-            if let (Some(remaining), Some(reset)) = (rate.remaining, rate.reset) {
-                self.scheduler
-                    .observe_server(remaining, reset + RESET_MARGIN);
-            }
-            tracing::debug!(
-                op = root,
-                ?priority,
-                status,
-                ms = started.elapsed().as_millis() as u64,
-                remaining = rate.remaining,
-                "qpien request"
-            );
-            if status == 429 {
-                let jitter = rand::rng().random_range(0.0..1.0);
-                let wait = retry_delay(&rate, attempt, jitter);
-                if attempt >= MAX_RATE_LIMIT_RETRIES {
-                    return Err(ApiError::RateLimited { retry_after: wait });
-                }
-                tracing::info!(
-                    op = root,
-                    wait_ms = wait.as_millis() as u64,
-                    "rate-limited (429), pausing the account"
-                );
-                self.scheduler.pause_until(std::time::Instant::now() + wait);
-                attempt += 1;
-                continue;
-            }
-            return Ok((status, bytes));
-        }
-    }
-
-    async fn send_once(
-        &self,
-        body: &[u8],
-        bearer: Option<&SecretString>,
-    ) -> ApiResult<(u16, RateHeaders, Vec<u8>)> {
-        let mut request = self
-            .http
-            .post(self.url.clone())
-            .header(CONTENT_TYPE, "application/json")
-            .header(ACCEPT, "application/json")
-            .body(body.to_vec());
+        let mut request = HttpRequest::post("")
+            .raw_body("application/json", body.to_vec())
+            .operation(root);
         if let Some(token) = bearer {
-            let mut value = HeaderValue::from_str(&format!("Bearer {}", token.expose_secret()))
-                .map_err(|_| {
-                    ApiError::Unauthorized("the access token is not a valid header value".into())
-                })?;
-            value.set_sensitive(true);
-            request = request.header(AUTHORIZATION, value);
+            request = request.bearer(token);
         }
-        let exchange = async {
-            let mut response = request.send().await.map_err(|e| self.transport_error(&e))?;
-            let status = response.status().as_u16();
-            let now_unix = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map(|d| d.as_secs())
-                .unwrap_or_default();
-            let rate = RateHeaders::from_headers(response.headers(), now_unix);
-            if response
-                .content_length()
-                .is_some_and(|len| len > MAX_BODY_BYTES as u64)
-            {
-                return Err(too_large());
-            }
-            let mut bytes = Vec::new();
-            while let Some(chunk) = response
-                .chunk()
-                .await
-                .map_err(|e| self.transport_error(&e))?
-            {
-                if bytes.len() + chunk.len() > MAX_BODY_BYTES {
-                    return Err(too_large());
-                }
-                bytes.extend_from_slice(&chunk);
-            }
-            Ok((status, rate, bytes))
-        };
-        // reqwest's own timeout covers the same span; this one also bounds
-        // slow body streaming regardless of how the client was built.
-        match tokio::time::timeout(self.timeout, exchange).await {
-            Ok(result) => result,
-            Err(_) => Err(ApiError::Timeout(self.timeout)),
-        }
+        let response = self.http.send(request).await?;
+        Ok((response.status, response.body))
     }
-
-    fn transport_error(&self, err: &reqwest::Error) -> ApiError {
-        if err.is_timeout() {
-            return ApiError::Timeout(self.timeout);
-        }
-        let host = self.url.host_str().unwrap_or("the server");
-        ApiError::Network(format!("cannot reach {host}: {}", describe(err)))
-    }
-}
-
-fn too_large() -> ApiError {
-    ApiError::Decode(format!(
-        "response larger than {} MiB refused",
-        MAX_BODY_BYTES / (1024 * 1024)
-    ))
-}
-
-/// The error and its causes, without the request URL.
-fn describe(err: &reqwest::Error) -> String {
-    let mut parts = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(err);
-    while let Some(e) = source {
-        let s = e.to_string();
-        if !parts.contains(&s) {
-            parts.push(s);
-        }
-        source = e.source();
-    }
-    if parts.is_empty() {
-        parts.push(if err.is_connect() {
-            "connection failed".to_string()
-        } else if err.is_body() || err.is_decode() {
-            "the response was cut off".to_string()
-        } else {
-            "request failed".to_string()
-        });
-    }
-    // Defensive: never echo a query string even if a cause quotes the URL.
-    let joined = parts.join(": ");
-    let cleaned: String = joined
-        .split_whitespace()
-        .map(|word| match word.find('?') {
-            Some(i) if word.contains("://") => &word[..i],
-            _ => word,
-        })
-        .collect::<Vec<_>>()
-        .join(" ");
-    server_text(&cleaned)
-}
-
-/// Server-provided text made safe for the terminal and kept short.
-pub fn server_text(s: &str) -> String {
-    text::truncate(text::sanitize_line(s).trim(), MAX_ERROR_TEXT).into_owned()
 }
 
 fn error_code(err: &Value) -> Option<&str> {
@@ -372,14 +188,6 @@ fn envelope_code(v: Option<&Value>) -> Option<i64> {
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
-}
-
-fn status_reason(status: u16) -> String {
-    reqwest::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("error")
-        .to_string()
 }
 
 /// The body as JSON; a body that is not JSON is judged by its status.
@@ -902,14 +710,6 @@ mod tests {
         let page = data.get_conversation_list.data.unwrap();
         assert_eq!(page.docs.len(), 1);
         assert_eq!(data.get_conversation_list.code, Some(200));
-    }
-
-    #[test]
-    fn server_text_is_sanitized_and_bounded() {
-        let long = "\u{1b}]0;pwned\u{7}x".to_string() + &"y".repeat(1000);
-        let s = server_text(&long);
-        assert!(!s.contains('\u{1b}'));
-        assert!(s.chars().count() <= MAX_ERROR_TEXT);
     }
 
     fn contact_vars(id: &str) -> crate::api::qpien::operations::contact::Variables {

@@ -1,0 +1,254 @@
+//! The client against a small local server: 429 handling, the body cap, the
+//! timeout, and secrets kept out of errors and logs.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::IntoResponse;
+use axum::routing::{any, get};
+use secrecy::SecretString;
+
+use super::*;
+
+const SECRET: &str = "s3cret-api-key";
+
+#[derive(Clone, Default)]
+struct Hits(Arc<AtomicUsize>);
+
+async fn echo(uri: Uri, headers: HeaderMap) -> impl IntoResponse {
+    let names: Vec<String> = headers.keys().map(|k| k.to_string()).collect();
+    (
+        [("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "30")],
+        axum::Json(serde_json::json!({
+            "uri": uri.to_string(),
+            "headers": names,
+            "api_key": headers.get("x-api-key").and_then(|v| v.to_str().ok()),
+        })),
+    )
+}
+
+async fn always_limited(State(hits): State<Hits>) -> impl IntoResponse {
+    hits.0.fetch_add(1, Ordering::SeqCst);
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [("retry-after", "0")],
+        "Rate limit exceeded",
+    )
+}
+
+async fn limited_once(State(hits): State<Hits>) -> impl IntoResponse {
+    if hits.0.fetch_add(1, Ordering::SeqCst) == 0 {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "0")],
+            "slow down",
+        );
+    }
+    (StatusCode::OK, [("retry-after", "0")], "done")
+}
+
+async fn huge() -> impl IntoResponse {
+    vec![b'x'; MAX_BODY_BYTES + 1]
+}
+
+async fn hang() -> &'static str {
+    std::future::pending::<()>().await;
+    "never"
+}
+
+async fn refuse() -> impl IntoResponse {
+    (
+        StatusCode::NOT_FOUND,
+        r#"{"error":{"message":"Contact not found"}}"#,
+    )
+}
+
+/// Serves on its own thread and runtime, so the server's own logging is not
+/// mixed into what a test captures from the client.
+fn serve() -> (SocketAddr, Hits) {
+    let hits = Hits::default();
+    let app = Router::new()
+        .route("/v1/echo", any(echo))
+        .route("/v1/limited", get(always_limited))
+        .route("/v1/once", get(limited_once))
+        .route("/v1/huge", get(huge))
+        .route("/v1/hang", get(hang))
+        .route("/v1/missing", get(refuse))
+        .with_state(hits.clone());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    (addr, hits)
+}
+
+fn client(addr: SocketAddr, timeout: Duration) -> HttpClient {
+    HttpClient::new(
+        &format!("http://{addr}/v1/"),
+        timeout,
+        Arc::new(Scheduler::new(1000)),
+        "test",
+    )
+    .unwrap()
+}
+
+fn key() -> SecretString {
+    SecretString::from(SECRET)
+}
+
+#[tokio::test]
+async fn sends_the_request_and_takes_in_the_rate_headers() {
+    let (addr, _) = serve();
+    let http = client(addr, Duration::from_secs(10));
+    let response = http
+        .send(
+            HttpRequest::post("/echo")
+                .query("phone", "+971 5")
+                .secret_query("apiKey", &key())
+                .secret_header("x-api-key", &key())
+                .json(serde_json::json!({"a": 1})),
+        )
+        .await
+        .unwrap();
+    assert!(response.is_success());
+    let json = response.json().unwrap();
+    assert_eq!(
+        json["uri"],
+        format!("/v1/echo?phone=%2B971+5&apiKey={SECRET}")
+    );
+    assert_eq!(json["api_key"], SECRET);
+    // Remaining 0 until the reset: the account holds back.
+    assert!(http.scheduler().status().paused_until.is_some());
+}
+
+#[tokio::test]
+async fn a_429_pauses_and_retries_then_gives_up() {
+    let (addr, hits) = serve();
+    let http = client(addr, Duration::from_secs(10));
+    let once = http.send(HttpRequest::get("once")).await.unwrap();
+    assert_eq!((once.status, once.body.as_slice()), (200, &b"done"[..]));
+
+    let (addr, hits_always) = serve();
+    let http = client(addr, Duration::from_secs(10));
+    let error = http.send(HttpRequest::get("limited")).await.unwrap_err();
+    assert!(matches!(error, ApiError::RateLimited { .. }), "{error:?}");
+    assert_eq!(
+        hits_always.0.load(Ordering::SeqCst),
+        1 + MAX_RATE_LIMIT_RETRIES as usize
+    );
+    assert_eq!(hits.0.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn other_statuses_come_back_as_answers() {
+    let (addr, _) = serve();
+    let http = client(addr, Duration::from_secs(10));
+    let response = http.send(HttpRequest::get("missing")).await.unwrap();
+    assert_eq!(response.status, 404);
+    assert_eq!(
+        rest_error(response.status, &response.body),
+        ApiError::NotFound("Contact not found".into())
+    );
+}
+
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let (addr, _) = serve();
+    let http = client(addr, Duration::from_secs(30));
+    let error = http.send(HttpRequest::get("huge")).await.unwrap_err();
+    assert!(
+        matches!(&error, ApiError::Decode(m) if m.contains("16 MiB")),
+        "{error:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_times_out() {
+    let (addr, _) = serve();
+    let http = client(addr, Duration::from_millis(300));
+    let error = http.send(HttpRequest::get("hang")).await.unwrap_err();
+    assert_eq!(error, ApiError::Timeout(Duration::from_millis(300)));
+}
+
+/// A `tracing` writer into a shared buffer.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[tokio::test]
+async fn secrets_never_reach_debug_errors_or_logs() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let (addr, _) = serve();
+    let http = client(addr, Duration::from_secs(10));
+    let request = || {
+        HttpRequest::get("limited")
+            .secret_query("apiKey", &key())
+            .secret_header("x-api-key", &key())
+            .bearer(&key())
+    };
+    let mut texts = vec![format!("{:?}", request()), format!("{http:?}")];
+    // Refused, retried and given up on: every log line of that path.
+    texts.push(http.send(request()).await.unwrap_err().to_string());
+    // Nobody listening: the transport error.
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let unreachable = client(closed, Duration::from_secs(10));
+    let error = unreachable.send(request()).await.unwrap_err();
+    assert!(matches!(error, ApiError::Network(_)), "{error:?}");
+    texts.push(error.to_string());
+    // A base URL with a query in it is shown without it.
+    let bad = HttpClient::new(
+        &format!("ftp://h.example/?apiKey={SECRET}"),
+        Duration::from_secs(1),
+        Arc::new(Scheduler::new(1)),
+        "test",
+    )
+    .unwrap_err();
+    texts.push(bad.to_string());
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(logs.contains("rate-limited (429)"), "{logs}");
+    texts.push(logs);
+    for text in texts {
+        assert!(!text.contains(SECRET), "secret leaked: {text}");
+    }
+}
