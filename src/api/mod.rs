@@ -3,6 +3,7 @@
 
 pub mod http;
 pub mod qpien;
+pub mod superwaba;
 
 use std::time::Duration;
 

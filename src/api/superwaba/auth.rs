@@ -255,8 +255,14 @@ mod tests {
 
     #[test]
     fn the_margin_stays_within_the_lifetime() {
-        assert_eq!(renew_margin(Duration::from_secs(3600)), Duration::from_secs(300));
-        assert_eq!(renew_margin(Duration::from_secs(120)), Duration::from_secs(12));
+        assert_eq!(
+            renew_margin(Duration::from_secs(3600)),
+            Duration::from_secs(300)
+        );
+        assert_eq!(
+            renew_margin(Duration::from_secs(120)),
+            Duration::from_secs(12)
+        );
         assert_eq!(renew_margin(Duration::from_secs(2)), Duration::from_secs(2));
     }
 

@@ -17,7 +17,10 @@ const MAX_LIMIT: u32 = 100;
 /// Rows per bulk request (the maximum is not documented).
 const BULK_BATCH: usize = 100;
 
-pub(super) async fn list(client: &SuperWabaClient, query: &ContactQuery) -> ApiResult<Page<Contact>> {
+pub(super) async fn list(
+    client: &SuperWabaClient,
+    query: &ContactQuery,
+) -> ApiResult<Page<Contact>> {
     let limit = match query.limit {
         0 => DEFAULT_LIMIT,
         n => n.min(MAX_LIMIT),
@@ -31,7 +34,11 @@ pub(super) async fn list(client: &SuperWabaClient, query: &ContactQuery) -> ApiR
         .filter(|s| !s.is_empty());
     // Oldest first keeps pages stable while contacts are added; there is
     // no `updatedAfter`, so changes are picked out here.
-    let order = if query.updated_since.is_some() { "asc" } else { "desc" };
+    let order = if query.updated_since.is_some() {
+        "asc"
+    } else {
+        "desc"
+    };
     let data = client
         .session_json(|| {
             let mut r = HttpRequest::get("whatsapp/contacts")
@@ -72,7 +79,9 @@ pub(super) async fn list(client: &SuperWabaClient, query: &ContactQuery) -> ApiR
 
 pub(super) async fn get(client: &SuperWabaClient, id: &ContactId) -> ApiResult<Contact> {
     let path = format!("whatsapp/contacts/{}", segment(id.as_str()));
-    let data = client.session_json(|| HttpRequest::get(path.clone())).await?;
+    let data = client
+        .session_json(|| HttpRequest::get(path.clone()))
+        .await?;
     map_contact(wire::decode(&data, "contact")?)
 }
 
@@ -208,7 +217,8 @@ pub(super) async fn import(
                 continue;
             };
             let row = batch.iter().find(|(i, body)| {
-                outcomes[*i].is_none() && body.get("userNumber").and_then(Value::as_str) == Some(phone)
+                outcomes[*i].is_none()
+                    && body.get("userNumber").and_then(Value::as_str) == Some(phone)
             });
             if let Some(&(i, _)) = row {
                 outcomes[i] = Some(BulkRowOutcome::Created(from_row(id, &rows[i])));
@@ -235,7 +245,9 @@ pub(super) async fn import(
     }
     Ok(outcomes
         .into_iter()
-        .map(|o| o.unwrap_or_else(|| BulkRowOutcome::Failed("SuperWaba did not report this row".into())))
+        .map(|o| {
+            o.unwrap_or_else(|| BulkRowOutcome::Failed("SuperWaba did not report this row".into()))
+        })
         .collect())
 }
 

@@ -8,9 +8,9 @@
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
+use super::SuperWabaClient;
 use super::mapping::{map_conversation, map_message, status_to_wire};
 use super::wire::{self, WireConversation, WireMessage};
-use super::SuperWabaClient;
 use crate::api::http::{HttpRequest, segment};
 use crate::api::{ApiError, ApiResult};
 use crate::domain::{
@@ -83,7 +83,8 @@ pub(super) async fn fetch_page(
             r
         })
         .await?;
-    let (rows, mut skipped) = wire::rows::<WireConversation>(&data, "conversations", "conversation")?;
+    let (rows, mut skipped) =
+        wire::rows::<WireConversation>(&data, "conversations", "conversation")?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
         match map_conversation(row) {
@@ -102,7 +103,12 @@ pub(super) async fn fetch_page(
     })
 }
 
-fn page_of(items: Vec<Conversation>, has_more: bool, total: Option<u64>, skipped: usize) -> Page<Conversation> {
+fn page_of(
+    items: Vec<Conversation>,
+    has_more: bool,
+    total: Option<u64>,
+    skipped: usize,
+) -> Page<Conversation> {
     Page {
         items,
         has_more,
@@ -147,10 +153,16 @@ pub(super) async fn list(
             break;
         }
         if n == MAX_CHANGE_PAGES {
-            tracing::warn!("superwaba: more changes than {MAX_CHANGE_PAGES} pages; the rest comes next time");
+            tracing::warn!(
+                "superwaba: more changes than {MAX_CHANGE_PAGES} pages; the rest comes next time"
+            );
         }
     }
-    items.sort_by(|a, b| a.updated_at.cmp(&b.updated_at).then_with(|| a.id.cmp(&b.id)));
+    items.sort_by(|a, b| {
+        a.updated_at
+            .cmp(&b.updated_at)
+            .then_with(|| a.id.cmp(&b.id))
+    });
     if !query.oldest_first {
         items.reverse();
     }
@@ -159,7 +171,9 @@ pub(super) async fn list(
 
 pub(super) async fn get(client: &SuperWabaClient, id: &ConversationId) -> ApiResult<Conversation> {
     let path = format!("whatsapp/conversations/{}", segment(id.as_str()));
-    let data = client.session_json(|| HttpRequest::get(path.clone())).await?;
+    let data = client
+        .session_json(|| HttpRequest::get(path.clone()))
+        .await?;
     map_conversation(wire::decode(&data, "conversation")?)
 }
 
@@ -178,7 +192,9 @@ pub(super) async fn update(
         return Err(ApiError::Unsupported("starring SuperWaba conversations"));
     }
     if update.priority.is_some() {
-        return Err(ApiError::Unsupported("priorities on SuperWaba conversations"));
+        return Err(ApiError::Unsupported(
+            "priorities on SuperWaba conversations",
+        ));
     }
     if update.tags.is_some() {
         return Err(ApiError::Unsupported("tags on SuperWaba conversations"));
@@ -200,7 +216,11 @@ pub(super) async fn update(
     let mut last = None;
     if close {
         let path = format!("{base}/close");
-        last = Some(client.session_json(|| HttpRequest::post(path.clone())).await?);
+        last = Some(
+            client
+                .session_json(|| HttpRequest::post(path.clone()))
+                .await?,
+        );
     }
     if let Some(assignee) = &update.assignee {
         let path = format!("{base}/assign");
@@ -247,21 +267,29 @@ async fn fetch_messages(
         }
     }
     // The order is not documented: newest first by time.
-    items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+    items.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| b.id.cmp(&a.id))
+    });
     if let Some(oldest) = items.last() {
         client.remember_cursor(conversation, oldest.created_at, oldest.id.as_str());
     }
     Ok((items, wire::has_next(&data), skipped))
 }
 
-pub(super) async fn messages(client: &SuperWabaClient, query: &MessageQuery) -> ApiResult<Page<Message>> {
+pub(super) async fn messages(
+    client: &SuperWabaClient,
+    query: &MessageQuery,
+) -> ApiResult<Page<Message>> {
     let conversation = query.conversation_id.as_str();
     let limit = match query.limit {
         0 => 50,
         n => n.min(MAX_LIMIT),
     } as usize;
     let in_range = |m: &Message| {
-        query.before.is_none_or(|b| m.created_at < b) && query.after.is_none_or(|a| m.created_at > a)
+        query.before.is_none_or(|b| m.created_at < b)
+            && query.after.is_none_or(|a| m.created_at > a)
     };
     // Start right at the page edge when it is known.
     let mut cursor = query.before.and_then(|b| client.cursor_at(conversation, b));
@@ -270,8 +298,13 @@ pub(super) async fn messages(client: &SuperWabaClient, query: &MessageQuery) -> 
     let mut skipped = 0;
     let mut more = false;
     for _ in 0..MAX_MESSAGE_PAGES {
-        let ask = if direct && query.after.is_none() { limit as u32 } else { MAX_LIMIT };
-        let (page, has_next, bad) = fetch_messages(client, conversation, ask, cursor.as_deref()).await?;
+        let ask = if direct && query.after.is_none() {
+            limit as u32
+        } else {
+            MAX_LIMIT
+        };
+        let (page, has_next, bad) =
+            fetch_messages(client, conversation, ask, cursor.as_deref()).await?;
         skipped += bad;
         let oldest: Option<(DateTime<Utc>, String)> =
             page.last().map(|m| (m.created_at, m.id.0.clone()));
@@ -288,7 +321,11 @@ pub(super) async fn messages(client: &SuperWabaClient, query: &MessageQuery) -> 
             break;
         }
     }
-    items.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+    items.sort_by(|a, b| {
+        b.created_at
+            .cmp(&a.created_at)
+            .then_with(|| b.id.cmp(&a.id))
+    });
     if items.len() > limit {
         items.truncate(limit);
         more = true;
@@ -304,7 +341,10 @@ pub(super) async fn messages(client: &SuperWabaClient, query: &MessageQuery) -> 
     })
 }
 
-pub(super) async fn send_text(client: &SuperWabaClient, message: &OutgoingText) -> ApiResult<Message> {
+pub(super) async fn send_text(
+    client: &SuperWabaClient,
+    message: &OutgoingText,
+) -> ApiResult<Message> {
     let conversation = message.conversation_id.as_str();
     let body = json!({
         "conversationId": conversation,
@@ -317,7 +357,8 @@ pub(super) async fn send_text(client: &SuperWabaClient, message: &OutgoingText) 
         .session_json(|| HttpRequest::post("whatsapp/messages").json(body.clone()))
         .await?;
     let mut sent = map_message(wire::decode(&data, "sent message")?, conversation)?;
-    sent.client_id.get_or_insert_with(|| message.client_id.clone());
+    sent.client_id
+        .get_or_insert_with(|| message.client_id.clone());
     Ok(sent)
 }
 
@@ -365,7 +406,13 @@ mod tests {
         };
         assert_eq!(filters(&many), Some((None, None)));
         assert!(keep(&many, &conversation(ConversationStatus::Open, None)));
-        assert!(!keep(&many, &conversation(ConversationStatus::Closed, None)));
-        assert!(!keep(&many, &conversation(ConversationStatus::Open, Some("user_1"))));
+        assert!(!keep(
+            &many,
+            &conversation(ConversationStatus::Closed, None)
+        ));
+        assert!(!keep(
+            &many,
+            &conversation(ConversationStatus::Open, Some("user_1"))
+        ));
     }
 }

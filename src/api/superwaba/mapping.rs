@@ -176,20 +176,31 @@ fn content_str(content: &Value, key: &str) -> Option<String> {
 pub fn map_message(w: WireMessage, fallback_conversation: &str) -> ApiResult<Message> {
     let message_id = id(w.id).ok_or_else(|| missing("id", "a message"))?;
     let what = format!("message {}", sanitize_line(&message_id));
-    let created_at = time(w.timestamp.as_deref()).ok_or_else(|| missing("valid timestamp", &what))?;
+    let created_at =
+        time(w.timestamp.as_deref()).ok_or_else(|| missing("valid timestamp", &what))?;
     let kind_name = w
         .kind
         .as_deref()
         .map(|k| sanitize_line(k).to_ascii_lowercase())
         .unwrap_or_else(|| "text".into());
     let c = &w.content;
-    let text_of = |key: &str| content_str(c, key).map(|t| sanitize(&t)).unwrap_or_default();
+    let text_of = |key: &str| {
+        content_str(c, key)
+            .map(|t| sanitize(&t))
+            .unwrap_or_default()
+    };
     let media = |kind: &str| Media {
         kind: kind.to_string(),
         url: line(content_str(c, "url").as_deref()),
         file_name: line(content_str(c, "filename").as_deref()),
-        mime_type: line(content_str(c, "mimeType").or_else(|| content_str(c, "mime_type")).as_deref()),
-        caption: content_str(c, "caption").map(|t| sanitize(&t)).filter(|t| !t.is_empty()),
+        mime_type: line(
+            content_str(c, "mimeType")
+                .or_else(|| content_str(c, "mime_type"))
+                .as_deref(),
+        ),
+        caption: content_str(c, "caption")
+            .map(|t| sanitize(&t))
+            .filter(|t| !t.is_empty()),
     };
     let (kind, text, media) = match kind_name.as_str() {
         "text" => (MessageKind::Text, text_of("text"), Vec::new()),
@@ -207,7 +218,10 @@ pub fn map_message(w: WireMessage, fallback_conversation: &str) -> ApiResult<Mes
                 .filter(|s| !s.is_empty())
                 .collect::<Vec<_>>()
                 .join(", ");
-            let coords = match (c.get("latitude").and_then(Value::as_f64), c.get("longitude").and_then(Value::as_f64)) {
+            let coords = match (
+                c.get("latitude").and_then(Value::as_f64),
+                c.get("longitude").and_then(Value::as_f64),
+            ) {
                 (Some(lat), Some(lon)) => format!("{lat:.5}, {lon:.5}"),
                 _ => String::new(),
             };
@@ -219,7 +233,9 @@ pub fn map_message(w: WireMessage, fallback_conversation: &str) -> ApiResult<Mes
             (MessageKind::Location, text, Vec::new())
         }
         other => {
-            let text = content_str(c, "text").map(|t| sanitize(&t)).filter(|t| !t.is_empty());
+            let text = content_str(c, "text")
+                .map(|t| sanitize(&t))
+                .filter(|t| !t.is_empty());
             (
                 MessageKind::Other(other.to_string()),
                 text.unwrap_or_else(|| format!("unsupported: {other}")),
@@ -264,9 +280,11 @@ pub fn map_template(w: WireTemplate) -> ApiResult<Template> {
     let name = line(w.name.as_deref()).ok_or_else(|| missing("name", "a template"))?;
     let language = line(w.language.as_deref()).unwrap_or_else(|| "en".into());
     let component = |kind: &str| {
-        w.components
-            .iter()
-            .find(|c| c.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case(kind)))
+        w.components.iter().find(|c| {
+            c.kind
+                .as_deref()
+                .is_some_and(|k| k.eq_ignore_ascii_case(kind))
+        })
     };
     let header = component("HEADER");
     let buttons = component("BUTTONS")
@@ -274,7 +292,9 @@ pub fn map_template(w: WireTemplate) -> ApiResult<Template> {
             c.buttons
                 .iter()
                 .map(|b| TemplateButton {
-                    kind: line(b.kind.as_deref()).unwrap_or_default().to_ascii_uppercase(),
+                    kind: line(b.kind.as_deref())
+                        .unwrap_or_default()
+                        .to_ascii_uppercase(),
                     text: line(b.text.as_deref()).unwrap_or_default(),
                     url: line(b.url.as_deref()),
                 })
@@ -383,8 +403,9 @@ pub fn patch_body(update: &ContactUpdate, current_name: Option<&str>) -> ApiResu
     if update.phone.is_some() || update.phone_country_code.is_some() {
         return Err(ApiError::Rejected {
             code: None,
-            message: "SuperWaba cannot change a contact's phone number; create a new contact instead"
-                .into(),
+            message:
+                "SuperWaba cannot change a contact's phone number; create a new contact instead"
+                    .into(),
         });
     }
     let mut body = Map::new();
@@ -442,7 +463,8 @@ mod tests {
         assert_eq!(c.assignee, Some(AgentId::new("user_1")));
         assert_eq!(c.last_message.map(|m| m.sender), Some(SenderKind::Contact));
         assert_eq!(c.unread, Some(2));
-        let no_time: WireConversation = decode(&json!({ "id": "conv_2", "updatedAt": "yesterday" }), "c").unwrap();
+        let no_time: WireConversation =
+            decode(&json!({ "id": "conv_2", "updatedAt": "yesterday" }), "c").unwrap();
         let err = map_conversation(no_time).unwrap_err().to_string();
         assert!(err.contains("updatedAt") && err.contains("conv_2"), "{err}");
     }
@@ -450,27 +472,45 @@ mod tests {
     #[test]
     fn messages_map_each_content_shape_and_unknown_types() {
         let m = |v: Value| map_message(decode(&v, "m").unwrap(), "conv_9").unwrap();
-        let text = m(json!({ "id": "m1", "direction": "outbound", "type": "text", "content": { "text": "Yes" },
-            "status": "read", "timestamp": "2026-05-16T09:43:10.000Z", "clientMessageId": "c-1" }));
-        assert_eq!((text.text.as_str(), text.sender, text.ack), ("Yes", SenderKind::Agent, Ack::Read));
+        let text = m(
+            json!({ "id": "m1", "direction": "outbound", "type": "text", "content": { "text": "Yes" },
+            "status": "read", "timestamp": "2026-05-16T09:43:10.000Z", "clientMessageId": "c-1" }),
+        );
+        assert_eq!(
+            (text.text.as_str(), text.sender, text.ack),
+            ("Yes", SenderKind::Agent, Ack::Read)
+        );
         assert_eq!(text.client_id.as_deref(), Some("c-1"));
         assert_eq!(text.conversation_id.as_str(), "conv_9");
-        let doc = m(json!({ "id": "m2", "type": "document", "timestamp": "2026-05-16T09:43:10Z",
-            "content": { "url": "https://x/i.pdf", "mimeType": "application/pdf", "filename": "invoice.pdf" } }));
+        let doc = m(
+            json!({ "id": "m2", "type": "document", "timestamp": "2026-05-16T09:43:10Z",
+            "content": { "url": "https://x/i.pdf", "mimeType": "application/pdf", "filename": "invoice.pdf" } }),
+        );
         assert_eq!(doc.kind, MessageKind::File);
         assert_eq!(doc.media[0].file_name.as_deref(), Some("invoice.pdf"));
-        let place = m(json!({ "id": "m3", "type": "location", "timestamp": "2026-05-16T09:43:10Z",
-            "content": { "latitude": 25.2, "longitude": 55.27, "name": "Shop" } }));
+        let place = m(
+            json!({ "id": "m3", "type": "location", "timestamp": "2026-05-16T09:43:10Z",
+            "content": { "latitude": 25.2, "longitude": 55.27, "name": "Shop" } }),
+        );
         assert_eq!(place.text, "Shop (25.20000, 55.27000)");
-        let odd = m(json!({ "id": "m4", "type": "reaction", "timestamp": "2026-05-16T09:43:10Z", "content": { "emoji": "👍" } }));
+        let odd = m(
+            json!({ "id": "m4", "type": "reaction", "timestamp": "2026-05-16T09:43:10Z", "content": { "emoji": "👍" } }),
+        );
         assert_eq!(odd.text, "unsupported: reaction");
         assert!(map_message(decode(&json!({ "id": "m5" }), "m").unwrap(), "c").is_err());
     }
 
     #[test]
     fn contacts_and_templates_map() {
-        let c = map_contact(decode(&json!({ "id": "contact_1", "name": "Layla", "phone": "+971502468013",
-            "country_code": "ae", "tags": ["vip"], "opted_in": true }), "c").unwrap()).unwrap();
+        let c = map_contact(
+            decode(
+                &json!({ "id": "contact_1", "name": "Layla", "phone": "+971502468013",
+            "country_code": "ae", "tags": ["vip"], "opted_in": true }),
+                "c",
+            )
+            .unwrap(),
+        )
+        .unwrap();
         assert_eq!(c.phone_country_code.as_deref(), Some("971"));
         assert_eq!(c.country.as_deref(), Some("AE"));
         assert_eq!(c.tags[0].name, "vip");
@@ -479,7 +519,10 @@ mod tests {
             { "type": "HEADER", "format": "TEXT", "text": "Order {{1}}" },
             { "type": "BODY", "text": "Hi {{1}}" },
             { "type": "BUTTONS", "buttons": [ { "type": "URL", "text": "Track", "url": "https://x/{{1}}" } ] } ] }), "t").unwrap()).unwrap();
-        assert_eq!((t.header.as_deref(), t.body.as_str()), (Some("Order {{1}}"), "Hi {{1}}"));
+        assert_eq!(
+            (t.header.as_deref(), t.body.as_str()),
+            (Some("Order {{1}}"), "Hi {{1}}")
+        );
         assert_eq!(t.buttons[0].url.as_deref(), Some("https://x/{{1}}"));
         assert_eq!(t.status, TemplateStatus::Approved);
     }
@@ -495,7 +538,10 @@ mod tests {
             ..ContactUpdate::default()
         };
         let (body, opt_in) = create_body(&fields).unwrap();
-        assert_eq!(body, json!({ "userNumber": "+971502468013", "userName": "Layla Nasser", "countryCode": "AE" }));
+        assert_eq!(
+            body,
+            json!({ "userNumber": "+971502468013", "userName": "Layla Nasser", "countryCode": "AE" })
+        );
         assert_eq!(opt_in, Some(true));
         let patch = ContactUpdate {
             last_name: Some(Some("N.".into())),
@@ -507,12 +553,28 @@ mod tests {
             patch_body(&patch, Some("Layla")).unwrap(),
             json!({ "name": "Layla N.", "email": null, "opted_in": false })
         );
-        let phone = ContactUpdate { phone: Some(Some("+1".into())), ..ContactUpdate::default() };
+        let phone = ContactUpdate {
+            phone: Some(Some("+1".into())),
+            ..ContactUpdate::default()
+        };
         let err = patch_body(&phone, None).unwrap_err().to_string();
         assert!(err.contains("phone"), "{err}");
-        let gender = ContactUpdate { gender: Some(Some("female".into())), ..ContactUpdate::default() };
-        assert!(patch_body(&gender, None).unwrap_err().to_string().contains("gender"));
-        assert!(create_body(&ContactUpdate::default()).unwrap_err().to_string().contains("phone"));
+        let gender = ContactUpdate {
+            gender: Some(Some("female".into())),
+            ..ContactUpdate::default()
+        };
+        assert!(
+            patch_body(&gender, None)
+                .unwrap_err()
+                .to_string()
+                .contains("gender")
+        );
+        assert!(
+            create_body(&ContactUpdate::default())
+                .unwrap_err()
+                .to_string()
+                .contains("phone")
+        );
         assert_eq!(status_to_wire(&ConversationStatus::Pending), None);
     }
 }

@@ -51,8 +51,10 @@ pub(super) fn components(values: &TemplateValues) -> Vec<Value> {
         out.push(json!({ "type": "body", "parameters": params }));
     }
     for (index, value) in &values.buttons {
-        out.push(json!({ "type": "button", "sub_type": "url", "index": index.to_string(),
-            "parameters": [ text(value) ] }));
+        out.push(
+            json!({ "type": "button", "sub_type": "url", "index": index.to_string(),
+            "parameters": [ text(value) ] }),
+        );
     }
     out
 }
@@ -103,7 +105,10 @@ async fn recipient(
     }
 }
 
-pub(super) async fn send(client: &SuperWabaClient, message: &OutgoingTemplate) -> ApiResult<Message> {
+pub(super) async fn send(
+    client: &SuperWabaClient,
+    message: &OutgoingTemplate,
+) -> ApiResult<Message> {
     let (phone, known_conversation, contact) = recipient(client, &message.recipient).await?;
     let to = digits(&phone);
     if to.is_empty() {
@@ -140,7 +145,11 @@ pub(super) async fn send(client: &SuperWabaClient, message: &OutgoingTemplate) -
     }
     // Sent, but not (yet) visible in a thread: what the send said.
     Ok(Message {
-        id: MessageId(if wamid.is_empty() { message.client_id.clone() } else { wamid }),
+        id: MessageId(if wamid.is_empty() {
+            message.client_id.clone()
+        } else {
+            wamid
+        }),
         conversation_id: conversation.unwrap_or_else(|| ConversationId::new("")),
         client_id: Some(message.client_id.clone()),
         sender: SenderKind::Agent,
@@ -158,9 +167,14 @@ pub(super) async fn send(client: &SuperWabaClient, message: &OutgoingTemplate) -
 }
 
 /// The contact's conversation: the send made it the most recently updated.
-async fn find_conversation(client: &SuperWabaClient, contact: Option<&ContactId>) -> Option<ConversationId> {
+async fn find_conversation(
+    client: &SuperWabaClient,
+    contact: Option<&ContactId>,
+) -> Option<ConversationId> {
     let contact = contact?;
-    let page = conversations::fetch_page(client, 1, 20, None, None).await.ok()?;
+    let page = conversations::fetch_page(client, 1, 20, None, None)
+        .await
+        .ok()?;
     page.items
         .into_iter()
         .find(|c| c.contact_id.as_ref() == Some(contact))
@@ -168,7 +182,11 @@ async fn find_conversation(client: &SuperWabaClient, contact: Option<&ContactId>
 }
 
 /// The stored message with this `waMessageId` among the newest.
-async fn find_sent(client: &SuperWabaClient, conversation: &ConversationId, wamid: &str) -> Option<Message> {
+async fn find_sent(
+    client: &SuperWabaClient,
+    conversation: &ConversationId,
+    wamid: &str,
+) -> Option<Message> {
     let data = client
         .session_json(|| {
             HttpRequest::get("whatsapp/messages")
@@ -194,23 +212,38 @@ mod tests {
         let values = TemplateValues {
             header_text: Some("A-2291".into()),
             body: vec![
-                TemplateParam { key: "1".into(), value: "Layla".into() },
-                TemplateParam { key: "2".into(), value: "A-2291".into() },
+                TemplateParam {
+                    key: "1".into(),
+                    value: "Layla".into(),
+                },
+                TemplateParam {
+                    key: "2".into(),
+                    value: "A-2291".into(),
+                },
             ],
             buttons: vec![(0, "A-2291".into())],
             ..TemplateValues::default()
         };
         let c = components(&values);
-        assert_eq!(c[0], json!({ "type": "header", "parameters": [ { "type": "text", "text": "A-2291" } ] }));
+        assert_eq!(
+            c[0],
+            json!({ "type": "header", "parameters": [ { "type": "text", "text": "A-2291" } ] })
+        );
         assert_eq!(c[1]["parameters"][1]["text"], "A-2291");
-        assert_eq!(c[2], json!({ "type": "button", "sub_type": "url", "index": "0",
-            "parameters": [ { "type": "text", "text": "A-2291" } ] }));
+        assert_eq!(
+            c[2],
+            json!({ "type": "button", "sub_type": "url", "index": "0",
+            "parameters": [ { "type": "text", "text": "A-2291" } ] })
+        );
         let media = TemplateValues {
             header_media_url: Some("https://x/y.jpg".into()),
             header_media_format: Some("IMAGE".into()),
             ..TemplateValues::default()
         };
-        assert_eq!(components(&media)[0]["parameters"][0], json!({ "type": "image", "image": { "link": "https://x/y.jpg" } }));
+        assert_eq!(
+            components(&media)[0]["parameters"][0],
+            json!({ "type": "image", "image": { "link": "https://x/y.jpg" } })
+        );
         assert_eq!(digits("+971 50-246"), "97150246");
     }
 }

@@ -4,8 +4,8 @@
 //! enum values kept as text. A missing required field is an error naming
 //! it; one bad row of a list costs only itself.
 
-use serde::de::{DeserializeOwned, Deserializer};
 use serde::Deserialize;
+use serde::de::{DeserializeOwned, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::api::{ApiError, ApiResult};
@@ -70,7 +70,11 @@ fn loose_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
 pub struct WireContact {
     #[serde(default, deserialize_with = "loose_string", alias = "_id")]
     pub id: Option<String>,
-    #[serde(default, deserialize_with = "loose_string", alias = "vendor_contact_id")]
+    #[serde(
+        default,
+        deserialize_with = "loose_string",
+        alias = "vendor_contact_id"
+    )]
     pub vendor_contact_id: Option<String>,
     #[serde(default, alias = "userName", alias = "user_name")]
     pub name: Option<String>,
@@ -317,7 +321,11 @@ pub fn decode<T: DeserializeOwned>(value: &Value, what: &str) -> ApiResult<T> {
         ApiError::Decode(format!(
             "{what}: {} at {}",
             sanitize_line(&e.inner().to_string()),
-            if path == "." { "the top level".into() } else { path }
+            if path == "." {
+                "the top level".into()
+            } else {
+                path
+            }
         ))
     })
 }
@@ -357,7 +365,11 @@ pub fn error_text(body: &Value) -> Option<String> {
 
 /// The rows at `key` in `data` (or `data` itself when it is the array);
 /// rows that do not decode are counted and left out.
-pub fn rows<T: DeserializeOwned>(data: &Value, key: &str, what: &str) -> ApiResult<(Vec<T>, usize)> {
+pub fn rows<T: DeserializeOwned>(
+    data: &Value,
+    key: &str,
+    what: &str,
+) -> ApiResult<(Vec<T>, usize)> {
     let list = match data {
         Value::Array(items) => items,
         Value::Object(o) => match o.get(key) {
@@ -415,7 +427,10 @@ mod tests {
         .unwrap();
         assert_eq!(camel.country_code, snake.country_code);
         assert_eq!(camel.opted_in, snake.opted_in);
-        assert_eq!((camel.is_blocked, snake.is_blocked), (Some(false), Some(false)));
+        assert_eq!(
+            (camel.is_blocked, snake.is_blocked),
+            (Some(false), Some(false))
+        );
         assert_eq!(camel.updated_at, snake.updated_at);
         assert_eq!(camel.tags, ["vip"]);
         assert!(snake.tags.is_empty() && snake.params.is_empty());
@@ -440,7 +455,9 @@ mod tests {
             );
         }
         assert_eq!(
-            error_text(&json!({ "error": "invalid_grant", "error_description": "Invalid login credentials" })),
+            error_text(
+                &json!({ "error": "invalid_grant", "error_description": "Invalid login credentials" })
+            ),
             Some("Invalid login credentials".into())
         );
         assert_eq!(
@@ -451,12 +468,24 @@ mod tests {
 
     #[test]
     fn one_bad_row_costs_only_itself() {
-        let data = json!({ "conversations": [ { "id": "conv_1" }, "garbage", { "id": "conv_2" } ] });
-        let (rows, skipped) = rows::<WireConversation>(&data, "conversations", "conversation").unwrap();
-        assert_eq!((rows.len(), skipped), (2, 1));
-        assert!(rows::<WireConversation>(&json!({ "conversations": 3 }), "conversations", "c").is_err());
-        let (rows, _) = rows::<WireTemplate>(&json!([{ "id": 129, "language": { "code": "en" } }]), "templates", "t").unwrap();
-        assert_eq!((rows[0].id.as_deref(), rows[0].language.as_deref()), (Some("129"), Some("en")));
+        let data =
+            json!({ "conversations": [ { "id": "conv_1" }, "garbage", { "id": "conv_2" } ] });
+        let (good, skipped) =
+            rows::<WireConversation>(&data, "conversations", "conversation").unwrap();
+        assert_eq!((good.len(), skipped), (2, 1));
+        assert!(
+            rows::<WireConversation>(&json!({ "conversations": 3 }), "conversations", "c").is_err()
+        );
+        let (t, _) = rows::<WireTemplate>(
+            &json!([{ "id": 129, "language": { "code": "en" } }]),
+            "templates",
+            "t",
+        )
+        .unwrap();
+        assert_eq!(
+            (t[0].id.as_deref(), t[0].language.as_deref()),
+            (Some("129"), Some("en"))
+        );
     }
 
     #[test]
