@@ -244,8 +244,8 @@ async fn fetch_messages(
     limit: u32,
     before: Option<&str>,
 ) -> ApiResult<(Vec<Message>, bool, usize)> {
-    let data = client
-        .session_json(|| {
+    let body = client
+        .session_body(|| {
             let mut r = HttpRequest::get("whatsapp/messages")
                 .query("conversationId", conversation)
                 .query("limit", limit.to_string());
@@ -255,6 +255,7 @@ async fn fetch_messages(
             r
         })
         .await?;
+    let data = body.get("data").cloned().unwrap_or(Value::Null);
     let (rows, mut skipped) = wire::rows::<WireMessage>(&data, "data", "message")?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
@@ -275,7 +276,12 @@ async fn fetch_messages(
     if let Some(oldest) = items.last() {
         client.remember_cursor(conversation, oldest.created_at, oldest.id.as_str());
     }
-    Ok((items, wire::has_next(&data), skipped))
+    // Paging sits beside `data`, or inside it when a server wraps it.
+    Ok((
+        items,
+        wire::has_next(&body) || wire::has_next(&data),
+        skipped,
+    ))
 }
 
 pub(super) async fn messages(

@@ -191,6 +191,18 @@ impl SuperWabaClient {
         answer(self.session_send(build).await?)
     }
 
+    /// The whole body of a Session API answer (the Messages list keeps its
+    /// paging beside `data`, with no `success` wrapper).
+    async fn session_body(&self, build: impl Fn() -> HttpRequest) -> ApiResult<Value> {
+        let response = self.session_send(build).await?;
+        if !response.is_success() {
+            return Err(rest_error(response.status, &response.body));
+        }
+        let body = response.json()?;
+        wire::payload(body.clone())?;
+        Ok(body)
+    }
+
     /// A Developer API request with the API key.
     async fn developer_json(&self, request: HttpRequest) -> ApiResult<Value> {
         let (http, key) = self.developer.as_ref().ok_or_else(|| {

@@ -188,13 +188,14 @@ async fn find_sent(
     wamid: &str,
 ) -> Option<Message> {
     let data = client
-        .session_json(|| {
+        .session_body(|| {
             HttpRequest::get("whatsapp/messages")
                 .query("conversationId", conversation.as_str())
                 .query("limit", "20")
         })
         .await
         .ok()?;
+    let data = data.get("data").cloned().unwrap_or(Value::Null);
     let (rows, _) = wire::rows::<WireMessage>(&data, "data", "message").ok()?;
     let row = rows
         .into_iter()

@@ -164,8 +164,8 @@ pub(crate) async fn token(
 
 /// The Session API's check: a live Bearer token and this organization.
 /// Returns the signed-in user's id.
-pub(crate) fn session(shared: &Shared, headers: &HeaderMap) -> Result<String, Response> {
-    let unauthorized = || wire::error(StatusCode::UNAUTHORIZED, "Unauthorized");
+pub(crate) fn session(shared: &Shared, headers: &HeaderMap) -> Result<String, Box<Response>> {
+    let unauthorized = || Box::new(wire::error(StatusCode::UNAUTHORIZED, "Unauthorized"));
     let token = header_str(headers, header::AUTHORIZATION.as_str())
         .and_then(|v| v.split_once(' '))
         .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
@@ -178,23 +178,23 @@ pub(crate) fn session(shared: &Shared, headers: &HeaderMap) -> Result<String, Re
     match header_str(headers, "x-org-id") {
         None | Some("") => Err(unauthorized()),
         Some(org) if org == shared.options.org_id => Ok(user),
-        Some(_) => Err(wire::error(
+        Some(_) => Err(Box::new(wire::error(
             StatusCode::FORBIDDEN,
             "Forbidden: you are not a member of this organization",
-        )),
+        ))),
     }
 }
 
 /// The Developer API's check: the organization's `x-api-key`.
-pub(crate) fn developer(shared: &Shared, headers: &HeaderMap) -> Result<(), Response> {
+pub(crate) fn developer(shared: &Shared, headers: &HeaderMap) -> Result<(), Box<Response>> {
     if header_str(headers, "x-api-key") == Some(shared.options.api_key.as_str()) {
         Ok(())
     } else {
-        Err(wire::developer_error(
+        Err(Box::new(wire::developer_error(
             StatusCode::UNAUTHORIZED,
             "Invalid or missing API key",
             "INVALID_API_KEY",
             "Include a valid x-api-key header",
-        ))
+        )))
     }
 }

@@ -22,29 +22,29 @@ const PHONE_REQUIRED: &str = "Phone number (userNumber) is required";
 pub(crate) fn paging(
     query: &HashMap<String, String>,
     default_limit: usize,
-) -> Result<(usize, usize), Response> {
+) -> Result<(usize, usize), Box<Response>> {
     let number = |key: &str, default: usize| match query.get(key) {
         None => Ok(default),
         Some(v) => v.trim().parse::<usize>().map_err(|_| {
-            wire::error(
+            Box::new(wire::error(
                 StatusCode::BAD_REQUEST,
                 &format!("{key} must be a positive number"),
-            )
+            ))
         }),
     };
     let page = number("page", 1)?;
     let limit = number("limit", default_limit)?;
     if page == 0 {
-        return Err(wire::error(
+        return Err(Box::new(wire::error(
             StatusCode::BAD_REQUEST,
             "page must be at least 1",
-        ));
+        )));
     }
     if !(1..=100).contains(&limit) {
-        return Err(wire::error(
+        return Err(Box::new(wire::error(
             StatusCode::BAD_REQUEST,
             "limit must be between 1 and 100",
-        ));
+        )));
     }
     Ok((page, limit))
 }
@@ -56,15 +56,15 @@ pub(crate) fn is_e164(phone: &str) -> bool {
         .is_some_and(|d| (7..=15).contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
-fn body_json(body: &Bytes) -> Result<Value, Response> {
+fn body_json(body: &Bytes) -> Result<Value, Box<Response>> {
     serde_json::from_slice::<Value>(body)
         .ok()
         .filter(Value::is_object)
         .ok_or_else(|| {
-            wire::contact_error(
+            Box::new(wire::contact_error(
                 StatusCode::BAD_REQUEST,
                 "Request body must be a JSON object",
-            )
+            ))
         })
 }
 
@@ -81,11 +81,11 @@ pub(crate) async fn list(
     headers: HeaderMap,
 ) -> Response {
     if let Err(refusal) = auth::session(&shared, &headers) {
-        return refusal;
+        return *refusal;
     }
     let (page, limit) = match paging(&query, 20) {
         Ok(p) => p,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let sort_by = query.get("sortBy").map_or("created_at", String::as_str);
     let descending = match query.get("sortOrder").map_or("desc", String::as_str) {
@@ -155,7 +155,7 @@ pub(crate) async fn get(
     headers: HeaderMap,
 ) -> Response {
     if let Err(refusal) = auth::session(&shared, &headers) {
-        return refusal;
+        return *refusal;
     }
     let world = lock(&shared.world);
     match world.contact_index(&id) {
@@ -207,11 +207,11 @@ pub(crate) async fn create(
     body: Bytes,
 ) -> Response {
     if let Err(refusal) = auth::session(&shared, &headers) {
-        return refusal;
+        return *refusal;
     }
     let row = match body_json(&body) {
         Ok(v) => v,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let mut world = lock(&shared.world);
     match create_one(&mut world, &row) {
@@ -252,12 +252,12 @@ pub(crate) async fn update(
     body: Bytes,
 ) -> Response {
     if let Err(refusal) = auth::session(&shared, &headers) {
-        return refusal;
+        return *refusal;
     }
     let body = match body_json(&body) {
         Ok(Value::Object(map)) => map,
         Ok(_) => Map::new(),
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let mut world = lock(&shared.world);
     let Some(i) = world.contact_index(&id) else {
@@ -282,7 +282,7 @@ pub(crate) async fn bulk(
     body: Bytes,
 ) -> Response {
     if let Err(refusal) = auth::session(&shared, &headers) {
-        return refusal;
+        return *refusal;
     }
     let rows = match body_json(&body) {
         Ok(v) => match v.get("contacts").and_then(Value::as_array) {
@@ -294,7 +294,7 @@ pub(crate) async fn bulk(
                 );
             }
         },
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let mut world = lock(&shared.world);
     let mut errors = Vec::new();

@@ -26,11 +26,11 @@ pub(crate) async fn list(
     headers: HeaderMap,
 ) -> Response {
     if let Err(refusal) = auth::session(&shared, &headers) {
-        return refusal;
+        return *refusal;
     }
     let (page, limit) = match paging(&query, 20) {
         Ok(p) => p,
-        Err(refusal) => return refusal,
+        Err(refusal) => return *refusal,
     };
     let status = query
         .get("status")
@@ -79,7 +79,7 @@ pub(crate) async fn get(
     headers: HeaderMap,
 ) -> Response {
     if let Err(refusal) = auth::session(&shared, &headers) {
-        return refusal;
+        return *refusal;
     }
     let world = lock(&shared.world);
     match world.conversation_index(&id) {
@@ -94,7 +94,7 @@ pub(crate) async fn close(
     headers: HeaderMap,
 ) -> Response {
     if let Err(refusal) = auth::session(&shared, &headers) {
-        return refusal;
+        return *refusal;
     }
     let mut world = lock(&shared.world);
     let Some(i) = world.conversation_index(&id) else {
@@ -114,7 +114,7 @@ pub(crate) async fn assign(
     body: Bytes,
 ) -> Response {
     if let Err(refusal) = auth::session(&shared, &headers) {
-        return refusal;
+        return *refusal;
     }
     let body: Value = match serde_json::from_slice(&body) {
         Ok(v @ Value::Object(_)) => v,
@@ -158,7 +158,7 @@ pub(crate) async fn messages(
     headers: HeaderMap,
 ) -> Response {
     if let Err(refusal) = auth::session(&shared, &headers) {
-        return refusal;
+        return *refusal;
     }
     let Some(conversation) = query.get("conversationId").filter(|s| !s.is_empty()) else {
         return wire::error(StatusCode::BAD_REQUEST, "conversationId is required");
@@ -203,7 +203,7 @@ pub(crate) async fn send(
     body: Bytes,
 ) -> Response {
     if let Err(refusal) = auth::session(&shared, &headers) {
-        return refusal;
+        return *refusal;
     }
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let Some(conversation) = body.get("conversationId").and_then(Value::as_str) else {

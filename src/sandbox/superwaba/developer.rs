@@ -14,7 +14,7 @@ use crate::sandbox::lock;
 
 pub(crate) async fn templates(State(shared): State<Arc<Shared>>, headers: HeaderMap) -> Response {
     if let Err(refusal) = auth::developer(&shared, &headers) {
-        return refusal;
+        return *refusal;
     }
     let world = lock(&shared.world);
     let templates: Vec<Value> = world
@@ -94,7 +94,7 @@ pub(crate) async fn send_message(
     body: Bytes,
 ) -> Response {
     if let Err(refusal) = auth::developer(&shared, &headers) {
-        return refusal;
+        return *refusal;
     }
     let sent: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let to = sent.get("to").and_then(Value::as_str).unwrap_or_default();

@@ -14,7 +14,7 @@ use crate::sandbox::lock;
 
 pub(crate) fn spawn(shared: Arc<Shared>) -> JoinHandle<()> {
     let interval = shared.options.live_interval.max(Duration::from_millis(50));
-    let mut rng = ChaCha8Rng::seed_from_u64(shared.options.seed.wrapping_add(0x11fe_5a));
+    let mut rng = ChaCha8Rng::seed_from_u64(shared.options.seed.wrapping_add(0x0011_fe5a));
     tokio::spawn(async move {
         loop {
             // Interval ±30 %.

@@ -66,8 +66,8 @@ pub(crate) fn generate(seed: u64, volume: Volume, user_id: &str, user_email: &st
         messages: HashMap::new(),
         templates: Vec::new(),
     };
-    for i in 0..volume.conversations {
-        conversation(&mut world, i, langs[i], now);
+    for (i, lang) in langs.into_iter().enumerate().take(volume.conversations) {
+        conversation(&mut world, i, lang, now);
     }
     world.templates = templates(&mut world.rng);
     world
