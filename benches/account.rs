@@ -37,7 +37,7 @@ use termdesk::domain::*;
 use termdesk::sandbox::{Sandbox, SandboxOptions};
 use termdesk::store::db::{Db, DbWrite};
 use termdesk::store::writer::DbWriter;
-use termdesk::sync::cursor::{ChainCursor, META_KEY};
+use termdesk::sync::cursor::{Backfill, ChainCursor, META_KEY};
 use termdesk::sync::{SyncCursors, SyncSettings, SyncStart, SyncWorker};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_termdesk");
@@ -667,7 +667,7 @@ fn build_cache(path: &Path, shape: CacheShape) {
         .collect();
     let cursors = SyncCursors {
         conversations: Some(ChainCursor::at(base_time())),
-        backfill_page: None,
+        backfill: Backfill::Done,
         contacts: Some(ChainCursor::at(base_time())),
         contacts_complete: true,
         total_conversations: Some(n as u64),

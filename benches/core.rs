@@ -87,7 +87,7 @@ fn loaded_state(conversation_count: usize, thread_len: usize) -> AppState {
             conversation_id: open.clone(),
             page: Page {
                 items: messages(open.as_str(), thread_len),
-                has_more: false,
+                next: None,
                 total: None,
                 skipped: 0,
             },

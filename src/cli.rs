@@ -185,7 +185,6 @@ pub async fn list_conversations(
     json: bool,
 ) -> Result<(), String> {
     let mut query = ConversationQuery {
-        page: 1,
         limit: limit.clamp(1, 100),
         status: statuses,
         ..ConversationQuery::default()
@@ -625,18 +624,15 @@ fn find_tag(known: &[Tag], query: &str) -> Result<Option<Tag>, String> {
 
 /// Pages of recent conversations read to learn tag names: Qpien offers no
 /// list of tags, so the ones in use are what can be named.
-const TAG_PAGES: u32 = 3;
+const TAG_PAGES: usize = 3;
 
 async fn known_tags(provider: &dyn Provider, mut known: Vec<Tag>) -> Result<Vec<Tag>, String> {
-    let queries: Vec<ConversationQuery> = (1..=TAG_PAGES)
-        .map(|page| ConversationQuery {
-            page,
-            limit: 100,
-            ..ConversationQuery::default()
-        })
-        .collect();
+    let query = ConversationQuery {
+        limit: 100,
+        ..ConversationQuery::default()
+    };
     let pages = provider
-        .list_conversation_pages(&queries)
+        .list_conversation_pages(&query, TAG_PAGES)
         .await
         .map_err(|err| format!("cannot read conversations to learn tag names: {err}"))?;
     for tag in pages.into_iter().flat_map(|p| p.items).flat_map(|c| c.tags) {

@@ -484,21 +484,64 @@ pub struct OutgoingTemplate {
     pub values: TemplateValues,
 }
 
-/// One page of a list; `has_more` says whether asking for the next page is useful.
+/// Where the next page of a list starts. Opaque: only the provider that
+/// issued it reads it (a page number, an offset, a server token…).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PageCursor(String);
+
+impl PageCursor {
+    pub fn new(s: impl Into<String>) -> Self {
+        PageCursor(s.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// One page of a list; `next` is where the following page starts, `None`
+/// on the last one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page<T> {
     pub items: Vec<T>,
-    pub has_more: bool,
+    pub next: Option<PageCursor>,
     pub total: Option<u64>,
     /// Records the server sent that could not be read (logged, left out):
     /// one malformed record costs only itself, never its page.
     pub skipped: usize,
 }
 
+impl<T> Page<T> {
+    /// The last page of its list.
+    pub fn last(items: Vec<T>) -> Self {
+        Page {
+            items,
+            next: None,
+            total: None,
+            skipped: 0,
+        }
+    }
+
+    /// A page followed by the one at `next`.
+    pub fn more(items: Vec<T>, next: PageCursor) -> Self {
+        Page {
+            items,
+            next: Some(next),
+            total: None,
+            skipped: 0,
+        }
+    }
+
+    /// Whether asking for the next page is useful.
+    pub fn has_more(&self) -> bool {
+        self.next.is_some()
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ConversationQuery {
-    /// 1-based page number.
-    pub page: u32,
+    /// Where to start; `None` is the first page.
+    pub cursor: Option<PageCursor>,
     pub limit: u32,
     pub updated_since: Option<DateTime<Utc>>,
     pub status: Vec<ConversationStatus>,
@@ -522,7 +565,8 @@ pub struct MessageQuery {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ContactQuery {
-    pub page: u32,
+    /// Where to start; `None` is the first page.
+    pub cursor: Option<PageCursor>,
     pub limit: u32,
     pub search: Option<String>,
     /// Only contacts changed at or after this time, oldest change first, so

@@ -214,7 +214,6 @@ async fn triage_commands_change_the_sandbox() {
     // Tags by name, any case: added to and removed from the current set.
     let page = client
         .list_conversations(&ConversationQuery {
-            page: 1,
             limit: 100,
             ..ConversationQuery::default()
         })

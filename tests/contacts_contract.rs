@@ -135,7 +135,6 @@ async fn updates_change_only_what_is_sent_and_null_clears() {
     // An incremental contact sync from just after the last change sees it.
     let changed_since = client
         .list_contacts(&ContactQuery {
-            page: 1,
             limit: 100,
             updated_since: Some(before.updated_at + chrono::Duration::milliseconds(1)),
             ..ContactQuery::default()
@@ -213,7 +212,6 @@ async fn deleted_and_unknown_contacts_are_not_found() {
     // A contact with conversations: they stay, still pointing at its id.
     let conversation = client
         .list_conversations(&ConversationQuery {
-            page: 1,
             limit: 20,
             ..ConversationQuery::default()
         })
@@ -290,7 +288,6 @@ async fn a_taken_phone_is_refused_and_its_holder_found() {
     assert_eq!(found.id, first.id);
     let page = client
         .list_contacts(&ContactQuery {
-            page: 1,
             limit: 20,
             phone: Some(PHONE.into()),
             ..ContactQuery::default()

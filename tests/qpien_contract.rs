@@ -45,7 +45,6 @@ fn client(sandbox: &Sandbox) -> QpienClient {
 
 fn first_page(limit: u32) -> ConversationQuery {
     ConversationQuery {
-        page: 1,
         limit,
         ..ConversationQuery::default()
     }
@@ -133,10 +132,11 @@ async fn pagination_walks_every_conversation_once() {
     let client = client(&sandbox);
     let mut seen = Vec::new();
     let mut total = None;
-    for page in 1..=50 {
+    let mut cursor = None;
+    for _ in 1..=50 {
         let result = client
             .list_conversations(&ConversationQuery {
-                page,
+                cursor: cursor.take(),
                 limit: 7,
                 ..ConversationQuery::default()
             })
@@ -144,8 +144,9 @@ async fn pagination_walks_every_conversation_once() {
             .unwrap();
         total = result.total;
         seen.extend(result.items.into_iter().map(|c| c.id));
-        if !result.has_more {
-            break;
+        match result.next {
+            Some(next) => cursor = Some(next),
+            None => break,
         }
     }
     let unique: HashSet<_> = seen.iter().collect();
@@ -211,35 +212,41 @@ async fn several_pages_come_in_one_request() {
     let control = sandbox.control();
     let client = client(&sandbox);
     client.authenticate().await.unwrap();
-    let queries: Vec<ConversationQuery> = (1..=3)
-        .map(|page| ConversationQuery {
-            page,
-            limit: 10,
-            ..ConversationQuery::default()
-        })
-        .collect();
+    let mut query = ConversationQuery {
+        limit: 10,
+        ..ConversationQuery::default()
+    };
     let before = control.request_count();
-    let pages = client.list_conversation_pages(&queries).await.unwrap();
+    let pages = client.list_conversation_pages(&query, 3).await.unwrap();
     assert_eq!(control.request_count() - before, 1);
     assert_eq!(pages.len(), 3);
-    for (query, page) in queries.iter().zip(&pages) {
-        let single = client.list_conversations(query).await.unwrap();
+    // Each page is the one its predecessor's cursor leads to.
+    for (i, page) in pages.iter().enumerate() {
+        let single = client.list_conversations(&query).await.unwrap();
         let ids = |p: &termdesk::domain::Page<termdesk::domain::Conversation>| {
             p.items.iter().map(|c| c.id.clone()).collect::<Vec<_>>()
         };
-        assert_eq!(ids(page), ids(&single), "page {}", query.page);
-        assert_eq!(page.has_more, single.has_more);
+        assert_eq!(ids(page), ids(&single), "page {i}");
+        assert_eq!(page.next, single.next);
+        query.cursor = single.next;
     }
+    // Starting from a cursor continues there.
+    let from_second = ConversationQuery {
+        cursor: pages[0].next.clone(),
+        ..query.clone()
+    };
+    let rest = client
+        .list_conversation_pages(&from_second, 2)
+        .await
+        .unwrap();
+    assert_eq!(rest, pages[1..].to_vec());
 
-    let contact_queries: Vec<ContactQuery> = (1..=2)
-        .map(|page| ContactQuery {
-            page,
-            limit: 5,
-            ..ContactQuery::default()
-        })
-        .collect();
+    let contact_query = ContactQuery {
+        limit: 5,
+        ..ContactQuery::default()
+    };
     let before = control.request_count();
-    let pages = client.list_contact_pages(&contact_queries).await.unwrap();
+    let pages = client.list_contact_pages(&contact_query, 2).await.unwrap();
     assert_eq!(control.request_count() - before, 1);
     assert_eq!(pages.len(), 2);
     let all: HashSet<_> = pages.iter().flat_map(|p| &p.items).map(|c| &c.id).collect();
@@ -253,7 +260,6 @@ async fn contacts_changed_since_a_cursor_come_oldest_first() {
     let client = client(&sandbox);
     let all = client
         .list_contacts(&ContactQuery {
-            page: 1,
             limit: 100,
             ..ContactQuery::default()
         })
@@ -264,7 +270,6 @@ async fn contacts_changed_since_a_cursor_come_oldest_first() {
     let cursor = times[times.len() / 2];
     let changed = client
         .list_contacts(&ContactQuery {
-            page: 1,
             limit: 100,
             updated_since: Some(cursor),
             ..ContactQuery::default()
@@ -272,7 +277,7 @@ async fn contacts_changed_since_a_cursor_come_oldest_first() {
         .await
         .unwrap();
     assert!(!changed.items.is_empty());
-    assert!(changed.items.len() < all.items.len() || all.has_more);
+    assert!(changed.items.len() < all.items.len() || all.has_more());
     let changed_times: Vec<_> = changed
         .items
         .iter()
@@ -338,7 +343,6 @@ async fn incremental_sync_returns_only_recent_conversations() {
 
     let page = client
         .list_conversations(&ConversationQuery {
-            page: 1,
             limit: 100,
             updated_since: Some(cursor),
             ..ConversationQuery::default()
@@ -729,7 +733,6 @@ async fn every_provider_method_works() {
 
     let contacts = client
         .list_contacts(&ContactQuery {
-            page: 1,
             limit: 10,
             ..ContactQuery::default()
         })
@@ -765,14 +768,11 @@ async fn a_server_that_refuses_large_batches_gets_smaller_ones_and_every_answer(
     });
     let client = client(&sandbox);
     client.authenticate().await.unwrap();
-    let queries: Vec<ConversationQuery> = (1..=5)
-        .map(|page| ConversationQuery {
-            page,
-            limit: 10,
-            ..ConversationQuery::default()
-        })
-        .collect();
-    let pages = client.list_conversation_pages(&queries).await.unwrap();
+    let query = ConversationQuery {
+        limit: 10,
+        ..ConversationQuery::default()
+    };
+    let pages = client.list_conversation_pages(&query, 5).await.unwrap();
     assert_eq!(pages.len(), 5, "every page, in smaller batches");
     let ids: HashSet<_> = pages.iter().flat_map(|p| &p.items).map(|c| &c.id).collect();
     assert_eq!(ids.len(), 50);

@@ -427,7 +427,7 @@ fn open_conversation(state: &mut AppState, id: &str) {
                     "Elif Şahin",
                     "İade nasıl yapılır?",
                 )],
-                has_more: false,
+                next: None,
                 total: None,
                 skipped: 0,
             },

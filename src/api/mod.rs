@@ -200,23 +200,32 @@ pub trait Provider: Send + Sync {
         Err(ApiError::Unsupported("deleting contacts"))
     }
 
-    /// Several pages in as few requests as the provider allows. `pages[i]`
-    /// answers `queries[i]`; on a failure after the first page the answered
-    /// ones come back (fewer than asked) and the rest can be asked again.
-    /// This default asks one page at a time.
+    /// Up to `pages` consecutive pages starting at `query.cursor`, in as
+    /// few requests as the provider allows. Fewer come back at the end of
+    /// the list, or on a failure after the first page (the answered ones
+    /// come back and the rest can be asked again from the last `next`).
+    /// This default follows `next` one page at a time.
     async fn list_conversation_pages(
         &self,
-        queries: &[ConversationQuery],
+        query: &ConversationQuery,
+        pages: usize,
     ) -> ApiResult<Vec<Page<Conversation>>> {
-        let mut pages = Vec::with_capacity(queries.len());
-        for query in queries {
-            match self.list_conversations(query).await {
-                Ok(page) => pages.push(page),
-                Err(e) if pages.is_empty() => return Err(e),
+        let mut query = query.clone();
+        let mut answered = Vec::with_capacity(pages.min(16));
+        while answered.len() < pages.max(1) {
+            match self.list_conversations(&query).await {
+                Ok(page) => {
+                    query.cursor = page.next.clone();
+                    answered.push(page);
+                    if query.cursor.is_none() {
+                        break;
+                    }
+                }
+                Err(e) if answered.is_empty() => return Err(e),
                 Err(_) => break,
             }
         }
-        Ok(pages)
+        Ok(answered)
     }
 
     /// The newest messages of several threads, one result per query, in as
@@ -230,16 +239,27 @@ pub trait Provider: Send + Sync {
     }
 
     /// Like [`Provider::list_conversation_pages`], for the contact directory.
-    async fn list_contact_pages(&self, queries: &[ContactQuery]) -> ApiResult<Vec<Page<Contact>>> {
-        let mut pages = Vec::with_capacity(queries.len());
-        for query in queries {
-            match self.list_contacts(query).await {
-                Ok(page) => pages.push(page),
-                Err(e) if pages.is_empty() => return Err(e),
+    async fn list_contact_pages(
+        &self,
+        query: &ContactQuery,
+        pages: usize,
+    ) -> ApiResult<Vec<Page<Contact>>> {
+        let mut query = query.clone();
+        let mut answered = Vec::with_capacity(pages.min(16));
+        while answered.len() < pages.max(1) {
+            match self.list_contacts(&query).await {
+                Ok(page) => {
+                    query.cursor = page.next.clone();
+                    answered.push(page);
+                    if query.cursor.is_none() {
+                        break;
+                    }
+                }
+                Err(e) if answered.is_empty() => return Err(e),
                 Err(_) => break,
             }
         }
-        Ok(pages)
+        Ok(answered)
     }
 
     /// The contacts among `ids` that exist, in as few requests as the
@@ -387,7 +407,7 @@ mod tests {
         // The batched defaults pass the answer on.
         assert_eq!(
             unsupported(
-                p.list_conversation_pages(&[ConversationQuery::default()])
+                p.list_conversation_pages(&ConversationQuery::default(), 3)
                     .await
             ),
             "listing conversations"
@@ -402,6 +422,81 @@ mod tests {
             ApiError::Unsupported("listing agents").to_string(),
             "listing agents is not offered by this provider"
         );
+    }
+
+    /// Seven contacts, two per page; the cursor is the offset. Reading
+    /// from offset `fail_at` fails.
+    struct Paged {
+        fail_at: Option<usize>,
+    }
+
+    #[async_trait]
+    impl Provider for Paged {
+        fn name(&self) -> &str {
+            "Paged"
+        }
+
+        fn capabilities(&self) -> Capabilities {
+            Capabilities::default()
+        }
+
+        async fn authenticate(&self) -> ApiResult<()> {
+            Ok(())
+        }
+
+        async fn list_contacts(&self, query: &ContactQuery) -> ApiResult<Page<Contact>> {
+            let from: usize = query
+                .cursor
+                .as_ref()
+                .map_or(0, |c| c.as_str().parse().unwrap());
+            if self.fail_at == Some(from) {
+                return Err(ApiError::Timeout(Duration::from_secs(1)));
+            }
+            let items: Vec<Contact> = (from..(from + 2).min(7))
+                .map(|i| Contact::named(i.to_string(), "x"))
+                .collect();
+            Ok(if from + 2 < 7 {
+                Page::more(
+                    items,
+                    crate::domain::PageCursor::new((from + 2).to_string()),
+                )
+            } else {
+                Page::last(items)
+            })
+        }
+    }
+
+    fn ids(pages: &[Page<Contact>]) -> Vec<&str> {
+        pages
+            .iter()
+            .flat_map(|p| &p.items)
+            .map(|c| c.id.as_str())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_default_batch_follows_the_cursors() {
+        let p = Paged { fail_at: None };
+        let first = ContactQuery::default();
+        let pages = p.list_contact_pages(&first, 2).await.unwrap();
+        assert_eq!(ids(&pages), ["0", "1", "2", "3"]);
+        let next = ContactQuery {
+            cursor: pages[1].next.clone(),
+            ..first
+        };
+        // Fewer pages than asked at the end of the list.
+        let pages = p.list_contact_pages(&next, 5).await.unwrap();
+        assert_eq!(ids(&pages), ["4", "5", "6"]);
+        assert!(!pages.last().unwrap().has_more());
+        // A failure after the first page returns what was answered.
+        let p = Paged { fail_at: Some(4) };
+        let pages = p
+            .list_contact_pages(&ContactQuery::default(), 3)
+            .await
+            .unwrap();
+        assert_eq!(ids(&pages), ["0", "1", "2", "3"]);
+        assert!(pages[1].has_more());
+        assert!(p.list_contact_pages(&next, 3).await.is_err());
     }
 
     #[test]

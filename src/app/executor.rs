@@ -276,7 +276,6 @@ impl Executor {
                 };
                 self.spawn_reporting(on_panic, async move {
                     let request = ConversationQuery {
-                        page: 1,
                         limit: SERVER_SEARCH_LIMIT,
                         search: Some(query.clone()),
                         ..ConversationQuery::default()
@@ -367,7 +366,6 @@ impl Executor {
                 };
                 self.spawn_reporting(on_panic, async move {
                     let request = ContactQuery {
-                        page: 1,
                         limit: SERVER_SEARCH_LIMIT,
                         search: Some(query.clone()),
                         ..ContactQuery::default()
@@ -480,7 +478,6 @@ async fn find_echo_for_contact(
     created_at: DateTime<Utc>,
 ) -> ApiResult<Option<Message>> {
     let query = ConversationQuery {
-        page: 1,
         limit: 100,
         updated_since: Some(created_at - ECHO_CLOCK_SLACK),
         ..ConversationQuery::default()
@@ -495,7 +492,7 @@ async fn find_echo_for_contact(
             return Ok(Some(echo));
         }
     }
-    if page.has_more {
+    if page.has_more() {
         return Err(ApiError::Decode(
             "too many conversations changed since the message to be sure it was not delivered"
                 .into(),
@@ -532,7 +529,7 @@ pub async fn find_echo(
         }
         let oldest = page.items.iter().min_by_key(|m| m.created_at);
         match oldest {
-            Some(oldest) if page.has_more && seen.as_ref() != Some(&oldest.id) => {
+            Some(oldest) if page.has_more() && seen.as_ref() != Some(&oldest.id) => {
                 seen = Some(oldest.id.clone());
                 before = Some(oldest.created_at);
             }

@@ -115,7 +115,6 @@ pub async fn find_by_phone(
     let digits = |s: &str| s.chars().filter(char::is_ascii_digit).collect::<String>();
     let wanted = digits(phone);
     let query = ContactQuery {
-        page: 1,
         limit: 5,
         phone: Some(phone.to_string()),
         ..ContactQuery::default()

@@ -231,7 +231,6 @@ pub async fn list(
     json: bool,
 ) -> Result<(), String> {
     let query = ContactQuery {
-        page: 1,
         limit: limit.clamp(1, 100),
         search: search
             .map(str::trim)

@@ -20,7 +20,7 @@ use tokio::sync::{Notify, mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::backoff::Backoff;
-use super::cursor::{ChainCursor, SyncCursors};
+use super::cursor::{Backfill, ChainCursor, SyncCursors};
 use super::scheduler::{Priority, with_priority};
 use super::{SyncEvent, SyncSettings, SyncStart, THREAD_PAGE};
 use crate::api::{ApiError, Provider};
@@ -247,7 +247,6 @@ async fn live(
 /// however long termdesk was closed.
 async fn head(context: &Context) -> Result<(), ApiError> {
     let query = ConversationQuery {
-        page: 1,
         limit: PAGE_SIZE,
         ..ConversationQuery::default()
     };
@@ -261,21 +260,25 @@ async fn head(context: &Context) -> Result<(), ApiError> {
         conversations: page.total,
         contacts: None,
     });
-    let fresh_account = {
+    let moved = {
         let mut shared = context.shared();
         let fresh = shared.cursors.conversations.is_none();
         if fresh {
             // Everything older than the newest page is the backfill's job.
             let since = newest.unwrap_or(DateTime::<Utc>::UNIX_EPOCH);
             shared.cursors.conversations = Some(ChainCursor::at(since));
-            if !page.has_more {
-                shared.cursors.backfill_page = None;
-            }
         }
-        fresh
+        let pending = shared.cursors.backfill == Backfill::Pending;
+        if pending {
+            shared.cursors.backfill = match &page.next {
+                Some(next) => Backfill::At(next.clone()),
+                None => Backfill::Done,
+            };
+        }
+        fresh || pending
     };
     context.deliver(page.items, true);
-    if fresh_account {
+    if moved {
         context.publish_cursors();
     }
     Ok(())
@@ -293,32 +296,30 @@ async fn changes(context: &Context) -> Result<(), ApiError> {
                 return Ok(());
             };
             let pages = if backlog {
-                context.settings.pages_per_request.max(1)
+                context.settings.pages_per_request.max(1) as usize
             } else {
                 1
             };
             (cursor, pages)
         };
         backlog = true;
-        let queries: Vec<ConversationQuery> = (0..pages)
-            .map(|i| ConversationQuery {
-                page: cursor.page + i,
-                limit: PAGE_SIZE,
-                updated_since: Some(cursor.since),
-                oldest_first: true,
-                ..ConversationQuery::default()
-            })
-            .collect();
+        let query = ConversationQuery {
+            cursor: cursor.next.clone(),
+            limit: PAGE_SIZE,
+            updated_since: Some(cursor.since),
+            oldest_first: true,
+            ..ConversationQuery::default()
+        };
         // Several pages per request where the provider allows it (one with a
         // query-cost limit learns to send fewer by itself).
         let results = with_priority(
             Priority::ListChanges,
-            context.provider.list_conversation_pages(&queries),
+            context.provider.list_conversation_pages(&query, pages),
         )
         .await?;
-        let fetched = u32::try_from(results.len()).unwrap_or(u32::MAX);
         let mut last_time = None;
         let mut newest = None;
+        let mut following = None;
         let mut at_end = results.is_empty();
         for page in results {
             if let Some(last) = page.items.last() {
@@ -327,7 +328,8 @@ async fn changes(context: &Context) -> Result<(), ApiError> {
             if let Some(max) = page.items.iter().map(|c| c.updated_at).max() {
                 newest = Some(newest.map_or(max, |n: DateTime<Utc>| n.max(max)));
             }
-            at_end |= !page.has_more || page.items.is_empty();
+            at_end |= !page.has_more() || page.items.is_empty();
+            following = page.next;
             context.deliver(page.items, true);
             if at_end {
                 break;
@@ -336,7 +338,7 @@ async fn changes(context: &Context) -> Result<(), ApiError> {
         let next = if at_end {
             cursor.caught_up(newest)
         } else {
-            cursor.advance(fetched, last_time)
+            cursor.advance(last_time, following)
         };
         let moved = next != cursor;
         if moved {
@@ -534,30 +536,33 @@ async fn directories(context: &Context) {
 async fn backfill_step(context: &Context) -> Result<(), ApiError> {
     let (first, pages) = {
         let shared = context.shared();
-        let Some(first) = shared.cursors.backfill_page else {
-            return Ok(());
+        let first = match &shared.cursors.backfill {
+            Backfill::Done => return Ok(()),
+            Backfill::At(cursor) => Some(cursor.clone()),
+            // The newest page comes first and sets this; should it not
+            // have, reading from the top again only repeats rows.
+            Backfill::Pending => None,
         };
-        (first, context.settings.pages_per_request.max(1))
+        (first, context.settings.pages_per_request.max(1) as usize)
     };
-    let queries: Vec<ConversationQuery> = (0..pages)
-        .map(|i| ConversationQuery {
-            page: first + i,
-            limit: PAGE_SIZE,
-            ..ConversationQuery::default()
-        })
-        .collect();
+    let query = ConversationQuery {
+        cursor: first,
+        limit: PAGE_SIZE,
+        ..ConversationQuery::default()
+    };
     let results = with_priority(
         Priority::Backfill,
-        context.provider.list_conversation_pages(&queries),
+        context.provider.list_conversation_pages(&query, pages),
     )
     .await?;
-    let fetched = u32::try_from(results.len()).unwrap_or(u32::MAX);
     let mut at_end = results.is_empty();
+    let mut following = None;
     let mut total = None;
     let want_names = context.shared().cursors.contacts_complete;
     for page in results {
         total = page.total.or(total);
-        at_end |= !page.has_more || page.items.is_empty();
+        at_end |= !page.has_more() || page.items.is_empty();
+        following = page.next;
         context.deliver(page.items, want_names);
         if at_end {
             break;
@@ -565,7 +570,10 @@ async fn backfill_step(context: &Context) -> Result<(), ApiError> {
     }
     {
         let mut shared = context.shared();
-        shared.cursors.backfill_page = if at_end { None } else { Some(first + fetched) };
+        shared.cursors.backfill = match following {
+            Some(next) if !at_end => Backfill::At(next),
+            _ => Backfill::Done,
+        };
         if total.is_some() {
             shared.cursors.total_conversations = total;
         }
@@ -590,23 +598,21 @@ async fn contact_directory_step(context: &Context) -> Result<(), ApiError> {
             .contacts
             .clone()
             .unwrap_or_else(|| ChainCursor::at(DateTime::<Utc>::UNIX_EPOCH));
-        (cursor, context.settings.pages_per_request.max(1))
+        (cursor, context.settings.pages_per_request.max(1) as usize)
     };
-    let queries: Vec<ContactQuery> = (0..pages)
-        .map(|i| ContactQuery {
-            page: cursor.page + i,
-            limit: PAGE_SIZE,
-            updated_since: Some(cursor.since),
-            ..ContactQuery::default()
-        })
-        .collect();
+    let query = ContactQuery {
+        cursor: cursor.next.clone(),
+        limit: PAGE_SIZE,
+        updated_since: Some(cursor.since),
+        ..ContactQuery::default()
+    };
     let results = with_priority(
         Priority::Backfill,
-        context.provider.list_contact_pages(&queries),
+        context.provider.list_contact_pages(&query, pages),
     )
     .await?;
-    let fetched = u32::try_from(results.len()).unwrap_or(u32::MAX);
     let mut at_end = results.is_empty();
+    let mut following = None;
     let mut last_time = None;
     let mut newest = None;
     let mut total = None;
@@ -618,7 +624,8 @@ async fn contact_directory_step(context: &Context) -> Result<(), ApiError> {
         if let Some(max) = page.items.iter().filter_map(|c| c.updated_at).max() {
             newest = Some(newest.map_or(max, |n: DateTime<Utc>| n.max(max)));
         }
-        at_end |= !page.has_more || page.items.is_empty();
+        at_end |= !page.has_more() || page.items.is_empty();
+        following = page.next;
         if !page.items.is_empty() {
             {
                 let mut shared = context.shared();
@@ -640,7 +647,7 @@ async fn contact_directory_step(context: &Context) -> Result<(), ApiError> {
         let next = if at_end {
             cursor.caught_up(newest)
         } else {
-            cursor.advance(fetched, last_time)
+            cursor.advance(last_time, following)
         };
         shared.cursors.contacts = Some(next);
         if total.is_some() && !shared.cursors.contacts_complete {

@@ -251,7 +251,7 @@ pub fn state(width: u16, height: u16, open: bool) -> AppState {
                 conversation_id: ConversationId::new("c1"),
                 page: Page {
                     items: thread_c1(),
-                    has_more: false,
+                    next: None,
                     total: None,
                     skipped: 0,
                 },

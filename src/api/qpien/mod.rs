@@ -33,7 +33,7 @@ use crate::api::{ApiError, ApiResult, Capabilities, Provider};
 use crate::domain::{
     Agent, ChannelInfo, Contact, ContactId, ContactQuery, ContactUpdate, Conversation,
     ConversationId, ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery,
-    OutgoingTemplate, OutgoingText, Page, Recipient, Template,
+    OutgoingTemplate, OutgoingText, Page, PageCursor, Recipient, Template,
 };
 use crate::sync::scheduler::Scheduler;
 
@@ -113,8 +113,27 @@ fn page_size(limit: u32) -> i64 {
     i64::from(limit.clamp(1, MAX_PAGE_SIZE))
 }
 
-fn page_number(page: u32) -> i64 {
-    i64::from(page.max(1))
+/// Qpien pages by number: its cursors are the decimal page number.
+fn page_number(cursor: Option<&PageCursor>) -> ApiResult<u32> {
+    let Some(cursor) = cursor else {
+        return Ok(1);
+    };
+    cursor
+        .as_str()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| {
+            ApiError::Decode(format!(
+                "the page position {:?} was not issued by Qpien",
+                crate::text::truncate(&crate::text::sanitize_line(cursor.as_str()), 40)
+            ))
+        })
+}
+
+/// The cursor of the page after `page`, when the server says there is one.
+fn next_cursor(page: u32, has_next: bool) -> Option<PageCursor> {
+    has_next.then(|| PageCursor::new(page.saturating_add(1).to_string()))
 }
 
 /// A generated GraphQL enum from its wire name (unknown names become the
@@ -180,6 +199,7 @@ enum Answer {
 
 fn conversation_list_input(
     query: &ConversationQuery,
+    page: u32,
 ) -> ApiResult<operations::conversation_list::GetConversationListInput> {
     use operations::conversation_list as op;
     let status = if query.status.is_empty() {
@@ -194,7 +214,7 @@ fn conversation_list_input(
         )
     };
     Ok(op::GetConversationListInput {
-        page: Some(page_number(query.page)),
+        page: Some(i64::from(page)),
         limit: Some(page_size(query.limit)),
         status,
         joined_c_person: query.assignee.as_ref().map(|a| a.0.clone()),
@@ -219,7 +239,10 @@ fn conversation_list_input(
     })
 }
 
-fn contact_list_input(query: &ContactQuery) -> operations::contact_list::GetContactListInput {
+fn contact_list_input(
+    query: &ContactQuery,
+    page: u32,
+) -> operations::contact_list::GetContactListInput {
     use operations::contact_list as op;
     // Oldest change first when syncing incrementally: a saved cursor (the
     // newest `updatedAt` seen) then resumes exactly where the last run
@@ -230,7 +253,7 @@ fn contact_list_input(query: &ContactQuery) -> operations::contact_list::GetCont
         order: Some(op::SortOrder::ASC),
     });
     op::GetContactListInput {
-        page: Some(page_number(query.page)),
+        page: Some(i64::from(page)),
         limit: Some(page_size(query.limit)),
         search: non_empty(query.search.as_deref()),
         tags: None,
@@ -376,9 +399,10 @@ fn message_page(mut data: Value, conversation_id: &str) -> ApiResult<Page<Messag
     let items = map_records(page.docs, "message", &mut skipped, |doc| {
         map_message(wire_message!(doc), Some(conversation_id))
     });
+    // Threads page by time (`before`); the cursor only says there is more.
     Ok(Page {
         items,
-        has_more: page.has_next_page,
+        next: next_cursor(1, page.has_next_page),
         total: u64::try_from(page.total_docs).ok(),
         skipped,
     })
@@ -386,7 +410,7 @@ fn message_page(mut data: Value, conversation_id: &str) -> ApiResult<Page<Messag
 
 /// A conversation page from checked `data`: records that fail to decode or
 /// to map are skipped (and logged), never failing the page.
-fn conversation_page(mut data: Value) -> ApiResult<Page<Conversation>> {
+fn conversation_page(mut data: Value, number: u32) -> ApiResult<Page<Conversation>> {
     use operations::conversation_list as op;
     let mut skipped = prune_rows::<op::ConversationListGetConversationListDataDocs>(
         &mut data,
@@ -402,13 +426,13 @@ fn conversation_page(mut data: Value) -> ApiResult<Page<Conversation>> {
     });
     Ok(Page {
         items,
-        has_more: page.has_next_page,
+        next: next_cursor(number, page.has_next_page),
         total: u64::try_from(page.total_docs).ok(),
         skipped,
     })
 }
 
-fn contact_page(mut data: Value) -> ApiResult<Page<Contact>> {
+fn contact_page(mut data: Value, number: u32) -> ApiResult<Page<Contact>> {
     use operations::contact_list as op;
     let skipped = prune_rows::<op::ContactListGetContactListDataDocs>(
         &mut data,
@@ -426,20 +450,27 @@ fn contact_page(mut data: Value) -> ApiResult<Page<Contact>> {
             .into_iter()
             .map(|c| map_contact(wire_contact!(c)))
             .collect(),
-        has_more: page.has_next_page,
+        next: next_cursor(number, page.has_next_page),
         total: u64::try_from(page.total_docs).ok(),
         skipped,
     })
 }
 
-/// Pages answered in order until the first failure. Nothing answered is
-/// the first failure itself; a later one is logged and left for the caller
-/// to ask again (it sees fewer pages than it asked for).
+/// Pages answered in order until the last page of the list or the first
+/// failure. Nothing answered is the first failure itself; a later one is
+/// logged and left for the caller to ask again (it sees fewer pages than it
+/// asked for).
 fn leading_pages<T>(results: Vec<ApiResult<Page<T>>>) -> ApiResult<Vec<Page<T>>> {
     let mut pages = Vec::with_capacity(results.len());
     for (i, result) in results.into_iter().enumerate() {
         match result {
-            Ok(page) => pages.push(page),
+            Ok(page) => {
+                let last = !page.has_more();
+                pages.push(page);
+                if last {
+                    break;
+                }
+            }
             Err(e) if i == 0 => return Err(e),
             Err(e) => {
                 tracing::warn!(error = %e, index = i, "a page of the batch failed");
@@ -750,28 +781,37 @@ impl Provider for QpienClient {
 
     async fn list_conversations(&self, query: &ConversationQuery) -> ApiResult<Page<Conversation>> {
         use operations::conversation_list as op;
-        let input = conversation_list_input(query)?;
+        let page = page_number(query.cursor.as_ref())?;
+        let input = conversation_list_input(query, page)?;
         let data = self
             .call_data::<operations::ConversationList>(op::Variables { input: Some(input) })
             .await?;
-        conversation_page(data)
+        conversation_page(data, page)
     }
 
+    /// The pages in aliased requests of [`PAGE_BATCH`], asked all at once:
+    /// page numbers are known in advance.
     async fn list_conversation_pages(
         &self,
-        queries: &[ConversationQuery],
+        query: &ConversationQuery,
+        pages: usize,
     ) -> ApiResult<Vec<Page<Conversation>>> {
         use operations::conversation_list as op;
+        let first = page_number(query.cursor.as_ref())?;
+        let number = |i: usize| first.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
         let variables = |i: usize| {
-            conversation_list_input(&queries[i]).map(|input| op::Variables { input: Some(input) })
+            conversation_list_input(query, number(i))
+                .map(|input| op::Variables { input: Some(input) })
         };
+        let count = pages.max(1);
         let results = self
-            .call_batch::<operations::ConversationList>(queries.len(), variables, PAGE_BATCH)
+            .call_batch::<operations::ConversationList>(count, variables, PAGE_BATCH)
             .await?;
         leading_pages(
             results
                 .into_iter()
-                .map(|r| r.and_then(conversation_page))
+                .enumerate()
+                .map(|(i, r)| r.and_then(|data| conversation_page(data, number(i))))
                 .collect(),
         )
     }
@@ -908,28 +948,37 @@ impl Provider for QpienClient {
 
     async fn list_contacts(&self, query: &ContactQuery) -> ApiResult<Page<Contact>> {
         use operations::contact_list as op;
+        let page = page_number(query.cursor.as_ref())?;
         let data = self
             .call_data::<operations::ContactList>(op::Variables {
-                input: Some(contact_list_input(query)),
+                input: Some(contact_list_input(query, page)),
             })
             .await?;
-        contact_page(data)
+        contact_page(data, page)
     }
 
-    async fn list_contact_pages(&self, queries: &[ContactQuery]) -> ApiResult<Vec<Page<Contact>>> {
+    async fn list_contact_pages(
+        &self,
+        query: &ContactQuery,
+        pages: usize,
+    ) -> ApiResult<Vec<Page<Contact>>> {
         use operations::contact_list as op;
+        let first = page_number(query.cursor.as_ref())?;
+        let number = |i: usize| first.saturating_add(u32::try_from(i).unwrap_or(u32::MAX));
         let variables = |i: usize| {
             Ok(op::Variables {
-                input: Some(contact_list_input(&queries[i])),
+                input: Some(contact_list_input(query, number(i))),
             })
         };
+        let count = pages.max(1);
         let results = self
-            .call_batch::<operations::ContactList>(queries.len(), variables, PAGE_BATCH)
+            .call_batch::<operations::ContactList>(count, variables, PAGE_BATCH)
             .await?;
         leading_pages(
             results
                 .into_iter()
-                .map(|r| r.and_then(contact_page))
+                .enumerate()
+                .map(|(i, r)| r.and_then(|data| contact_page(data, number(i))))
                 .collect(),
         )
     }
@@ -1150,46 +1199,71 @@ mod tests {
 
     #[test]
     fn a_malformed_conversation_costs_only_itself() {
-        let page = conversation_page(conversation_data(json!([
-            {"_id": "c1", "updatedAt": "2025-10-01T00:00:00Z"},
-            // Decodes, but has no time to order it by.
-            {"_id": "c2"},
-            // Does not decode: a tag without its required name.
-            {"_id": "c3", "updatedAt": "2025-10-01T00:00:00Z", "tags": [{"_id": "t"}]},
-            {"_id": "c4", "updatedAt": "2025-10-01T00:00:00Z"}
-        ])))
+        let page = conversation_page(
+            conversation_data(json!([
+                {"_id": "c1", "updatedAt": "2025-10-01T00:00:00Z"},
+                // Decodes, but has no time to order it by.
+                {"_id": "c2"},
+                // Does not decode: a tag without its required name.
+                {"_id": "c3", "updatedAt": "2025-10-01T00:00:00Z", "tags": [{"_id": "t"}]},
+                {"_id": "c4", "updatedAt": "2025-10-01T00:00:00Z"}
+            ])),
+            3,
+        )
         .unwrap();
         let ids: Vec<&str> = page.items.iter().map(|c| c.id.as_str()).collect();
         assert_eq!(ids, vec!["c1", "c4"]);
         assert_eq!(page.skipped, 2);
-        assert!(page.has_more);
+        assert_eq!(page.next, Some(PageCursor::new("4")));
         assert_eq!(page.total, Some(9));
         assert!(page.items.iter().all(|c| c.contact_name.is_empty()));
     }
 
     #[test]
-    fn pages_stop_at_the_first_failure() {
+    fn pages_stop_at_the_first_failure_or_the_last_page() {
         let ok = |n: usize| -> ApiResult<Page<u8>> {
-            Ok(Page {
-                items: vec![0; n],
-                has_more: true,
-                total: None,
-                skipped: 0,
-            })
+            Ok(Page::more(vec![0; n], PageCursor::new(n.to_string())))
         };
         let err = || -> ApiResult<Page<u8>> { Err(ApiError::Timeout(Duration::from_secs(1))) };
         let pages = leading_pages(vec![ok(1), ok(2), err(), ok(3)]).unwrap();
         assert_eq!(pages.len(), 2);
         assert!(leading_pages(vec![err(), ok(1)]).is_err());
         assert!(leading_pages::<u8>(vec![]).unwrap().is_empty());
+        let pages = leading_pages(vec![ok(1), Ok(Page::last(vec![7])), ok(3)]).unwrap();
+        assert_eq!(pages.len(), 2);
+        assert!(!pages[1].has_more());
+    }
+
+    #[test]
+    fn cursors_are_page_numbers() {
+        assert_eq!(page_number(None), Ok(1));
+        assert_eq!(page_number(Some(&PageCursor::new("7"))), Ok(7));
+        for foreign in ["0", "-1", "abc", "", "99999999999", "\u{1b}[2J"] {
+            let error = page_number(Some(&PageCursor::new(foreign))).unwrap_err();
+            assert!(
+                matches!(&error, ApiError::Decode(m) if m.contains("not issued by Qpien") && !m.contains('\u{1b}')),
+                "{error:?}"
+            );
+        }
+        assert_eq!(next_cursor(1, true), Some(PageCursor::new("2")));
+        assert_eq!(next_cursor(1, false), None);
+        assert_eq!(
+            next_cursor(u32::MAX, true),
+            Some(PageCursor::new(u32::MAX.to_string()))
+        );
+        let input = conversation_list_input(&ConversationQuery::default(), 4).unwrap();
+        assert_eq!(input.page, Some(4));
     }
 
     #[test]
     fn incremental_contact_queries_sort_oldest_change_first() {
-        let input = contact_list_input(&ContactQuery {
-            updated_since: Some(chrono::Utc::now()),
-            ..ContactQuery::default()
-        });
+        let input = contact_list_input(
+            &ContactQuery {
+                updated_since: Some(chrono::Utc::now()),
+                ..ContactQuery::default()
+            },
+            1,
+        );
         let sort = input.sort.expect("sorted");
         assert_eq!(sort.field, "updatedAt");
         assert!(matches!(
@@ -1197,7 +1271,11 @@ mod tests {
             Some(operations::contact_list::SortOrder::ASC)
         ));
         assert!(input.updated_after.is_some());
-        assert!(contact_list_input(&ContactQuery::default()).sort.is_none());
+        assert!(
+            contact_list_input(&ContactQuery::default(), 1)
+                .sort
+                .is_none()
+        );
     }
 
     fn sent_input(body: &[u8]) -> serde_json::Map<String, Value> {
@@ -1365,11 +1443,18 @@ mod tests {
 
     #[test]
     fn a_phone_query_filters_by_phone() {
-        let input = contact_list_input(&ContactQuery {
-            phone: Some("+905321234567".into()),
-            ..ContactQuery::default()
-        });
+        let input = contact_list_input(
+            &ContactQuery {
+                phone: Some("+905321234567".into()),
+                ..ContactQuery::default()
+            },
+            1,
+        );
         assert_eq!(input.phone.as_deref(), Some("+905321234567"));
-        assert!(contact_list_input(&ContactQuery::default()).phone.is_none());
+        assert!(
+            contact_list_input(&ContactQuery::default(), 1)
+                .phone
+                .is_none()
+        );
     }
 }

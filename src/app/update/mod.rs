@@ -108,7 +108,13 @@ fn handle(state: &mut AppState, event: Event, env: Env) -> Vec<Command> {
             conversation_id,
             page,
             older,
-        } => on_messages(state, conversation_id, page.items, page.has_more, older),
+        } => on_messages(
+            state,
+            conversation_id,
+            page.items,
+            page.next.is_some(),
+            older,
+        ),
         Event::MessagesFailed {
             conversation_id,
             error,
@@ -676,14 +682,26 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
             conversation_id,
             page,
         } => {
-            commands = on_messages(state, conversation_id, page.items, page.has_more, false);
+            commands = on_messages(
+                state,
+                conversation_id,
+                page.items,
+                page.next.is_some(),
+                false,
+            );
         }
         SyncEvent::ThreadsRead(threads) => {
             for (id, page) in threads {
                 if state.open.as_ref() == Some(&id) {
-                    commands.extend(on_messages(state, id, page.items, page.has_more, false));
+                    commands.extend(on_messages(
+                        state,
+                        id,
+                        page.items,
+                        page.next.is_some(),
+                        false,
+                    ));
                 } else {
-                    state.store.read_ahead(&id, page.items, page.has_more);
+                    state.store.read_ahead(&id, page.items, page.next.is_some());
                 }
             }
         }

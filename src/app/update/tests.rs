@@ -68,7 +68,7 @@ fn load(
             conversation_id: ConversationId::new(conv),
             page: Page {
                 items: messages,
-                has_more,
+                next: has_more.then(|| crate::domain::PageCursor::new("2")),
                 total: None,
                 skipped: 0,
             },
@@ -668,7 +668,7 @@ fn older_messages_do_not_move_the_view() {
             conversation_id: "a".into(),
             page: Page {
                 items: older,
-                has_more: false,
+                next: None,
                 total: None,
                 skipped: 0,
             },

@@ -379,7 +379,7 @@ fn server_failed(state: &mut AppState, kind: MessageKind, client_id: &str) {
             conversation_id: ConversationId::new("a"),
             page: crate::domain::Page {
                 items: messages,
-                has_more: false,
+                next: None,
                 total: None,
                 skipped: 0,
             },
@@ -453,7 +453,7 @@ fn a_failed_template_message_is_sent_again_with_its_values() {
             conversation_id: ConversationId::new("a"),
             page: crate::domain::Page {
                 items: vec![echo],
-                has_more: false,
+                next: None,
                 total: None,
                 skipped: 0,
             },

@@ -352,7 +352,7 @@ mod tests {
                 conversation_id: "a".into(),
                 page: Page {
                     items: messages,
-                    has_more: true,
+                    next: Some(crate::domain::PageCursor::new("2")),
                     total: None,
                     skipped: 0,
                 },
