@@ -94,22 +94,44 @@ async fn lists_filters_reads_closes_and_assigns_conversations() {
     let client = client(&sandbox);
     let first = client
         .list_conversations(&ConversationQuery {
-            page: 1,
             limit: 10,
             ..ConversationQuery::default()
         })
         .await
         .expect("a page");
     assert_eq!(first.items.len(), 10);
-    assert!(first.has_more);
+    assert!(first.has_more());
     assert_eq!(first.total, Some(40));
     let ids: Vec<String> = first.items.iter().map(|c| c.id.0.clone()).collect();
     assert_eq!(ids, sandbox.conversation_ids()[..10]);
     assert!(first.items.iter().all(|c| !c.contact_name.is_empty()));
+    // The next pages start where the cursor says.
+    let pages = client
+        .list_conversation_pages(
+            &ConversationQuery {
+                cursor: first.next.clone(),
+                limit: 10,
+                ..ConversationQuery::default()
+            },
+            2,
+        )
+        .await
+        .unwrap();
+    let more: Vec<String> = pages
+        .iter()
+        .flat_map(|p| p.items.iter().map(|c| c.id.0.clone()))
+        .collect();
+    assert_eq!(more, sandbox.conversation_ids()[10..30]);
+    let foreign = client
+        .list_conversations(&ConversationQuery {
+            cursor: Some(termdesk::domain::PageCursor::new("after:xyz")),
+            ..ConversationQuery::default()
+        })
+        .await;
+    assert!(matches!(foreign, Err(ApiError::Decode(_))), "{foreign:?}");
 
     let closed = client
         .list_conversations(&ConversationQuery {
-            page: 1,
             limit: 100,
             status: vec![ConversationStatus::Closed],
             ..ConversationQuery::default()
@@ -125,7 +147,6 @@ async fn lists_filters_reads_closes_and_assigns_conversations() {
     );
     let mine = client
         .list_conversations(&ConversationQuery {
-            page: 1,
             limit: 100,
             assignee: Some(AgentId::new(DEMO_USER_ID)),
             ..ConversationQuery::default()
@@ -205,7 +226,6 @@ async fn changes_since_a_time_come_oldest_first() {
     let since = sandbox.conversation_state(&ids[5]).unwrap().updated_at;
     let page = client
         .list_conversations(&ConversationQuery {
-            page: 1,
             limit: 100,
             updated_since: Some(since),
             oldest_first: true,
@@ -217,7 +237,7 @@ async fn changes_since_a_time_come_oldest_first() {
     let mut want = ids[..6].to_vec();
     want.reverse();
     assert_eq!(got, want);
-    assert!(!page.has_more);
+    assert!(!page.has_more());
     sandbox.shutdown().await;
 }
 
@@ -248,14 +268,14 @@ async fn pages_messages_backwards_and_sends_a_reply() {
         .map(|m| m.id.as_str())
         .collect();
     assert_eq!(ids, want);
-    assert_eq!(older.has_more, stored.len() > 4);
+    assert_eq!(older.has_more(), stored.len() > 4);
     // A client that has not seen the page edge walks to it.
     let fresh = self::client(&sandbox)
         .list_messages(&query(Some(newest.items[1].created_at)))
         .await
         .unwrap();
     assert_eq!(fresh.items, older.items);
-    assert_eq!(fresh.has_more, older.has_more);
+    assert_eq!(fresh.has_more(), older.has_more());
 
     let sent = client
         .send_text(&OutgoingText {
@@ -295,7 +315,6 @@ async fn contacts_list_get_create_and_update() {
     let client = client(&sandbox);
     let page = client
         .list_contacts(&ContactQuery {
-            page: 1,
             limit: 25,
             ..ContactQuery::default()
         })
@@ -308,7 +327,6 @@ async fn contacts_list_get_create_and_update() {
     assert_eq!(got.phone, known.phone);
     let by_phone = client
         .list_contacts(&ContactQuery {
-            page: 1,
             limit: 10,
             phone: known.phone.clone(),
             ..ContactQuery::default()

@@ -25,7 +25,7 @@ pub(super) async fn list(
         0 => DEFAULT_LIMIT,
         n => n.min(MAX_LIMIT),
     };
-    let page = query.page.max(1);
+    let page = super::page_number(query.cursor.as_ref())?;
     let search = query
         .phone
         .clone()
@@ -71,7 +71,7 @@ pub(super) async fn list(
     }
     Ok(Page {
         items,
-        has_more: wire::has_next(&data),
+        next: super::next_cursor(page, wire::has_next(&data)),
         total: wire::total(&data),
         skipped,
     })
@@ -153,7 +153,6 @@ fn already_exists(error: &str) -> bool {
 /// Finds the contact with exactly this phone.
 async fn by_phone(client: &SuperWabaClient, phone: &str) -> ApiResult<Option<Contact>> {
     let query = ContactQuery {
-        page: 1,
         limit: 10,
         phone: Some(phone.to_string()),
         ..ContactQuery::default()

@@ -15,7 +15,7 @@ use crate::api::http::{HttpRequest, segment};
 use crate::api::{ApiError, ApiResult};
 use crate::domain::{
     Conversation, ConversationId, ConversationQuery, ConversationStatus, ConversationUpdate,
-    Message, MessageQuery, OutgoingText, Page,
+    Message, MessageQuery, OutgoingText, Page, PageCursor,
 };
 
 const DEFAULT_LIMIT: u32 = 20;
@@ -105,13 +105,13 @@ pub(super) async fn fetch_page(
 
 fn page_of(
     items: Vec<Conversation>,
-    has_more: bool,
+    next: Option<PageCursor>,
     total: Option<u64>,
     skipped: usize,
 ) -> Page<Conversation> {
     Page {
         items,
-        has_more,
+        next,
         total,
         skipped,
     }
@@ -122,21 +122,26 @@ pub(super) async fn list(
     query: &ConversationQuery,
 ) -> ApiResult<Page<Conversation>> {
     let Some((status, assignee)) = filters(query) else {
-        return Ok(page_of(Vec::new(), false, Some(0), 0));
+        return Ok(page_of(Vec::new(), None, Some(0), 0));
     };
     let limit = match query.limit {
         0 => DEFAULT_LIMIT,
         n => n.min(MAX_LIMIT),
     };
-    let page = query.page.max(1);
+    let page = super::page_number(query.cursor.as_ref())?;
     let Some(since) = query.updated_since else {
         let raw = fetch_page(client, page, limit, status.as_deref(), assignee.as_deref()).await?;
         let items = raw.items.into_iter().filter(|c| keep(query, c)).collect();
-        return Ok(page_of(items, raw.has_next, raw.total, raw.skipped));
+        return Ok(page_of(
+            items,
+            super::next_cursor(page, raw.has_next),
+            raw.total,
+            raw.skipped,
+        ));
     };
     // Changes: every one newer than `since` comes in the first answer.
     if page > 1 {
-        return Ok(page_of(Vec::new(), false, None, 0));
+        return Ok(page_of(Vec::new(), None, None, 0));
     }
     let mut items = Vec::new();
     let mut skipped = 0;
@@ -166,7 +171,7 @@ pub(super) async fn list(
     if !query.oldest_first {
         items.reverse();
     }
-    Ok(page_of(items, false, None, skipped))
+    Ok(page_of(items, None, None, skipped))
 }
 
 pub(super) async fn get(client: &SuperWabaClient, id: &ConversationId) -> ApiResult<Conversation> {
@@ -339,9 +344,13 @@ pub(super) async fn messages(
     if let Some(oldest) = items.last() {
         client.remember_cursor(conversation, oldest.created_at, oldest.id.as_str());
     }
+    // Messages page by time; the cursor names the oldest one read.
+    let next = more
+        .then(|| items.last().map(|m| PageCursor::new(m.id.as_str())))
+        .flatten();
     Ok(Page {
         items,
-        has_more: more,
+        next,
         total: None,
         skipped,
     })

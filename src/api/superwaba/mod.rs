@@ -30,7 +30,7 @@ use crate::api::{ApiError, ApiResult, BulkRowOutcome, Capabilities, Provider};
 use crate::domain::{
     Agent, Contact, ContactId, ContactQuery, ContactUpdate, Conversation, ConversationId,
     ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery, OutgoingTemplate,
-    OutgoingText, Page, Template,
+    OutgoingText, Page, PageCursor, Template,
 };
 use crate::sync::scheduler::Scheduler;
 
@@ -233,6 +233,29 @@ impl SuperWabaClient {
     }
 }
 
+/// SuperWaba pages by number: its cursors are the decimal page number.
+fn page_number(cursor: Option<&PageCursor>) -> ApiResult<u32> {
+    let Some(cursor) = cursor else {
+        return Ok(1);
+    };
+    cursor
+        .as_str()
+        .parse::<u32>()
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| {
+            ApiError::Decode(format!(
+                "the page position {:?} was not issued by SuperWaba",
+                crate::text::truncate(&crate::text::sanitize_line(cursor.as_str()), 40)
+            ))
+        })
+}
+
+/// The cursor of the page after `page`, when the server says there is one.
+fn next_cursor(page: u32, has_next: bool) -> Option<PageCursor> {
+    has_next.then(|| PageCursor::new(page.saturating_add(1).to_string()))
+}
+
 /// The payload of an answer, or the agent-readable error.
 fn answer(response: HttpResponse) -> ApiResult<Value> {
     if !response.is_success() {
@@ -349,6 +372,16 @@ impl Provider for SuperWabaClient {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cursors_are_page_numbers() {
+        assert_eq!(page_number(None), Ok(1));
+        assert_eq!(page_number(Some(&PageCursor::new("3"))), Ok(3));
+        assert!(page_number(Some(&PageCursor::new("0"))).is_err());
+        assert!(page_number(Some(&PageCursor::new("abc"))).is_err());
+        assert_eq!(next_cursor(2, true), Some(PageCursor::new("3")));
+        assert_eq!(next_cursor(2, false), None);
+    }
 
     #[test]
     fn the_developer_url_gets_one_v1() {
