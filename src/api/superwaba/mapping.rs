@@ -345,7 +345,7 @@ fn refuse_unsupported(update: &ContactUpdate) -> ApiResult<()> {
         return Err(refuse("language"));
     }
     if update.email_usage_permission.is_some() {
-        return Err(refuse("e-mail permission (only WhatsApp opt-in)"));
+        return Err(refuse("email usage permission (only the WhatsApp opt-in)"));
     }
     Ok(())
 }
@@ -419,7 +419,7 @@ pub fn patch_body(update: &ContactUpdate, current_name: Option<&str>) -> ApiResu
         if name.is_empty() {
             return Err(ApiError::Rejected {
                 code: None,
-                message: "a SuperWaba contact's name cannot be empty".into(),
+                message: "the first name cannot be empty: SuperWaba contacts need a name".into(),
             });
         }
         body.insert("name".into(), json!(name));
@@ -574,6 +574,42 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("phone")
+        );
+        // Each refusal names its field the way the editor finds it.
+        use crate::contact_fields::ContactField;
+        let named = |u: ContactUpdate| match patch_body(&u, Some("Layla")) {
+            Err(ApiError::Rejected { message, .. }) => ContactField::named_in(&message),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(named(phone), Some(ContactField::Phone));
+        assert_eq!(named(gender), Some(ContactField::Gender));
+        assert_eq!(
+            named(ContactUpdate {
+                email_usage_permission: Some(true),
+                ..ContactUpdate::default()
+            }),
+            Some(ContactField::EmailPermission)
+        );
+        assert_eq!(
+            named(ContactUpdate {
+                first_name: Some(" ".into()),
+                ..ContactUpdate::default()
+            }),
+            Some(ContactField::FirstName)
+        );
+        assert_eq!(
+            named(ContactUpdate {
+                language: Some(Some("en".into())),
+                ..ContactUpdate::default()
+            }),
+            Some(ContactField::Language)
+        );
+        assert_eq!(
+            named(ContactUpdate {
+                username: Some(Some("x".into())),
+                ..ContactUpdate::default()
+            }),
+            Some(ContactField::Username)
         );
         assert_eq!(status_to_wire(&ConversationStatus::Pending), None);
     }

@@ -399,3 +399,65 @@ async fn the_session_api_is_rate_limited_and_guarded_by_org() {
     assert_eq!(stats.routes.get("POST /auth/v1/token"), Some(&1));
     h.sandbox.shutdown().await;
 }
+
+#[tokio::test]
+async fn live_traffic_and_the_control_route() {
+    let h = start(SuperWabaSandboxOptions {
+        live: true,
+        live_interval: std::time::Duration::from_millis(50),
+        ..small()
+    })
+    .await;
+    let before: usize = h
+        .sandbox
+        .conversation_ids()
+        .iter()
+        .map(|id| h.sandbox.messages(id).len())
+        .sum();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now: usize = h
+            .sandbox
+            .conversation_ids()
+            .iter()
+            .map(|id| h.sandbox.messages(id).len())
+            .sum();
+        if now > before {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no live message");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let id = h.sandbox.conversation_ids()[0].clone();
+    let control = format!("{}/__sandbox/superwaba", h.sandbox.supabase_url());
+    let resp: Value = h
+        .http
+        .post(&control)
+        .json(
+            &json!({ "inject_message": { "conversation_id": id, "text": "Still there?" },
+            "expire_access_tokens": true, "monthly_events": 3 }),
+        )
+        .send()
+        .await
+        .expect("answers")
+        .json()
+        .await
+        .expect("json");
+    let injected = resp["injected_message_id"].as_str().expect("an id");
+    assert!(
+        h.sandbox
+            .messages(&id)
+            .iter()
+            .any(|m| m.id == injected && m.text == "Still there?")
+    );
+    assert_eq!(h.get("/whatsapp/conversations").await.status, 401);
+    let typo = h
+        .http
+        .post(&control)
+        .json(&json!({ "expire_tokens": true }))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(typo.status().as_u16(), 400);
+    h.sandbox.shutdown().await;
+}
