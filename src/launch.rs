@@ -11,7 +11,7 @@ use secrecy::SecretString;
 use crate::api::Provider;
 use crate::api::qpien::{QpienClient, QpienConfig};
 use crate::canned::{self, CannedReply};
-use crate::config::{AccountConfig, Config, ProviderKind};
+use crate::config::{AccountConfig, Config, ProviderKind, ProviderSettings, SuperWabaLogin};
 use crate::sandbox::{Sandbox, SandboxOptions};
 
 #[derive(Debug, Clone, Default)]
@@ -20,6 +20,8 @@ pub struct LaunchOptions {
     pub account: Option<String>,
     /// Run the demo even when a config file exists.
     pub demo: bool,
+    /// Which platform the demo plays (Qpien when not given).
+    pub demo_provider: Option<ProviderKind>,
     /// Simulated live traffic in the demo sandbox.
     pub live: bool,
 }
@@ -29,15 +31,69 @@ pub struct Connection {
     pub provider: Arc<dyn Provider>,
     /// Account name, or "demo".
     pub label: String,
+    /// The platform, e.g. "SuperWaba".
+    pub provider_label: String,
     pub poll_interval: Duration,
     pub config: Config,
     /// Present in the demo; dropping it stops the sandbox.
-    pub demo_sandbox: Option<Sandbox>,
+    pub demo_sandbox: Option<DemoSandbox>,
 }
 
 impl Connection {
     pub fn is_demo(&self) -> bool {
         self.demo_sandbox.is_some()
+    }
+}
+
+/// An account whose secrets have been read.
+pub struct ReadyAccount {
+    pub config: AccountConfig,
+    secrets: Secrets,
+}
+
+/// An account's secrets, read before the terminal changes so a missing one
+/// is reported plainly.
+enum Secrets {
+    Qpien {
+        client_secret: SecretString,
+    },
+    SuperWaba {
+        anon_key: SecretString,
+        login: SecretString,
+        api_key: Option<SecretString>,
+    },
+    DmChamp {
+        api_key: SecretString,
+    },
+}
+
+impl ReadyAccount {
+    pub fn read(config: AccountConfig) -> Result<Self, String> {
+        let name = config.name.clone();
+        let secrets = match &config.provider {
+            ProviderSettings::Qpien(qpien) => Secrets::Qpien {
+                client_secret: qpien.client_secret.resolve(&name)?,
+            },
+            ProviderSettings::SuperWaba(superwaba) => Secrets::SuperWaba {
+                anon_key: superwaba.supabase_anon_key.resolve(&name)?,
+                login: match &superwaba.login {
+                    SuperWabaLogin::Password { password, .. } => password.resolve(&name)?,
+                    SuperWabaLogin::RefreshToken(token) => token.resolve(&name)?,
+                },
+                api_key: match &superwaba.api_key {
+                    Some(source) => Some(source.resolve(&name)?),
+                    None => None,
+                },
+            },
+            ProviderSettings::DmChamp(dmchamp) => Secrets::DmChamp {
+                api_key: dmchamp.api_key.resolve(&name)?,
+            },
+        };
+        Ok(ReadyAccount { config, secrets })
+    }
+
+    pub fn provider_label(&self) -> &'static str {
+        self.config.kind().label()
     }
 }
 
@@ -51,7 +107,8 @@ pub struct LaunchPlan {
     pub live: bool,
     /// The config file read, if any: canned replies sit beside it.
     pub config_path: Option<PathBuf>,
-    account: Option<(AccountConfig, SecretString)>,
+    demo_provider: ProviderKind,
+    account: Option<ReadyAccount>,
 }
 
 /// Reads the config (if any) and picks the account. The demo is used when
@@ -67,35 +124,31 @@ pub fn plan(options: &LaunchOptions) -> Result<LaunchPlan, String> {
         None => Config::default(),
     };
     if options.demo || config_path.is_none() {
+        let demo_provider = options.demo_provider.unwrap_or(ProviderKind::Qpien);
         return Ok(LaunchPlan {
             label: "demo".into(),
-            provider_label: "Qpien sandbox".into(),
+            provider_label: format!("{} sandbox", demo_provider.label()),
             is_demo: true,
             config,
             live: options.live,
             config_path,
+            demo_provider,
             account: None,
         });
     }
-    let account = config.select_account(options.account.as_deref())?.clone();
-    if account.provider != ProviderKind::Qpien {
-        return Err(format!(
-            "account `{}`: this build of termdesk supports only provider = \"qpien\"",
-            account.name
-        ));
+    if options.demo_provider.is_some() {
+        return Err("--provider chooses the demo's platform: use it with --demo".into());
     }
-    if account.client_id.is_none() {
-        return Err(format!("account `{}` needs a client_id", account.name));
-    }
-    let secret = account.resolve_secret()?;
+    let account = ReadyAccount::read(config.select_account(options.account.as_deref())?.clone())?;
     Ok(LaunchPlan {
-        label: account.name.clone(),
-        provider_label: "Qpien".into(),
+        label: account.config.name.clone(),
+        provider_label: account.provider_label().into(),
         is_demo: false,
         config,
         live: options.live,
         config_path,
-        account: Some((account, secret)),
+        demo_provider: ProviderKind::Qpien,
+        account: Some(account),
     })
 }
 
@@ -129,7 +182,7 @@ impl LaunchPlan {
         }
         self.account
             .as_ref()
-            .and_then(|(account, _)| account.agent.clone())
+            .and_then(|account| account.config.agent.clone())
     }
 
     /// The account's country, for phone numbers typed without `+`. The
@@ -140,7 +193,7 @@ impl LaunchPlan {
         }
         self.account
             .as_ref()
-            .and_then(|(account, _)| account.country.clone())
+            .and_then(|account| account.config.country.clone())
             .map(|c| c.trim().to_uppercase())
     }
 
@@ -183,43 +236,92 @@ pub async fn connect(options: &LaunchOptions) -> Result<Connection, String> {
 }
 
 pub async fn connect_plan(plan: LaunchPlan) -> Result<Connection, String> {
-    let Some((account, secret)) = plan.account else {
-        return start_demo(plan.config, plan.live).await;
+    let Some(account) = plan.account else {
+        return start_demo(plan.config, plan.demo_provider, plan.live).await;
     };
-    let client_id = account.client_id.clone().unwrap_or_default();
-    let mut qpien = QpienConfig::new(account.base_url.clone(), client_id, secret);
-    qpien.request_timeout = account.request_timeout();
-    qpien.requests_per_minute = account.requests_per_minute;
-    let provider: Arc<dyn Provider> =
-        Arc::new(QpienClient::new(qpien).map_err(|err| err.to_string())?);
+    let provider = connect_account(&account)?;
     Ok(Connection {
         provider,
-        label: account.name.clone(),
-        poll_interval: account.poll_interval(),
+        label: account.config.name.clone(),
+        provider_label: account.provider_label().to_string(),
+        poll_interval: account.config.poll_interval(),
         config: plan.config,
         demo_sandbox: None,
     })
 }
 
-async fn start_demo(config: Config, live: bool) -> Result<Connection, String> {
-    let options = SandboxOptions {
-        live,
-        ..SandboxOptions::default()
+/// The client of one configured account.
+pub fn connect_account(account: &ReadyAccount) -> Result<Arc<dyn Provider>, String> {
+    let config = &account.config;
+    match (&config.provider, &account.secrets) {
+        (ProviderSettings::Qpien(qpien), Secrets::Qpien { client_secret }) => {
+            let mut settings = QpienConfig::new(
+                qpien.base_url.clone(),
+                qpien.client_id.clone(),
+                client_secret.clone(),
+            );
+            settings.request_timeout = config.request_timeout();
+            settings.requests_per_minute = config.requests_per_minute;
+            Ok(Arc::new(
+                QpienClient::new(settings).map_err(|err| err.to_string())?,
+            ))
+        }
+        _ => Err(format!(
+            "account `{}`: this build of termdesk does not speak {} yet",
+            config.name,
+            config.kind().label()
+        )),
+    }
+}
+
+/// The sandbox behind the demo; dropping it stops it.
+pub enum DemoSandbox {
+    Qpien(Sandbox),
+}
+
+async fn start_demo(
+    config: Config,
+    provider: ProviderKind,
+    live: bool,
+) -> Result<Connection, String> {
+    let sandbox_error = |err: anyhow::Error| format!("cannot start the demo sandbox: {err}");
+    let local = SocketAddr::from(([127, 0, 0, 1], 0));
+    let (provider, sandbox): (Arc<dyn Provider>, DemoSandbox) = match provider {
+        ProviderKind::Qpien => {
+            let options = SandboxOptions {
+                live,
+                ..SandboxOptions::default()
+            };
+            let client_id = options.client_id.clone();
+            let secret = SecretString::from(options.client_secret.clone());
+            let sandbox = Sandbox::start(local, options)
+                .await
+                .map_err(sandbox_error)?;
+            let client = QpienClient::new(QpienConfig::new(sandbox.base_url(), client_id, secret))
+                .map_err(|err| err.to_string())?;
+            (Arc::new(client), DemoSandbox::Qpien(sandbox))
+        }
+        other => {
+            return Err(format!(
+                "this build of termdesk has no {} demo yet",
+                other.label()
+            ));
+        }
     };
-    let client_id = options.client_id.clone();
-    let secret = SecretString::from(options.client_secret.clone());
-    let sandbox = Sandbox::start(SocketAddr::from(([127, 0, 0, 1], 0)), options)
-        .await
-        .map_err(|err| format!("cannot start the demo sandbox: {err}"))?;
-    let client = QpienClient::new(QpienConfig::new(sandbox.base_url(), client_id, secret))
-        .map_err(|err| err.to_string())?;
     Ok(Connection {
-        provider: Arc::new(client),
+        provider,
         label: "demo".to_string(),
+        provider_label: provider_label_of_demo(&sandbox),
         poll_interval: Duration::from_secs(2),
         config,
         demo_sandbox: Some(sandbox),
     })
+}
+
+fn provider_label_of_demo(sandbox: &DemoSandbox) -> String {
+    match sandbox {
+        DemoSandbox::Qpien(_) => "Qpien sandbox".into(),
+    }
 }
 
 #[cfg(test)]

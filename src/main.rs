@@ -24,6 +24,10 @@ struct Args {
     /// Run the built-in demo even when a config file exists.
     #[arg(long, global = true)]
     demo: bool,
+    /// Platform the demo (with --demo) or `termdesk sandbox` plays:
+    /// qpien, superwaba or dmchamp.
+    #[arg(long, global = true, value_name = "PLATFORM", value_parser = parse_provider)]
+    provider: Option<termdesk::config::ProviderKind>,
     /// Delete the account's local cache first and sync everything again.
     #[arg(long, global = true)]
     reset_cache: bool,
@@ -36,7 +40,8 @@ struct Args {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve a local Qpien-compatible GraphQL API with seeded data.
+    /// Serve a local sandbox of a provider's API with seeded data (Qpien's
+    /// GraphQL API unless --provider says otherwise).
     Sandbox {
         /// Port to listen on (0 picks a free one).
         #[arg(long, default_value_t = 7800)]
@@ -256,6 +261,18 @@ enum ContactsCommand {
 }
 
 /// Sandbox sizes: large enough for any sync test, small enough to fit in memory.
+fn parse_provider(s: &str) -> Result<termdesk::config::ProviderKind, String> {
+    use termdesk::config::ProviderKind;
+    match s.trim().to_ascii_lowercase().as_str() {
+        "qpien" => Ok(ProviderKind::Qpien),
+        "superwaba" => Ok(ProviderKind::Superwaba),
+        "dmchamp" => Ok(ProviderKind::Dmchamp),
+        _ => Err(format!(
+            "`{s}` is not a platform: qpien, superwaba or dmchamp"
+        )),
+    }
+}
+
 fn parse_count(s: &str) -> Result<usize, String> {
     const MAX: usize = 10_000_000;
     match s.trim().parse::<usize>() {
@@ -307,6 +324,7 @@ async fn run(args: Args) -> Result<(), String> {
         config_path: args.config.clone(),
         account: args.account.clone(),
         demo: args.demo,
+        demo_provider: args.provider,
         live: false,
     };
     match args.command {
@@ -600,6 +618,7 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
     }
     let connection = launch::connect_plan(plan).await?;
     state.capabilities = connection.provider.capabilities();
+    state.statuses = connection.provider.statuses().to_vec();
     let result = runtime::run(
         &mut terminal,
         &mut runtime::CrosstermHost,

@@ -11,8 +11,8 @@ use async_trait::async_trait;
 
 use crate::domain::{
     Agent, ChannelInfo, Contact, ContactId, ContactQuery, ContactUpdate, Conversation,
-    ConversationId, ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery,
-    OutgoingTemplate, OutgoingText, Page, Template,
+    ConversationId, ConversationQuery, ConversationStatus, ConversationUpdate, Message, MessageId,
+    MessageQuery, OutgoingTemplate, OutgoingText, Page, Template,
 };
 
 /// What a provider offers; the UI hides or greys out the rest.
@@ -125,6 +125,12 @@ pub trait Provider: Send + Sync {
 
     fn capabilities(&self) -> Capabilities;
 
+    /// The statuses conversations can be filtered by and set to, in the
+    /// order a picker shows them; empty when the provider has none.
+    fn statuses(&self) -> &'static [ConversationStatus] {
+        &[]
+    }
+
     /// The account's request budget, where the provider schedules requests.
     fn budget(&self) -> Option<crate::sync::scheduler::SchedulerStatus> {
         None
@@ -200,11 +206,11 @@ pub trait Provider: Send + Sync {
         Err(ApiError::Unsupported("deleting contacts"))
     }
 
-    /// Up to `pages` consecutive pages starting at `query.cursor`, in as
-    /// few requests as the provider allows. Fewer come back at the end of
-    /// the list, or on a failure after the first page (the answered ones
-    /// come back and the rest can be asked again from the last `next`).
-    /// This default follows `next` one page at a time.
+    /// Up to `pages` (at least one) consecutive pages starting at
+    /// `query.cursor`, in as few requests as the provider allows. Fewer come
+    /// back at the end of the list, or on a failure after the first page
+    /// (the answered ones come back and the rest can be asked again from the
+    /// last `next`). This default follows `next` one page at a time.
     async fn list_conversation_pages(
         &self,
         query: &ConversationQuery,
@@ -353,6 +359,7 @@ mod tests {
     async fn a_provider_implements_only_what_it_offers() {
         let p = Bare;
         assert!(p.authenticate().await.is_ok());
+        assert!(p.statuses().is_empty());
         assert_eq!(
             unsupported(p.list_conversations(&ConversationQuery::default()).await),
             "listing conversations"

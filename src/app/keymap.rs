@@ -13,6 +13,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::api::Capabilities;
 use crate::config::SendKey;
+use crate::domain::ConversationStatus;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
@@ -232,6 +233,31 @@ impl Action {
     pub fn unavailable(self, capabilities: &Capabilities, provider: &str) -> Option<String> {
         let (offered, what) = self.needs()?;
         (!offered(capabilities)).then(|| format!("{provider} does not offer {what}"))
+    }
+
+    /// The status the action sets without asking, for the shortcuts.
+    pub fn sets_status(self) -> Option<ConversationStatus> {
+        match self {
+            Action::Resolve => Some(ConversationStatus::Resolved),
+            Action::Reopen => Some(ConversationStatus::Open),
+            Action::SetPending => Some(ConversationStatus::Pending),
+            _ => None,
+        }
+    }
+
+    /// Why the action cannot be done with the provider's status set
+    /// (`statuses`), or `None` when it can or needs none.
+    pub fn missing_status(self, statuses: &[ConversationStatus], provider: &str) -> Option<String> {
+        let about_status = matches!(
+            self,
+            Action::Status | Action::Resolve | Action::Reopen | Action::SetPending
+        );
+        if about_status && statuses.is_empty() {
+            return Some(format!("{provider} does not offer conversation statuses"));
+        }
+        let status = self.sets_status()?;
+        (!statuses.contains(&status))
+            .then(|| format!("{provider} has no \"{}\" status", status.label()))
     }
 }
 

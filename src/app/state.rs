@@ -14,7 +14,7 @@ use crate::app::template_picker::TemplatePicker;
 use crate::canned::CannedReply;
 use crate::config::SendKey;
 use crate::config::TriageConfig;
-use crate::domain::{AgentId, Contact, ContactId};
+use crate::domain::{AgentId, Contact, ContactId, ConversationStatus};
 use crate::domain::{ConversationId, MessageId};
 use crate::store::Store;
 use crate::store::contact_edits::ContactEdits;
@@ -238,6 +238,9 @@ pub struct AppState {
     pub provider_name: String,
     /// What the provider offers; actions it lacks are greyed and explained.
     pub capabilities: Capabilities,
+    /// The statuses the provider's conversations have: the status picker
+    /// and filter offer only these.
+    pub statuses: Vec<ConversationStatus>,
     pub keymap: Keymap,
     /// Tab, filters and sort of the list; saved.
     pub view: ViewSpec,
@@ -352,6 +355,12 @@ impl AppState {
             is_demo,
             provider_name: provider_name.into(),
             capabilities: Capabilities::all(),
+            statuses: vec![
+                ConversationStatus::Open,
+                ConversationStatus::Pending,
+                ConversationStatus::Resolved,
+                ConversationStatus::Closed,
+            ],
             keymap: Keymap::new(send_key),
             view: ViewSpec::default(),
             list_query: String::new(),
@@ -419,7 +428,9 @@ impl AppState {
 
     /// Why the provider cannot do `action`, or `None` when it can.
     pub fn unavailable(&self, action: Action) -> Option<String> {
-        action.unavailable(&self.capabilities, &self.provider_name)
+        action
+            .unavailable(&self.capabilities, &self.provider_name)
+            .or_else(|| action.missing_status(&self.statuses, &self.provider_name))
     }
 
     pub fn notify_error(&mut self, what: &str, error: &ApiError) {

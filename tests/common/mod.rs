@@ -1,6 +1,7 @@
 //! Fixtures shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod fake_provider;
 pub mod headless;
 pub mod pty;
 

@@ -32,8 +32,8 @@ use self::transport::{Transport, batch_body, decode_data, prune_rows};
 use crate::api::{ApiError, ApiResult, Capabilities, Provider};
 use crate::domain::{
     Agent, ChannelInfo, Contact, ContactId, ContactQuery, ContactUpdate, Conversation,
-    ConversationId, ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery,
-    OutgoingTemplate, OutgoingText, Page, PageCursor, Recipient, Template,
+    ConversationId, ConversationQuery, ConversationStatus, ConversationUpdate, Message, MessageId,
+    MessageQuery, OutgoingTemplate, OutgoingText, Page, PageCursor, Recipient, Template,
 };
 use crate::sync::scheduler::Scheduler;
 
@@ -53,6 +53,13 @@ pub const CONTACT_BATCH: usize = 50;
 pub const PAGE_BATCH: usize = 5;
 /// Threads whose newest messages are fetched in one request.
 pub const MESSAGE_BATCH: usize = 10;
+/// `ConversationStatusEnum`, in the order a picker offers them.
+static QPIEN_STATUSES: [ConversationStatus; 4] = [
+    ConversationStatus::Open,
+    ConversationStatus::Pending,
+    ConversationStatus::Resolved,
+    ConversationStatus::Closed,
+];
 /// Guard against a server that always reports another page.
 const MAX_PAGES_FETCH_ALL: i64 = 100;
 /// Connection settings of one Qpien API key.
@@ -749,6 +756,10 @@ impl QpienClient {
 
 #[async_trait]
 impl Provider for QpienClient {
+    fn statuses(&self) -> &'static [ConversationStatus] {
+        &QPIEN_STATUSES
+    }
+
     fn name(&self) -> &str {
         "Qpien"
     }
@@ -1232,6 +1243,15 @@ mod tests {
         let pages = leading_pages(vec![ok(1), Ok(Page::last(vec![7])), ok(3)]).unwrap();
         assert_eq!(pages.len(), 2);
         assert!(!pages[1].has_more());
+    }
+
+    #[test]
+    fn every_offered_status_is_a_wire_status() {
+        assert_eq!(QPIEN_STATUSES.len(), 4);
+        for status in &QPIEN_STATUSES {
+            let wire = mapping::status_to_wire(status);
+            assert_eq!(&mapping::status_from_wire(&wire), status, "{wire}");
+        }
     }
 
     #[test]

@@ -758,6 +758,8 @@ mod tests_contacts;
 #[cfg(test)]
 mod tests_directory;
 #[cfg(test)]
+mod tests_statuses;
+#[cfg(test)]
 mod tests_templates;
 #[cfg(test)]
 mod tests_triage;

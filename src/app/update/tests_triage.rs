@@ -38,7 +38,7 @@ fn vip() -> Tag {
 
 /// Four conversations: a (mine), b and c (unassigned), d (Bob's); a and c
 /// wait on the agent. Deniz is me; the grace period is 5 s.
-fn inbox() -> AppState {
+pub(super) fn inbox() -> AppState {
     let mut state = AppState::new("work", "Qpien", false, SendKey::Enter, now(), (80, 24));
     let mut rows: Vec<Conversation> = vec![
         conversation("a", 900, true),
@@ -72,7 +72,7 @@ fn tick(state: &mut AppState, secs: i64) -> Vec<Command> {
     update(state, Event::Tick, now() + chrono::Duration::seconds(secs))
 }
 
-fn row<'a>(state: &'a AppState, id: &str) -> &'a Conversation {
+pub(super) fn row<'a>(state: &'a AppState, id: &str) -> &'a Conversation {
     &state
         .store
         .get(&ConversationId::new(id))

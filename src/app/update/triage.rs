@@ -503,12 +503,11 @@ pub(super) fn known_tags(state: &AppState) -> Vec<Tag> {
     tags
 }
 
-const STATUSES: [(ConversationStatus, &str); 4] = [
-    (ConversationStatus::Open, "open"),
-    (ConversationStatus::Pending, "pending"),
-    (ConversationStatus::Resolved, "resolved"),
-    (ConversationStatus::Closed, "closed"),
-];
+/// The provider's status named `label` (picker keys are labels).
+fn offered_status(state: &AppState, label: &str) -> Option<ConversationStatus> {
+    state.statuses.iter().find(|s| s.label() == label).cloned()
+}
+
 const PRIORITIES: [Priority; 4] = [
     Priority::Urgent,
     Priority::High,
@@ -540,7 +539,8 @@ fn need_target(state: &mut AppState) -> bool {
 fn open_filters(state: &mut AppState) {
     let f = &state.view.filters;
     let mut items = Vec::new();
-    for (status, name) in &STATUSES {
+    for status in &state.statuses {
+        let name = status.label();
         items.push(
             PickerItem::new(format!("status: {name}"), format!("status:{name}"))
                 .checked(f.statuses.contains(status)),
@@ -585,8 +585,8 @@ fn apply_filters(state: &mut AppState, picker: &Picker) {
         let (kind, value) = item.key.split_once(':').unwrap_or((item.key.as_str(), ""));
         match kind {
             "status" => {
-                if let Some((s, _)) = STATUSES.iter().find(|(_, n)| *n == value) {
-                    filters.statuses.push(s.clone());
+                if let Some(s) = offered_status(state, value) {
+                    filters.statuses.push(s);
                 }
             }
             "channel" => {
@@ -688,9 +688,10 @@ pub fn on_triage_action(state: &mut AppState, action: Action, group: String) -> 
         Action::Unassign => assign(state, &group, None),
         Action::Status => {
             if need_target(state) {
-                let items = STATUSES
+                let items = state
+                    .statuses
                     .iter()
-                    .map(|(_, name)| PickerItem::new(*name, *name))
+                    .map(|s| PickerItem::new(s.label(), s.label()))
                     .collect();
                 open_picker(state, PickerPurpose::Status, "Status", items);
             }
@@ -968,19 +969,17 @@ fn choose(state: &mut AppState, picker: Picker, group: String) -> Vec<Command> {
             Some(item) => assign(state, &group, Some(AgentId::new(item.key))),
             None => Vec::new(),
         },
-        PickerPurpose::Status => {
-            match current.and_then(|item| STATUSES.iter().find(|(_, n)| *n == item.key)) {
-                Some((status, name)) => {
-                    let label = match status {
-                        ConversationStatus::Resolved => "resolve".to_string(),
-                        ConversationStatus::Open => "reopen".to_string(),
-                        _ => format!("set {name}"),
-                    };
-                    set_status(state, &group, status.clone(), &label)
-                }
-                None => Vec::new(),
+        PickerPurpose::Status => match current.and_then(|item| offered_status(state, &item.key)) {
+            Some(status) => {
+                let label = match &status {
+                    ConversationStatus::Resolved => "resolve".to_string(),
+                    ConversationStatus::Open => "reopen".to_string(),
+                    other => format!("set {}", other.label()),
+                };
+                set_status(state, &group, status, &label)
             }
-        }
+            None => Vec::new(),
+        },
         PickerPurpose::Priority => {
             match current.and_then(|item| PRIORITIES.iter().find(|p| p.label() == item.key)) {
                 Some(priority) => set_priority(state, &group, priority.clone()),
