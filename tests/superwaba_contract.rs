@@ -84,6 +84,8 @@ async fn signs_in_and_knows_the_agent() {
     assert_eq!(me.email, DEMO_EMAIL);
     assert_eq!(client.name(), "SuperWaba");
     assert!(client.capabilities().bulk_contact_import);
+    let statuses: Vec<&str> = client.statuses().iter().map(|s| s.label()).collect();
+    assert_eq!(statuses, ["open", "ai_handling", "escalated", "closed"]);
     assert_eq!(sandbox.password_grants(), 1);
     sandbox.shutdown().await;
 }
@@ -145,6 +147,17 @@ async fn lists_filters_reads_closes_and_assigns_conversations() {
             .iter()
             .all(|c| c.status == ConversationStatus::Closed)
     );
+    let escalated = ConversationStatus::Unknown("escalated".into());
+    let handed_over = client
+        .list_conversations(&ConversationQuery {
+            limit: 100,
+            status: vec![escalated.clone()],
+            ..ConversationQuery::default()
+        })
+        .await
+        .unwrap();
+    assert!(!handed_over.items.is_empty());
+    assert!(handed_over.items.iter().all(|c| c.status == escalated));
     let mine = client
         .list_conversations(&ConversationQuery {
             limit: 100,

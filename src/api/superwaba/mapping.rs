@@ -13,9 +13,17 @@ use crate::domain::{
 };
 use crate::text::{sanitize, sanitize_line};
 
-/// The statuses SuperWaba's conversations have that the domain names;
-/// `ai_handling` and `escalated` come through as `Unknown`.
-pub const STATUSES: &[ConversationStatus] = &[ConversationStatus::Open, ConversationStatus::Closed];
+/// The statuses SuperWaba's conversations have, in picker order; the AI
+/// agent's two have no domain name and come through as `Unknown`.
+pub static STATUSES: std::sync::LazyLock<Vec<ConversationStatus>> =
+    std::sync::LazyLock::new(|| {
+        vec![
+            ConversationStatus::Open,
+            ConversationStatus::Unknown("ai_handling".into()),
+            ConversationStatus::Unknown("escalated".into()),
+            ConversationStatus::Closed,
+        ]
+    });
 
 fn missing(field: &str, what: &str) -> ApiError {
     ApiError::Decode(format!("{what} has no {field}"))

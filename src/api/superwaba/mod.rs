@@ -29,8 +29,8 @@ use crate::api::http::{HttpClient, HttpRequest, HttpResponse, rest_error};
 use crate::api::{ApiError, ApiResult, BulkRowOutcome, Capabilities, Provider};
 use crate::domain::{
     Agent, Contact, ContactId, ContactQuery, ContactUpdate, Conversation, ConversationId,
-    ConversationQuery, ConversationUpdate, Message, MessageId, MessageQuery, OutgoingTemplate,
-    OutgoingText, Page, PageCursor, Template,
+    ConversationQuery, ConversationStatus, ConversationUpdate, Message, MessageId, MessageQuery,
+    OutgoingTemplate, OutgoingText, Page, PageCursor, Template,
 };
 use crate::sync::scheduler::Scheduler;
 
@@ -271,6 +271,11 @@ fn answer(response: HttpResponse) -> ApiResult<Value> {
 impl Provider for SuperWabaClient {
     fn name(&self) -> &str {
         "SuperWaba"
+    }
+
+    /// Filtered by all four; only closing is a change SuperWaba takes.
+    fn statuses(&self) -> &'static [ConversationStatus] {
+        &mapping::STATUSES
     }
 
     fn capabilities(&self) -> Capabilities {
