@@ -162,7 +162,8 @@ impl Auth {
     }
 
     fn install(&self, state: &mut State, grant: WireGrant) -> ApiResult<()> {
-        let lifetime = Duration::from_secs(grant.expires_in.unwrap_or(3600).max(1));
+        // A month at most: an absurd lifetime must not overflow the clock.
+        let lifetime = Duration::from_secs(grant.expires_in.unwrap_or(3600).clamp(1, 30 * 86_400));
         let refresh = SecretString::from(grant.refresh_token);
         if let Some(path) = &self.token_file
             && let Err(e) = write_token_file(path, &refresh)
@@ -219,7 +220,7 @@ impl Auth {
                 status => rest_error(status, &response.body),
             });
         }
-        wire::decode(&response.json()?, "the sign-in answer")
+        wire::decode_quiet(&response.json()?, "the sign-in answer")
     }
 }
 

@@ -330,6 +330,18 @@ pub fn decode<T: DeserializeOwned>(value: &Value, what: &str) -> ApiResult<T> {
     })
 }
 
+/// Like [`decode`], naming only the path: for answers carrying secrets,
+/// whose values must not reach an error text.
+pub fn decode_quiet<T: DeserializeOwned>(value: &Value, what: &str) -> ApiResult<T> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = e.path().to_string();
+        ApiError::Decode(format!(
+            "{what}: missing or unreadable {}",
+            if path == "." { "fields".into() } else { path }
+        ))
+    })
+}
+
 /// The payload of an answer: `data` when the envelope has one (the
 /// Messages list has none: then the whole body). `success: false` with
 /// HTTP 2xx is a refusal.
@@ -485,6 +497,20 @@ mod tests {
         assert_eq!(
             (t[0].id.as_deref(), t[0].language.as_deref()),
             (Some("129"), Some("en"))
+        );
+    }
+
+    #[test]
+    fn a_grant_error_never_quotes_a_value() {
+        let err = decode_quiet::<WireGrant>(
+            &json!({ "access_token": 12345678, "refresh_token": "r", "user": { "id": "u" } }),
+            "sign-in answer",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("access_token") && !err.contains("12345678"),
+            "{err}"
         );
     }
 

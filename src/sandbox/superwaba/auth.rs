@@ -50,7 +50,9 @@ impl AuthState {
             hex(&mut self.rng, 16)
         );
         let refresh = format!("r1_{}", hex(&mut self.rng, 20));
-        let ttl = Duration::from_std(ttl).unwrap_or(Duration::hours(1));
+        let ttl = Duration::from_std(ttl)
+            .unwrap_or(Duration::hours(1))
+            .clamp(Duration::seconds(1), Duration::days(365));
         let expires = now_ms() + ttl;
         self.access
             .insert(access.clone(), (user_id.to_string(), expires));
