@@ -2,6 +2,8 @@
 //! termdesk sees. Output is text for people or `--json` for programs.
 
 pub mod contacts;
+pub mod contacts_csv;
+pub mod sandboxes;
 pub mod templates;
 
 use std::net::SocketAddr;

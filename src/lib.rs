@@ -6,6 +6,7 @@ pub mod canned;
 pub mod cli;
 pub mod config;
 pub mod contact_fields;
+pub mod contacts_csv;
 pub mod domain;
 pub mod launch;
 pub mod logging;

@@ -79,7 +79,8 @@ enum Command {
         #[command(subcommand)]
         command: ConversationsCommand,
     },
-    /// Contacts of the account: list, show, update, create and delete.
+    /// Contacts of the account: list, show, update, create, delete, import
+    /// and export.
     Contacts {
         // Boxed: its flags make it far larger than the other commands.
         #[command(subcommand)]
@@ -258,6 +259,25 @@ enum ContactsCommand {
         #[arg(long)]
         yes: bool,
     },
+    /// Create or update contacts from a CSV file, matched by phone.
+    ///
+    /// The header row names the columns: first_name, last_name, phone,
+    /// email, country, language, gender, tags (separated by ; or |). Empty
+    /// cells change nothing. Every row's result goes to FILE.report.csv
+    /// beside the file; an interrupted import resumes when run again.
+    Import {
+        /// The CSV file (UTF-8; `,` `;` or tab between cells).
+        file: PathBuf,
+        /// Check the file and say what would be created, updated or
+        /// skipped, writing nothing to the server.
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Print every contact of the account as CSV on stdout.
+    ///
+    /// The columns are the ones `contacts import` reads, so an export
+    /// imports back unchanged.
+    Export,
 }
 
 /// Sandbox sizes: large enough for any sync test, small enough to fit in memory.
@@ -341,6 +361,20 @@ async fn run(args: Args) -> Result<(), String> {
             rate_limit,
         }) => {
             let host = if public { [0, 0, 0, 0] } else { [127, 0, 0, 1] };
+            match args.provider {
+                Some(termdesk::config::ProviderKind::Dmchamp) => {
+                    let options = termdesk::sandbox::dmchamp::DmChampSandboxOptions {
+                        seed,
+                        live,
+                        contacts: contacts.unwrap_or(conversations),
+                        lose_answer_rate: lose_answers,
+                        rate_limit,
+                        ..Default::default()
+                    };
+                    return cli::sandboxes::run_dmchamp(host, port, options).await;
+                }
+                Some(termdesk::config::ProviderKind::Superwaba) | Some(_) | None => {}
+            }
             let options = termdesk::sandbox::SandboxOptions {
                 seed,
                 live,
@@ -554,6 +588,16 @@ async fn run_contacts(command: ContactsCommand, options: &LaunchOptions) -> Resu
             contacts::check_delete_confirmation(yes)?;
             let connection = connect_for_cli(plan).await?;
             contacts::delete(connection.provider.as_ref(), &id, yes).await
+        }
+        ContactsCommand::Import { file, dry_run } => {
+            let csv = cli::contacts_csv::load(&file)?;
+            let connection = connect_for_cli(plan).await?;
+            let provider = connection.provider.as_ref();
+            cli::contacts_csv::import(provider, &file, &csv, country.as_deref(), dry_run).await
+        }
+        ContactsCommand::Export => {
+            let connection = connect_for_cli(plan).await?;
+            cli::contacts_csv::export(connection.provider.as_ref()).await
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The provider abstraction: one async trait speaking domain types, so the
 //! app never knows which platform it talks to.
 
+pub mod dmchamp;
 pub mod http;
 pub mod qpien;
 pub mod superwaba;

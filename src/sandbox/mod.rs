@@ -11,6 +11,7 @@ mod contact_ops;
 mod control;
 mod corpus;
 mod data;
+pub mod dmchamp;
 mod faults;
 mod http;
 mod live;

@@ -106,7 +106,7 @@ impl FakeProvider {
                 tags: Vec::new(),
                 last_message: Some(MessagePreview {
                     text: last.text.clone(),
-                    sender: last.sender.clone(),
+                    sender: last.sender,
                     kind: MessageKind::Text,
                     ack: Ack::Delivered,
                     created_at: last.created_at,

@@ -1,7 +1,6 @@
 //! Picks what termdesk talks to: the configured account, or the demo (the
 //! Qpien sandbox started in-process).
 
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,10 +8,15 @@ use std::time::Duration;
 use secrecy::SecretString;
 
 use crate::api::Provider;
+use crate::api::dmchamp::{DmChampClient, DmChampOptions};
 use crate::api::qpien::{QpienClient, QpienConfig};
 use crate::canned::{self, CannedReply};
 use crate::config::{AccountConfig, Config, ProviderKind, ProviderSettings, SuperWabaLogin};
-use crate::sandbox::{Sandbox, SandboxOptions};
+
+mod demo;
+
+pub use demo::DemoSandbox;
+use demo::start_demo;
 
 #[derive(Debug, Clone, Default)]
 pub struct LaunchOptions {
@@ -202,7 +206,7 @@ impl LaunchPlan {
     /// when it is missing), the shipped example in the demo.
     pub fn canned_replies(&self) -> (Vec<CannedReply>, Option<String>) {
         let loaded = if self.is_demo {
-            canned::parse(include_str!("../assets/canned_replies.example.toml"))
+            canned::parse(include_str!("../../assets/canned_replies.example.toml"))
         } else {
             match &self.config_path {
                 Some(path) => canned::load(&canned::path_beside(path)),
@@ -266,6 +270,15 @@ pub fn connect_account(account: &ReadyAccount) -> Result<Arc<dyn Provider>, Stri
                 QpienClient::new(settings).map_err(|err| err.to_string())?,
             ))
         }
+        (ProviderSettings::DmChamp(dmchamp), Secrets::DmChamp { api_key }) => {
+            let mut options = DmChampOptions::new(dmchamp.base_url.clone(), api_key.clone());
+            options.book_file = Some(dmchamp_book_file(&config.name));
+            options.timeout = config.request_timeout();
+            options.requests_per_minute = config.requests_per_minute;
+            Ok(Arc::new(
+                DmChampClient::new(options).map_err(|err| err.to_string())?,
+            ))
+        }
         _ => Err(format!(
             "account `{}`: this build of termdesk does not speak {} yet",
             config.name,
@@ -274,54 +287,24 @@ pub fn connect_account(account: &ReadyAccount) -> Result<Arc<dyn Provider>, Stri
     }
 }
 
-/// The sandbox behind the demo; dropping it stops it.
-pub enum DemoSandbox {
-    Qpien(Sandbox),
-}
-
-async fn start_demo(
-    config: Config,
-    provider: ProviderKind,
-    live: bool,
-) -> Result<Connection, String> {
-    let sandbox_error = |err: anyhow::Error| format!("cannot start the demo sandbox: {err}");
-    let local = SocketAddr::from(([127, 0, 0, 1], 0));
-    let (provider, sandbox): (Arc<dyn Provider>, DemoSandbox) = match provider {
-        ProviderKind::Qpien => {
-            let options = SandboxOptions {
-                live,
-                ..SandboxOptions::default()
-            };
-            let client_id = options.client_id.clone();
-            let secret = SecretString::from(options.client_secret.clone());
-            let sandbox = Sandbox::start(local, options)
-                .await
-                .map_err(sandbox_error)?;
-            let client = QpienClient::new(QpienConfig::new(sandbox.base_url(), client_id, secret))
-                .map_err(|err| err.to_string())?;
-            (Arc::new(client), DemoSandbox::Qpien(sandbox))
-        }
-        other => {
-            return Err(format!(
-                "this build of termdesk has no {} demo yet",
-                other.label()
-            ));
-        }
-    };
-    Ok(Connection {
-        provider,
-        label: "demo".to_string(),
-        provider_label: provider_label_of_demo(&sandbox),
-        poll_interval: Duration::from_secs(2),
-        config,
-        demo_sandbox: Some(sandbox),
-    })
-}
-
-fn provider_label_of_demo(sandbox: &DemoSandbox) -> String {
-    match sandbox {
-        DemoSandbox::Qpien(_) => "Qpien sandbox".into(),
-    }
+/// Where a DM Champ account keeps its contact book: the data dir, one file
+/// per account name.
+fn dmchamp_book_file(account: &str) -> PathBuf {
+    let safe: String = account
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    crate::paths::project_dirs()
+        .map(|dirs| dirs.data_dir().to_path_buf())
+        .unwrap_or_else(|| std::env::temp_dir().join("termdesk"))
+        .join("dmchamp")
+        .join(format!("{safe}.contacts.json"))
 }
 
 #[cfg(test)]

@@ -1,0 +1,63 @@
+//! `termdesk sandbox --provider superwaba|dmchamp`: the REST sandboxes
+//! served until Ctrl-C, with what a config needs to reach them.
+
+use std::net::SocketAddr;
+
+use crate::sandbox::dmchamp::{DmChampSandbox, DmChampSandboxOptions};
+
+/// Seeded phone numbers printed for looking contacts up.
+const SAMPLE_PHONES: usize = 5;
+
+pub async fn run_dmchamp(
+    host: [u8; 4],
+    port: u16,
+    options: DmChampSandboxOptions,
+) -> Result<(), String> {
+    let summary = format!(
+        "  seed {}, live traffic {}, {} requests per {} s, {}% of write answers lost",
+        options.seed,
+        if options.live {
+            "on"
+        } else {
+            "off (use --live)"
+        },
+        options.rate_limit,
+        options.rate_window.as_secs(),
+        options.lose_answer_rate * 100.0
+    );
+    let key = options.api_key.clone();
+    let sandbox = DmChampSandbox::start(SocketAddr::from((host, port)), options)
+        .await
+        .map_err(|err| format!("cannot start the sandbox on port {port}: {err}"))?;
+    let url = sandbox.base_url();
+    let control = sandbox.control();
+    println!("DM Champ sandbox listening on {url}");
+    println!("  {} contacts; API key: {key}", control.contact_count());
+    println!("{summary}");
+    println!("  Look these up (contacts directory, C): {}", {
+        let phones: Vec<String> = control
+            .sample_contacts(SAMPLE_PHONES, None)
+            .into_iter()
+            .filter_map(|c| c.phone)
+            .collect();
+        phones.join(", ")
+    });
+    println!();
+    println!("A config for it (the key in DMCHAMP_API_KEY={key}):");
+    println!(
+        "  [[accounts]]\n  name = \"dm\"\n  provider = \"dmchamp\"\n  base_url = \"{url}\"\n  api_key_env = \"DMCHAMP_API_KEY\""
+    );
+    println!(
+        "Steer it with POST {} (JSON, see the README). Press Ctrl-C to stop.",
+        url.replace("/v1", "/__sandbox/faults")
+    );
+    wait_for_ctrl_c().await?;
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+async fn wait_for_ctrl_c() -> Result<(), String> {
+    tokio::signal::ctrl_c()
+        .await
+        .map_err(|err| format!("cannot wait for Ctrl-C: {err}"))
+}
