@@ -372,7 +372,19 @@ async fn run(args: Args) -> Result<(), String> {
                     };
                     return cli::sandboxes::run_dmchamp(host, port, options).await;
                 }
-                Some(termdesk::config::ProviderKind::Superwaba) | Some(_) | None => {}
+                Some(termdesk::config::ProviderKind::Superwaba) => {
+                    let options = termdesk::sandbox::superwaba::SuperWabaSandboxOptions {
+                        seed,
+                        live,
+                        conversations,
+                        contacts: contacts.unwrap_or(conversations),
+                        lose_answer_rate: lose_answers,
+                        rate_limit,
+                        ..Default::default()
+                    };
+                    return cli::sandboxes::run_superwaba(host, port, options).await;
+                }
+                Some(termdesk::config::ProviderKind::Qpien) | None => {}
             }
             let options = termdesk::sandbox::SandboxOptions {
                 seed,

@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod dmchamp;
 pub mod http;
 pub mod qpien;
+pub mod superwaba;
 
 use std::time::Duration;
 

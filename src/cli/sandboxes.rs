@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 
 use crate::sandbox::dmchamp::{DmChampSandbox, DmChampSandboxOptions};
+use crate::sandbox::superwaba::{SuperWabaSandbox, SuperWabaSandboxOptions};
 
 /// Seeded phone numbers printed for looking contacts up.
 const SAMPLE_PHONES: usize = 5;
@@ -50,6 +51,59 @@ pub async fn run_dmchamp(
     println!(
         "Steer it with POST {} (JSON, see the README). Press Ctrl-C to stop.",
         url.replace("/v1", "/__sandbox/faults")
+    );
+    wait_for_ctrl_c().await?;
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+pub async fn run_superwaba(
+    host: [u8; 4],
+    port: u16,
+    options: SuperWabaSandboxOptions,
+) -> Result<(), String> {
+    let summary = format!(
+        "  seed {}, live traffic {}, {} Session API requests per {} s, {}% of write answers lost",
+        options.seed,
+        if options.live {
+            "on"
+        } else {
+            "off (use --live)"
+        },
+        options.rate_limit,
+        options.rate_window.as_secs(),
+        options.lose_answer_rate * 100.0
+    );
+    let (org, email, password, anon, key) = (
+        options.org_id.clone(),
+        options.email.clone(),
+        options.password.clone(),
+        options.anon_key.clone(),
+        options.api_key.clone(),
+    );
+    let sandbox = SuperWabaSandbox::start(SocketAddr::from((host, port)), options)
+        .await
+        .map_err(|err| format!("cannot start the sandbox on port {port}: {err}"))?;
+    let url = sandbox.base_url();
+    println!("SuperWaba sandbox listening on {}", sandbox.supabase_url());
+    println!(
+        "  {} conversations, {} contacts; sign in as {email} / {password}",
+        sandbox.conversation_ids().len(),
+        sandbox.contact_count()
+    );
+    println!("{summary}");
+    println!();
+    println!(
+        "A config for it (SUPERWABA_ANON_KEY={anon} SUPERWABA_PASSWORD={password} SUPERWABA_API_KEY={key}):"
+    );
+    println!(
+        "  [[accounts]]\n  name = \"sw\"\n  provider = \"superwaba\"\n  base_url = \"{url}\"\n  developer_base_url = \"{}\"\n  org_id = \"{org}\"\n  supabase_url = \"{}\"\n  supabase_anon_key_env = \"SUPERWABA_ANON_KEY\"\n  email = \"{email}\"\n  password_env = \"SUPERWABA_PASSWORD\"\n  api_key_env = \"SUPERWABA_API_KEY\"",
+        sandbox.developer_base_url(),
+        sandbox.supabase_url()
+    );
+    println!(
+        "Steer it with POST {}/__sandbox/faults and /__sandbox/superwaba (JSON, see the README). Press Ctrl-C to stop.",
+        sandbox.supabase_url()
     );
     wait_for_ctrl_c().await?;
     sandbox.shutdown().await;

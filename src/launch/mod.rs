@@ -10,6 +10,7 @@ use secrecy::SecretString;
 use crate::api::Provider;
 use crate::api::dmchamp::{DmChampClient, DmChampOptions};
 use crate::api::qpien::{QpienClient, QpienConfig};
+use crate::api::superwaba::{self, SuperWabaClient, SuperWabaOptions};
 use crate::canned::{self, CannedReply};
 use crate::config::{AccountConfig, Config, ProviderKind, ProviderSettings, SuperWabaLogin};
 
@@ -334,6 +335,39 @@ pub fn connect_account(account: &ReadyAccount) -> Result<Arc<dyn Provider>, Stri
                 QpienClient::new(settings).map_err(|err| err.to_string())?,
             ))
         }
+        (
+            ProviderSettings::SuperWaba(settings),
+            Secrets::SuperWaba {
+                anon_key,
+                login,
+                api_key,
+            },
+        ) => {
+            let login = match &settings.login {
+                SuperWabaLogin::Password { email, .. } => superwaba::SuperWabaLogin::Password {
+                    email: email.clone(),
+                    password: login.clone(),
+                },
+                SuperWabaLogin::RefreshToken(_) => {
+                    superwaba::SuperWabaLogin::RefreshToken(login.clone())
+                }
+            };
+            let options = SuperWabaOptions {
+                base_url: settings.base_url.clone(),
+                developer_base_url: settings.developer_base_url.clone(),
+                org_id: settings.org_id.clone(),
+                supabase_url: settings.supabase_url.clone(),
+                supabase_anon_key: anon_key.clone(),
+                login,
+                api_key: api_key.clone(),
+                token_file: Some(account_file("superwaba", &config.name, "token.json")),
+                timeout: config.request_timeout(),
+                requests_per_minute: config.requests_per_minute,
+            };
+            Ok(Arc::new(
+                SuperWabaClient::new(options).map_err(|err| err.to_string())?,
+            ))
+        }
         (ProviderSettings::DmChamp(dmchamp), Secrets::DmChamp { api_key }) => {
             let mut options = DmChampOptions::new(dmchamp.base_url.clone(), api_key.clone());
             options.book_file = Some(dmchamp_book_file(&config.name));
@@ -354,6 +388,11 @@ pub fn connect_account(account: &ReadyAccount) -> Result<Arc<dyn Provider>, Stri
 /// Where a DM Champ account keeps its contact book: the data dir, one file
 /// per account name.
 fn dmchamp_book_file(account: &str) -> PathBuf {
+    account_file("dmchamp", account, "contacts.json")
+}
+
+/// A file of one account in the data dir: `<provider>/<account>.<suffix>`.
+fn account_file(provider: &str, account: &str, suffix: &str) -> PathBuf {
     let safe: String = account
         .chars()
         .map(|c| {
@@ -367,8 +406,8 @@ fn dmchamp_book_file(account: &str) -> PathBuf {
     crate::paths::project_dirs()
         .map(|dirs| dirs.data_dir().to_path_buf())
         .unwrap_or_else(|| std::env::temp_dir().join("termdesk"))
-        .join("dmchamp")
-        .join(format!("{safe}.contacts.json"))
+        .join(provider)
+        .join(format!("{safe}.{suffix}"))
 }
 
 #[cfg(test)]

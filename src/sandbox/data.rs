@@ -59,7 +59,7 @@ fn digits(rng: &mut ChaCha8Rng, n: usize) -> String {
 }
 
 /// A plausible E.164 number for the country, and its calling code.
-fn phone(rng: &mut ChaCha8Rng, country: &str) -> (String, &'static str) {
+pub(crate) fn phone(rng: &mut ChaCha8Rng, country: &str) -> (String, &'static str) {
     match country {
         "TR" => (
             format!("+905{}{}", pick(rng, &["3", "4", "5"]), digits(rng, 8)),

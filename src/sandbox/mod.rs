@@ -20,6 +20,7 @@ mod ops;
 mod rate_limit;
 pub mod rest;
 mod schema;
+pub mod superwaba;
 mod template_ops;
 mod world;
 

@@ -24,7 +24,7 @@ use serde_json::Value;
 use super::rate_limit::RateLimiter;
 use super::{LoseAnswers, clamp_rate, lock};
 
-pub(crate) use self::control::control_router;
+pub(crate) use self::control::{closing, control_router};
 pub(crate) use self::guard::{Guard, guard};
 pub(crate) use self::server::RestServer;
 
