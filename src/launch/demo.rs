@@ -11,16 +11,21 @@ use super::Connection;
 use crate::api::Provider;
 use crate::api::dmchamp::{DmChampClient, DmChampOptions};
 use crate::api::qpien::{QpienClient, QpienConfig};
+use crate::api::superwaba::{SuperWabaClient, SuperWabaLogin, SuperWabaOptions};
 use crate::config::{Config, ProviderKind};
 use crate::domain::{ContactId, ContactQuery, ContactUpdate};
 use crate::sandbox::dmchamp::{
     DEMO_API_KEY, DmChampControl, DmChampSandbox, DmChampSandboxOptions,
+};
+use crate::sandbox::superwaba::{
+    self as superwaba_sandbox, SuperWabaSandbox, SuperWabaSandboxOptions,
 };
 use crate::sandbox::{Sandbox, SandboxOptions};
 
 /// The sandbox behind the demo; dropping it stops it.
 pub enum DemoSandbox {
     Qpien(Sandbox),
+    SuperWaba(SuperWabaSandbox),
     DmChamp(DmChampSandbox),
 }
 
@@ -28,6 +33,7 @@ impl DemoSandbox {
     fn label(&self) -> &'static str {
         match self {
             DemoSandbox::Qpien(_) => "Qpien sandbox",
+            DemoSandbox::SuperWaba(_) => "SuperWaba sandbox",
             DemoSandbox::DmChamp(_) => "DM Champ sandbox",
         }
     }
@@ -74,11 +80,32 @@ pub(super) async fn start_demo(
             seed_dmchamp_book(&client, &sandbox.control()).await?;
             (Arc::new(client), DemoSandbox::DmChamp(sandbox))
         }
-        other => {
-            return Err(format!(
-                "this build of termdesk has no {} demo yet",
-                other.label()
-            ));
+        ProviderKind::Superwaba => {
+            let options = SuperWabaSandboxOptions {
+                live,
+                ..SuperWabaSandboxOptions::default()
+            };
+            let sandbox = SuperWabaSandbox::start(local, options)
+                .await
+                .map_err(sandbox_error)?;
+            let client = SuperWabaClient::new(SuperWabaOptions {
+                base_url: sandbox.base_url(),
+                developer_base_url: sandbox.developer_base_url(),
+                org_id: superwaba_sandbox::DEMO_ORG_ID.into(),
+                supabase_url: sandbox.supabase_url(),
+                supabase_anon_key: SecretString::from(superwaba_sandbox::DEMO_ANON_KEY),
+                login: SuperWabaLogin::Password {
+                    email: superwaba_sandbox::DEMO_EMAIL.into(),
+                    password: SecretString::from(superwaba_sandbox::DEMO_PASSWORD),
+                },
+                api_key: Some(SecretString::from(superwaba_sandbox::DEMO_API_KEY)),
+                // The demo's sign-in is new on every run.
+                token_file: None,
+                timeout: Duration::from_secs(15),
+                requests_per_minute: SuperWabaSandboxOptions::default().rate_limit,
+            })
+            .map_err(|err| err.to_string())?;
+            (Arc::new(client), DemoSandbox::SuperWaba(sandbox))
         }
     };
     Ok(Connection {
