@@ -176,6 +176,15 @@ impl FanIn {
                 self.agents[index] = agents;
                 vec![SyncEvent::Agents(self.agents.concat())]
             }
+            SyncEvent::SignedIn(agent) => {
+                // Kept with the account's list so other accounts' lists
+                // arriving later do not drop it.
+                self.agents[index] = vec![agent.clone()];
+                vec![
+                    SyncEvent::Agents(self.agents.concat()),
+                    SyncEvent::SignedIn(agent),
+                ]
+            }
             SyncEvent::Channels(channels) => {
                 self.channels[index] = channels;
                 vec![SyncEvent::Channels(self.channels.concat())]

@@ -511,6 +511,14 @@ async fn directories(context: &Context) {
             }
             Err(error) => tracing::warn!(%error, "loading agents failed"),
         }
+    } else {
+        match with_priority(Priority::Backfill, provider.current_agent()).await {
+            Ok(Some(agent)) => {
+                context.send(SyncEvent::SignedIn(agent));
+            }
+            Ok(None) => {}
+            Err(error) => tracing::warn!(%error, "reading the signed-in agent failed"),
+        }
     }
     if capabilities.channels {
         match with_priority(Priority::Backfill, provider.list_channels()).await {

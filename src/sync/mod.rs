@@ -39,6 +39,9 @@ pub enum SyncEvent {
         missing: Vec<ContactId>,
     },
     Agents(Vec<Agent>),
+    /// Who the credentials belong to, from a provider without an agent
+    /// list (the sign-in says who it is).
+    SignedIn(Agent),
     Channels(Vec<ChannelInfo>),
     Templates(Vec<Template>),
     /// The newest page of the thread the agent has open.

@@ -674,6 +674,7 @@ pub(super) fn on_sync(state: &mut AppState, sync: SyncEvent) -> Vec<Command> {
             triage::resolve_me(state);
             state.dirty = true;
         }
+        SyncEvent::SignedIn(agent) => triage::signed_in_as(state, agent),
         SyncEvent::Channels(channels) => state.store.set_channels(channels),
         SyncEvent::Templates(templates) => {
             let templates = accounts::merged_templates(state, templates);

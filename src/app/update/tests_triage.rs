@@ -884,3 +884,44 @@ fn the_help_greys_what_the_provider_does_not_offer() {
         "with every capability nothing is greyed"
     );
 }
+
+#[test]
+fn the_signed_in_agent_is_me_unless_the_config_names_someone() {
+    let mut state = inbox();
+    state.me = None;
+    state.me_hint = None;
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::SignedIn(agent("bob", "Bob"))),
+        now(),
+    );
+    assert_eq!(state.me, Some(AgentId::new("bob")), "no question asked");
+    assert_eq!(
+        state
+            .store
+            .agents()
+            .filter(|a| a.id.as_str() == "bob")
+            .count(),
+        1
+    );
+    key(&mut state, KeyCode::Char('1'));
+    assert_eq!(rows(&state), ["d"], "Mine shows Bob's rows");
+
+    let mut state = inbox();
+    state.me = None;
+    state.me_hint = Some("deniz@example.test".into());
+    update(
+        &mut state,
+        Event::Sync(SyncEvent::SignedIn(agent("sam", "Sam"))),
+        now(),
+    );
+    assert_eq!(
+        state.me,
+        Some(AgentId::new("me")),
+        "the config's agent wins"
+    );
+    assert!(
+        state.store.agents().any(|a| a.id.as_str() == "sam"),
+        "Sam is known by name"
+    );
+}

@@ -154,6 +154,23 @@ pub fn resolve_me(state: &mut AppState) {
     }
 }
 
+/// A provider without an agent list says who signed in: that agent is
+/// known (rows assigned to them show their name) and, unless the config
+/// names someone else, is "me".
+pub fn signed_in_as(state: &mut AppState, agent: crate::domain::Agent) {
+    let id = agent.id.clone();
+    if !state.store.agents().any(|known| known.id == id) {
+        let mut agents: Vec<_> = state.store.agents().cloned().collect();
+        agents.push(agent);
+        state.store.set_agents(agents);
+    }
+    if state.me_hint.is_none() && state.me.is_none() {
+        state.me_hint = Some(id.to_string());
+    }
+    resolve_me(state);
+    state.dirty = true;
+}
+
 /// The conversations an action applies to: the marked ones, else the one
 /// in front of the agent.
 fn targets(state: &AppState) -> Vec<ConversationId> {
