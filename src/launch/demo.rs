@@ -152,3 +152,45 @@ async fn seed_dmchamp_book(client: &DmChampClient, control: &DmChampControl) -> 
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ConversationQuery;
+
+    /// Each platform's demo starts, signs in and has an inbox to show.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn every_platform_has_a_demo_with_conversations() {
+        for kind in [
+            ProviderKind::Qpien,
+            ProviderKind::Superwaba,
+            ProviderKind::Dmchamp,
+        ] {
+            let connection = start_demo(Config::default(), kind, false).await.unwrap();
+            assert_eq!(
+                connection.provider_label,
+                format!("{} sandbox", kind.label())
+            );
+            connection.provider.authenticate().await.unwrap();
+            let page = connection
+                .provider
+                .list_conversations(&ConversationQuery {
+                    limit: 50,
+                    ..ConversationQuery::default()
+                })
+                .await
+                .unwrap();
+            assert!(
+                page.items.len() >= 10,
+                "{kind:?}: {} rows",
+                page.items.len()
+            );
+            assert!(
+                page.items
+                    .iter()
+                    .all(|c| !c.contact_name.trim().is_empty() || c.contact_id.is_some()),
+                "{kind:?}: rows name their contact"
+            );
+        }
+    }
+}
