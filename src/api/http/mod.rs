@@ -10,6 +10,7 @@
 
 mod errors;
 pub mod pacing;
+mod paging;
 mod request;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ use rand::Rng;
 pub use self::errors::{MAX_ERROR_TEXT, rest_error, server_text, status_reason};
 use self::errors::{describe, without_queries};
 use self::pacing::{RESET_MARGIN, RateHeaders, retry_delay};
+pub use self::paging::{next_page, page_number};
 pub use self::request::{HttpRequest, HttpResponse, segment};
 use crate::api::{ApiError, ApiResult};
 use crate::sync::scheduler::{Scheduler, current_priority};

@@ -235,25 +235,11 @@ impl SuperWabaClient {
 
 /// SuperWaba pages by number: its cursors are the decimal page number.
 fn page_number(cursor: Option<&PageCursor>) -> ApiResult<u32> {
-    let Some(cursor) = cursor else {
-        return Ok(1);
-    };
-    cursor
-        .as_str()
-        .parse::<u32>()
-        .ok()
-        .filter(|n| *n >= 1)
-        .ok_or_else(|| {
-            ApiError::Decode(format!(
-                "the page position {:?} was not issued by SuperWaba",
-                crate::text::truncate(&crate::text::sanitize_line(cursor.as_str()), 40)
-            ))
-        })
+    crate::api::http::page_number(cursor, "SuperWaba")
 }
 
-/// The cursor of the page after `page`, when the server says there is one.
 fn next_cursor(page: u32, has_next: bool) -> Option<PageCursor> {
-    has_next.then(|| PageCursor::new(page.saturating_add(1).to_string()))
+    crate::api::http::next_page(page, has_next)
 }
 
 /// The payload of an answer, or the agent-readable error.
