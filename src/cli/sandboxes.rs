@@ -14,17 +14,13 @@ pub async fn run_dmchamp(
     port: u16,
     options: DmChampSandboxOptions,
 ) -> Result<(), String> {
-    let summary = format!(
-        "  seed {}, live traffic {}, {} requests per {} s, {}% of write answers lost",
+    let summary = summary(
         options.seed,
-        if options.live {
-            "on"
-        } else {
-            "off (use --live)"
-        },
+        options.live,
+        "requests",
         options.rate_limit,
-        options.rate_window.as_secs(),
-        options.lose_answer_rate * 100.0
+        options.rate_window,
+        options.lose_answer_rate,
     );
     let key = options.api_key.clone();
     let sandbox = DmChampSandbox::start(SocketAddr::from((host, port)), options)
@@ -62,17 +58,13 @@ pub async fn run_superwaba(
     port: u16,
     options: SuperWabaSandboxOptions,
 ) -> Result<(), String> {
-    let summary = format!(
-        "  seed {}, live traffic {}, {} Session API requests per {} s, {}% of write answers lost",
+    let summary = summary(
         options.seed,
-        if options.live {
-            "on"
-        } else {
-            "off (use --live)"
-        },
+        options.live,
+        "Session API requests",
         options.rate_limit,
-        options.rate_window.as_secs(),
-        options.lose_answer_rate * 100.0
+        options.rate_window,
+        options.lose_answer_rate,
     );
     let (org, email, password, anon, key) = (
         options.org_id.clone(),
@@ -108,6 +100,23 @@ pub async fn run_superwaba(
     wait_for_ctrl_c().await?;
     sandbox.shutdown().await;
     Ok(())
+}
+
+/// The line saying how the sandbox behaves.
+fn summary(
+    seed: u64,
+    live: bool,
+    limited: &str,
+    rate_limit: u32,
+    rate_window: std::time::Duration,
+    lose_answer_rate: f64,
+) -> String {
+    format!(
+        "  seed {seed}, live traffic {}, {rate_limit} {limited} per {} s, {}% of write answers lost",
+        if live { "on" } else { "off (use --live)" },
+        rate_window.as_secs(),
+        lose_answer_rate * 100.0
+    )
 }
 
 async fn wait_for_ctrl_c() -> Result<(), String> {
