@@ -111,10 +111,9 @@ pub async fn import(
     };
     let finished = if pending.is_empty() {
         Ok(())
-    } else if !dry_run && provider.capabilities().bulk_contact_import {
-        sender.bulk(&pending, progress).await
     } else {
-        sender.one_by_one(&pending, dry_run, progress).await
+        let bulk = !dry_run && provider.capabilities().bulk_contact_import;
+        sender.planned(&pending, dry_run, bulk, progress).await
     };
     progress.finish();
     let Sender {
@@ -235,10 +234,15 @@ impl Sender<'_> {
         Ok(())
     }
 
-    async fn one_by_one(
+    /// Reads the directory once, then settles each row by its plan:
+    /// unchanged rows cost nothing, changed ones one update each, and new
+    /// ones one create each — or, with `bulk`, go in chunks through the
+    /// provider's bulk endpoint (a re-run sends nothing twice).
+    async fn planned(
         &mut self,
         rows: &[ValidRow],
         dry_run: bool,
+        bulk: bool,
         progress: &mut dyn Progress,
     ) -> Result<(), String> {
         progress.stage("reading the contacts of the account", None);
@@ -255,8 +259,14 @@ impl Sender<'_> {
             if dry_run { "checking" } else { "importing" },
             Some(rows.len() as u64),
         );
+        let mut creates = Vec::new();
         for row in rows {
             let planned = plan::plan_row(row, &directory);
+            // Tags go by name in bulk, so a note about unknown tags does not apply.
+            if bulk && matches!(planned.action, Action::Create(_)) {
+                creates.push(row.clone());
+                continue;
+            }
             let note = planned.note.unwrap_or_default();
             let settled = if dry_run {
                 rehearse(row, planned.action)
@@ -273,6 +283,9 @@ impl Sender<'_> {
                 self.settle(vec![settled]);
             }
             progress.advance(1);
+        }
+        if !creates.is_empty() {
+            self.bulk(&creates, progress).await?;
         }
         Ok(())
     }
