@@ -142,12 +142,19 @@ pub fn changes_for(row: &ValidRow, tags: &[Tag], contact: &Contact) -> ContactUp
         Some(Some(value)) if differs(theirs, value, any_case) => Some(Some(value.clone())),
         _ => None,
     };
+    // A platform with one name field (SuperWaba) keeps "first last" in
+    // the first name: the same full name is no change.
+    let same_full_name = wanted.first_name.as_ref().is_some_and(|first| {
+        let last = wanted.last_name.clone().flatten().unwrap_or_default();
+        format!("{first} {last}").trim() == contact.display_name().trim()
+    });
     let mut changes = ContactUpdate {
         first_name: wanted
             .first_name
             .clone()
-            .filter(|name| differs(Some(&contact.first_name), name, false)),
-        last_name: pick(&wanted.last_name, contact.last_name.as_deref(), false),
+            .filter(|name| !same_full_name && differs(Some(&contact.first_name), name, false)),
+        last_name: pick(&wanted.last_name, contact.last_name.as_deref(), false)
+            .filter(|_| !same_full_name),
         email: pick(&wanted.email, contact.email.as_deref(), true),
         country: pick(&wanted.country, contact.country.as_deref(), true),
         language: pick(&wanted.language, contact.language.as_deref(), true),
@@ -169,6 +176,26 @@ pub fn changes_for(row: &ValidRow, tags: &[Tag], contact: &Contact) -> ContactUp
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_same_full_name_in_one_field_is_no_change() {
+        let file = crate::contacts_csv::read::read_csv(
+            "first_name,last_name,phone\nZeynep,\"Kaya, Jr\",+905324000001\n".as_bytes(),
+        )
+        .unwrap();
+        let checked = crate::contacts_csv::validate::check_rows(&file, None);
+        let row = &checked.valid[0];
+        let mut one_field = Contact::named("k1", "Zeynep Kaya, Jr");
+        one_field.phone = Some("+905324000001".into());
+        assert!(changes_for(row, &[], &one_field).is_empty());
+        let mut split = Contact::named("k1", "Zeynep");
+        split.last_name = Some("Kaya, Jr".into());
+        assert!(changes_for(row, &[], &split).is_empty());
+        let renamed = Contact::named("k1", "Zeynep Demir");
+        let changes = changes_for(row, &[], &renamed);
+        assert_eq!(changes.first_name.as_deref(), Some("Zeynep"));
+        assert_eq!(changes.last_name, Some(Some("Kaya, Jr".into())));
+    }
     use crate::contact_fields::ValidPhone;
     use crate::domain::TagId;
 
