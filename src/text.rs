@@ -32,8 +32,14 @@ fn clean(input: &str, single_line: bool) -> String {
     let mut out = String::with_capacity(input.len());
     let mut chars = input.chars().peekable();
     let mut pending_space = false;
+    // Tag characters are kept only inside a subdivision flag (🏴 + tags),
+    // where they are the flag; anywhere else they hide text.
+    let mut in_flag = false;
     while let Some(c) = chars.next() {
+        let flag_part = in_flag && ('\u{e0020}'..='\u{e007f}').contains(&c);
+        in_flag = c == '\u{1f3f4}' || (flag_part && c != '\u{e007f}');
         match c {
+            c if flag_part => out.push(c),
             '\u{1b}' => skip_escape(&mut chars),
             // C1 CSI / OSC / DCS / SOS / PM / APC introducers carry sequences too.
             '\u{9b}' => skip_csi_body(&mut chars),
@@ -77,12 +83,18 @@ fn push_break(out: &mut String, single_line: bool, pending_space: &mut bool) {
     }
 }
 
-/// Characters that move the cursor, change terminal state or reorder text
-/// invisibly. Zero-width joiners stay: emoji sequences need them.
+/// Characters that move the cursor, change terminal state, reorder text
+/// or hide it. Zero-width joiners stay: emoji sequences need them.
 fn is_unsafe(c: char) -> bool {
     c.is_control()
         || matches!(c,
-            '\u{200e}' | '\u{200f}'            // LRM / RLM
+            '\u{ad}'                            // soft hyphen
+            | '\u{61c}'                         // Arabic letter mark
+            | '\u{180e}'                        // Mongolian vowel separator
+            | '\u{200b}'                        // zero-width space
+            | '\u{200e}' | '\u{200f}'            // LRM / RLM
+            | '\u{2060}'..='\u{2064}'          // word joiner, invisible operators
+            | '\u{e0000}'..='\u{e007f}'        // tag characters
             | '\u{202a}'..='\u{202e}'          // bidi embeddings and overrides
             | '\u{2066}'..='\u{2069}'          // bidi isolates
             | '\u{feff}'                       // BOM / zero-width no-break space
@@ -103,19 +115,30 @@ fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
 }
 
 fn skip_csi_body(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    // Parameters and intermediates, then one final byte in 0x40..=0x7e.
-    for c in chars.by_ref() {
+    // Parameters and intermediates, then one final byte in 0x40..=0x7e. A
+    // malformed sequence ends before the first character that fits neither,
+    // which stays as text.
+    while let Some(&c) = chars.peek() {
         if ('\u{40}'..='\u{7e}').contains(&c) {
+            chars.next();
             break;
         }
         if !('\u{20}'..='\u{3f}').contains(&c) {
             break;
         }
+        chars.next();
     }
 }
 
 fn skip_string_body(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
-    // Ends at BEL, ST (ESC \) or the C1 ST.
+    // Ends at BEL, ST (ESC \) or the C1 ST. Without one, only the
+    // introducer goes: the rest of the message stays, cleaned as text.
+    let terminated = chars
+        .clone()
+        .any(|c| matches!(c, '\u{7}' | '\u{9c}' | '\u{1b}'));
+    if !terminated {
+        return;
+    }
     while let Some(c) = chars.next() {
         match c {
             '\u{7}' | '\u{9c}' => break,
@@ -297,6 +320,38 @@ mod tests {
     fn keeps_emoji_cjk_arabic_and_zwj() {
         let s = "👩‍💻 こんにちは مرحبا 🇹🇷";
         assert_eq!(sanitize(s), s);
+    }
+
+    #[test]
+    fn invisible_and_disguising_characters_go() {
+        let hidden = "a\u{61c}b\u{200b}c\u{2060}d\u{2064}e\u{ad}f\u{180e}g\u{e0041}\u{e007f}h";
+        assert_eq!(sanitize(hidden), "abcdefgh");
+    }
+
+    #[test]
+    fn a_subdivision_flag_keeps_its_tags() {
+        let england = "🏴\u{e0067}\u{e0062}\u{e0065}\u{e006e}\u{e0067}\u{e007f}";
+        assert_eq!(
+            sanitize(&format!("go {england}!")),
+            format!("go {england}!")
+        );
+        // Tags after the flag's cancel tag are hidden text again.
+        assert_eq!(
+            sanitize(&format!("{england}\u{e0041}x")),
+            format!("{england}x")
+        );
+    }
+
+    #[test]
+    fn an_unterminated_osc_takes_only_itself_and_a_bad_csi_no_text() {
+        assert_eq!(
+            sanitize("a\u{1b}]0;title and the rest"),
+            "a0;title and the rest"
+        );
+        assert_eq!(sanitize("a\u{9d}rest"), "arest");
+        assert_eq!(sanitize("a\u{1b}]0;t\u{7}b"), "ab");
+        assert_eq!(sanitize("a\u{1b}[12;€bc"), "a€bc");
+        assert_eq!(sanitize("a\u{9b}1;ñb"), "añb");
     }
 
     #[test]
