@@ -83,6 +83,16 @@ async fn looks_up_edits_and_sends_a_template_to_a_dmchamp_contact() {
                 .iter()
                 .any(|s| s.contact_id == contact_id && s.template_id == "tpl_4410")
         });
+        // Quit once every answer is in: nothing left to ask about.
+        let cache = home.join("data/termdesk/cache/dm.sqlite");
+        wait("the outbox and the contact log to empty", || {
+            termdesk::store::db::Db::open_read_only(&cache).is_ok_and(|db| {
+                db.load_outbox().is_ok_and(|outbox| outbox.is_empty())
+                    && db
+                        .load_mutations(termdesk::store::contact_edits::KIND)
+                        .is_ok_and(|log| log.is_empty())
+            })
+        });
         tty.send("\x1b");
         tty.send("q");
         assert!(tty.wait_exit(LONG).success());

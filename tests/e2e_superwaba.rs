@@ -90,6 +90,15 @@ async fn opens_replies_to_and_closes_a_superwaba_conversation() {
                 .conversation_state(&target)
                 .is_some_and(|c| c.status == "closed")
         });
+        // Quit once the action's answer is in: nothing left to ask about.
+        let cache = home.join("data/termdesk/cache/shop.sqlite");
+        wait("the action log and the outbox to empty", || {
+            termdesk::store::db::Db::open_read_only(&cache).is_ok_and(|db| {
+                db.load_mutations(termdesk::store::mutations::KIND)
+                    .is_ok_and(|log| log.is_empty())
+                    && db.load_outbox().is_ok_and(|outbox| outbox.is_empty())
+            })
+        });
         tty.send("q");
         assert!(tty.wait_exit(LONG).success());
         assert_eq!(
