@@ -35,19 +35,22 @@ pub struct FakeProvider {
     pub requests: AtomicUsize,
 }
 
-/// Where a page starts: the cursor is the offset of its first row.
-fn offset(cursor: Option<&PageCursor>) -> usize {
-    cursor.and_then(|c| c.as_str().parse().ok()).unwrap_or(0)
-}
-
-fn paged<T>(items: Vec<T>, start: usize, total: usize) -> Page<T> {
+/// One page of `rows`: the cursor is the offset of the page's first row.
+fn paged<T: Clone>(rows: &[&T], cursor: Option<&PageCursor>, limit: u32) -> Page<T> {
+    let start: usize = cursor.and_then(|c| c.as_str().parse().ok()).unwrap_or(0);
+    let items: Vec<T> = rows
+        .iter()
+        .skip(start)
+        .take(limit.max(1) as usize)
+        .map(|row| (*row).clone())
+        .collect();
     let end = start + items.len();
-    let mut page = if end < total && !items.is_empty() {
+    let mut page = if end < rows.len() && !items.is_empty() {
         Page::more(items, PageCursor::new(end.to_string()))
     } else {
         Page::last(items)
     };
-    page.total = Some(total as u64);
+    page.total = Some(rows.len() as u64);
     page
 }
 
@@ -216,15 +219,7 @@ impl Provider for FakeProvider {
         if !query.oldest_first {
             rows.reverse();
         }
-        let limit = query.limit.max(1) as usize;
-        let start = offset(query.cursor.as_ref());
-        let items: Vec<Conversation> = rows
-            .iter()
-            .skip(start)
-            .take(limit)
-            .map(|c| (*c).clone())
-            .collect();
-        Ok(paged(items, start, rows.len()))
+        Ok(paged(&rows, query.cursor.as_ref(), query.limit))
     }
 
     async fn get_conversation(&self, id: &ConversationId) -> ApiResult<Conversation> {
@@ -376,15 +371,7 @@ impl Provider for FakeProvider {
                     .is_none_or(|p| c.phone.as_deref() == Some(p))
             })
             .collect();
-        let limit = query.limit.max(1) as usize;
-        let start = offset(query.cursor.as_ref());
-        let items: Vec<Contact> = rows
-            .iter()
-            .skip(start)
-            .take(limit)
-            .map(|c| (*c).clone())
-            .collect();
-        Ok(paged(items, start, rows.len()))
+        Ok(paged(&rows, query.cursor.as_ref(), query.limit))
     }
 
     async fn get_contact(&self, id: &ContactId) -> ApiResult<Contact> {
