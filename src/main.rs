@@ -409,7 +409,7 @@ async fn run(args: Args) -> Result<(), String> {
                 },
         }) => {
             let statuses = cli::parse_statuses(&status)?;
-            let plan = launch::plan(&options)?;
+            let plan = plan_for_cli(&options)?;
             let me = match view {
                 cli::View::Mine => {
                     Some(cli::require_me(plan.agent(), &plan.label, "`--view mine`")?)
@@ -434,7 +434,7 @@ async fn run(args: Args) -> Result<(), String> {
         }) => {
             let id = cli::conversation_id(&conversation_id)?;
             let assignee = cli::parse_assignee(&agent)?;
-            let plan = launch::plan(&options)?;
+            let plan = plan_for_cli(&options)?;
             let me = match assignee {
                 cli::Assignee::Me => Some(cli::require_me(plan.agent(), &plan.label, "`me`")?),
                 _ => None,
@@ -456,7 +456,7 @@ async fn run(args: Args) -> Result<(), String> {
         }) => {
             let id = cli::conversation_id(&conversation_id)?;
             let status = cli::parse_status(&status)?;
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::set_status(connection.provider.as_ref(), &id, status, json).await
         }
         Some(Command::Star {
@@ -465,7 +465,7 @@ async fn run(args: Args) -> Result<(), String> {
             json,
         }) => {
             let id = cli::conversation_id(&conversation_id)?;
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::star(connection.provider.as_ref(), &id, !off, json).await
         }
         Some(Command::Tag {
@@ -476,14 +476,14 @@ async fn run(args: Args) -> Result<(), String> {
             let id = cli::conversation_id(&conversation_id)?;
             let (changes, json_after) = cli::split_tag_args(&changes)?;
             let json = json || json_after;
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::tag(connection.provider.as_ref(), &id, &changes, json).await
         }
         Some(Command::Contacts { command }) => run_contacts(*command, &options).await,
         Some(Command::Templates {
             command: TemplatesCommand::List { json },
         }) => {
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::templates::list(connection.provider.as_ref(), json).await
         }
         Some(Command::SendTemplate {
@@ -503,7 +503,7 @@ async fn run(args: Args) -> Result<(), String> {
                 header_url.as_deref(),
                 json,
             )?;
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::templates::send(connection.provider.as_ref(), &request).await
         }
         Some(Command::Messages {
@@ -511,11 +511,11 @@ async fn run(args: Args) -> Result<(), String> {
             limit,
             json,
         }) => {
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::show_messages(connection.provider.as_ref(), &conversation_id, limit, json).await
         }
         Some(Command::Search { query, limit, json }) => {
-            let plan = launch::plan(&options)?;
+            let plan = plan_for_cli(&options)?;
             if plan.is_demo {
                 return Err(
                     "the demo keeps no cache between runs: search inside termdesk with Ctrl-F, \
@@ -531,7 +531,7 @@ async fn run(args: Args) -> Result<(), String> {
             text,
             json,
         }) => {
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::send(connection.provider.as_ref(), &conversation_id, &text, json).await
         }
         None => {
@@ -662,6 +662,12 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
     }
     state.canned = canned;
     state.canned_error = canned_error;
+    for warning in &plan.warnings {
+        state.notify(
+            termdesk::app::state::NoticeLevel::Warning,
+            format!("Warning: {warning}"),
+        );
+    }
     let storage = startup::open_cache(&cache_path, &mut state);
     // Paint before connecting: the cached inbox shows at once, even offline.
     runtime::draw_if_dirty(&mut terminal, &mut state).map_err(|err| err.to_string())?;
@@ -686,6 +692,15 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
     tracing::debug!("terminal restored");
     drop(cache_place);
     result.map_err(|err| format!("terminal error: {err}"))
+}
+
+/// The launch plan for a command-line command, its warnings on stderr.
+fn plan_for_cli(options: &LaunchOptions) -> Result<launch::LaunchPlan, String> {
+    let plan = launch::plan(options)?;
+    for warning in &plan.warnings {
+        eprintln!("termdesk: warning: {warning}");
+    }
+    Ok(plan)
 }
 
 async fn connect_for_cli(plan: launch::LaunchPlan) -> Result<launch::Connection, String> {

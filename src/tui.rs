@@ -74,8 +74,9 @@ pub fn enter() -> io::Result<(Tui, TerminalGuard)> {
             if std::thread::current().name() == Some("main") {
                 let _ = restore();
                 previous(info);
+                eprintln!("{}", crate::logging::crash_notice());
             } else {
-                tracing::error!(%info, "background task panicked");
+                crate::logging::log_panic(info);
             }
         }));
     });

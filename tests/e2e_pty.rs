@@ -187,9 +187,24 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
     let text = String::from_utf8_lossy(&output);
     let entered_at = text.rfind("\u{1b}[?1049h").unwrap();
     let restored_at = entered_at + text[entered_at..].find("\u{1b}[?1049l").unwrap();
+    let after = &text[restored_at..];
     assert!(
-        text[restored_at..].contains("deliberate panic"),
+        after.contains("deliberate panic"),
         "the panic message comes after the restore, on the normal screen"
+    );
+    let log = home.join("state/termdesk/logs/termdesk.log");
+    assert!(
+        after.contains("details and a backtrace are in") && after.contains("termdesk.log"),
+        "the agent is told where the details are: {after}"
+    );
+    assert!(
+        after.contains("Drafts and unsent replies are kept"),
+        "{after}"
+    );
+    let logged = std::fs::read_to_string(&log).expect("the log file");
+    assert!(
+        logged.contains("deliberate panic") && logged.contains("backtrace"),
+        "the panic and its backtrace are in the log: {logged}"
     );
 }
 
