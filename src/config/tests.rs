@@ -66,8 +66,8 @@ fn wrong_type_names_line_and_key() {
 
 #[test]
 fn unknown_key_is_rejected_with_its_name() {
-    let err = error(&format!("{QPIEN}client_secret = \"oops\"\n"));
-    assert!(err.contains("client_secret"), "{err}");
+    let err = error(&format!("{QPIEN}client_secret_file = \"oops\"\n"));
+    assert!(err.contains("client_secret_file"), "{err}");
     assert!(err.contains("line 7"), "{err}");
 }
 
