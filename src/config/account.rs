@@ -82,6 +82,8 @@ pub struct DmChampSettings {
     pub api_key: SecretSource,
 }
 
+// Read once per start and never moved in a hot path: boxing buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProviderSettings {
     Qpien(QpienSettings),
