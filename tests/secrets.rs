@@ -196,7 +196,7 @@ async fn no_secret_or_token_reaches_logs_screen_or_cache() {
         .expect("SuperWaba client"),
     );
     let mut dm_options = DmChampOptions::new(
-        &dmchamp.base_url(),
+        dmchamp.base_url(),
         SecretString::from(DM_API_KEY.to_string()),
     );
     dm_options.requests_per_minute = 1_000_000;
