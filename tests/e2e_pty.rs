@@ -151,19 +151,35 @@ fn a_broken_config_is_reported_with_file_line_and_key() {
     );
 }
 
-#[test]
-fn sigterm_restores_the_terminal() {
+/// The demo inbox on screen, then `signal` sent to it: termdesk exits on
+/// its own and leaves the terminal as it found it.
+fn signal_restores_the_terminal(signal: &str) {
     let home = scratch_home();
     let mut tty = Tty::spawn(BINARY.as_ref(), &[], &home, &[], 80, 24);
     tty.wait_for("the demo inbox", LONG, |s| s.contains("DEMO"));
     let pid = tty.child.process_id().expect("pid");
     let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
+        .args([&format!("-{signal}"), &pid.to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     tty.wait_exit(LONG);
-    assert!(leaves_terminal_clean(&tty.output()));
+    assert!(
+        leaves_terminal_clean(&tty.output()),
+        "SIG{signal} left the terminal changed"
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    signal_restores_the_terminal("TERM");
+}
+
+#[test]
+fn sigint_sighup_and_sigquit_restore_the_terminal() {
+    for signal in ["INT", "HUP", "QUIT"] {
+        signal_restores_the_terminal(signal);
+    }
 }
 
 #[test]

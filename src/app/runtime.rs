@@ -447,25 +447,30 @@ fn spawn_cache_reader(
     });
 }
 
-/// Completes on SIGTERM or SIGHUP (a closed terminal). The handlers are
+/// Completes on SIGTERM, SIGHUP (a closed terminal), SIGINT or SIGQUIT. The handlers are
 /// installed when this is called, so call it before painting anything.
 #[cfg(unix)]
 pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let signals = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    );
+    // Ctrl-C and Ctrl-\\ reach termdesk as keys in raw mode; these come from
+    // `kill` or a closing terminal, and must not leave it in raw mode.
+    let signals = [
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+        SignalKind::interrupt(),
+        SignalKind::quit(),
+    ]
+    .map(signal);
     async move {
-        match signals {
-            (Ok(mut terminate), Ok(mut hangup)) => {
-                tokio::select! {
-                    _ = terminate.recv() => {}
-                    _ = hangup.recv() => {}
-                }
+        let mut streams = Vec::new();
+        for stream in signals {
+            match stream {
+                Ok(stream) => streams.push(stream),
+                Err(_) => return std::future::pending().await,
             }
-            _ => std::future::pending().await,
         }
+        let waits = streams.iter_mut().map(|s| Box::pin(s.recv()));
+        futures::future::select_all(waits).await;
     }
 }
 
