@@ -452,7 +452,7 @@ fn spawn_cache_reader(
 #[cfg(unix)]
 pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    // Ctrl-C and Ctrl-\\ reach termdesk as keys in raw mode; these come from
+    // Ctrl-C and Ctrl-\ reach termdesk as keys in raw mode; these come from
     // `kill` or a closing terminal, and must not leave it in raw mode.
     let signals = [
         SignalKind::terminate(),
