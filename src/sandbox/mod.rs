@@ -12,6 +12,7 @@ mod control;
 mod corpus;
 mod data;
 pub mod dmchamp;
+mod fault_kit;
 mod faults;
 mod http;
 mod live;
@@ -145,6 +146,9 @@ pub struct SandboxStats {
     /// Root fields executed, by name: an aliased field counts once per alias,
     /// requests stopped before execution (429, 503) not at all.
     pub operations: BTreeMap<String, u64>,
+    /// Injected faults served, by `/__sandbox/faults` key stem (`storm`,
+    /// `error_rate`, `truncate`, `hang`, `malformed_json`, …).
+    pub faults_served: BTreeMap<String, u64>,
 }
 
 /// The seeded stream deciding which writes lose their answer.
@@ -198,6 +202,7 @@ pub(crate) struct Shared {
     pub(crate) unavailable: AtomicU64,
     pub(crate) lost_answers: AtomicU64,
     pub(crate) operations: Mutex<BTreeMap<String, u64>>,
+    pub(crate) kit: fault_kit::FaultKit,
 }
 
 impl Shared {
@@ -223,6 +228,7 @@ impl Shared {
             unavailable: AtomicU64::new(0),
             lost_answers: AtomicU64::new(0),
             operations: Mutex::new(BTreeMap::new()),
+            kit: fault_kit::FaultKit::new(options.seed),
             options,
         }
     }
@@ -234,6 +240,7 @@ impl Shared {
             unavailable: self.unavailable.load(Ordering::Relaxed),
             lost_answers: self.lost_answers.load(Ordering::Relaxed),
             operations: lock(&self.operations).clone(),
+            faults_served: self.kit.served(),
         }
     }
 }
@@ -309,6 +316,7 @@ impl Sandbox {
             live.abort();
             let _ = live.await;
         }
+        self.control.shared.kit.stop();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -501,6 +509,54 @@ impl SandboxControl {
 
     pub fn expire_all_tokens(&self) {
         lock(&self.shared.auth).expire_all(world::now_ms());
+    }
+
+    /// Every token issued so far is refused (`UNAUTHORIZED`, "revoked");
+    /// new ones can still be fetched.
+    pub fn revoke_all_tokens(&self) {
+        lock(&self.shared.auth).revoke_all();
+    }
+
+    /// While true, `generateOAuthToken` refuses the client credentials
+    /// (`INVALID_CLIENT`).
+    pub fn set_reject_credentials(&self, reject: bool) {
+        self.shared.kit.edit(|s| s.reject_credentials = reject);
+    }
+
+    /// Share (0.0–1.0, NaN = 0) of API requests answered 503 before
+    /// anything is done; seeded from the sandbox seed.
+    pub fn set_error_rate(&self, rate: f64) {
+        self.shared.kit.edit(|s| s.error_rate = clamp_rate(rate));
+    }
+
+    /// The next `n` API requests answer 429 with `Retry-After: retry_after_s`.
+    pub fn storm_next(&self, n: u32, retry_after_s: u64) {
+        self.shared.kit.edit(|s| {
+            s.storm_next = n;
+            s.storm_retry_after_s = retry_after_s.max(1);
+        });
+    }
+
+    /// The next `n` answers are HTTP 200 with a body that is not JSON.
+    pub fn malformed_json_next(&self, n: u32) {
+        self.shared.kit.edit(|s| s.malformed_json_next = n);
+    }
+
+    /// The next `n` answers declare their full length and stop halfway.
+    pub fn truncate_next(&self, n: u32) {
+        self.shared.kit.edit(|s| s.truncate_next = n);
+    }
+
+    /// The next `n` answers send headers and half the body, then hang until
+    /// the client gives up or the sandbox shuts down.
+    pub fn hang_next(&self, n: u32) {
+        self.shared.kit.edit(|s| s.hang_next = n);
+    }
+
+    /// The next `n` answers with a `data` object lose their last root field
+    /// to an `INTERNAL_SERVER_ERROR` entry in `errors` (HTTP 200).
+    pub fn partial_errors_next(&self, n: u32) {
+        self.shared.kit.edit(|s| s.partial_errors_next = n);
     }
 
     /// `None` = all scopes; applies to tokens issued afterwards.

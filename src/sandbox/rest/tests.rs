@@ -25,6 +25,7 @@ fn bodies() -> ErrorBodies {
         retry_after: true,
         unavailable: json!({ "success": false, "message": "Service unavailable" }),
         lost_answer: json!({ "success": false, "message": "Internal server error" }),
+        malformed_prefix: r#"{"items": ["#,
     }
 }
 
@@ -58,7 +59,7 @@ async fn start(rate_limit: u32, lose: f64) -> Toy {
     let server = RestServer::start(
         "127.0.0.1:0".parse().expect("addr"),
         app,
-        state.offline_flag(),
+        state.clone(),
         "toy",
     )
     .await
