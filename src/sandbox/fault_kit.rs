@@ -341,10 +341,16 @@ impl FaultKit {
             }
             BrokenAnswer::Truncate => {
                 let first = halves(bytes, &mut parts.headers);
-                let stream = futures::stream::iter([
-                    Ok(first),
-                    Err(std::io::Error::other("answer cut off")),
-                ]);
+                // The cut comes a moment after the first half so the server
+                // flushes it; an immediate error would drop it unsent.
+                let cut = async {
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                    Err::<Bytes, _>(std::io::Error::other("answer cut off"))
+                };
+                let stream = futures::StreamExt::chain(
+                    futures::stream::iter([Ok(first)]),
+                    futures::stream::once(cut),
+                );
                 Response::from_parts(parts, Body::from_stream(stream))
             }
             BrokenAnswer::Hang => {
@@ -459,6 +465,87 @@ pub(crate) fn list_rows(body: &mut serde_json::Value) -> Vec<&mut Vec<serde_json
             out
         }
         _ => Vec::new(),
+    }
+}
+
+/// Plain HTTP/1.1 over a socket, for tests that must see the bytes a
+/// client library would hide (a cut body, a body that is not JSON).
+#[cfg(test)]
+pub(crate) mod raw {
+    use std::net::SocketAddr;
+    use std::time::Duration;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// What came back before the server closed the connection.
+    pub(crate) struct RawAnswer {
+        pub head: String,
+        pub body: Vec<u8>,
+    }
+
+    impl RawAnswer {
+        pub(crate) fn status(&self) -> u16 {
+            self.head
+                .split_whitespace()
+                .nth(1)
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(0)
+        }
+
+        pub(crate) fn header(&self, name: &str) -> Option<String> {
+            self.head.lines().find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.trim()
+                    .eq_ignore_ascii_case(name)
+                    .then(|| v.trim().to_string())
+            })
+        }
+    }
+
+    /// Sends one request (`Connection: close`) and reads until the server
+    /// closes or resets the connection; a stalled server fails the test.
+    pub(crate) async fn send(
+        addr: SocketAddr,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) -> RawAnswer {
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+        let mut request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            request.push_str(&format!("{k}: {v}\r\n"));
+        }
+        request.push_str("\r\n");
+        request.push_str(body);
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .expect("request written");
+        let mut bytes = Vec::new();
+        let read = async {
+            let mut buf = [0u8; 8192];
+            loop {
+                match stream.read(&mut buf).await {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => bytes.extend_from_slice(&buf[..n]),
+                }
+            }
+        };
+        tokio::time::timeout(Duration::from_secs(20), read)
+            .await
+            .expect("the server closed the connection");
+        let split = bytes
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .expect("a complete head");
+        RawAnswer {
+            head: String::from_utf8_lossy(&bytes[..split]).into_owned(),
+            body: bytes[split + 4..].to_vec(),
+        }
     }
 }
 
