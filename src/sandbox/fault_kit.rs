@@ -511,7 +511,9 @@ pub(crate) mod raw {
         headers: &[(&str, &str)],
         body: &str,
     ) -> RawAnswer {
-        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connects");
+        let mut stream = tokio::net::TcpStream::connect(addr)
+            .await
+            .expect("connects");
         let mut request = format!(
             "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n",
             body.len()

@@ -28,6 +28,8 @@ mod world;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_faults;
+#[cfg(test)]
 mod tests_sync;
 #[cfg(test)]
 mod tests_templates;

@@ -228,14 +228,9 @@ async fn a_storm_answers_429_with_rate_headers_then_passes() {
         .expect("clock")
         .as_secs();
     for _ in 0..2 {
-        let answer = crate::sandbox::fault_kit::raw::send(
-            toy.server.addr(),
-            "GET",
-            "/api/items",
-            &[],
-            "",
-        )
-        .await;
+        let answer =
+            crate::sandbox::fault_kit::raw::send(toy.server.addr(), "GET", "/api/items", &[], "")
+                .await;
         assert_eq!(answer.status(), 429);
         assert_eq!(answer.header("retry-after").as_deref(), Some("3"));
         assert_eq!(answer.header("x-ratelimit-limit").as_deref(), Some("100"));
@@ -340,7 +335,11 @@ async fn a_hanging_answer_never_finishes_and_does_not_hold_shutdown() {
         .expect("status and headers arrive");
     assert_eq!(resp.status().as_u16(), 200);
     let mut resp = resp;
-    let first = resp.chunk().await.expect("first chunk").expect("some bytes");
+    let first = resp
+        .chunk()
+        .await
+        .expect("first chunk")
+        .expect("some bytes");
     assert!(!first.is_empty());
     let rest = tokio::time::timeout(Duration::from_millis(300), resp.chunk()).await;
     assert!(rest.is_err(), "the body went on");
@@ -395,7 +394,11 @@ async fn graphql_only_and_unknown_keys_are_refused_in_plain_words() {
     assert!(message.contains("only the Qpien"), "{message}");
     let (status, body) = toy.steer(json!({ "storm_nxt": 1 })).await;
     assert_eq!(status, 400);
-    assert!(body["message"].as_str().is_some_and(|m| m.contains("storm_nxt")));
+    assert!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("storm_nxt"))
+    );
     let (status, body) = toy.steer(json!({ "error_rate": "high" })).await;
     assert_eq!(status, 400, "{body}");
     // Without a registered token store the token switches do nothing.
@@ -403,6 +406,10 @@ async fn graphql_only_and_unknown_keys_are_refused_in_plain_words() {
         .steer(json!({ "expire_tokens": true, "revoke_tokens": true }))
         .await;
     assert_eq!(status, 200);
-    assert!(body["tokens"].as_str().is_some_and(|t| t.contains("no tokens")));
+    assert!(
+        body["tokens"]
+            .as_str()
+            .is_some_and(|t| t.contains("no tokens"))
+    );
     toy.server.shutdown().await;
 }
