@@ -139,6 +139,7 @@ fn apply(shared: &Shared, p: Patch, switches: SwitchPatch) {
         if let Some(every) = switches.wrong_type_every {
             f.malformed_conversation_every = every.filter(|n| *n > 0);
             f.malformed = Malformed::WrongTypeUpdatedAt;
+            f.malformed_lists = true;
         }
         if let Some(n) = p.fail_next {
             f.fail_next = n;
@@ -202,6 +203,7 @@ fn state(shared: &Shared) -> Value {
             "drop_field": f.drop_field,
             "malformed_conversation_every": f.malformed_conversation_every,
             "malformed": f.malformed,
+            "malformed_lists": f.malformed_lists,
             "max_root_fields": f.max_root_fields,
         },
         "switches": shared.kit.describe(),

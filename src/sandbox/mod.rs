@@ -116,6 +116,9 @@ pub struct Faults {
     /// lists them). N = the number of conversations breaks exactly one.
     pub malformed_conversation_every: Option<usize>,
     pub malformed: Malformed,
+    /// Also break every N-th document of each `getContactList` and
+    /// `getMessages` page (N from `malformed_conversation_every`).
+    pub malformed_lists: bool,
     /// Refuse documents with more root fields (aliases) than this, as a
     /// server with a query-cost limit would: a validation error.
     pub max_root_fields: Option<usize>,

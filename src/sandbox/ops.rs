@@ -93,7 +93,10 @@ impl RootResolver for Root {
         }
         if matches!(field, "getContactList" | "getMessages")
             && let Some(e) = effects
-            && let Some(every) = lock(&shared.faults).malformed_conversation_every
+            && let Some(every) = {
+                let f = lock(&shared.faults);
+                f.malformed_conversation_every.filter(|_| f.malformed_lists)
+            }
         {
             // No stable position in the world: every N-th row of the page.
             let broken = out["data"]["docs"]
