@@ -158,7 +158,7 @@ impl FaultKit {
     pub(crate) fn new(seed: u64) -> Self {
         Self {
             switches: Mutex::new(Switches::default()),
-            rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0xe440_5a7e_0f_fa17)),
+            rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x00e4_405a_7e0f_fa17)),
             served: Mutex::new(BTreeMap::new()),
             stopping: watch::Sender::new(false),
         }
