@@ -71,7 +71,9 @@ fn script(control: SandboxControl, top: String, home: PathBuf, config: String, b
     // Keys keep working while offline: the composer echoes what is typed.
     tty.send("r");
     tty.send(&reply);
-    tty.wait_for("the typed reply in the composer", LONG, |s| s.contains(&reply));
+    tty.wait_for("the typed reply in the composer", LONG, |s| {
+        s.contains(&reply)
+    });
     tty.send("\r");
     tty.wait_for("the reply waiting to be sent", LONG, |s| {
         s.contains(&reply) && s.contains("not sent:") && s.contains("retrying in")
@@ -105,12 +107,16 @@ fn script(control: SandboxControl, top: String, home: PathBuf, config: String, b
         control.messages_containing(&top, &reply) >= 1
     });
     wait("an empty outbox", || probe.outbox().is_empty());
-    tty.wait_for("the status bar recovered and the reply delivered", LONG, |s| {
-        !s.contains("offline")
-            && s.contains(&reply)
-            && !s.contains("not sent:")
-            && !s.contains("sending…")
-    });
+    tty.wait_for(
+        "the status bar recovered and the reply delivered",
+        LONG,
+        |s| {
+            !s.contains("offline")
+                && s.contains(&reply)
+                && !s.contains("not sent:")
+                && !s.contains("sending…")
+        },
+    );
     // The line typed while offline is still in the composer.
     assert!(tty.screen().contains(&draft), "{}", tty.screen());
 
@@ -118,6 +124,12 @@ fn script(control: SandboxControl, top: String, home: PathBuf, config: String, b
     tty.wait_for("the composer left", LONG, |s| !s.contains("Esc leave"));
     tty.send("q");
     assert!(tty.wait_exit(LONG).success());
+    if back == Return::LosesFirstAnswer {
+        // The reply is the only write, so the lost answer was its own.
+        let stats = control.stats();
+        assert_eq!(stats.faults_served.get("lose_answers"), Some(&1));
+        assert_eq!(stats.lost_answers, 1);
+    }
     assert_eq!(
         control.messages_containing(&top, &reply),
         1,
