@@ -35,15 +35,20 @@ fn clean(input: &str, single_line: bool) -> String {
     // Tag characters are kept only inside a subdivision flag (🏴 + tags),
     // where they are the flag; anywhere else they hide text.
     let mut in_flag = false;
+    // Once a string sequence finds no terminator, none after it will either:
+    // remembering that keeps a message full of introducers linear.
+    let mut unterminated = false;
     while let Some(c) = chars.next() {
         let flag_part = in_flag && ('\u{e0020}'..='\u{e007f}').contains(&c);
         in_flag = c == '\u{1f3f4}' || (flag_part && c != '\u{e007f}');
         match c {
             c if flag_part => out.push(c),
-            '\u{1b}' => skip_escape(&mut chars),
+            '\u{1b}' => skip_escape(&mut chars, &mut unterminated),
             // C1 CSI / OSC / DCS / SOS / PM / APC introducers carry sequences too.
             '\u{9b}' => skip_csi_body(&mut chars),
-            '\u{90}' | '\u{9d}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string_body(&mut chars),
+            '\u{90}' | '\u{9d}' | '\u{98}' | '\u{9e}' | '\u{9f}' => {
+                skip_string_body(&mut chars, &mut unterminated)
+            }
             '\r' => {
                 if chars.peek() == Some(&'\n') {
                     continue;
@@ -99,13 +104,25 @@ fn is_unsafe(c: char) -> bool {
             | '\u{2066}'..='\u{2069}'          // bidi isolates
             | '\u{feff}'                       // BOM / zero-width no-break space
             | '\u{fff9}'..='\u{fffb}'          // interlinear annotation
+            | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' // Hangul fillers: blank names
+            | '\u{17b4}' | '\u{17b5}'            // Khmer invisible vowels
+            | '\u{1bca0}'..='\u{1bca3}'        // shorthand format controls
+            | '\u{1d173}'..='\u{1d17a}'        // musical format controls
         )
+        || is_noncharacter(c)
 }
 
-fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+/// U+FDD0..U+FDEF and the last two code points of every plane: never text.
+fn is_noncharacter(c: char) -> bool {
+    ('\u{fdd0}'..='\u{fdef}').contains(&c) || (c as u32 & 0xfffe) == 0xfffe
+}
+
+fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, unterminated: &mut bool) {
     match chars.next() {
         Some('[') => skip_csi_body(chars),
-        Some(']') | Some('P') | Some('X') | Some('^') | Some('_') => skip_string_body(chars),
+        Some(']') | Some('P') | Some('X') | Some('^') | Some('_') => {
+            skip_string_body(chars, unterminated)
+        }
         // Character-set selection and similar take one more byte.
         Some('(') | Some(')') | Some('*') | Some('+') | Some('#') | Some('%') => {
             chars.next();
@@ -130,13 +147,14 @@ fn skip_csi_body(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     }
 }
 
-fn skip_string_body(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+fn skip_string_body(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, unterminated: &mut bool) {
     // Ends at BEL, ST (ESC \) or the C1 ST. Without one, only the
     // introducer goes: the rest of the message stays, cleaned as text.
-    let terminated = chars
-        .clone()
-        .any(|c| matches!(c, '\u{7}' | '\u{9c}' | '\u{1b}'));
-    if !terminated {
+    *unterminated = *unterminated
+        || !chars
+            .clone()
+            .any(|c| matches!(c, '\u{7}' | '\u{9c}' | '\u{1b}'));
+    if *unterminated {
         return;
     }
     while let Some(c) = chars.next() {
@@ -326,6 +344,21 @@ mod tests {
     fn invisible_and_disguising_characters_go() {
         let hidden = "a\u{61c}b\u{200b}c\u{2060}d\u{2064}e\u{ad}f\u{180e}g\u{e0041}\u{e007f}h";
         assert_eq!(sanitize(hidden), "abcdefgh");
+    }
+
+    #[test]
+    fn blank_fillers_and_noncharacters_go() {
+        let hidden = "a\u{3164}b\u{ffa0}c\u{115f}d\u{fffe}e\u{ffff}f\u{fdd0}g\u{10ffff}h\u{17b4}i\u{1d173}j";
+        assert_eq!(sanitize(hidden), "abcdefghij");
+        // Hangul syllables themselves stay.
+        assert_eq!(sanitize("한국어"), "한국어");
+    }
+
+    #[test]
+    fn many_unterminated_introducers_stay_linear() {
+        // Each scan for a terminator would otherwise read to the end.
+        let flood = "\u{9d}x".repeat(200_000);
+        assert_eq!(sanitize(&flood), "x".repeat(200_000));
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod data;
 pub mod dmchamp;
 mod faults;
 mod http;
+mod inject;
 mod live;
 mod net;
 mod ops;
