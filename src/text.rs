@@ -233,13 +233,34 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The words of `s` between spaces. A space that a combining mark or
+/// joiner follows is part of that grapheme, not a break.
+fn words(s: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    let mut bounds = s
+        .grapheme_indices(true)
+        .filter(|(_, g)| *g == " ")
+        .map(|(i, _)| i)
+        .chain(std::iter::once(s.len()));
+    std::iter::from_fn(move || {
+        loop {
+            let end = bounds.next()?;
+            let word = &s[start..end];
+            start = (end + 1).min(s.len());
+            if !word.is_empty() {
+                return Some(word);
+            }
+        }
+    })
+}
+
 /// Wraps at spaces only, so punctuation stays with its word ("Yılmaz?");
 /// a word wider than the line is broken as `wrap` breaks it.
 pub fn wrap_words(message: &str, max: usize) -> Vec<String> {
     let max = max.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in message.split(' ').filter(|w| !w.is_empty()) {
+    for word in words(message) {
         let needed = width(&line) + usize::from(!line.is_empty()) + width(word);
         if needed <= max {
             if !line.is_empty() {

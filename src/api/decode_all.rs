@@ -211,7 +211,9 @@ fn dmchamp(status: u16, body: &[u8], out: &mut Texts) {
             .and_then(|(rows, _)| rows.into_iter().map(dm::map_template).collect()),
     );
     // The contact book keeps entries as the server and the agent gave them.
-    if let Ok(entry) = serde_json::from_value::<BookEntry>(json) {
+    if let Ok(entry) = serde_json::from_value::<BookEntry>(json)
+        && entry.has_usable_id()
+    {
         out.value(&entry.contact());
     }
 }

@@ -136,6 +136,12 @@ impl BookEntry {
         c
     }
 
+    /// Ids go back to DM Champ as they are, so one that is blank or holds
+    /// anything the sanitizer would strip makes the entry unusable.
+    pub fn has_usable_id(&self) -> bool {
+        !self.id.trim().is_empty() && sanitize_line(&self.id) == self.id
+    }
+
     /// Whether a free-text search matches what is known of it.
     pub fn matches(&self, needle: &str) -> bool {
         let needle = needle.trim().to_lowercase();
@@ -203,7 +209,7 @@ impl ContactBook {
                 book.entries = file
                     .contacts
                     .into_iter()
-                    .filter(|e| !e.id.trim().is_empty())
+                    .filter(BookEntry::has_usable_id)
                     .map(|e| (e.id.clone(), e))
                     .collect();
             }
