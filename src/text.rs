@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use unicode_normalization::char::is_combining_mark;
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
@@ -38,6 +39,7 @@ fn clean(input: &str, single_line: bool) -> String {
     // Once a string sequence finds no terminator, none after it will either:
     // remembering that keeps a message full of introducers linear.
     let mut unterminated = false;
+    let mut marks = 0;
     while let Some(c) = chars.next() {
         let flag_part = in_flag && ('\u{e0020}'..='\u{e007f}').contains(&c);
         in_flag = c == '\u{1f3f4}' || (flag_part && c != '\u{e007f}');
@@ -60,7 +62,10 @@ fn clean(input: &str, single_line: bool) -> String {
             }
             '\t' => out.push(' '),
             c if is_unsafe(c) => {}
+            // A flood of combining marks piles up above and below the line.
+            c if is_combining_mark(c) && marks >= MAX_MARKS => {}
             c => {
+                marks = if is_combining_mark(c) { marks + 1 } else { 0 };
                 if pending_space {
                     if !out.is_empty() && !out.ends_with(' ') && c != ' ' {
                         out.push(' ');
@@ -79,6 +84,10 @@ fn clean(input: &str, single_line: bool) -> String {
     }
     out
 }
+
+/// Combining marks kept on one character: enough for any script's
+/// stacked accents and vowel signs, too few to draw over other lines.
+const MAX_MARKS: usize = 8;
 
 fn push_break(out: &mut String, single_line: bool, pending_space: &mut bool) {
     if single_line {
@@ -373,6 +382,15 @@ mod tests {
         assert_eq!(sanitize(hidden), "abcdefghij");
         // Hangul syllables themselves stay.
         assert_eq!(sanitize("한국어"), "한국어");
+    }
+
+    #[test]
+    fn a_flood_of_combining_marks_is_cut_and_real_accents_stay() {
+        let zalgo = format!("z{}algo", "\u{336}\u{321}".repeat(50));
+        assert_eq!(sanitize(&zalgo), format!("z{}algo", "\u{336}\u{321}".repeat(4)));
+        for real in ["e\u{301}", "مَرْحَبًا", "ภาษาไทย", "שָׁלוֹם", "Việt Nam ở đây"] {
+            assert_eq!(sanitize(real), real);
+        }
     }
 
     #[test]
