@@ -260,3 +260,141 @@ async fn a_megabyte_message_is_stored_whole_and_shown_in_part() {
         "the cache keeps it whole"
     );
 }
+
+/// Each naughty string as a customer message of `conversation`, read back
+/// through `provider`'s client and drawn in its open thread.
+async fn messages_through(
+    provider: &dyn Provider,
+    conversation: termdesk::domain::Conversation,
+    inject: impl Fn(&str),
+) {
+    let corpus = naughty::load();
+    let id = conversation.id.clone();
+    for (i, s) in naughty::all().iter().enumerate() {
+        inject(s);
+        let page = provider
+            .list_messages(&MessageQuery {
+                conversation_id: id.clone(),
+                before: None,
+                after: None,
+                limit: 5,
+            })
+            .await
+            .unwrap();
+        assert!(
+            page.items.iter().any(|m| m.text == text::sanitize(s)),
+            "string {i} did not come back cleaned and whole"
+        );
+        for (width, height) in SIZES {
+            let mut state = common::empty_state(width, height);
+            let now = state.now;
+            update(
+                &mut state,
+                Event::Sync(termdesk::app::SyncEvent::Conversations(vec![
+                    conversation.clone(),
+                ])),
+                now,
+            );
+            common::key(&mut state, KeyCode::Enter);
+            update(
+                &mut state,
+                Event::MessagesLoaded {
+                    conversation_id: id.clone(),
+                    page: page.clone(),
+                    older: false,
+                },
+                now,
+            );
+            let what = format!("string {i} at {width}x{height}");
+            let rows = checked_rows(&draw(&mut state, width, height), &what);
+            let screen = rows.join("\n");
+            assert!(!screen.contains("pwned"), "{what}:\n{screen}");
+            if corpus.real.contains(s) {
+                assert!(
+                    rows.iter().any(|r| r.contains(s.as_str())),
+                    "{what}: {s:?} is not on screen intact:\n{screen}"
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn naughty_strings_reach_the_screen_harmless_through_superwaba() {
+    use termdesk::api::superwaba::{SuperWabaClient, SuperWabaLogin, SuperWabaOptions};
+    use termdesk::sandbox::superwaba::{
+        DEMO_ANON_KEY, DEMO_API_KEY, DEMO_EMAIL, DEMO_ORG_ID, DEMO_PASSWORD, SuperWabaSandbox,
+        SuperWabaSandboxOptions,
+    };
+    let sandbox = SuperWabaSandbox::start(
+        ([127, 0, 0, 1], 0).into(),
+        SuperWabaSandboxOptions {
+            rate_limit: 100_000,
+            ..SuperWabaSandboxOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let client = SuperWabaClient::new(SuperWabaOptions {
+        base_url: sandbox.base_url(),
+        developer_base_url: sandbox.developer_base_url(),
+        org_id: DEMO_ORG_ID.into(),
+        supabase_url: sandbox.supabase_url(),
+        supabase_anon_key: secrecy::SecretString::from(DEMO_ANON_KEY.to_string()),
+        login: SuperWabaLogin::Password {
+            email: DEMO_EMAIL.into(),
+            password: secrecy::SecretString::from(DEMO_PASSWORD.to_string()),
+        },
+        api_key: Some(secrecy::SecretString::from(DEMO_API_KEY.to_string())),
+        token_file: None,
+        timeout: std::time::Duration::from_secs(10),
+        requests_per_minute: 100_000,
+    })
+    .unwrap();
+    let control = sandbox.control();
+    let target = control.conversation_ids()[0].clone();
+    let conversation = client
+        .get_conversation(&ConversationId::new(target.clone()))
+        .await
+        .unwrap();
+    messages_through(&client, conversation, |s| {
+        control.inject_incoming_message(&target, s).unwrap();
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn naughty_strings_reach_the_screen_harmless_through_dmchamp() {
+    use termdesk::api::dmchamp::{DmChampClient, DmChampOptions};
+    use termdesk::sandbox::dmchamp::{DEMO_API_KEY, DmChampSandbox, DmChampSandboxOptions};
+    let sandbox = DmChampSandbox::start(
+        ([127, 0, 0, 1], 0).into(),
+        DmChampSandboxOptions {
+            contacts: 10,
+            rate_limit: 100_000,
+            ..DmChampSandboxOptions::default()
+        },
+    )
+    .await
+    .unwrap();
+    let mut options = DmChampOptions::new(
+        &sandbox.base_url(),
+        secrecy::SecretString::from(DEMO_API_KEY.to_string()),
+    );
+    options.requests_per_minute = 100_000;
+    let client = DmChampClient::new(options).unwrap();
+    let control = sandbox.control();
+    let contact = control.sample_contacts(1, Some("whatsapp"))[0].clone();
+    let conversation = common::conversation(
+        &contact.id,
+        &contact.first_name,
+        termdesk::domain::Channel::WhatsApp,
+        3500,
+        "",
+        true,
+    );
+    messages_through(&client, conversation, |s| {
+        control.inject_incoming_message(&contact.id, s).unwrap();
+    })
+    .await;
+}
