@@ -378,7 +378,8 @@ mod tests {
 
     #[test]
     fn blank_fillers_and_noncharacters_go() {
-        let hidden = "a\u{3164}b\u{ffa0}c\u{115f}d\u{fffe}e\u{ffff}f\u{fdd0}g\u{10ffff}h\u{17b4}i\u{1d173}j";
+        let hidden =
+            "a\u{3164}b\u{ffa0}c\u{115f}d\u{fffe}e\u{ffff}f\u{fdd0}g\u{10ffff}h\u{17b4}i\u{1d173}j";
         assert_eq!(sanitize(hidden), "abcdefghij");
         // Hangul syllables themselves stay.
         assert_eq!(sanitize("한국어"), "한국어");
@@ -387,8 +388,12 @@ mod tests {
     #[test]
     fn a_flood_of_combining_marks_is_cut_and_real_accents_stay() {
         let zalgo = format!("z{}algo", "\u{336}\u{321}".repeat(50));
-        assert_eq!(sanitize(&zalgo), format!("z{}algo", "\u{336}\u{321}".repeat(4)));
-        for real in ["e\u{301}", "مَرْحَبًا", "ภาษาไทย", "שָׁלוֹם", "Việt Nam ở đây"] {
+        assert_eq!(
+            sanitize(&zalgo),
+            format!("z{}algo", "\u{336}\u{321}".repeat(4))
+        );
+        for real in ["e\u{301}", "مَرْحَبًا", "ภาษาไทย", "שָׁלוֹם", "Việt Nam ở đây"]
+        {
             assert_eq!(sanitize(real), real);
         }
     }

@@ -39,10 +39,7 @@ fn checked_rows(buffer: &Buffer, what: &str) -> Vec<String> {
         let mut covered = 0;
         for x in 0..area.width {
             let symbol = buffer[(x, y)].symbol();
-            assert!(
-                harmless(symbol),
-                "{what}: cell ({x}, {y}) holds {symbol:?}"
-            );
+            assert!(harmless(symbol), "{what}: cell ({x}, {y}) holds {symbol:?}");
             // The cells a wide character covers follow it.
             if covered > 0 {
                 covered -= 1;
@@ -94,7 +91,9 @@ async fn naughty_strings_reach_the_screen_harmless_through_qpien() {
     wait_until("the whole account synced", || probe.fully_synced()).await;
     // The live screen too: the list full of hostile names and tags, then
     // the newest thread opened.
-    let screen = app.wait_for_screen("the list", |s| s.contains("All 320")).await;
+    let screen = app
+        .wait_for_screen("the list", |s| s.contains("All 320"))
+        .await;
     assert_eq!(text::sanitize(&screen), screen);
     app.press(KeyCode::Enter);
     let screen = app
@@ -208,7 +207,8 @@ async fn a_megabyte_message_is_stored_whole_and_shown_in_part() {
 
     let provider = roomy_client(&sandbox);
     let app = RunningApp::start(provider.clone());
-    app.wait_for_screen("the list", |s| s.contains("All 320")).await;
+    app.wait_for_screen("the list", |s| s.contains("All 320"))
+        .await;
     app.press(KeyCode::Enter);
     app.wait_for_screen("the note under the long message", |s| {
         s.contains("the message continues")
@@ -240,13 +240,23 @@ async fn a_megabyte_message_is_stored_whole_and_shown_in_part() {
             },
             now,
         );
-        let stored = &state.store.thread(&id).unwrap().messages.last().unwrap().text;
+        let stored = &state
+            .store
+            .thread(&id)
+            .unwrap()
+            .messages
+            .last()
+            .unwrap()
+            .text;
         assert_eq!(stored, body, "the store keeps it whole");
         for (width, height) in SIZES {
             let what = format!("{width}x{height}");
             let rows = checked_rows(&draw(&mut state, width, height), &what);
             let screen = rows.join("\n");
-            assert!(screen.contains("the message continues"), "{what}:\n{screen}");
+            assert!(
+                screen.contains("the message continues"),
+                "{what}:\n{screen}"
+            );
             assert!(screen.contains("1.0 MB"), "{what}:\n{screen}");
             assert!(!screen.contains("END"), "only the head is shown");
         }

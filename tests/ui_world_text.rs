@@ -75,14 +75,7 @@ fn world_inbox() -> Vec<Conversation> {
             ),
             &["عَاجِل"],
         ),
-        conversation(
-            "w5",
-            "שָׁלוֹם כֹּהֵן",
-            Channel::Sms,
-            3200,
-            "תּוֹדָה רַבָּה!",
-            true,
-        ),
+        conversation("w5", "שָׁלוֹם כֹּהֵן", Channel::Sms, 3200, "תּוֹדָה רַבָּה!", true),
         conversation(
             "w6",
             "Rene\u{301}e Cafe\u{301}",
@@ -208,7 +201,11 @@ fn assert_aligned(buffer: &Buffer, what: &str) {
             covered = w.saturating_sub(1);
             row.push_str(symbol);
         }
-        assert_eq!(width, usize::from(buffer.area.width), "{what}: row {y}: {row}");
+        assert_eq!(
+            width,
+            usize::from(buffer.area.width),
+            "{what}: row {y}: {row}"
+        );
     }
 }
 
@@ -218,7 +215,10 @@ fn the_list_of_the_worlds_names_aligns() {
         let state = world_state(w, h, false);
         let terminal = draw(&state, w, h);
         assert_aligned(terminal.backend().buffer(), &format!("list {w}x{h}"));
-        insta::assert_snapshot!(format!("world_list_{w}x{h}"), terminal.backend().to_string());
+        insta::assert_snapshot!(
+            format!("world_list_{w}x{h}"),
+            terminal.backend().to_string()
+        );
     }
 }
 

@@ -72,7 +72,10 @@ fn strings(v: &Value, out: &mut Vec<String>) {
 fn qpien(status: u16, body: &[u8], out: &mut Texts) {
     match transport::decode_batch(status, body, "getMessages", 2) {
         Ok(answers) => answers.into_iter().for_each(|a| {
-            out.result(a.and_then(|d| super::qpien::message_page(d, "c1")).map(|p| p.items))
+            out.result(
+                a.and_then(|d| super::qpien::message_page(d, "c1"))
+                    .map(|p| p.items),
+            )
         }),
         Err(e) => out.error(&e),
     }
@@ -85,7 +88,11 @@ fn qpien(status: u16, body: &[u8], out: &mut Texts) {
         transport::check_envelope(&mut d, root)?;
         Ok(d)
     };
-    out.result(under("getMessages").and_then(|d| super::qpien::message_page(d, "c1")).map(|p| p.items));
+    out.result(
+        under("getMessages")
+            .and_then(|d| super::qpien::message_page(d, "c1"))
+            .map(|p| p.items),
+    );
     out.result(
         under("getConversationList")
             .and_then(|d| super::qpien::conversation_page(d, 1))
@@ -107,7 +114,10 @@ fn qpien(status: u16, body: &[u8], out: &mut Texts) {
     }));
     out.items(under("getWhatsappBusinessTemplateList").and_then(|d| {
         let data: ops::templates::ResponseData = transport::decode_data(&d)?;
-        let docs = data.get_whatsapp_business_template_list.data.map(|p| p.docs);
+        let docs = data
+            .get_whatsapp_business_template_list
+            .data
+            .map(|p| p.docs);
         Ok(docs
             .into_iter()
             .flatten()
@@ -154,9 +164,10 @@ fn superwaba(status: u16, body: &[u8], out: &mut Texts) {
         Ok(data) => data,
         Err(e) => return out.error(&e),
     };
-    out.items(sw::rows(&data, "conversations", "conversation").and_then(|(rows, _)| {
-        rows.into_iter().map(sw_map::map_conversation).collect()
-    }));
+    out.items(
+        sw::rows(&data, "conversations", "conversation")
+            .and_then(|(rows, _)| rows.into_iter().map(sw_map::map_conversation).collect()),
+    );
     out.items(
         sw::rows(&data, "contacts", "contact")
             .and_then(|(rows, _)| rows.into_iter().map(sw_map::map_contact).collect()),
@@ -188,11 +199,7 @@ fn dmchamp(status: u16, body: &[u8], out: &mut Texts) {
             .decode::<dm::ContactIdAnswer>()
             .and_then(|a| a.contact_id()),
     );
-    out.result(
-        response
-            .decode::<dm::SendAnswer>()
-            .map(|a| a.message_id()),
-    );
+    out.result(response.decode::<dm::SendAnswer>().map(|a| a.message_id()));
     let contact = ContactId("c1".into());
     out.items(
         dm::records::<dm::WireMessage>(json.clone(), "message").and_then(|(rows, _)| {

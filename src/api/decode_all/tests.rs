@@ -30,7 +30,10 @@ fn check(body: &Value, lines: usize, multi: usize) {
     let two = format!("{REAL}\n{REAL}");
     let one_line = texts.iter().filter(|t| *t == REAL).count();
     let two_lines = texts.iter().filter(|t| **t == two).count();
-    assert!(one_line >= lines, "{one_line} intact one-line texts: {texts:#?}");
+    assert!(
+        one_line >= lines,
+        "{one_line} intact one-line texts: {texts:#?}"
+    );
     assert!(two_lines >= multi, "{two_lines} intact texts: {texts:#?}");
 }
 
@@ -159,7 +162,8 @@ fn dmchamp_answers_and_its_book_come_out_clean_with_real_text_intact() {
     let tags = json!([{"name": d}, {"name": HOSTILE}]);
     check(&tags, 2, 0);
 
-    let templates = json!({"templates": [{"id": "t1", "name": d, "status": d, "language": d, "category": d}]});
+    let templates =
+        json!({"templates": [{"id": "t1", "name": d, "status": d, "language": d, "category": d}]});
     check(&templates, 4, 0);
 
     // What the book file holds, as the server or a hand edit left it.
@@ -184,6 +188,8 @@ fn bytes_that_are_not_json_give_clean_errors() {
     ] {
         let texts = decode_all(body);
         assert!(!texts.is_empty());
-        texts.iter().for_each(|t| assert_eq!(&sanitize(t), t, "{body:?}"));
+        texts
+            .iter()
+            .for_each(|t| assert_eq!(&sanitize(t), t, "{body:?}"));
     }
 }

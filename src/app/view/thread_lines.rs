@@ -130,7 +130,13 @@ fn message_lines(
             theme::media(),
         );
         if let Some(url) = &media.url {
-            push_wrapped(lines, &super::long_text::field(url), width, "    ", theme::dim());
+            push_wrapped(
+                lines,
+                &super::long_text::field(url),
+                width,
+                "    ",
+                theme::dim(),
+            );
         }
     }
     if message.ack == Ack::Failed
