@@ -388,7 +388,7 @@ async fn naughty_strings_reach_the_screen_harmless_through_dmchamp() {
     .await
     .unwrap();
     let mut options = DmChampOptions::new(
-        &sandbox.base_url(),
+        sandbox.base_url(),
         secrecy::SecretString::from(DEMO_API_KEY.to_string()),
     );
     options.requests_per_minute = 100_000;
