@@ -253,3 +253,37 @@ fn the_profile_of_a_ten_thousand_character_name_fits() {
     let entry = state.store.get(&ConversationId::new("w8")).unwrap();
     assert_eq!(entry.conversation.contact_name.chars().count(), 10_000);
 }
+
+#[test]
+fn the_directory_of_the_worlds_names_aligns() {
+    let long = "Ğ".repeat(10_000);
+    let long_mail = format!("{}@example.com", "a".repeat(10_000));
+    let named = |id: &str, first: &str, phone: &str| {
+        let mut c = Contact::named(id, first);
+        c.phone = Some(phone.to_string());
+        c
+    };
+    let mut with_mail = named("d8", &long, "+90 532 000 00 08");
+    with_mail.email = Some(long_mail);
+    let contacts = vec![
+        named("d1", &format!("{FAMILY} Aile"), "+90 532 000 00 01"),
+        named("d2", &format!("{ENGLAND} Harry"), "+44 7700 900001"),
+        named("d3", "مُحَمَّد الْعَرَبِيّ", "+966 50 000 0003"),
+        named("d4", "שָׁלוֹם כֹּהֵן", "+972 50 000 0004"),
+        named("d5", "Rene\u{301}e", "+33 6 00 00 00 05"),
+        named("d6", "สมชาย ใจดี", "+66 80 000 0006"),
+        named("d7", "佐藤 花子（さとう）", "+81 90 0000 0007"),
+        with_mail,
+    ];
+    for (w, h) in SIZES {
+        let mut state = world_state(w, h, false);
+        state.store.upsert_contacts(contacts.clone(), Vec::new());
+        termdesk::app::update::directory::open_directory(&mut state);
+        let terminal = draw(&state, w, h);
+        assert_aligned(terminal.backend().buffer(), &format!("directory {w}x{h}"));
+        insta::assert_snapshot!(
+            format!("world_directory_{w}x{h}"),
+            terminal.backend().to_string()
+        );
+    }
+}
