@@ -249,6 +249,21 @@ async fn a_megabyte_message_is_stored_whole_and_shown_in_part() {
             .unwrap()
             .text;
         assert_eq!(stored, body, "the store keeps it whole");
+        state.focus = termdesk::app::state::Focus::Thread;
+        let commands = update(
+            &mut state,
+            Event::Key(crossterm::event::KeyEvent::new(
+                KeyCode::Char('v'),
+                crossterm::event::KeyModifiers::NONE,
+            )),
+            now,
+        );
+        assert!(
+            commands
+                .iter()
+                .any(|c| matches!(c, termdesk::app::Command::OpenPager { text } if text == body)),
+            "v pages the whole message"
+        );
         for (width, height) in SIZES {
             let what = format!("{width}x{height}");
             let rows = checked_rows(&draw(&mut state, width, height), &what);

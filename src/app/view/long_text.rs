@@ -40,13 +40,18 @@ pub fn shown<'a>(body: &'a str, conversation: &str) -> (&'a str, Option<String>)
     let head = body[..cut].trim_end();
     let rest = &body[cut..];
     let note = format!(
-        "… the message continues: {} more of {} ({} lines in all); `termdesk messages {}` prints it whole",
+        "… the message continues: {} more of {} ({} lines in all); v reads it whole in $PAGER, `termdesk messages {}` prints it",
         size(rest.len()),
         size(body.len()),
         body.lines().count(),
         crate::text::sanitize_line(conversation),
     );
     (head, Some(note))
+}
+
+/// Whether the thread shows only the head of `body`.
+pub fn is_cut(body: &str) -> bool {
+    body.len() > SHOWN_BYTES || body.match_indices('\n').nth(SHOWN_LINES - 1).is_some()
 }
 
 /// A byte count as people read it: "840 bytes", "12 KB", "1.0 MB".
@@ -102,6 +107,63 @@ mod tests {
         let accents = "e\u{301}".repeat(SHOWN_BYTES);
         let (head, _) = shown(&accents, "c1");
         assert!(head.ends_with('\u{301}'));
+    }
+
+    #[test]
+    fn v_pages_the_newest_cut_message_and_a_failed_pager_is_reported() {
+        use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+        use crate::app::state::{Focus, NoticeLevel};
+        use crate::app::{AppState, Command, Event, SyncEvent, update};
+        use crate::config::SendKey;
+        use crate::domain::{Page, SenderKind};
+        use crate::store::fixtures::{conversation, message, t};
+
+        let now = t(9999);
+        let mut state = AppState::new("t", "Qpien", false, SendKey::Enter, now, (80, 24));
+        let conversations = vec![conversation("a", 10, true)];
+        update(
+            &mut state,
+            Event::Sync(SyncEvent::Conversations(conversations)),
+            now,
+        );
+        state.open = Some("a".into());
+        state.focus = Focus::Thread;
+        let v = || Event::Key(KeyEvent::new(KeyCode::Char('v'), KeyModifiers::NONE));
+        let load = |items| Event::MessagesLoaded {
+            conversation_id: "a".into(),
+            page: Page::last(items),
+            older: false,
+        };
+
+        update(
+            &mut state,
+            load(vec![message("a", "m0", 1, SenderKind::Contact, "short")]),
+            now,
+        );
+        assert!(update(&mut state, v(), now).is_empty());
+        assert_eq!(state.notice.as_ref().unwrap().level, NoticeLevel::Info);
+
+        let long = "word ".repeat(5_000);
+        update(
+            &mut state,
+            load(vec![
+                message("a", "m1", 2, SenderKind::Contact, &long),
+                message("a", "m2", 3, SenderKind::Contact, "short"),
+            ]),
+            now,
+        );
+        let commands = update(&mut state, v(), now);
+        assert!(
+            matches!(&commands[..], [Command::OpenPager { text }] if *text == long),
+            "{commands:?}"
+        );
+        update(
+            &mut state,
+            Event::PagerClosed(Err("less exited with 1".into())),
+            now,
+        );
+        assert_eq!(state.notice.as_ref().unwrap().level, NoticeLevel::Error);
     }
 
     #[test]
