@@ -135,6 +135,37 @@ fn force_full_redraw(terminal: &mut Tui) -> io::Result<()> {
     Ok(())
 }
 
+/// Suspends the TUI, shows `text` in `$PAGER` (default `less`) and resumes.
+/// The caller must have stopped reading input.
+pub fn page(terminal: &mut Tui, text: &str) -> Result<(), String> {
+    // Private (0600) and removed on drop: the message is customer data.
+    let mut file = tempfile::Builder::new()
+        .prefix("termdesk-message-")
+        .suffix(".txt")
+        .tempfile()
+        .map_err(|err| format!("cannot create a temporary file: {err}"))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.flush())
+        .map_err(|err| format!("cannot write the temporary file: {err}"))?;
+    let pager = std::env::var("PAGER").unwrap_or_else(|_| "less".to_string());
+    let _ = restore();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{pager} \"$1\""))
+        .arg("sh")
+        .arg(file.path())
+        .status();
+    let resumed = setup().and_then(|()| force_full_redraw(terminal));
+    if let Err(err) = resumed {
+        tracing::error!(%err, "cannot restore the terminal after the pager");
+    }
+    match status {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!("{pager} exited with {status}")),
+        Err(err) => Err(format!("cannot start {pager}: {err}")),
+    }
+}
+
 /// Suspends the TUI, edits `initial` in `$VISUAL`/`$EDITOR` (default `vi`)
 /// and resumes. The caller must have stopped reading input.
 pub fn edit_externally(terminal: &mut Tui, initial: &str) -> Result<String, String> {

@@ -57,6 +57,10 @@ pub trait Host<B: Backend> {
         terminal: &mut Terminal<B>,
         initial: &str,
     ) -> Result<String, String>;
+    /// Hands the terminal to a pager showing `text` and takes it back.
+    fn page(&mut self, _terminal: &mut Terminal<B>, _text: &str) -> Result<(), String> {
+        Err("no pager in this terminal".into())
+    }
     /// A customer wrote where the agent should notice.
     fn alert(&mut self, _title: &str, _body: &str) {}
 }
@@ -351,6 +355,16 @@ async fn event_loop<B: Backend, H: Host<B>>(
                         state.dirty = true;
                         pending.push_back(Event::EditorClosed(result));
                     }
+                    Command::OpenPager { text } => {
+                        drop(std::mem::replace(
+                            &mut input,
+                            futures::stream::empty().boxed().ready_chunks(1),
+                        ));
+                        let result = host.page(terminal, &text);
+                        input = host.input().ready_chunks(INPUT_BATCH);
+                        state.dirty = true;
+                        pending.push_back(Event::PagerClosed(result));
+                    }
                     Command::Alert { title, body } => host.alert(&title, &body),
                     other => commands.push(other),
                 }
@@ -493,6 +507,10 @@ impl Host<ratatui::backend::CrosstermBackend<io::Stdout>> for CrosstermHost {
         initial: &str,
     ) -> Result<String, String> {
         crate::tui::edit_externally(terminal, initial)
+    }
+
+    fn page(&mut self, terminal: &mut crate::tui::Tui, text: &str) -> Result<(), String> {
+        crate::tui::page(terminal, text)
     }
 
     fn alert(&mut self, title: &str, body: &str) {

@@ -16,6 +16,7 @@ mod fault_control;
 mod fault_kit;
 mod faults;
 mod http;
+mod inject;
 mod live;
 mod net;
 mod ops;

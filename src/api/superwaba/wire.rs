@@ -321,7 +321,7 @@ pub fn decode<T: DeserializeOwned>(value: &Value, what: &str) -> ApiResult<T> {
         let path = e.path().to_string();
         ApiError::Decode(format!(
             "{what}: {} at {}",
-            sanitize_line(&e.inner().to_string()),
+            crate::api::http::server_text(&e.inner().to_string()),
             if path == "." {
                 "the top level".into()
             } else {
