@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::operations::Operation;
 pub use crate::api::http::server_text;
-use crate::api::http::{HttpClient, HttpRequest, status_reason};
+use crate::api::http::{HttpClient, HttpRequest, forbidden, status_reason};
 use crate::api::{ApiError, ApiResult};
 use crate::sync::scheduler::Scheduler;
 
@@ -94,13 +94,39 @@ impl Transport {
     ) -> ApiResult<(u16, Vec<u8>)> {
         let mut request = HttpRequest::post("")
             .raw_body("application/json", body.to_vec())
-            .operation(root);
+            .operation(root)
+            .read(is_query(body));
+        if bearer.is_none() {
+            // Only the token fetch goes without a token: it holds up every
+            // other request, so it never sits out a 429 window.
+            request = request.fail_fast_when_limited();
+        }
         if let Some(token) = bearer {
             request = request.bearer(token);
         }
         let response = self.http.send(request).await?;
         Ok((response.status, response.body))
     }
+}
+
+/// Whether a request body holds a query (a read, safe to send again) rather
+/// than a mutation.
+pub fn is_query(body: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Document<'a> {
+        #[serde(borrow)]
+        query: std::borrow::Cow<'a, str>,
+    }
+    let Ok(document) = serde_json::from_slice::<Document>(body) else {
+        return false;
+    };
+    let text = strip_comments(&document.query);
+    let text = text.trim_start();
+    text.starts_with('{')
+        || text
+            .split(|c: char| !c.is_ascii_alphanumeric() && c != '_')
+            .next()
+            == Some("query")
 }
 
 fn error_code(err: &Value) -> Option<&str> {
@@ -152,7 +178,8 @@ pub fn map_graphql_error(err: &Value, http_status: u16) -> ApiError {
             message,
         },
         _ if is_schema_mismatch(code, &message) => ApiError::SchemaMismatch(message),
-        _ if http_status == 401 || http_status == 403 => ApiError::Unauthorized(message),
+        _ if http_status == 401 => ApiError::Unauthorized(message),
+        _ if http_status == 403 => forbidden(&message),
         _ if http_status >= 500 => ApiError::Server {
             status: http_status,
             message,
@@ -197,7 +224,8 @@ fn parse_body(status: u16, body: &[u8]) -> ApiResult<Value> {
             status,
             message: status_reason(status),
         },
-        401 | 403 => ApiError::Unauthorized(format!("HTTP {status} {}", status_reason(status))),
+        401 => ApiError::Unauthorized(format!("HTTP {status} {}", status_reason(status))),
+        403 => forbidden(&format!("HTTP {status} {}", status_reason(status))),
         404 => ApiError::NotFound("HTTP 404 from the API endpoint; check the URL".into()),
         _ => ApiError::Decode(format!("response is not JSON (HTTP {status}): {e}")),
     })
@@ -216,7 +244,8 @@ fn check_status(status: u16, json: &Value) -> ApiResult<()> {
             status,
             message: top_message(),
         }),
-        401 | 403 => Err(ApiError::Unauthorized(top_message())),
+        401 => Err(ApiError::Unauthorized(top_message())),
+        403 => Err(forbidden(&top_message())),
         _ => Ok(()),
     }
 }
@@ -589,8 +618,28 @@ mod tests {
                 message: "nope".into()
             }
         );
+        // A 403 says the action is not allowed, not that the token is stale.
+        let not_allowed = ApiError::Rejected {
+            code: Some(403),
+            message: "not allowed: nope".into(),
+        };
+        assert_eq!(err(403, error_body("SOMETHING_ELSE")), not_allowed);
         assert_eq!(
-            err(403, error_body("SOMETHING_ELSE")),
+            err(403, json!({"errors": [{"message": "nope"}]})),
+            not_allowed
+        );
+        assert_eq!(err(403, json!({"message": "nope"})), not_allowed);
+        assert!(matches!(
+            decode_response::<Value>(403, b"Forbidden", "x"),
+            Err(ApiError::Rejected { code: Some(403), message }) if message.starts_with("not allowed")
+        ));
+        // The codes that do speak of the token still say so, whatever the status.
+        assert_eq!(
+            err(403, error_body("UNAUTHENTICATED")),
+            ApiError::Unauthorized("nope".into())
+        );
+        assert_eq!(
+            err(401, json!({"message": "nope"})),
             ApiError::Unauthorized("nope".into())
         );
         let scopes = json!({"data": null, "errors": [{
@@ -840,5 +889,67 @@ mod tests {
             .collect();
         assert_eq!(ids, vec!["p1", "p4"]);
         assert_eq!(prune_rows::<Value>(&mut json!({}), "/nothing/here", "x"), 0);
+    }
+
+    #[test]
+    fn queries_are_reads_and_mutations_writes() {
+        let body = |doc: &str| json!({"query": doc, "variables": {}}).to_string();
+        assert!(is_query(body("query Q($a: Int) { x }").as_bytes()));
+        assert!(is_query(body("# a comment\n  query Batch { a0: x }").as_bytes()));
+        assert!(is_query(body("{ x }").as_bytes()));
+        assert!(!is_query(body("mutation M { x }").as_bytes()));
+        assert!(!is_query(body("queryish").as_bytes()));
+        assert!(!is_query(b"not json"));
+        use crate::api::qpien::operations::Contact;
+        let read = Transport::body::<Contact>(contact_vars("p1")).unwrap();
+        assert!(is_query(&read));
+        let batch = batch_body::<Contact>(vec![contact_vars("p1"), contact_vars("p2")]).unwrap();
+        assert!(is_query(&batch));
+        for doc in [
+            include_str!("../../../assets/graphql/create_message.graphql"),
+            include_str!("../../../assets/graphql/generate_oauth_token.graphql"),
+            include_str!("../../../assets/graphql/update_conversation.graphql"),
+        ] {
+            assert!(!is_query(body(doc).as_bytes()), "{doc}");
+        }
+        for doc in [
+            include_str!("../../../assets/graphql/messages.graphql"),
+            include_str!("../../../assets/graphql/conversation_list.graphql"),
+        ] {
+            assert!(is_query(body(doc).as_bytes()), "{doc}");
+        }
+    }
+
+    #[test]
+    fn a_partial_answer_keeps_the_aliases_that_have_data() {
+        // A root field null with its own error, the others answered.
+        let body = json!({
+            "data": {"a0": contact_envelope("p0"), "a1": null, "a2": contact_envelope("p2")},
+            "errors": [{"message": "Contact lookup failed", "path": ["a1"]}]
+        });
+        let results = decode_batch(200, body.to_string().as_bytes(), "getContact", 3).unwrap();
+        assert!(results[0].is_ok() && results[2].is_ok());
+        assert_eq!(
+            results[1],
+            Err(ApiError::Rejected {
+                code: None,
+                message: "Contact lookup failed".into()
+            })
+        );
+        // A single operation with a partial error is that error, in words.
+        let single = json!({
+            "data": {"getConversationList": null},
+            "errors": [{"message": "Conversation list failed", "path": ["getConversationList"],
+                        "extensions": {"code": "INTERNAL_SERVER_ERROR"}}]
+        });
+        let error = err(200, single);
+        assert_eq!(
+            error,
+            ApiError::Server {
+                status: 500,
+                message: "Conversation list failed".into()
+            }
+        );
+        assert!(error.is_transient());
     }
 }
