@@ -285,12 +285,10 @@ impl HttpClient {
     }
 }
 
-/// Whether a `Content-Type` may carry JSON: JSON itself, or text (error
-/// pages and proxies answer in text where JSON was due). Files such as CSV
-/// are not checked.
+/// Whether a `Content-Type` says JSON; other kinds of answer are the
+/// caller's to judge.
 fn claims_json(content_type: &str) -> bool {
-    let ct = content_type.to_ascii_lowercase();
-    ct.contains("json") || (ct.starts_with("text/") && !ct.starts_with("text/csv"))
+    content_type.to_ascii_lowercase().contains("json")
 }
 
 /// A successful answer that cannot be what the server meant to send: its

@@ -2,6 +2,9 @@
 //! renewed shortly before the access token runs out and once after a 401.
 //! Refresh tokens rotate on every grant; the newest is kept in the token
 //! file (0600, written atomically) and preferred at the next start.
+//! A renewal that fails is not tried again before a backoff with jitter has
+//! passed: meanwhile the current token serves while it lasts, and callers
+//! without one get the same error without a new request.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,6 +19,7 @@ use super::wire::{self, WireGrant};
 use crate::api::http::{HttpClient, HttpRequest, rest_error};
 use crate::api::{ApiError, ApiResult};
 use crate::domain::{Agent, AgentId};
+use crate::sync::backoff::Backoff;
 use crate::text::sanitize_line;
 
 const REFRESH_REFUSED: &str = "the refresh token was refused; sign in to SuperWaba again and put a new refresh token (or the password) in the config";
@@ -24,16 +28,43 @@ struct Session {
     access: SecretString,
     refresh: SecretString,
     renew_at: Instant,
+    expires_at: Instant,
     agent: Agent,
 }
 
-#[derive(Default)]
 struct State {
     session: Option<Session>,
     /// Bumped on every grant, so a 401 renews only a token not renewed since.
     generation: u64,
     /// The token file was tried (it is read once, at the first sign-in).
     file_tried: bool,
+    /// The last renewal's error, and when it may be tried again.
+    failed: Option<(ApiError, Instant)>,
+    backoff: Backoff,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            session: None,
+            generation: 0,
+            file_tried: false,
+            failed: None,
+            backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(120)),
+        }
+    }
+}
+
+impl State {
+    fn still_failing(&self, now: Instant) -> Option<ApiError> {
+        let (error, until) = self.failed.as_ref().filter(|(_, until)| now < *until)?;
+        Some(match error {
+            ApiError::RateLimited { .. } => ApiError::RateLimited {
+                retry_after: *until - now,
+            },
+            other => other.clone(),
+        })
+    }
 }
 
 pub(crate) struct Auth {
@@ -71,15 +102,51 @@ impl Auth {
     /// A live access token and its generation (for [`Auth::after_unauthorized`]).
     pub(crate) async fn token(&self) -> ApiResult<(SecretString, u64)> {
         let mut state = self.state.lock().await;
-        let fresh = state
-            .session
-            .as_ref()
-            .is_some_and(|s| Instant::now() < s.renew_at);
+        let now = Instant::now();
+        let fresh = state.session.as_ref().is_some_and(|s| now < s.renew_at);
         if !fresh {
-            self.renew(&mut state).await?;
+            let alive = state.session.as_ref().is_some_and(|s| now < s.expires_at);
+            match self.renew_with_backoff(&mut state).await {
+                Ok(()) => {}
+                // The current token still works: keep using it.
+                Err(e) if alive && e.is_transient() => {}
+                Err(e) => return Err(e),
+            }
         }
         let session = state.session.as_ref().ok_or(ApiError::TokenExpired)?;
         Ok((session.access.clone(), state.generation))
+    }
+
+    /// [`Auth::renew`] unless a failed one's backoff still runs; a failure
+    /// starts the next backoff (and moves a live session's renewal to its
+    /// end, never past the token's expiry).
+    async fn renew_with_backoff(&self, state: &mut State) -> ApiResult<()> {
+        let now = Instant::now();
+        if let Some(error) = state.still_failing(now) {
+            return Err(error);
+        }
+        match self.renew(state).await {
+            Ok(()) => {
+                state.failed = None;
+                state.backoff.reset();
+                Ok(())
+            }
+            Err(e) => {
+                let jitter = rand::Rng::random_range(&mut rand::rng(), 0.0..=1.0);
+                let backoff = state.backoff.next_delay(jitter);
+                let wait = match &e {
+                    ApiError::RateLimited { retry_after } => (*retry_after).max(backoff),
+                    _ => backoff,
+                };
+                let until = Instant::now() + wait;
+                if let Some(session) = state.session.as_mut() {
+                    session.renew_at = until.min(session.expires_at);
+                }
+                tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "superwaba: session renewal failed");
+                state.failed = Some((e.clone(), until));
+                Err(e)
+            }
+        }
     }
 
     /// After a 401 with the token of `generation`: renews it unless another
@@ -87,7 +154,7 @@ impl Auth {
     pub(crate) async fn after_unauthorized(&self, generation: u64) -> ApiResult<SecretString> {
         let mut state = self.state.lock().await;
         if state.generation == generation || state.session.is_none() {
-            self.renew(&mut state).await?;
+            self.renew_with_backoff(&mut state).await?;
         }
         state
             .session
@@ -186,6 +253,7 @@ impl Auth {
             access: SecretString::from(grant.access_token),
             refresh,
             renew_at: Instant::now() + lifetime - renew_margin(lifetime),
+            expires_at: Instant::now() + lifetime,
             agent: Agent {
                 id: AgentId(grant.user.id),
                 first_name: name,
@@ -204,6 +272,7 @@ impl Auth {
         let request = HttpRequest::post("auth/v1/token")
             .query("grant_type", grant_type)
             .secret_header("apikey", &self.anon_key)
+            .fail_fast_when_limited()
             .json(body);
         let response = self.http.send(request).await?;
         if !response.is_success() {
