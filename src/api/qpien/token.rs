@@ -242,6 +242,21 @@ impl TokenManager {
         }
     }
 
+    /// Makes the cached token due for a proactive refresh.
+    #[cfg(test)]
+    pub(crate) async fn make_due(&self) {
+        if let Some(cached) = self.state.lock().await.current.as_mut() {
+            cached.refresh_at = Instant::now();
+        }
+    }
+
+    /// When the cached token is next refreshed, and when it expires.
+    #[cfg(test)]
+    pub(crate) async fn schedule(&self) -> Option<(Instant, Instant)> {
+        let state = self.state.lock().await;
+        state.current.as_ref().map(|c| (c.refresh_at, c.expires_at))
+    }
+
     async fn fetch(&self, transport: &Transport) -> ApiResult<(SecretString, Duration)> {
         let variables = generate_o_auth_token::Variables {
             input: generate_o_auth_token::GenerateOAuthTokenInput {
