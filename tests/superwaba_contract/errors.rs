@@ -71,8 +71,8 @@ async fn each_error_status_reads_well() {
     );
     assert!(sandbox.contact_id_by_phone("+971500000999").is_some());
     sandbox.set_lose_answer_rate(0.0);
-    // 503, transient.
-    sandbox.fail_next(1);
+    // 503, transient, lasting through the read's tries.
+    sandbox.fail_next(3);
     let down = client
         .list_conversations(&ConversationQuery::default())
         .await;
