@@ -314,7 +314,11 @@ impl Scheduler {
     /// Like [`Scheduler::acquire`], but gives up at once with the wait it
     /// would need when that wait ends after `deadline`. A wait behind higher
     /// priorities has no known end: it is waited out up to the deadline.
-    pub async fn acquire_within(&self, priority: Priority, deadline: Instant) -> Result<(), Duration> {
+    pub async fn acquire_within(
+        &self,
+        priority: Priority,
+        deadline: Instant,
+    ) -> Result<(), Duration> {
         self.lock().add_waiter(priority);
         let _guard = WaiterGuard {
             scheduler: self,

@@ -294,9 +294,7 @@ fn claims_json(content_type: &str) -> bool {
 /// A successful answer that cannot be what the server meant to send: its
 /// body was cut off, or is not JSON at all. Both are passing troubles.
 fn unreadable(response: &HttpResponse, json_expected: bool) -> Option<ApiError> {
-    if !json_expected
-        || !response.is_success()
-        || response.body.iter().all(u8::is_ascii_whitespace)
+    if !json_expected || !response.is_success() || response.body.iter().all(u8::is_ascii_whitespace)
     {
         return None;
     }

@@ -94,7 +94,10 @@ async fn always_garbage(State(hits): State<Hits>) -> impl IntoResponse {
 /// Complete HTTP, but the JSON stops half-way.
 async fn half_json(State(hits): State<Hits>) -> impl IntoResponse {
     hits.0.fetch_add(1, Ordering::SeqCst);
-    ([("content-type", "application/json")], "{\"items\": [{\"id\": 1}, {\"id\"")
+    (
+        [("content-type", "application/json")],
+        "{\"items\": [{\"id\": 1}, {\"id\"",
+    )
 }
 
 async fn limited_long(State(hits): State<Hits>) -> impl IntoResponse {
@@ -336,10 +339,7 @@ async fn a_write_is_never_sent_twice() {
         assert!(response.status >= 500);
         assert_eq!(hits.0.load(Ordering::SeqCst), 1);
     }
-    let error = http
-        .send(HttpRequest::post("garbage"))
-        .await
-        .unwrap_err();
+    let error = http.send(HttpRequest::post("garbage")).await.unwrap_err();
     assert!(error.is_transient(), "{error:?}");
     assert_eq!(hits.0.load(Ordering::SeqCst), 2);
 }
@@ -426,7 +426,10 @@ async fn a_body_cut_off_by_the_connection_is_a_clear_passing_error() {
 async fn a_429_wait_past_the_deadline_answers_at_once() {
     let (addr, hits) = serve();
     let http = client(addr, Duration::from_secs(5));
-    let error = http.send(HttpRequest::get("limited-long")).await.unwrap_err();
+    let error = http
+        .send(HttpRequest::get("limited-long"))
+        .await
+        .unwrap_err();
     assert_eq!(
         error,
         ApiError::RateLimited {

@@ -25,12 +25,11 @@ struct Server {
     op_hits: AtomicUsize,
 }
 
-const TOKEN_OK: u8 = 0;
+// Mode 0 answers normally.
 const TOKEN_DOWN: u8 = 1;
 const TOKEN_LIMITED: u8 = 2;
 const TOKEN_REFUSED: u8 = 3;
 
-const OP_OK: u8 = 0;
 const OP_FORBIDDEN: u8 = 1;
 const OP_UNAUTHORIZED: u8 = 2;
 const OP_EXPIRED_ONCE: u8 = 3;
@@ -203,6 +202,9 @@ async fn refused_credentials_are_not_asked_again_at_once() {
         let error = read(&client).await.unwrap_err();
         assert_eq!(error, ApiError::InvalidCredentials("bad client".into()));
     }
-    assert_eq!(client.authenticate().await.unwrap_err(), ApiError::InvalidCredentials("bad client".into()));
+    assert_eq!(
+        client.authenticate().await.unwrap_err(),
+        ApiError::InvalidCredentials("bad client".into())
+    );
     assert_eq!(hits(&server), (1, 0));
 }

@@ -163,6 +163,21 @@ impl Auth {
             .ok_or(ApiError::TokenExpired)
     }
 
+    /// Makes the session due for renewal.
+    #[cfg(test)]
+    pub(crate) async fn make_due(&self) {
+        if let Some(session) = self.state.lock().await.session.as_mut() {
+            session.renew_at = Instant::now();
+        }
+    }
+
+    /// When the session is next renewed, and when its token expires.
+    #[cfg(test)]
+    pub(crate) async fn schedule(&self) -> Option<(Instant, Instant)> {
+        let state = self.state.lock().await;
+        state.session.as_ref().map(|s| (s.renew_at, s.expires_at))
+    }
+
     pub(crate) async fn agent(&self) -> ApiResult<Agent> {
         self.token().await?;
         let state = self.state.lock().await;
@@ -352,5 +367,152 @@ mod tests {
         }
         std::fs::write(&path, "not json").unwrap();
         assert!(read_token_file(&path).is_none());
+    }
+
+    mod renewal {
+        use std::net::SocketAddr;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+        use axum::Router;
+        use axum::extract::State;
+        use axum::http::StatusCode;
+        use axum::response::{IntoResponse, Response};
+        use axum::routing::post;
+
+        use super::super::*;
+        use crate::sync::scheduler::Scheduler;
+
+        /// `mode` 0 grants a session.
+        #[derive(Default)]
+        struct Server {
+            mode: AtomicU8,
+            grants: AtomicUsize,
+        }
+
+        const DOWN: u8 = 1;
+        const LIMITED: u8 = 2;
+        const REFUSED: u8 = 3;
+
+        async fn token(State(server): State<Arc<Server>>) -> Response {
+            let n = server.grants.fetch_add(1, Ordering::SeqCst);
+            match server.mode.load(Ordering::SeqCst) {
+                DOWN => (StatusCode::SERVICE_UNAVAILABLE, "down").into_response(),
+                LIMITED => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("retry-after", "30")],
+                    "slow down",
+                )
+                    .into_response(),
+                REFUSED => (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({"error_description": "Invalid login credentials"})),
+                )
+                    .into_response(),
+                _ => axum::Json(json!({
+                    "access_token": format!("access-{n}"),
+                    "refresh_token": format!("refresh-{n}"),
+                    "expires_in": 3600,
+                    "user": {"id": "u1", "email": "agent@example.com"}
+                }))
+                .into_response(),
+            }
+        }
+
+        fn serve() -> (SocketAddr, Arc<Server>) {
+            let server = Arc::new(Server::default());
+            let app = Router::new()
+                .route("/auth/v1/token", post(token))
+                .with_state(server.clone());
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.set_nonblocking(true).unwrap();
+            let addr = listener.local_addr().unwrap();
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                    axum::serve(listener, app).await.unwrap();
+                });
+            });
+            (addr, server)
+        }
+
+        fn auth(addr: SocketAddr) -> Auth {
+            let http = HttpClient::new(
+                &format!("http://{addr}"),
+                Duration::from_secs(10),
+                Arc::new(Scheduler::new(1000)),
+                "superwaba-auth",
+            )
+            .unwrap();
+            Auth::new(
+                http,
+                SecretString::from("anon"),
+                SuperWabaLogin::Password {
+                    email: "agent@example.com".into(),
+                    password: SecretString::from("pw"),
+                },
+                None,
+            )
+        }
+
+        #[tokio::test]
+        async fn a_failing_renewal_keeps_the_live_token_and_backs_off() {
+            let (addr, server) = serve();
+            let auth = auth(addr);
+            let (first, _) = auth.token().await.unwrap();
+            server.mode.store(DOWN, Ordering::SeqCst);
+            auth.make_due().await;
+            for _ in 0..5 {
+                let (token, _) = auth.token().await.unwrap();
+                assert_eq!(token.expose_secret(), first.expose_secret());
+            }
+            assert_eq!(
+                server.grants.load(Ordering::SeqCst),
+                2,
+                "one failed renewal"
+            );
+            let (renew_at, expires_at) = auth.schedule().await.unwrap();
+            assert!(renew_at > Instant::now() && renew_at <= expires_at);
+        }
+
+        #[tokio::test]
+        async fn a_rate_limited_sign_in_answers_at_once_and_only_once() {
+            let (addr, server) = serve();
+            let auth = Arc::new(auth(addr));
+            server.mode.store(LIMITED, Ordering::SeqCst);
+            let calls: Vec<_> = (0..4)
+                .map(|_| {
+                    let auth = auth.clone();
+                    tokio::spawn(async move { auth.token().await })
+                })
+                .collect();
+            for call in calls {
+                let error = call.await.unwrap().unwrap_err();
+                assert!(
+                    matches!(error, ApiError::RateLimited { retry_after } if retry_after > Duration::from_secs(10)),
+                    "{error:?}"
+                );
+            }
+            assert_eq!(server.grants.load(Ordering::SeqCst), 1);
+        }
+
+        #[tokio::test]
+        async fn refused_credentials_are_not_asked_again_at_once() {
+            let (addr, server) = serve();
+            let auth = auth(addr);
+            server.mode.store(REFUSED, Ordering::SeqCst);
+            for _ in 0..5 {
+                let error = auth.token().await.unwrap_err();
+                assert_eq!(
+                    error,
+                    ApiError::InvalidCredentials("Invalid login credentials".into())
+                );
+            }
+            assert_eq!(server.grants.load(Ordering::SeqCst), 1);
+        }
     }
 }
