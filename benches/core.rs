@@ -68,6 +68,15 @@ fn messages(conversation: &str, count: usize) -> Vec<Message> {
 }
 
 fn loaded_state(conversation_count: usize, thread_len: usize) -> AppState {
+    loaded_state_with(conversation_count, thread_len, |_| {})
+}
+
+/// Like [`loaded_state`], the thread's messages changed by `tweak` first.
+fn loaded_state_with(
+    conversation_count: usize,
+    thread_len: usize,
+    tweak: impl Fn(&mut Vec<Message>),
+) -> AppState {
     let now = Utc.with_ymd_and_hms(2026, 3, 15, 9, 0, 0).unwrap();
     let mut state = AppState::new("bench", "Qpien", false, SendKey::Enter, now, (200, 50));
     update(
@@ -86,7 +95,11 @@ fn loaded_state(conversation_count: usize, thread_len: usize) -> AppState {
         Event::MessagesLoaded {
             conversation_id: open.clone(),
             page: Page {
-                items: messages(open.as_str(), thread_len),
+                items: {
+                    let mut items = messages(open.as_str(), thread_len);
+                    tweak(&mut items);
+                    items
+                },
                 next: None,
                 total: None,
                 skipped: 0,
@@ -158,6 +171,65 @@ fn bench(c: &mut Criterion) {
                 .unwrap()
         })
     });
+
+    // A 1 MB message in the thread, as one line and as 50,000 lines: the
+    // thread lays out only its head, the rest stays in the store.
+    let one_line = "Ş".repeat(250_000) + &"x".repeat(500_000);
+    let many_lines = (0..50_000)
+        .map(|i| format!("line {i:05} of many"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    for (name, body) in [("one line", &one_line), ("50,000 lines", &many_lines)] {
+        let big = |items: &mut Vec<Message>| {
+            let at = items.len() - 3;
+            items[at].text = body.clone();
+        };
+        let mut state = loaded_state_with(5_000, 600, big);
+        update(
+            &mut state,
+            Event::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)),
+            now,
+        );
+        c.bench_function(
+            &format!("update: 1000 scroll keys past a 1 MB message ({name})"),
+            |b| {
+                b.iter(|| {
+                    for key in &scroll_keys {
+                        update(&mut state, key.clone(), now);
+                    }
+                })
+            },
+        );
+        // Scrolled up so the message fills the pane.
+        let mut state = loaded_state_with(5_000, 600, big);
+        update(
+            &mut state,
+            Event::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)),
+            now,
+        );
+        for _ in 0..12 {
+            update(
+                &mut state,
+                Event::Key(KeyEvent::new(KeyCode::Char('k'), KeyModifiers::NONE)),
+                now,
+            );
+        }
+        c.bench_function(
+            &format!("draw: full frame 200x50, a 1 MB message on screen ({name})"),
+            |b| {
+                b.iter(|| {
+                    terminal
+                        .draw(|frame| termdesk::ui::draw(frame, &state))
+                        .map(|_| ())
+                        .unwrap()
+                })
+            },
+        );
+        // What every frame would cost if the whole message were laid out.
+        c.bench_function(&format!("text: wrap a whole 1 MB message ({name})"), |b| {
+            b.iter(|| termdesk::text::wrap(body, 196).len())
+        });
+    }
 
     let batch = conversations(5_000);
     c.bench_function("store: upsert 5000 conversations", |b| {

@@ -324,7 +324,12 @@ pub async fn send(
 }
 
 /// Serves the sandbox until Ctrl-C.
-pub async fn run_sandbox(host: [u8; 4], port: u16, options: SandboxOptions) -> Result<(), String> {
+pub async fn run_sandbox(
+    host: [u8; 4],
+    port: u16,
+    options: SandboxOptions,
+    faults: sandboxes::StartFaults,
+) -> Result<(), String> {
     let (seed, live) = (options.seed, options.live);
     let misbehaviour = format!(
         "  {} requests per {} s, frontMsgId dedup {}, {}% of write answers lost",
@@ -343,6 +348,8 @@ pub async fn run_sandbox(host: [u8; 4], port: u16, options: SandboxOptions) -> R
         .await
         .map_err(|err| format!("cannot start the sandbox on port {port}: {err}"))?;
     let url = sandbox.base_url();
+    sandbox.set_delay(faults.latency);
+    sandbox.set_error_rate(faults.error_rate);
     let (conversations, contacts, messages) = sandbox.counts();
     println!("Qpien sandbox listening on {url}");
     println!(
@@ -356,6 +363,9 @@ pub async fn run_sandbox(host: [u8; 4], port: u16, options: SandboxOptions) -> R
         if live { "on" } else { "off (use --live)" }
     );
     println!("{misbehaviour}");
+    if let Some(line) = sandboxes::describe_faults(&faults) {
+        println!("{line}");
+    }
     println!();
     println!("Get a token:");
     println!(

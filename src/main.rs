@@ -41,6 +41,7 @@ struct Args {
 enum Command {
     /// Serve a local sandbox of a provider's API with seeded data (Qpien's
     /// GraphQL API unless --provider says otherwise).
+    #[command(after_help = SANDBOX_FAULTS_HELP)]
     Sandbox {
         /// Port to listen on (0 picks a free one).
         #[arg(long, default_value_t = 7800)]
@@ -72,6 +73,13 @@ enum Command {
         /// Requests allowed per 60-second window.
         #[arg(long, value_name = "N", default_value_t = 100)]
         rate_limit: u32,
+        /// Wait this many milliseconds before handling each API request.
+        #[arg(long, value_name = "N")]
+        latency_ms: Option<u64>,
+        /// Share of API requests (0.0–1.0) answered 503 before anything is
+        /// done; which ones is decided by the seed.
+        #[arg(long, value_name = "RATE", default_value_t = 0.0, value_parser = parse_rate)]
+        error_rate: f64,
     },
     /// Conversations of the account.
     Conversations {
@@ -300,6 +308,29 @@ fn parse_count(s: &str) -> Result<usize, String> {
     }
 }
 
+const SANDBOX_FAULTS_HELP: &str = "\
+Other faults are switched while it runs: POST a JSON object to
+/__sandbox/faults (GET /__sandbox/stats shows them and stats.faults_served
+counts what fired). Keys:
+  delay_ms N             latency before handling (null = none)
+  fail_next N            the next N requests answer 503
+  error_rate R           share of requests answered 503 before anything is done
+  lose_answers R         share of writes stored, then answered 500
+  storm_next N           the next N requests answer 429 (Retry-After,
+  storm_retry_after_s S    X-RateLimit-*; S defaults to 2)
+  expire_tokens true     issued access tokens expire (DM Champ: no tokens)
+  revoke_tokens true     issued tokens are refused (DM Champ: no tokens)
+  reject_credentials B   sign-in refused while true (client credentials,
+                           password grant, API key)
+  malformed_json_next N  the next N answers are 200 with a body that is not JSON
+  truncate_next N        the next N answers stop halfway through the body
+  hang_next N            the next N answers stop after the first half, never end
+  partial_errors_next N  Qpien: the next N answers lose one root field to an error
+  wrong_type_every N     every N-th list row has a field of the wrong type
+  offline B              connections cut (the control routes keep working)
+  rate_limit N, rate_window_ms N   the regular limiter
+  reset true             clear the faults (not rate limit, offline, dedup)";
+
 fn parse_rate(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(r) if (0.0..=1.0).contains(&r) => Ok(r),
@@ -358,7 +389,13 @@ async fn run(args: Args) -> Result<(), String> {
             no_dedup,
             lose_answers,
             rate_limit,
+            latency_ms,
+            error_rate,
         }) => {
+            let faults = cli::sandboxes::StartFaults {
+                latency: latency_ms.map(std::time::Duration::from_millis),
+                error_rate,
+            };
             let host = if public { [0, 0, 0, 0] } else { [127, 0, 0, 1] };
             match args.provider {
                 Some(termdesk::config::ProviderKind::Dmchamp) => {
@@ -370,7 +407,7 @@ async fn run(args: Args) -> Result<(), String> {
                         rate_limit,
                         ..Default::default()
                     };
-                    return cli::sandboxes::run_dmchamp(host, port, options).await;
+                    return cli::sandboxes::run_dmchamp(host, port, options, faults).await;
                 }
                 Some(termdesk::config::ProviderKind::Superwaba) => {
                     let options = termdesk::sandbox::superwaba::SuperWabaSandboxOptions {
@@ -382,7 +419,7 @@ async fn run(args: Args) -> Result<(), String> {
                         rate_limit,
                         ..Default::default()
                     };
-                    return cli::sandboxes::run_superwaba(host, port, options).await;
+                    return cli::sandboxes::run_superwaba(host, port, options, faults).await;
                 }
                 Some(termdesk::config::ProviderKind::Qpien) | None => {}
             }
@@ -397,7 +434,7 @@ async fn run(args: Args) -> Result<(), String> {
                 rate_limit,
                 ..termdesk::sandbox::SandboxOptions::default()
             };
-            cli::run_sandbox(host, port, options).await
+            cli::run_sandbox(host, port, options, faults).await
         }
         Some(Command::Conversations {
             command:
@@ -409,7 +446,7 @@ async fn run(args: Args) -> Result<(), String> {
                 },
         }) => {
             let statuses = cli::parse_statuses(&status)?;
-            let plan = launch::plan(&options)?;
+            let plan = plan_for_cli(&options)?;
             let me = match view {
                 cli::View::Mine => {
                     Some(cli::require_me(plan.agent(), &plan.label, "`--view mine`")?)
@@ -434,7 +471,7 @@ async fn run(args: Args) -> Result<(), String> {
         }) => {
             let id = cli::conversation_id(&conversation_id)?;
             let assignee = cli::parse_assignee(&agent)?;
-            let plan = launch::plan(&options)?;
+            let plan = plan_for_cli(&options)?;
             let me = match assignee {
                 cli::Assignee::Me => Some(cli::require_me(plan.agent(), &plan.label, "`me`")?),
                 _ => None,
@@ -456,7 +493,7 @@ async fn run(args: Args) -> Result<(), String> {
         }) => {
             let id = cli::conversation_id(&conversation_id)?;
             let status = cli::parse_status(&status)?;
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::set_status(connection.provider.as_ref(), &id, status, json).await
         }
         Some(Command::Star {
@@ -465,7 +502,7 @@ async fn run(args: Args) -> Result<(), String> {
             json,
         }) => {
             let id = cli::conversation_id(&conversation_id)?;
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::star(connection.provider.as_ref(), &id, !off, json).await
         }
         Some(Command::Tag {
@@ -476,14 +513,14 @@ async fn run(args: Args) -> Result<(), String> {
             let id = cli::conversation_id(&conversation_id)?;
             let (changes, json_after) = cli::split_tag_args(&changes)?;
             let json = json || json_after;
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::tag(connection.provider.as_ref(), &id, &changes, json).await
         }
         Some(Command::Contacts { command }) => run_contacts(*command, &options).await,
         Some(Command::Templates {
             command: TemplatesCommand::List { json },
         }) => {
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::templates::list(connection.provider.as_ref(), json).await
         }
         Some(Command::SendTemplate {
@@ -503,7 +540,7 @@ async fn run(args: Args) -> Result<(), String> {
                 header_url.as_deref(),
                 json,
             )?;
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::templates::send(connection.provider.as_ref(), &request).await
         }
         Some(Command::Messages {
@@ -511,11 +548,11 @@ async fn run(args: Args) -> Result<(), String> {
             limit,
             json,
         }) => {
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::show_messages(connection.provider.as_ref(), &conversation_id, limit, json).await
         }
         Some(Command::Search { query, limit, json }) => {
-            let plan = launch::plan(&options)?;
+            let plan = plan_for_cli(&options)?;
             if plan.is_demo {
                 return Err(
                     "the demo keeps no cache between runs: search inside termdesk with Ctrl-F, \
@@ -531,7 +568,7 @@ async fn run(args: Args) -> Result<(), String> {
             text,
             json,
         }) => {
-            let connection = connect_for_cli(launch::plan(&options)?).await?;
+            let connection = connect_for_cli(plan_for_cli(&options)?).await?;
             cli::send(connection.provider.as_ref(), &conversation_id, &text, json).await
         }
         None => {
@@ -662,6 +699,12 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
     }
     state.canned = canned;
     state.canned_error = canned_error;
+    for warning in &plan.warnings {
+        state.notify(
+            termdesk::app::state::NoticeLevel::Warning,
+            format!("Warning: {warning}"),
+        );
+    }
     let storage = startup::open_cache(&cache_path, &mut state);
     // Paint before connecting: the cached inbox shows at once, even offline.
     runtime::draw_if_dirty(&mut terminal, &mut state).map_err(|err| err.to_string())?;
@@ -686,6 +729,15 @@ async fn run_tui(options: LaunchOptions, reset_cache: bool) -> Result<(), String
     tracing::debug!("terminal restored");
     drop(cache_place);
     result.map_err(|err| format!("terminal error: {err}"))
+}
+
+/// The launch plan for a command-line command, its warnings on stderr.
+fn plan_for_cli(options: &LaunchOptions) -> Result<launch::LaunchPlan, String> {
+    let plan = launch::plan(options)?;
+    for warning in &plan.warnings {
+        eprintln!("termdesk: warning: {warning}");
+    }
+    Ok(plan)
 }
 
 async fn connect_for_cli(plan: launch::LaunchPlan) -> Result<launch::Connection, String> {

@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 
+use unicode_normalization::char::is_combining_mark;
 use unicode_segmentation::UnicodeSegmentation;
 use unicode_width::UnicodeWidthStr;
 
@@ -35,15 +36,21 @@ fn clean(input: &str, single_line: bool) -> String {
     // Tag characters are kept only inside a subdivision flag (🏴 + tags),
     // where they are the flag; anywhere else they hide text.
     let mut in_flag = false;
+    // Once a string sequence finds no terminator, none after it will either:
+    // remembering that keeps a message full of introducers linear.
+    let mut unterminated = false;
+    let mut marks = 0;
     while let Some(c) = chars.next() {
         let flag_part = in_flag && ('\u{e0020}'..='\u{e007f}').contains(&c);
         in_flag = c == '\u{1f3f4}' || (flag_part && c != '\u{e007f}');
         match c {
             c if flag_part => out.push(c),
-            '\u{1b}' => skip_escape(&mut chars),
+            '\u{1b}' => skip_escape(&mut chars, &mut unterminated),
             // C1 CSI / OSC / DCS / SOS / PM / APC introducers carry sequences too.
             '\u{9b}' => skip_csi_body(&mut chars),
-            '\u{90}' | '\u{9d}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string_body(&mut chars),
+            '\u{90}' | '\u{9d}' | '\u{98}' | '\u{9e}' | '\u{9f}' => {
+                skip_string_body(&mut chars, &mut unterminated)
+            }
             '\r' => {
                 if chars.peek() == Some(&'\n') {
                     continue;
@@ -55,7 +62,10 @@ fn clean(input: &str, single_line: bool) -> String {
             }
             '\t' => out.push(' '),
             c if is_unsafe(c) => {}
+            // A flood of combining marks piles up above and below the line.
+            c if is_combining_mark(c) && marks >= MAX_MARKS => {}
             c => {
+                marks = if is_combining_mark(c) { marks + 1 } else { 0 };
                 if pending_space {
                     if !out.is_empty() && !out.ends_with(' ') && c != ' ' {
                         out.push(' ');
@@ -74,6 +84,10 @@ fn clean(input: &str, single_line: bool) -> String {
     }
     out
 }
+
+/// Combining marks kept on one character: enough for any script's
+/// stacked accents and vowel signs, too few to draw over other lines.
+const MAX_MARKS: usize = 8;
 
 fn push_break(out: &mut String, single_line: bool, pending_space: &mut bool) {
     if single_line {
@@ -99,13 +113,25 @@ fn is_unsafe(c: char) -> bool {
             | '\u{2066}'..='\u{2069}'          // bidi isolates
             | '\u{feff}'                       // BOM / zero-width no-break space
             | '\u{fff9}'..='\u{fffb}'          // interlinear annotation
+            | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' // Hangul fillers: blank names
+            | '\u{17b4}' | '\u{17b5}'            // Khmer invisible vowels
+            | '\u{1bca0}'..='\u{1bca3}'        // shorthand format controls
+            | '\u{1d173}'..='\u{1d17a}'        // musical format controls
         )
+        || is_noncharacter(c)
 }
 
-fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+/// U+FDD0..U+FDEF and the last two code points of every plane: never text.
+fn is_noncharacter(c: char) -> bool {
+    ('\u{fdd0}'..='\u{fdef}').contains(&c) || (c as u32 & 0xfffe) == 0xfffe
+}
+
+fn skip_escape(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, unterminated: &mut bool) {
     match chars.next() {
         Some('[') => skip_csi_body(chars),
-        Some(']') | Some('P') | Some('X') | Some('^') | Some('_') => skip_string_body(chars),
+        Some(']') | Some('P') | Some('X') | Some('^') | Some('_') => {
+            skip_string_body(chars, unterminated)
+        }
         // Character-set selection and similar take one more byte.
         Some('(') | Some(')') | Some('*') | Some('+') | Some('#') | Some('%') => {
             chars.next();
@@ -130,13 +156,14 @@ fn skip_csi_body(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
     }
 }
 
-fn skip_string_body(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) {
+fn skip_string_body(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, unterminated: &mut bool) {
     // Ends at BEL, ST (ESC \) or the C1 ST. Without one, only the
     // introducer goes: the rest of the message stays, cleaned as text.
-    let terminated = chars
-        .clone()
-        .any(|c| matches!(c, '\u{7}' | '\u{9c}' | '\u{1b}'));
-    if !terminated {
+    *unterminated = *unterminated
+        || !chars
+            .clone()
+            .any(|c| matches!(c, '\u{7}' | '\u{9c}' | '\u{1b}'));
+    if *unterminated {
         return;
     }
     while let Some(c) = chars.next() {
@@ -215,13 +242,34 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// The words of `s` between spaces. A space that a combining mark or
+/// joiner follows is part of that grapheme, not a break.
+fn words(s: &str) -> impl Iterator<Item = &str> {
+    let mut start = 0;
+    let mut bounds = s
+        .grapheme_indices(true)
+        .filter(|(_, g)| *g == " ")
+        .map(|(i, _)| i)
+        .chain(std::iter::once(s.len()));
+    std::iter::from_fn(move || {
+        loop {
+            let end = bounds.next()?;
+            let word = &s[start..end];
+            start = (end + 1).min(s.len());
+            if !word.is_empty() {
+                return Some(word);
+            }
+        }
+    })
+}
+
 /// Wraps at spaces only, so punctuation stays with its word ("Yılmaz?");
 /// a word wider than the line is broken as `wrap` breaks it.
 pub fn wrap_words(message: &str, max: usize) -> Vec<String> {
     let max = max.max(1);
     let mut lines = Vec::new();
     let mut line = String::new();
-    for word in message.split(' ').filter(|w| !w.is_empty()) {
+    for word in words(message) {
         let needed = width(&line) + usize::from(!line.is_empty()) + width(word);
         if needed <= max {
             if !line.is_empty() {
@@ -326,6 +374,35 @@ mod tests {
     fn invisible_and_disguising_characters_go() {
         let hidden = "a\u{61c}b\u{200b}c\u{2060}d\u{2064}e\u{ad}f\u{180e}g\u{e0041}\u{e007f}h";
         assert_eq!(sanitize(hidden), "abcdefgh");
+    }
+
+    #[test]
+    fn blank_fillers_and_noncharacters_go() {
+        let hidden =
+            "a\u{3164}b\u{ffa0}c\u{115f}d\u{fffe}e\u{ffff}f\u{fdd0}g\u{10ffff}h\u{17b4}i\u{1d173}j";
+        assert_eq!(sanitize(hidden), "abcdefghij");
+        // Hangul syllables themselves stay.
+        assert_eq!(sanitize("한국어"), "한국어");
+    }
+
+    #[test]
+    fn a_flood_of_combining_marks_is_cut_and_real_accents_stay() {
+        let zalgo = format!("z{}algo", "\u{336}\u{321}".repeat(50));
+        assert_eq!(
+            sanitize(&zalgo),
+            format!("z{}algo", "\u{336}\u{321}".repeat(4))
+        );
+        for real in ["e\u{301}", "مَرْحَبًا", "ภาษาไทย", "שָׁלוֹם", "Việt Nam ở đây"]
+        {
+            assert_eq!(sanitize(real), real);
+        }
+    }
+
+    #[test]
+    fn many_unterminated_introducers_stay_linear() {
+        // Each scan for a terminator would otherwise read to the end.
+        let flood = "\u{9d}x".repeat(200_000);
+        assert_eq!(sanitize(&flood), "x".repeat(200_000));
     }
 
     #[test]

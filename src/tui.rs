@@ -74,8 +74,9 @@ pub fn enter() -> io::Result<(Tui, TerminalGuard)> {
             if std::thread::current().name() == Some("main") {
                 let _ = restore();
                 previous(info);
+                eprintln!("{}", crate::logging::crash_notice());
             } else {
-                tracing::error!(%info, "background task panicked");
+                crate::logging::log_panic(info);
             }
         }));
     });
@@ -132,6 +133,37 @@ fn force_full_redraw(terminal: &mut Tui) -> io::Result<()> {
     terminal.current_buffer_mut().reset();
     terminal.swap_buffers();
     Ok(())
+}
+
+/// Suspends the TUI, shows `text` in `$PAGER` (default `less`) and resumes.
+/// The caller must have stopped reading input.
+pub fn page(terminal: &mut Tui, text: &str) -> Result<(), String> {
+    // Private (0600) and removed on drop: the message is customer data.
+    let mut file = tempfile::Builder::new()
+        .prefix("termdesk-message-")
+        .suffix(".txt")
+        .tempfile()
+        .map_err(|err| format!("cannot create a temporary file: {err}"))?;
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.flush())
+        .map_err(|err| format!("cannot write the temporary file: {err}"))?;
+    let pager = std::env::var("PAGER").unwrap_or_else(|_| "less".to_string());
+    let _ = restore();
+    let status = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("{pager} \"$1\""))
+        .arg("sh")
+        .arg(file.path())
+        .status();
+    let resumed = setup().and_then(|()| force_full_redraw(terminal));
+    if let Err(err) = resumed {
+        tracing::error!(%err, "cannot restore the terminal after the pager");
+    }
+    match status {
+        Ok(status) if status.success() => Ok(()),
+        Ok(status) => Err(format!("{pager} exited with {status}")),
+        Err(err) => Err(format!("cannot start {pager}: {err}")),
+    }
 }
 
 /// Suspends the TUI, edits `initial` in `$VISUAL`/`$EDITOR` (default `vi`)

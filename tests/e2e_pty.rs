@@ -151,19 +151,35 @@ fn a_broken_config_is_reported_with_file_line_and_key() {
     );
 }
 
-#[test]
-fn sigterm_restores_the_terminal() {
+/// The demo inbox on screen, then `signal` sent to it: termdesk exits on
+/// its own and leaves the terminal as it found it.
+fn signal_restores_the_terminal(signal: &str) {
     let home = scratch_home();
     let mut tty = Tty::spawn(BINARY.as_ref(), &[], &home, &[], 80, 24);
     tty.wait_for("the demo inbox", LONG, |s| s.contains("DEMO"));
     let pid = tty.child.process_id().expect("pid");
     let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
+        .args([&format!("-{signal}"), &pid.to_string()])
         .status()
         .unwrap();
     assert!(killed.success());
     tty.wait_exit(LONG);
-    assert!(leaves_terminal_clean(&tty.output()));
+    assert!(
+        leaves_terminal_clean(&tty.output()),
+        "SIG{signal} left the terminal changed"
+    );
+}
+
+#[test]
+fn sigterm_restores_the_terminal() {
+    signal_restores_the_terminal("TERM");
+}
+
+#[test]
+fn sigint_sighup_and_sigquit_restore_the_terminal() {
+    for signal in ["INT", "HUP", "QUIT"] {
+        signal_restores_the_terminal(signal);
+    }
 }
 
 #[test]
@@ -187,9 +203,24 @@ fn a_panic_restores_the_terminal_and_says_what_happened() {
     let text = String::from_utf8_lossy(&output);
     let entered_at = text.rfind("\u{1b}[?1049h").unwrap();
     let restored_at = entered_at + text[entered_at..].find("\u{1b}[?1049l").unwrap();
+    let after = &text[restored_at..];
     assert!(
-        text[restored_at..].contains("deliberate panic"),
+        after.contains("deliberate panic"),
         "the panic message comes after the restore, on the normal screen"
+    );
+    let log = home.join("state/termdesk/logs/termdesk.log");
+    assert!(
+        after.contains("details and a backtrace are in") && after.contains("termdesk.log"),
+        "the agent is told where the details are: {after}"
+    );
+    assert!(
+        after.contains("Drafts and unsent replies are kept"),
+        "{after}"
+    );
+    let logged = std::fs::read_to_string(&log).expect("the log file");
+    assert!(
+        logged.contains("deliberate panic") && logged.contains("backtrace"),
+        "the panic and its backtrace are in the log: {logged}"
     );
 }
 

@@ -2,6 +2,7 @@
 //! app never knows which platform it talks to.
 
 pub mod accounts;
+pub mod decode_all;
 pub mod dmchamp;
 pub mod http;
 pub mod qpien;

@@ -87,5 +87,9 @@ pub enum Command {
     OpenEditor {
         initial: String,
     },
+    /// Suspend the TUI and show this text in `$PAGER`.
+    OpenPager {
+        text: String,
+    },
     Quit,
 }

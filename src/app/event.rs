@@ -67,6 +67,8 @@ pub enum Event {
     },
     /// `$EDITOR` returned: the new text, or why it failed.
     EditorClosed(Result<String, String>),
+    /// The pager showing a long message returned (or could not start).
+    PagerClosed(Result<(), String>),
     SearchResults {
         query: String,
         result: Result<Vec<SearchHit>, String>,

@@ -376,7 +376,10 @@ impl Executor {
                     Event::ContactsFound { query, result }
                 });
             }
-            Command::OpenEditor { .. } | Command::Alert { .. } | Command::Quit => {
+            Command::OpenEditor { .. }
+            | Command::OpenPager { .. }
+            | Command::Alert { .. }
+            | Command::Quit => {
                 tracing::error!("runtime command reached the executor");
             }
         }

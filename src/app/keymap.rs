@@ -35,6 +35,7 @@ pub enum Action {
     Send,
     NewLine,
     ExternalEditor,
+    ReadMessage,
     Search,
     Palette,
     ViewMine,
@@ -87,6 +88,7 @@ pub const ACTIONS: &[(Action, &str)] = &[
     (Action::Send, "send"),
     (Action::NewLine, "new_line"),
     (Action::ExternalEditor, "external_editor"),
+    (Action::ReadMessage, "read_message"),
     (Action::Search, "search"),
     (Action::Palette, "palette"),
     (Action::ViewMine, "view_mine"),
@@ -170,6 +172,7 @@ impl Action {
             Action::Send => "send the reply",
             Action::NewLine => "new line",
             Action::ExternalEditor => "edit the reply in $EDITOR",
+            Action::ReadMessage => "read a long message whole in $PAGER",
             Action::Search => "search every synced message and contact",
             Action::Palette => "command palette: every action by name",
             Action::ViewMine => "view: Mine",
@@ -637,6 +640,7 @@ impl Keymap {
             (Scope::Composer, Binding::ctrl('e'), ExternalEditor),
             (Scope::Composer, Binding::ctrl('t'), Templates),
             (Scope::Composer, Binding::plain(K::Esc), Back),
+            (Scope::Thread, Binding::plain(K::Char('v')), ReadMessage),
         ];
         for scope in [Scope::List, Scope::Thread] {
             entries.extend([

@@ -57,6 +57,10 @@ pub trait Host<B: Backend> {
         terminal: &mut Terminal<B>,
         initial: &str,
     ) -> Result<String, String>;
+    /// Hands the terminal to a pager showing `text` and takes it back.
+    fn page(&mut self, _terminal: &mut Terminal<B>, _text: &str) -> Result<(), String> {
+        Err("no pager in this terminal".into())
+    }
     /// A customer wrote where the agent should notice.
     fn alert(&mut self, _title: &str, _body: &str) {}
 }
@@ -351,6 +355,16 @@ async fn event_loop<B: Backend, H: Host<B>>(
                         state.dirty = true;
                         pending.push_back(Event::EditorClosed(result));
                     }
+                    Command::OpenPager { text } => {
+                        drop(std::mem::replace(
+                            &mut input,
+                            futures::stream::empty().boxed().ready_chunks(1),
+                        ));
+                        let result = host.page(terminal, &text);
+                        input = host.input().ready_chunks(INPUT_BATCH);
+                        state.dirty = true;
+                        pending.push_back(Event::PagerClosed(result));
+                    }
                     Command::Alert { title, body } => host.alert(&title, &body),
                     other => commands.push(other),
                 }
@@ -447,25 +461,30 @@ fn spawn_cache_reader(
     });
 }
 
-/// Completes on SIGTERM or SIGHUP (a closed terminal). The handlers are
+/// Completes on SIGTERM, SIGHUP (a closed terminal), SIGINT or SIGQUIT. The handlers are
 /// installed when this is called, so call it before painting anything.
 #[cfg(unix)]
 pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     use tokio::signal::unix::{SignalKind, signal};
-    let signals = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::hangup()),
-    );
+    // Ctrl-C and Ctrl-\ reach termdesk as keys in raw mode; these come from
+    // `kill` or a closing terminal, and must not leave it in raw mode.
+    let signals = [
+        SignalKind::terminate(),
+        SignalKind::hangup(),
+        SignalKind::interrupt(),
+        SignalKind::quit(),
+    ]
+    .map(signal);
     async move {
-        match signals {
-            (Ok(mut terminate), Ok(mut hangup)) => {
-                tokio::select! {
-                    _ = terminate.recv() => {}
-                    _ = hangup.recv() => {}
-                }
+        let mut streams = Vec::new();
+        for stream in signals {
+            match stream {
+                Ok(stream) => streams.push(stream),
+                Err(_) => return std::future::pending().await,
             }
-            _ => std::future::pending().await,
         }
+        let waits = streams.iter_mut().map(|s| Box::pin(s.recv()));
+        futures::future::select_all(waits).await;
     }
 }
 
@@ -488,6 +507,10 @@ impl Host<ratatui::backend::CrosstermBackend<io::Stdout>> for CrosstermHost {
         initial: &str,
     ) -> Result<String, String> {
         crate::tui::edit_externally(terminal, initial)
+    }
+
+    fn page(&mut self, terminal: &mut crate::tui::Tui, text: &str) -> Result<(), String> {
+        crate::tui::page(terminal, text)
     }
 
     fn alert(&mut self, title: &str, body: &str) {

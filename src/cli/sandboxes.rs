@@ -6,6 +6,32 @@ use std::net::SocketAddr;
 use crate::sandbox::dmchamp::{DmChampSandbox, DmChampSandboxOptions};
 use crate::sandbox::superwaba::{SuperWabaSandbox, SuperWabaSandboxOptions};
 
+/// Faults a sandbox starts with, from `termdesk sandbox` flags.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StartFaults {
+    /// Latency before every API request is handled.
+    pub latency: Option<std::time::Duration>,
+    /// Share (0.0–1.0) of API requests answered 503 before anything is done.
+    pub error_rate: f64,
+}
+
+impl StartFaults {
+    /// The line saying which of them are on, if any.
+    fn describe(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(l) = self.latency {
+            parts.push(format!("{} ms latency", l.as_millis()));
+        }
+        if self.error_rate > 0.0 {
+            parts.push(format!(
+                "{}% of requests answered 503",
+                self.error_rate * 100.0
+            ));
+        }
+        (!parts.is_empty()).then(|| format!("  faults: {}", parts.join(", ")))
+    }
+}
+
 /// Seeded phone numbers printed for looking contacts up.
 const SAMPLE_PHONES: usize = 5;
 
@@ -13,6 +39,7 @@ pub async fn run_dmchamp(
     host: [u8; 4],
     port: u16,
     options: DmChampSandboxOptions,
+    faults: StartFaults,
 ) -> Result<(), String> {
     let summary = summary(
         options.seed,
@@ -28,9 +55,14 @@ pub async fn run_dmchamp(
         .map_err(|err| format!("cannot start the sandbox on port {port}: {err}"))?;
     let url = sandbox.base_url();
     let control = sandbox.control();
+    control.set_delay(faults.latency);
+    control.faults_control().set_error_rate(faults.error_rate);
     println!("DM Champ sandbox listening on {url}");
     println!("  {} contacts; API key: {key}", control.contact_count());
     println!("{summary}");
+    if let Some(line) = faults.describe() {
+        println!("{line}");
+    }
     println!("  Look these up (contacts directory, C): {}", {
         let phones: Vec<String> = control
             .sample_contacts(SAMPLE_PHONES, None)
@@ -57,6 +89,7 @@ pub async fn run_superwaba(
     host: [u8; 4],
     port: u16,
     options: SuperWabaSandboxOptions,
+    faults: StartFaults,
 ) -> Result<(), String> {
     let summary = summary(
         options.seed,
@@ -77,6 +110,8 @@ pub async fn run_superwaba(
         .await
         .map_err(|err| format!("cannot start the sandbox on port {port}: {err}"))?;
     let url = sandbox.base_url();
+    sandbox.set_delay(faults.latency);
+    sandbox.faults_control().set_error_rate(faults.error_rate);
     println!("SuperWaba sandbox listening on {}", sandbox.supabase_url());
     println!(
         "  {} conversations, {} contacts; sign in as {email} / {password}",
@@ -84,6 +119,9 @@ pub async fn run_superwaba(
         sandbox.contact_count()
     );
     println!("{summary}");
+    if let Some(line) = faults.describe() {
+        println!("{line}");
+    }
     println!();
     println!(
         "A config for it (SUPERWABA_ANON_KEY={anon} SUPERWABA_PASSWORD={password} SUPERWABA_API_KEY={key}):"
@@ -100,6 +138,11 @@ pub async fn run_superwaba(
     wait_for_ctrl_c().await?;
     sandbox.shutdown().await;
     Ok(())
+}
+
+/// The line of the Qpien sandbox's start-up faults, if any.
+pub fn describe_faults(faults: &StartFaults) -> Option<String> {
+    faults.describe()
 }
 
 /// The line saying how the sandbox behaves.

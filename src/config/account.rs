@@ -3,11 +3,11 @@
 //! from. The file is read flat (so a wrong type is reported at its line) and
 //! then checked against the provider's own keys.
 
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use secrecy::SecretString;
 use serde::Deserialize;
+
+pub use super::secret::{InlineSecret, SecretSource};
 
 use super::{
     DEFAULT_POLL_INTERVAL_SECS, DEFAULT_REQUEST_TIMEOUT_SECS, DEFAULT_REQUESTS_PER_MINUTE,
@@ -43,93 +43,6 @@ impl ProviderKind {
             ProviderKind::Dmchamp => "dmchamp",
         }
     }
-}
-
-/// A secret is never written in the config: it is read from an environment
-/// variable or printed by a command (a password manager).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct SecretSource {
-    /// The config key stem, e.g. `client_secret`, for messages.
-    pub key: &'static str,
-    pub env: Option<String>,
-    pub cmd: Option<String>,
-}
-
-/// How long a `*_cmd` may take: a password manager waiting for a prompt
-/// nobody sees must not hang the start.
-const SECRET_CMD_TIMEOUT: Duration = Duration::from_secs(30);
-
-impl SecretSource {
-    fn is_set(&self) -> bool {
-        self.env.is_some() || self.cmd.is_some()
-    }
-
-    /// Reads the secret. Errors name where it was looked for, never the
-    /// secret.
-    pub fn resolve(&self, account: &str) -> Result<SecretString, String> {
-        let key = self.key;
-        if let Some(var) = &self.env {
-            return match std::env::var(var) {
-                Ok(value) if !value.trim().is_empty() => Ok(SecretString::from(value.trim())),
-                _ => Err(format!(
-                    "account `{account}`: environment variable {var} ({key}_env) is not set"
-                )),
-            };
-        }
-        if let Some(cmd) = &self.cmd {
-            return run_secret_command(cmd)
-                .map(SecretString::from)
-                .map_err(|why| format!("account `{account}`: {key}_cmd {why}"));
-        }
-        Err(format!(
-            "account `{account}` has no {key}: set {key}_env or {key}_cmd"
-        ))
-    }
-}
-
-fn run_secret_command(cmd: &str) -> Result<String, String> {
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(cmd)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|err| format!("cannot be run: {err}"))?;
-    let stdout = child.stdout.take();
-    let reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        if let Some(mut stdout) = stdout {
-            use std::io::Read;
-            let _ = stdout.read_to_string(&mut out);
-        }
-        out
-    });
-    let deadline = std::time::Instant::now() + SECRET_CMD_TIMEOUT;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if std::time::Instant::now() >= deadline => {
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(format!(
-                    "gave no answer within {}s",
-                    SECRET_CMD_TIMEOUT.as_secs()
-                ));
-            }
-            Ok(None) => std::thread::sleep(Duration::from_millis(20)),
-            Err(err) => return Err(format!("failed: {err}")),
-        }
-    };
-    let out = reader.join().unwrap_or_default();
-    if !status.success() {
-        return Err(format!("exited with {status}"));
-    }
-    let secret = out.trim().to_string();
-    if secret.is_empty() {
-        return Err("printed nothing".into());
-    }
-    Ok(secret)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -169,6 +82,8 @@ pub struct DmChampSettings {
     pub api_key: SecretSource,
 }
 
+// Read once per start and never moved in a hot path: boxing buys nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProviderSettings {
     Qpien(QpienSettings),
@@ -205,6 +120,24 @@ pub struct AccountConfig {
 impl AccountConfig {
     pub fn kind(&self) -> ProviderKind {
         self.provider.kind()
+    }
+
+    /// Every secret the account is configured with.
+    pub fn secret_sources(&self) -> impl Iterator<Item = &SecretSource> {
+        let sources: Vec<&SecretSource> = match &self.provider {
+            ProviderSettings::Qpien(q) => vec![&q.client_secret],
+            ProviderSettings::SuperWaba(s) => {
+                let login = match &s.login {
+                    SuperWabaLogin::Password { password, .. } => password,
+                    SuperWabaLogin::RefreshToken(token) => token,
+                };
+                let mut all = vec![&s.supabase_anon_key, login];
+                all.extend(s.api_key.as_ref());
+                all
+            }
+            ProviderSettings::DmChamp(d) => vec![&d.api_key],
+        };
+        sources.into_iter()
     }
 
     pub fn poll_interval(&self) -> Duration {
@@ -249,20 +182,25 @@ pub(super) struct RawAccount {
     country: Option<String>,
     // Qpien
     client_id: Option<String>,
+    client_secret: Option<InlineSecret>,
     client_secret_env: Option<String>,
     client_secret_cmd: Option<String>,
     // SuperWaba
     developer_base_url: Option<String>,
     org_id: Option<String>,
     supabase_url: Option<String>,
+    supabase_anon_key: Option<InlineSecret>,
     supabase_anon_key_env: Option<String>,
     supabase_anon_key_cmd: Option<String>,
     email: Option<String>,
+    password: Option<InlineSecret>,
     password_env: Option<String>,
     password_cmd: Option<String>,
+    refresh_token: Option<InlineSecret>,
     refresh_token_env: Option<String>,
     refresh_token_cmd: Option<String>,
     // SuperWaba's Developer API and DM Champ
+    api_key: Option<InlineSecret>,
     api_key_env: Option<String>,
     api_key_cmd: Option<String>,
 }
@@ -274,29 +212,43 @@ pub(super) type KeyProblem = (String, String);
 /// Keys each provider reads besides the shared ones.
 fn own_keys(kind: ProviderKind) -> &'static [&'static str] {
     match kind {
-        ProviderKind::Qpien => &["client_id", "client_secret_env", "client_secret_cmd"],
+        ProviderKind::Qpien => &[
+            "client_id",
+            "client_secret",
+            "client_secret_env",
+            "client_secret_cmd",
+        ],
         ProviderKind::Superwaba => &[
             "developer_base_url",
             "org_id",
             "supabase_url",
+            "supabase_anon_key",
             "supabase_anon_key_env",
             "supabase_anon_key_cmd",
             "email",
+            "password",
             "password_env",
             "password_cmd",
+            "refresh_token",
             "refresh_token_env",
             "refresh_token_cmd",
+            "api_key",
             "api_key_env",
             "api_key_cmd",
         ],
-        ProviderKind::Dmchamp => &["api_key_env", "api_key_cmd"],
+        ProviderKind::Dmchamp => &["api_key", "api_key_env", "api_key_cmd"],
     }
 }
 
 impl RawAccount {
     fn set_keys(&self) -> Vec<&'static str> {
-        let keys: [(&'static str, bool); 15] = [
+        let keys: [(&'static str, bool); 20] = [
             ("client_id", self.client_id.is_some()),
+            ("client_secret", self.client_secret.is_some()),
+            ("supabase_anon_key", self.supabase_anon_key.is_some()),
+            ("password", self.password.is_some()),
+            ("refresh_token", self.refresh_token.is_some()),
+            ("api_key", self.api_key.is_some()),
             ("client_secret_env", self.client_secret_env.is_some()),
             ("client_secret_cmd", self.client_secret_cmd.is_some()),
             ("developer_base_url", self.developer_base_url.is_some()),
@@ -392,18 +344,21 @@ impl RawAccount {
             }
         };
         let secret = |stem: &'static str,
+                      value: Option<InlineSecret>,
                       env: Option<String>,
                       cmd: Option<String>|
          -> Result<SecretSource, KeyProblem> {
             let source = SecretSource {
                 key: stem,
+                value,
                 env,
                 cmd,
             };
-            if source.env.is_some() && source.cmd.is_some() {
+            let set = source.keys_set();
+            if set.len() > 1 {
                 return Err(problem(
-                    &format!("{stem}_cmd"),
-                    format!("set only one of {stem}_env and {stem}_cmd"),
+                    &set[1],
+                    format!("set only one of {stem}, {stem}_env and {stem}_cmd"),
                 ));
             }
             Ok(source)
@@ -412,13 +367,14 @@ impl RawAccount {
             ProviderKind::Qpien => {
                 let client_secret = secret(
                     "client_secret",
+                    self.client_secret,
                     self.client_secret_env,
                     self.client_secret_cmd,
                 )?;
                 if !client_secret.is_set() {
                     return Err(problem(
                         "client_secret_env",
-                        "is required (or client_secret_cmd) for provider = \"qpien\"".into(),
+                        "is required (or client_secret or client_secret_cmd) for provider = \"qpien\"".into(),
                     ));
                 }
                 ProviderSettings::Qpien(QpienSettings {
@@ -428,9 +384,15 @@ impl RawAccount {
                 })
             }
             ProviderKind::Superwaba => {
-                let password = secret("password", self.password_env, self.password_cmd)?;
+                let password = secret(
+                    "password",
+                    self.password,
+                    self.password_env,
+                    self.password_cmd,
+                )?;
                 let refresh = secret(
                     "refresh_token",
+                    self.refresh_token,
                     self.refresh_token_env,
                     self.refresh_token_cmd,
                 )?;
@@ -445,29 +407,30 @@ impl RawAccount {
                     (None, true, _) => {
                         return Err(problem(
                             "email",
-                            "is required with password_env/password_cmd".into(),
+                            "is required with password/password_env/password_cmd".into(),
                         ));
                     }
                     _ => {
                         return Err(problem(
                             "password_env",
-                            "is required (with email), or password_cmd, or refresh_token_env/refresh_token_cmd, for provider = \"superwaba\"".into(),
+                            "is required (with email), or password/password_cmd, or refresh_token/refresh_token_env/refresh_token_cmd, for provider = \"superwaba\"".into(),
                         ));
                     }
                 };
                 let anon_key = secret(
                     "supabase_anon_key",
+                    self.supabase_anon_key,
                     self.supabase_anon_key_env,
                     self.supabase_anon_key_cmd,
                 )?;
                 if !anon_key.is_set() {
                     return Err(problem(
                         "supabase_anon_key_env",
-                        "is required (or supabase_anon_key_cmd) for provider = \"superwaba\""
+                        "is required (or supabase_anon_key or supabase_anon_key_cmd) for provider = \"superwaba\""
                             .into(),
                     ));
                 }
-                let api_key = secret("api_key", self.api_key_env, self.api_key_cmd)?;
+                let api_key = secret("api_key", self.api_key, self.api_key_env, self.api_key_cmd)?;
                 ProviderSettings::SuperWaba(SuperWabaSettings {
                     base_url: url("base_url", self.base_url, SUPERWABA_BASE_URL)?,
                     developer_base_url: url(
@@ -487,11 +450,11 @@ impl RawAccount {
                 })
             }
             ProviderKind::Dmchamp => {
-                let api_key = secret("api_key", self.api_key_env, self.api_key_cmd)?;
+                let api_key = secret("api_key", self.api_key, self.api_key_env, self.api_key_cmd)?;
                 if !api_key.is_set() {
                     return Err(problem(
                         "api_key_env",
-                        "is required (or api_key_cmd) for provider = \"dmchamp\"".into(),
+                        "is required (or api_key or api_key_cmd) for provider = \"dmchamp\"".into(),
                     ));
                 }
                 ProviderSettings::DmChamp(DmChampSettings {

@@ -1,16 +1,19 @@
-//! The config file: accounts, polling, composer behaviour. Secrets never
-//! live in it: they come from an environment variable or a command.
+//! The config file: accounts, polling, composer behaviour. Secrets are best
+//! kept out of it (an environment variable or a password manager's command);
+//! a file that holds one should be readable by its owner alone.
 
 mod account;
+mod secret;
 
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 pub use account::{
-    AccountConfig, DmChampSettings, ProviderKind, ProviderSettings, QpienSettings, SecretSource,
-    SuperWabaLogin, SuperWabaSettings,
+    AccountConfig, DmChampSettings, InlineSecret, ProviderKind, ProviderSettings, QpienSettings,
+    SecretSource, SuperWabaLogin, SuperWabaSettings,
 };
+pub use secret::shared_file_warning;
 
 pub const DEFAULT_POLL_INTERVAL_SECS: u64 = 5;
 pub const DEFAULT_REQUEST_TIMEOUT_SECS: u64 = 15;
@@ -144,6 +147,13 @@ impl Config {
     /// Where the config lives when `--config` is not given.
     pub fn default_path() -> Option<PathBuf> {
         crate::paths::project_dirs().map(|dirs| dirs.config_dir().join("config.toml"))
+    }
+
+    /// Whether any account has a secret written in the file itself.
+    pub fn holds_secret(&self) -> bool {
+        self.accounts
+            .iter()
+            .any(|a| a.secret_sources().any(|s| s.value.is_some()))
     }
 
     pub fn load(path: &Path) -> Result<Config, ConfigError> {

@@ -66,8 +66,8 @@ fn wrong_type_names_line_and_key() {
 
 #[test]
 fn unknown_key_is_rejected_with_its_name() {
-    let err = error(&format!("{QPIEN}client_secret = \"oops\"\n"));
-    assert!(err.contains("client_secret"), "{err}");
+    let err = error(&format!("{QPIEN}client_secret_file = \"oops\"\n"));
+    assert!(err.contains("client_secret_file"), "{err}");
     assert!(err.contains("line 7"), "{err}");
 }
 
@@ -147,6 +147,7 @@ fn each_provider_has_its_own_required_keys() {
             base_url: account::DMCHAMP_BASE_URL.into(),
             api_key: SecretSource {
                 key: "api_key",
+                value: None,
                 env: Some("K".into()),
                 cmd: None,
             },
@@ -156,7 +157,7 @@ fn each_provider_has_its_own_required_keys() {
     assert!(err.contains("accounts[0].api_key_env"), "{err}");
     let err = error(&format!("{dmchamp}api_key_cmd = \"x\"\n"));
     assert!(
-        err.contains("only one of api_key_env and api_key_cmd"),
+        err.contains("only one of api_key, api_key_env and api_key_cmd"),
         "{err}"
     );
 }
@@ -193,6 +194,7 @@ fn selects_accounts_by_name_default_or_first() {
 fn secret_from_command_and_missing_secret() {
     let mut source = SecretSource {
         key: "client_secret",
+        value: None,
         env: None,
         cmd: Some("echo s3cret".into()),
     };
@@ -214,6 +216,59 @@ fn secret_from_command_and_missing_secret() {
         source
             .resolve("w")
             .unwrap_err()
-            .contains("client_secret_env or client_secret_cmd")
+            .contains("client_secret, client_secret_env or client_secret_cmd")
     );
+}
+
+#[test]
+fn a_secret_written_in_the_file_is_used_and_never_shown() {
+    let text = "[[accounts]]\nname = \"w\"\nprovider = \"qpien\"\nclient_id = \"id\"\nclient_secret = \"  inline-s3cret  \"\n";
+    let config = parse(text).unwrap();
+    assert!(config.holds_secret());
+    let ProviderSettings::Qpien(q) = &config.accounts[0].provider else {
+        panic!("a Qpien account");
+    };
+    assert_eq!(
+        q.client_secret.resolve("w").unwrap().expose_secret(),
+        "inline-s3cret"
+    );
+    assert!(!format!("{config:?}").contains("inline-s3cret"));
+    let err = error(&format!("{text}client_secret_env = \"X\"\n"));
+    assert!(err.contains("client_secret_env"), "{err}");
+    assert!(err.contains("only one of client_secret"), "{err}");
+    assert!(!err.contains("inline-s3cret"), "{err}");
+    let empty = error(&text.replace("  inline-s3cret  ", " "));
+    assert!(
+        empty.contains("client_secret") && empty.contains("empty"),
+        "{empty}"
+    );
+    let other = error(
+        "[[accounts]]\nname = \"d\"\nprovider = \"dmchamp\"\nclient_secret = \"x\"\napi_key = \"k\"\n",
+    );
+    assert!(
+        other.contains("client_secret") && other.contains("not a key"),
+        "{other}"
+    );
+    let env_only =
+        parse("[[accounts]]\nname = \"d\"\nprovider = \"dmchamp\"\napi_key_env = \"K\"\n").unwrap();
+    assert!(!env_only.holds_secret());
+}
+
+#[cfg(unix)]
+#[test]
+fn a_config_holding_a_secret_readable_by_others_is_warned_about() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("config.toml");
+    std::fs::write(&path, "x").unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let warning = shared_file_warning(&path).unwrap();
+    assert!(
+        warning.contains("chmod 600") && warning.contains("644"),
+        "{warning}"
+    );
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    assert!(shared_file_warning(&path).is_some());
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(shared_file_warning(&path), None);
 }

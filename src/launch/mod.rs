@@ -112,6 +112,9 @@ pub struct LaunchPlan {
     pub live: bool,
     /// The config file read, if any: canned replies sit beside it.
     pub config_path: Option<PathBuf>,
+    /// What the agent should hear about before anything else (a config
+    /// file holding a secret that others can read).
+    pub warnings: Vec<String>,
     demo_provider: ProviderKind,
     account: Option<ReadyAccount>,
     /// The inbox's other accounts, when it shows several.
@@ -130,6 +133,15 @@ pub fn plan(options: &LaunchOptions) -> Result<LaunchPlan, String> {
         Some(path) => Config::load(path).map_err(|err| err.to_string())?,
         None => Config::default(),
     };
+    let warnings: Vec<String> = match &config_path {
+        Some(path) if config.holds_secret() => crate::config::shared_file_warning(path)
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    };
+    for warning in &warnings {
+        tracing::warn!("{warning}");
+    }
     if options.demo || config_path.is_none() {
         let demo_provider = options.demo_provider.unwrap_or(ProviderKind::Qpien);
         return Ok(LaunchPlan {
@@ -139,6 +151,7 @@ pub fn plan(options: &LaunchOptions) -> Result<LaunchPlan, String> {
             config,
             live: options.live,
             config_path,
+            warnings,
             demo_provider,
             account: None,
             others: Vec::new(),
@@ -155,6 +168,7 @@ pub fn plan(options: &LaunchOptions) -> Result<LaunchPlan, String> {
         config,
         live: options.live,
         config_path,
+        warnings,
         demo_provider: ProviderKind::Qpien,
         account: Some(account),
         others: Vec::new(),

@@ -53,6 +53,8 @@ pub(crate) struct TokenInfo {
 #[derive(Debug, Default)]
 pub(crate) struct AuthState {
     pub tokens: HashMap<String, TokenInfo>,
+    /// Tokens refused as revoked.
+    pub revoked: std::collections::HashSet<String>,
     pub scopes_override: Option<Vec<String>>,
     pub issued: u64,
 }
@@ -114,6 +116,9 @@ impl AuthState {
         let Some(token) = bearer else {
             return Err(AuthError::Unauthorized("Missing access token"));
         };
+        if self.revoked.contains(token) {
+            return Err(AuthError::Unauthorized("Access token revoked"));
+        }
         let Some(info) = self.tokens.get(token) else {
             return Err(AuthError::Unauthorized("Invalid access token"));
         };
@@ -126,6 +131,11 @@ impl AuthState {
             }
             _ => Ok(()),
         }
+    }
+
+    pub fn revoke_all(&mut self) {
+        self.revoked
+            .extend(self.tokens.drain().map(|(token, _)| token));
     }
 
     pub fn expire_all(&mut self, now: DateTime<Utc>) {

@@ -10,21 +10,14 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::http::{App, bad_request, json_response};
 use super::rate_limit::RateLimiter;
 use super::{Faults, Malformed, SandboxControl, Shared, clamp_rate, lock};
 
-/// Tells "absent" (leave as is) from `null` (clear).
-fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
-}
+use super::fault_kit::{SwitchPatch, present, split_patch};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -55,6 +48,12 @@ struct Patch {
     close_whatsapp_window: Option<String>,
     /// Changes a template's review status.
     template_status: Option<TemplateStatusPatch>,
+    /// Every access token issued so far is expired.
+    #[serde(default)]
+    expire_tokens: bool,
+    /// Every access token issued so far is refused as revoked.
+    #[serde(default)]
+    revoke_tokens: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -118,11 +117,29 @@ fn apply_world(shared: &Arc<Shared>, p: &Patch) {
     }
 }
 
-fn apply(shared: &Shared, p: Patch) {
+fn apply(shared: &Shared, p: Patch, switches: SwitchPatch) {
+    if p.reset {
+        shared.kit.set_switches(Default::default());
+    }
+    shared.kit.apply(&switches);
+    if p.expire_tokens {
+        lock(&shared.auth).expire_all(super::world::now_ms());
+        shared.kit.count("expire_tokens");
+    }
+    if p.revoke_tokens {
+        lock(&shared.auth).revoke_all();
+        shared.kit.count("revoke_tokens");
+    }
     {
         let mut f = lock(&shared.faults);
         if p.reset {
             *f = Faults::default();
+        }
+        // The GraphQL sandbox's wrong types are its malformed documents.
+        if let Some(every) = switches.wrong_type_every {
+            f.malformed_conversation_every = every.filter(|n| *n > 0);
+            f.malformed = Malformed::WrongTypeUpdatedAt;
+            f.malformed_lists = true;
         }
         if let Some(n) = p.fail_next {
             f.fail_next = n;
@@ -186,8 +203,10 @@ fn state(shared: &Shared) -> Value {
             "drop_field": f.drop_field,
             "malformed_conversation_every": f.malformed_conversation_every,
             "malformed": f.malformed,
+            "malformed_lists": f.malformed_lists,
             "max_root_fields": f.max_root_fields,
         },
+        "switches": shared.kit.describe(),
         "lose_answers": lock(&shared.lose).rate,
         "dedup": shared.dedup.load(std::sync::atomic::Ordering::Relaxed),
         "rate_limit": limit,
@@ -206,18 +225,13 @@ fn closing(mut resp: Response) -> Response {
 }
 
 pub(crate) async fn set_faults(State(app): State<App>, body: Bytes) -> Response {
-    let patch = if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(Patch::default())
-    } else {
-        serde_json::from_slice::<Patch>(&body)
-    };
-    match patch {
-        Ok(p) => {
+    match split_patch::<Patch>(&body) {
+        Ok((p, switches)) => {
             if let Err(e) = check_world(&app.shared, &p) {
                 return closing(bad_request(&format!("invalid sandbox settings: {e}")));
             }
             apply_world(&app.shared, &p);
-            apply(&app.shared, p);
+            apply(&app.shared, p, switches);
             closing(json_response(StatusCode::OK, &state(&app.shared)))
         }
         Err(e) => closing(bad_request(&format!("invalid sandbox settings: {e}"))),

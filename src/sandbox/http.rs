@@ -124,6 +124,7 @@ async fn graphql(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
     let response = app.schema.execute(request).await;
     if effects.lose_answer.load(Ordering::Relaxed) {
         app.shared.lost_answers.fetch_add(1, Ordering::Relaxed);
+        app.shared.kit.count("lose_answers");
         return json_response(
             StatusCode::INTERNAL_SERVER_ERROR,
             &json!({ "errors": [{ "message": "Internal server error", "extensions": { "code": "INTERNAL_SERVER_ERROR" } }] }),
@@ -135,6 +136,7 @@ async fn graphql(State(app): State<App>, headers: HeaderMap, body: Bytes) -> Res
     shape_errors(&mut out);
     let broken = std::mem::take(&mut *lock(&effects.malformed));
     if !broken.is_empty() {
+        app.shared.kit.count("wrong_type");
         let how = lock(&app.shared.faults).malformed;
         if let Some(data) = out.get_mut("data") {
             faults::malform(data, &broken, how);
@@ -216,6 +218,24 @@ async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
         return resp;
     }
 
+    if let Some(secs) = shared.kit.take_storm() {
+        shared.rate_limited.fetch_add(1, Ordering::Relaxed);
+        let mut resp = json_response(
+            StatusCode::TOO_MANY_REQUESTS,
+            &json!({ "errors": [{ "message": "Too many requests", "extensions": { "code": "RATE_LIMITED" } }] }),
+        );
+        let storm = Decision {
+            allowed: false,
+            limit: decision.limit,
+            remaining: 0,
+            reset_secs: secs,
+        };
+        rate_headers(resp.headers_mut(), &storm);
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        return resp;
+    }
+
     let faults = {
         let mut f = lock(&shared.faults);
         let snapshot = f.clone();
@@ -223,9 +243,14 @@ async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
         snapshot
     };
     if let Some(delay) = faults.delay {
+        shared.kit.count("delay");
         tokio::time::sleep(delay).await;
     }
-    if faults.fail_next > 0 {
+    let failing = faults.fail_next > 0;
+    if failing {
+        shared.kit.count("fail_next");
+    }
+    if failing || shared.kit.roll_error() {
         shared.unavailable.fetch_add(1, Ordering::Relaxed);
         let mut resp = json_response(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -242,8 +267,51 @@ async fn guard(State(app): State<App>, req: Request, next: Next) -> Response {
     if faults.extra_unknown_fields || faults.drop_field.is_some() {
         resp = rewrite_body(resp, &faults).await;
     }
+    if resp.status() == StatusCode::OK && shared.kit.partial_errors_pending() {
+        resp = partial_errors(resp, shared).await;
+    }
+    if let Some(how) = shared.kit.take_broken_answer() {
+        resp = shared
+            .kit
+            .break_answer(resp, how, r#"{"data": {"getConv"#)
+            .await;
+    }
     rate_headers(resp.headers_mut(), &decision);
     resp
+}
+
+/// A partial success: the last root field of `data` (the last alias of a
+/// batch) becomes null with an error entry saying why, as a resolver that
+/// failed on the server would leave it.
+async fn partial_errors(resp: Response, shared: &Shared) -> Response {
+    let (mut parts, body) = resp.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, MAX_BODY).await else {
+        return (StatusCode::INTERNAL_SERVER_ERROR, "response too large").into_response();
+    };
+    let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let field = v
+        .get("data")
+        .and_then(Value::as_object)
+        .and_then(|d| d.keys().next_back().cloned());
+    let Some(field) = field.filter(|_| shared.kit.take_partial_errors()) else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    v["data"][&field] = Value::Null;
+    let error = json!({
+        "message": format!("Internal server error while resolving {field}"),
+        "path": [field],
+        "extensions": { "code": "INTERNAL_SERVER_ERROR" },
+        "success": false,
+    });
+    match v.get_mut("errors").and_then(Value::as_array_mut) {
+        Some(errors) => errors.push(error),
+        None => v["errors"] = json!([error]),
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let out = serde_json::to_vec(&v).map(Bytes::from).unwrap_or(bytes);
+    Response::from_parts(parts, Body::from(out))
 }
 
 async fn rewrite_body(resp: Response, f: &super::Faults) -> Response {

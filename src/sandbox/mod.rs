@@ -12,8 +12,11 @@ mod control;
 mod corpus;
 mod data;
 pub mod dmchamp;
+mod fault_control;
+mod fault_kit;
 mod faults;
 mod http;
+mod inject;
 mod live;
 mod net;
 mod ops;
@@ -26,6 +29,8 @@ mod world;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_faults;
 #[cfg(test)]
 mod tests_sync;
 #[cfg(test)]
@@ -113,6 +118,9 @@ pub struct Faults {
     /// lists them). N = the number of conversations breaks exactly one.
     pub malformed_conversation_every: Option<usize>,
     pub malformed: Malformed,
+    /// Also break every N-th document of each `getContactList` and
+    /// `getMessages` page (N from `malformed_conversation_every`).
+    pub malformed_lists: bool,
     /// Refuse documents with more root fields (aliases) than this, as a
     /// server with a query-cost limit would: a validation error.
     pub max_root_fields: Option<usize>,
@@ -145,6 +153,9 @@ pub struct SandboxStats {
     /// Root fields executed, by name: an aliased field counts once per alias,
     /// requests stopped before execution (429, 503) not at all.
     pub operations: BTreeMap<String, u64>,
+    /// Injected faults served, by `/__sandbox/faults` key stem (`storm`,
+    /// `error_rate`, `truncate`, `hang`, `malformed_json`, …).
+    pub faults_served: BTreeMap<String, u64>,
 }
 
 /// The seeded stream deciding which writes lose their answer.
@@ -198,6 +209,7 @@ pub(crate) struct Shared {
     pub(crate) unavailable: AtomicU64,
     pub(crate) lost_answers: AtomicU64,
     pub(crate) operations: Mutex<BTreeMap<String, u64>>,
+    pub(crate) kit: fault_kit::FaultKit,
 }
 
 impl Shared {
@@ -223,6 +235,7 @@ impl Shared {
             unavailable: AtomicU64::new(0),
             lost_answers: AtomicU64::new(0),
             operations: Mutex::new(BTreeMap::new()),
+            kit: fault_kit::FaultKit::new(options.seed),
             options,
         }
     }
@@ -234,6 +247,7 @@ impl Shared {
             unavailable: self.unavailable.load(Ordering::Relaxed),
             lost_answers: self.lost_answers.load(Ordering::Relaxed),
             operations: lock(&self.operations).clone(),
+            faults_served: self.kit.served(),
         }
     }
 }
@@ -309,6 +323,7 @@ impl Sandbox {
             live.abort();
             let _ = live.await;
         }
+        self.control.shared.kit.stop();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

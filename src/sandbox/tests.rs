@@ -81,7 +81,7 @@ impl Harness {
             .await
     }
 
-    async fn token_with(&self, id: &str, secret: &str) -> Reply {
+    pub(super) async fn token_with(&self, id: &str, secret: &str) -> Reply {
         self.gql(
             None,
             TOKEN,
@@ -99,7 +99,7 @@ impl Harness {
     }
 }
 
-fn small() -> SandboxOptions {
+pub(super) fn small() -> SandboxOptions {
     SandboxOptions {
         conversations: 40,
         ..SandboxOptions::default()

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::api::{ApiError, ApiResult};
 use crate::domain::{Channel, Contact, ContactPlatform, MessagePreview, Tag, TagId};
+use crate::text::sanitize_line;
 
 /// DM Champ's defaults for fields nobody gave: shown as empty.
 const UNKNOWN_NAME: &str = "Unknown";
@@ -49,12 +50,17 @@ pub struct BookEntry {
     pub preview: Option<MessagePreview>,
 }
 
+/// The book holds what the server sent and may be edited by hand: every
+/// field is cleaned again on the way out.
 fn known(value: &Option<String>, placeholder: &str) -> Option<String> {
     value
         .as_deref()
-        .map(str::trim)
+        .map(sanitize_line)
         .filter(|v| !v.is_empty() && !v.eq_ignore_ascii_case(placeholder))
-        .map(str::to_string)
+}
+
+fn clean(value: &Option<String>) -> Option<String> {
+    known(value, "")
 }
 
 impl BookEntry {
@@ -99,33 +105,41 @@ impl BookEntry {
         );
         c.last_name = known(&self.last_name, UNKNOWN_NAME);
         c.email = known(&self.email, UNKNOWN_EMAIL);
-        c.phone = self.phone.clone();
-        c.phone_country_code = self.phone_country_code.clone();
+        c.phone = clean(&self.phone);
+        c.phone_country_code = clean(&self.phone_country_code);
         c.tags = self
             .tags
             .iter()
+            .map(|name| sanitize_line(name))
+            .filter(|name| !name.is_empty())
             .map(|name| Tag {
                 id: TagId(name.clone()),
-                name: name.clone(),
+                name,
                 color: None,
             })
             .collect();
         if let Some(channel) = &self.channel {
             c.platforms.push(ContactPlatform {
                 channel: super::wire::channel_from_wire(channel),
-                external_id: self.external_id.clone(),
+                external_id: clean(&self.external_id),
                 username: None,
             });
-        } else if let Some(external) = &self.external_id {
+        } else if let Some(external) = clean(&self.external_id) {
             c.platforms.push(ContactPlatform {
                 channel: Channel::Other("Custom channel".into()),
-                external_id: Some(external.clone()),
+                external_id: Some(external),
                 username: None,
             });
         }
         c.created_at = self.added_at;
         c.updated_at = self.updated_at;
         c
+    }
+
+    /// Ids go back to DM Champ as they are, so one that is blank or holds
+    /// anything the sanitizer would strip makes the entry unusable.
+    pub fn has_usable_id(&self) -> bool {
+        !self.id.trim().is_empty() && sanitize_line(&self.id) == self.id
     }
 
     /// Whether a free-text search matches what is known of it.
@@ -195,7 +209,7 @@ impl ContactBook {
                 book.entries = file
                     .contacts
                     .into_iter()
-                    .filter(|e| !e.id.trim().is_empty())
+                    .filter(BookEntry::has_usable_id)
                     .map(|e| (e.id.clone(), e))
                     .collect();
             }

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
+use unicode_segmentation::UnicodeSegmentation;
 
 use super::book::BookEntry;
 use super::wire::{
@@ -30,7 +31,11 @@ fn refused(message: impl Into<String>) -> ApiError {
 
 fn preview(m: &Message) -> MessagePreview {
     MessagePreview {
-        text: m.text.chars().take(PREVIEW_CHARS).collect(),
+        // One line, cut between graphemes so no flag or family is halved.
+        text: crate::text::sanitize_line(&m.text)
+            .graphemes(true)
+            .take(PREVIEW_CHARS)
+            .collect(),
         sender: m.sender,
         kind: m.kind.clone(),
         ack: m.ack,
@@ -62,7 +67,11 @@ fn conversation_of(e: &BookEntry) -> Conversation {
         starred: false,
         priority: None,
         tags: Vec::new(),
-        last_message: e.preview.clone(),
+        // The book file may have been edited by hand.
+        last_message: e.preview.clone().map(|mut p| {
+            p.text = crate::text::sanitize_line(&p.text);
+            p
+        }),
         created_at: e.added_at,
         updated_at: e.activity(),
         unread: None,

@@ -530,8 +530,10 @@ fn line(value: Option<&str>) -> Option<String> {
     value.map(sanitize_line).filter(|s| !s.trim().is_empty())
 }
 
+/// Ids travel back to the server as sent, so they are never cleaned; one
+/// holding anything the sanitizer would strip is no id at all.
 fn non_empty_id(value: Option<String>) -> Option<String> {
-    value.filter(|s| !s.trim().is_empty())
+    value.filter(|s| !s.trim().is_empty() && sanitize_line(s) == *s)
 }
 
 fn map_tags(tags: Vec<WireTag>) -> Vec<Tag> {

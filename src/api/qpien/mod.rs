@@ -377,7 +377,7 @@ fn messages_variables(query: &MessageQuery) -> operations::messages::Variables {
 
 /// A message page from checked `data`, newest first; malformed records are
 /// skipped (and logged).
-fn message_page(mut data: Value, conversation_id: &str) -> ApiResult<Page<Message>> {
+pub(crate) fn message_page(mut data: Value, conversation_id: &str) -> ApiResult<Page<Message>> {
     use operations::messages as op;
     let mut skipped = prune_rows::<op::MessagesGetMessagesDataDocs>(
         &mut data,
@@ -403,7 +403,7 @@ fn message_page(mut data: Value, conversation_id: &str) -> ApiResult<Page<Messag
 
 /// A conversation page from checked `data`: records that fail to decode or
 /// to map are skipped (and logged), never failing the page.
-fn conversation_page(mut data: Value, number: u32) -> ApiResult<Page<Conversation>> {
+pub(crate) fn conversation_page(mut data: Value, number: u32) -> ApiResult<Page<Conversation>> {
     use operations::conversation_list as op;
     let mut skipped = prune_rows::<op::ConversationListGetConversationListDataDocs>(
         &mut data,
@@ -425,7 +425,7 @@ fn conversation_page(mut data: Value, number: u32) -> ApiResult<Page<Conversatio
     })
 }
 
-fn contact_page(mut data: Value, number: u32) -> ApiResult<Page<Contact>> {
+pub(crate) fn contact_page(mut data: Value, number: u32) -> ApiResult<Page<Contact>> {
     use operations::contact_list as op;
     let skipped = prune_rows::<op::ContactListGetContactListDataDocs>(
         &mut data,

@@ -246,7 +246,7 @@ impl Auth {
     fn install(&self, state: &mut State, grant: WireGrant) -> ApiResult<()> {
         // A month at most: an absurd lifetime must not overflow the clock.
         let lifetime = Duration::from_secs(grant.expires_in.unwrap_or(3600).clamp(1, 30 * 86_400));
-        let refresh = SecretString::from(grant.refresh_token);
+        let refresh = grant.refresh_token;
         if let Some(path) = &self.token_file
             && let Err(e) = write_token_file(path, &refresh)
         {
@@ -265,7 +265,7 @@ impl Auth {
             .filter(|n| !n.trim().is_empty())
             .unwrap_or_else(|| email.split('@').next().unwrap_or_default().to_string());
         state.session = Some(Session {
-            access: SecretString::from(grant.access_token),
+            access: grant.access_token,
             refresh,
             renew_at: Instant::now() + lifetime - renew_margin(lifetime),
             expires_at: Instant::now() + lifetime,

@@ -35,11 +35,11 @@ fn line(s: Option<&str>) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// Ids travel back into URLs: kept as sent, but never with control
-/// characters or blanks.
+/// Ids travel back into URLs: kept as sent, but never blank nor with
+/// anything the sanitizer would strip (controls, bidi, invisibles).
 fn id(s: Option<String>) -> Option<String> {
     s.map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty() && !s.chars().any(char::is_control))
+        .filter(|s| !s.is_empty() && sanitize_line(s) == *s)
 }
 
 pub fn time(s: Option<&str>) -> Option<DateTime<Utc>> {
@@ -280,7 +280,7 @@ fn template_status(s: Option<&str>) -> TemplateStatus {
         Some("REJECTED") => TemplateStatus::Rejected,
         Some("PAUSED") => TemplateStatus::Paused,
         Some("DISABLED") => TemplateStatus::Disabled,
-        Some(other) => TemplateStatus::Other(other.to_ascii_lowercase()),
+        Some(other) => TemplateStatus::Other(sanitize_line(other).to_ascii_lowercase()),
     }
 }
 
@@ -316,8 +316,7 @@ pub fn map_template(w: WireTemplate) -> ApiResult<Template> {
         status: template_status(w.status.as_deref()),
         channel_id: None,
         header: header.and_then(|h| h.text.as_deref()).map(sanitize),
-        header_format: header
-            .and_then(|h| h.format.as_deref())
+        header_format: line(header.and_then(|h| h.format.as_deref()))
             .map(|f| f.to_ascii_uppercase()),
         body: component("BODY")
             .and_then(|b| b.text.as_deref())

@@ -4,6 +4,7 @@
 //! enum values kept as text. A missing required field is an error naming
 //! it; one bad row of a list costs only itself.
 
+use secrecy::SecretString;
 use serde::Deserialize;
 use serde::de::{DeserializeOwned, Deserializer};
 use serde_json::{Map, Value};
@@ -285,10 +286,10 @@ pub struct WireBulk {
 /// What a grant at `/auth/v1/token` answers.
 #[derive(Deserialize)]
 pub struct WireGrant {
-    pub access_token: String,
+    pub access_token: SecretString,
     #[serde(default)]
     pub expires_in: Option<u64>,
-    pub refresh_token: String,
+    pub refresh_token: SecretString,
     pub user: WireUser,
 }
 
@@ -320,7 +321,7 @@ pub fn decode<T: DeserializeOwned>(value: &Value, what: &str) -> ApiResult<T> {
         let path = e.path().to_string();
         ApiError::Decode(format!(
             "{what}: {} at {}",
-            sanitize_line(&e.inner().to_string()),
+            crate::api::http::server_text(&e.inner().to_string()),
             if path == "." {
                 "the top level".into()
             } else {

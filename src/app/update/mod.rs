@@ -198,6 +198,13 @@ fn handle(state: &mut AppState, event: Event, env: Env) -> Vec<Command> {
             );
             Vec::new()
         }
+        Event::PagerClosed(result) => {
+            if let Err(reason) = result {
+                state.notify(NoticeLevel::Error, format!("$PAGER failed: {reason}"));
+            }
+            state.dirty = true;
+            Vec::new()
+        }
         Event::EditorClosed(result) => {
             match result {
                 Ok(edited) => {
@@ -387,6 +394,7 @@ pub(super) fn on_action(state: &mut AppState, action: Action, fresh_id: String) 
         Action::ExternalEditor => vec![Command::OpenEditor {
             initial: state.composer.text(),
         }],
+        Action::ReadMessage => read_message(state),
         Action::Palette
         | Action::ViewMine
         | Action::ViewUnassigned
@@ -776,3 +784,29 @@ mod tests_statuses;
 mod tests_templates;
 #[cfg(test)]
 mod tests_triage;
+
+/// The newest message of the open thread that the thread shows only in
+/// part, handed whole to the pager.
+fn read_message(state: &mut AppState) -> Vec<Command> {
+    let long = state
+        .open
+        .as_ref()
+        .and_then(|id| state.store.thread(id))
+        .and_then(|t| {
+            t.messages
+                .iter()
+                .rev()
+                .find(|m| crate::app::view::long_text::is_cut(&m.text))
+        })
+        .map(|m| m.text.clone());
+    match long {
+        Some(text) => vec![Command::OpenPager { text }],
+        None => {
+            state.notify(
+                NoticeLevel::Info,
+                "Every message here is shown whole".to_string(),
+            );
+            Vec::new()
+        }
+    }
+}

@@ -5,6 +5,7 @@
 pub mod help;
 pub mod labels;
 pub mod layout;
+pub mod long_text;
 pub mod thread_lines;
 
 use crate::app::state::{AppState, ThreadLinesKey};

@@ -90,7 +90,7 @@ fn message_lines(
     if let Some(subject) = &message.subject {
         push_wrapped(
             lines,
-            &format!("Subject: {subject}"),
+            &format!("Subject: {}", super::long_text::field(subject)),
             width,
             INDENT,
             theme::title(),
@@ -106,13 +106,11 @@ fn message_lines(
         ]));
     }
     if !message.text.is_empty() {
-        push_wrapped(
-            lines,
-            &message.text,
-            width,
-            INDENT,
-            ratatui::style::Style::default(),
-        );
+        let (head, rest) = super::long_text::shown(&message.text, message.conversation_id.as_str());
+        push_wrapped(lines, head, width, INDENT, ratatui::style::Style::default());
+        if let Some(note) = rest {
+            push_wrapped(lines, &note, width, INDENT, theme::dim());
+        }
     }
     for media in &message.media {
         let mut label = format!("[{}]", media.kind);
@@ -124,9 +122,21 @@ fn message_lines(
             label.push_str(" — ");
             label.push_str(caption);
         }
-        push_wrapped(lines, &label, width, INDENT, theme::media());
+        push_wrapped(
+            lines,
+            &super::long_text::field(&label),
+            width,
+            INDENT,
+            theme::media(),
+        );
         if let Some(url) = &media.url {
-            push_wrapped(lines, url, width, "    ", theme::dim());
+            push_wrapped(
+                lines,
+                &super::long_text::field(url),
+                width,
+                "    ",
+                theme::dim(),
+            );
         }
     }
     if message.ack == Ack::Failed
@@ -139,7 +149,7 @@ fn message_lines(
         };
         push_wrapped(
             lines,
-            &format!("✗ {reason}{hint}"),
+            &format!("✗ {}{hint}", super::long_text::field(reason)),
             width,
             INDENT,
             theme::error(),

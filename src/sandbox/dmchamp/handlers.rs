@@ -70,7 +70,11 @@ async fn guard(State(shared): State<Arc<DmShared>>, request: Request, next: Next
     let key = Query::<HashMap<String, String>>::try_from_uri(request.uri())
         .ok()
         .and_then(|Query(mut q)| q.remove("apiKey"));
-    if key.as_deref() != Some(shared.options.api_key.as_str()) {
+    let rejected = shared.rest.kit().rejecting_credentials();
+    if rejected {
+        shared.rest.kit().count("reject_credentials");
+    }
+    if rejected || key.as_deref() != Some(shared.options.api_key.as_str()) {
         // The other documented error shape, so clients read both.
         return json(
             StatusCode::UNAUTHORIZED,

@@ -81,6 +81,7 @@ pub(crate) struct DmShared {
     pub(crate) server_errors_next: AtomicU32,
     /// Serve contact messages as a bare array instead of `{success, data}`.
     pub(crate) bare_message_list: AtomicBool,
+    pub(crate) rest: Arc<RestState>,
 }
 
 /// A seeded contact as tests and the demo look it up.
@@ -148,6 +149,7 @@ fn error_bodies() -> ErrorBodies {
         retry_after: false,
         unavailable: json!({ "success": false, "message": "Service temporarily unavailable" }),
         lost_answer: json!({ "error": "Internal server error" }),
+        malformed_prefix: r#"{"success": true, "data": {"contacts": [{"first"#,
     }
 }
 
@@ -157,18 +159,19 @@ impl DmChampSandbox {
     pub async fn start(addr: SocketAddr, options: DmChampSandboxOptions) -> anyhow::Result<Self> {
         let world = world::generate(options.seed, options.contacts, chrono::Utc::now());
         let live_enabled = options.live;
+        let rest_state = RestState::new(RestConfig {
+            seed: options.seed,
+            rate_limit: options.rate_limit,
+            rate_window: options.rate_window,
+            lose_answer_rate: options.lose_answer_rate,
+            bodies: error_bodies(),
+        });
         let shared = Arc::new(DmShared {
             options,
             world: Mutex::new(world),
             server_errors_next: AtomicU32::new(0),
             bare_message_list: AtomicBool::new(false),
-        });
-        let rest_state = RestState::new(RestConfig {
-            seed: shared.options.seed,
-            rate_limit: shared.options.rate_limit,
-            rate_window: shared.options.rate_window,
-            lose_answer_rate: shared.options.lose_answer_rate,
-            bodies: error_bodies(),
+            rest: rest_state.clone(),
         });
         let app = handlers::routes(shared.clone())
             .route_layer(middleware::from_fn_with_state(
@@ -179,8 +182,7 @@ impl DmChampSandbox {
                 rest::guard,
             ))
             .merge(rest::control_router(rest_state.clone()));
-        let mut server =
-            RestServer::start(addr, app, rest_state.offline_flag(), "DM Champ").await?;
+        let mut server = RestServer::start(addr, app, rest_state.clone(), "DM Champ").await?;
         if live_enabled {
             server.add_task(spawn_live(shared.clone()));
         }
@@ -310,6 +312,11 @@ impl DmChampControl {
     /// API requests received and not yet answered.
     pub fn requests_in_flight(&self) -> u64 {
         self.rest.in_flight()
+    }
+
+    /// The fault switches shared with the other sandboxes.
+    pub fn faults_control(&self) -> crate::sandbox::rest::RestFaultControl {
+        crate::sandbox::rest::RestFaultControl(self.rest.clone())
     }
 
     /// The next `n` authorized API requests answer 500.

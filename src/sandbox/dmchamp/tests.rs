@@ -465,3 +465,79 @@ async fn live_traffic_adds_customer_messages() {
     assert!(newest > 0);
     sandbox.shutdown().await;
 }
+
+impl Harness {
+    async fn steer(&self, patch: Value) -> (u16, Value) {
+        let url = self.sandbox.base_url().replace("/v1", "/__sandbox/faults");
+        let resp = self
+            .http
+            .post(url)
+            .json(&patch)
+            .send()
+            .await
+            .expect("control answers");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn token_switches_are_no_ops_and_rejected_keys_answer_401() {
+    let h = Harness::start().await;
+    let (status, state) = h
+        .steer(json!({ "expire_tokens": true, "revoke_tokens": true }))
+        .await;
+    assert_eq!(status, 200);
+    assert!(
+        state["tokens"]
+            .as_str()
+            .is_some_and(|t| t.contains("no tokens"))
+    );
+    assert_eq!(h.get("/tags", &[]).await.0, 200);
+    h.steer(json!({ "reject_credentials": true })).await;
+    let (status, body) = h.get("/tags", &[]).await;
+    assert_eq!(status, 401);
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("API key"))
+    );
+    h.steer(json!({ "reject_credentials": false })).await;
+    assert_eq!(h.get("/tags", &[]).await.0, 200);
+    let served = h.sandbox.control().stats().faults_served;
+    assert_eq!(served.get("reject_credentials"), Some(&1));
+    assert_eq!(served.get("expire_tokens"), None);
+}
+
+#[tokio::test]
+async fn wrong_types_and_malformed_answers_in_dm_champ_lists() {
+    let h = Harness::start().await;
+    h.steer(json!({ "wrong_type_every": 2 })).await;
+    let (status, templates) = h.get("/whatsapp-templates", &[]).await;
+    assert_eq!(status, 200);
+    let rows = templates["data"].as_array().expect("rows");
+    let odd = |row: &Value| {
+        row.as_object()
+            .is_some_and(|m| m.values().any(|v| *v == json!(12345) || *v == json!(true)))
+    };
+    assert!(
+        rows.len() >= 2 && !odd(&rows[0]) && odd(&rows[1]),
+        "{rows:?}"
+    );
+    h.steer(json!({ "reset": true, "malformed_json_next": 1 }))
+        .await;
+    let resp = h
+        .http
+        .get(h.url("/tags", &[]))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(resp.status().as_u16(), 200);
+    let bytes = resp.bytes().await.expect("whole body");
+    assert!(serde_json::from_slice::<Value>(&bytes).is_err());
+    let served = h.sandbox.control().stats().faults_served;
+    assert_eq!(
+        (served.get("wrong_type"), served.get("malformed_json")),
+        (Some(&1), Some(&1))
+    );
+}

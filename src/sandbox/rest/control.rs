@@ -11,19 +11,12 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use axum::routing::{get, post};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{RestFaults, RestState, json_response};
 
-/// Tells "absent" (leave as is) from `null` (clear).
-fn present<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    T::deserialize(d).map(Some)
-}
+use crate::sandbox::fault_kit::{SwitchPatch, present, split_patch};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -38,11 +31,34 @@ struct Patch {
     rate_limit: Option<u32>,
     rate_window_ms: Option<u64>,
     offline: Option<bool>,
+    /// Access tokens expire (where the provider has any).
+    #[serde(default)]
+    expire_tokens: bool,
+    /// Access and refresh tokens are revoked (where the provider has any).
+    #[serde(default)]
+    revoke_tokens: bool,
 }
 
-fn apply(state: &RestState, p: Patch) {
+fn check(switches: &SwitchPatch) -> Result<(), String> {
+    if switches.partial_errors_next.is_some() {
+        return Err("partial_errors_next: only the Qpien GraphQL sandbox answers partly; \
+             a REST answer here is all or nothing (use error_rate, truncate_next or malformed_json_next)"
+            .to_string());
+    }
+    Ok(())
+}
+
+fn apply(state: &RestState, p: Patch, switches: SwitchPatch) {
     if p.reset {
         state.set_faults(RestFaults::default());
+        state.kit().set_switches(Default::default());
+    }
+    state.kit().apply(&switches);
+    if p.expire_tokens {
+        state.expire_tokens();
+    }
+    if p.revoke_tokens {
+        state.revoke_tokens();
     }
     if let Some(n) = p.fail_next {
         state.set_fail_next(n);
@@ -79,6 +95,12 @@ fn snapshot(state: &RestState) -> Value {
         "rate_limit": limit,
         "rate_window_ms": window.as_millis() as u64,
         "offline": state.is_offline(),
+        "switches": state.kit().describe(),
+        "tokens": if state.has_tokens() {
+            "expire_tokens and revoke_tokens act on this sandbox's tokens"
+        } else {
+            "no tokens here (API key only): expire_tokens and revoke_tokens do nothing"
+        },
         "stats": state.stats(),
     })
 }
@@ -92,14 +114,13 @@ pub(crate) fn closing(mut resp: Response) -> Response {
 }
 
 async fn set_faults(State(state): State<Arc<RestState>>, body: Bytes) -> Response {
-    let patch = if body.iter().all(u8::is_ascii_whitespace) {
-        Ok(Patch::default())
-    } else {
-        serde_json::from_slice::<Patch>(&body)
-    };
-    match patch {
-        Ok(p) => {
-            apply(&state, p);
+    let parsed = split_patch::<Patch>(&body).and_then(|(p, switches)| {
+        check(&switches)?;
+        Ok((p, switches))
+    });
+    match parsed {
+        Ok((p, switches)) => {
+            apply(&state, p, switches);
             closing(json_response(StatusCode::OK, &snapshot(&state)))
         }
         Err(e) => closing(json_response(

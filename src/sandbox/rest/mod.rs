@@ -13,7 +13,7 @@ mod tests;
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -21,6 +21,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use serde_json::Value;
 
+use super::fault_kit::FaultKit;
 use super::rate_limit::RateLimiter;
 use super::{LoseAnswers, clamp_rate, lock};
 
@@ -39,6 +40,15 @@ pub struct ErrorBodies {
     pub unavailable: Value,
     /// HTTP 500 for a write that was stored but whose answer is lost.
     pub lost_answer: Value,
+    /// The start of a plausible answer, cut off, for `malformed_json_next`.
+    pub malformed_prefix: &'static str,
+}
+
+/// What a sandbox does when asked to expire or revoke its tokens; one
+/// without tokens registers none and the switches do nothing.
+pub(crate) trait TokenFaults: Send + Sync {
+    fn expire_tokens(&self);
+    fn revoke_tokens(&self);
 }
 
 /// Misbehaviour injected in front of the routes.
@@ -63,6 +73,9 @@ pub struct RestStats {
     pub lost_answers: u64,
     /// Requests by `METHOD /route/pattern`, whatever their answer.
     pub routes: BTreeMap<String, u64>,
+    /// Injected faults served, by `/__sandbox/faults` key stem (`storm`,
+    /// `error_rate`, `truncate`, `hang`, `malformed_json`, …).
+    pub faults_served: BTreeMap<String, u64>,
 }
 
 /// Settings a sandbox starts its shared layer with.
@@ -88,6 +101,8 @@ pub(crate) struct RestState {
     unavailable: AtomicU64,
     lost_answers: AtomicU64,
     routes: Mutex<BTreeMap<String, u64>>,
+    kit: FaultKit,
+    tokens: OnceLock<Box<dyn TokenFaults>>,
 }
 
 impl RestState {
@@ -103,6 +118,8 @@ impl RestState {
             unavailable: AtomicU64::new(0),
             lost_answers: AtomicU64::new(0),
             routes: Mutex::new(BTreeMap::new()),
+            kit: FaultKit::new(config.seed),
+            tokens: OnceLock::new(),
             bodies: config.bodies,
         })
     }
@@ -119,6 +136,36 @@ impl RestState {
             unavailable: self.unavailable.load(Ordering::Relaxed),
             lost_answers: self.lost_answers.load(Ordering::Relaxed),
             routes: lock(&self.routes).clone(),
+            faults_served: self.kit.served(),
+        }
+    }
+
+    /// The switches shared with the GraphQL sandbox.
+    pub(crate) fn kit(&self) -> &FaultKit {
+        &self.kit
+    }
+
+    /// Registers how `expire_tokens` and `revoke_tokens` act; once.
+    pub(crate) fn set_token_faults(&self, tokens: Box<dyn TokenFaults>) {
+        let _ = self.tokens.set(tokens);
+    }
+
+    /// Whether this sandbox has tokens to expire or revoke.
+    pub(crate) fn has_tokens(&self) -> bool {
+        self.tokens.get().is_some()
+    }
+
+    pub(crate) fn expire_tokens(&self) {
+        if let Some(t) = self.tokens.get() {
+            t.expire_tokens();
+            self.kit.count("expire_tokens");
+        }
+    }
+
+    pub(crate) fn revoke_tokens(&self) {
+        if let Some(t) = self.tokens.get() {
+            t.revoke_tokens();
+            self.kit.count("revoke_tokens");
         }
     }
 
@@ -168,6 +215,72 @@ impl RestState {
 
     pub(crate) fn is_offline(&self) -> bool {
         self.offline.load(Ordering::SeqCst)
+    }
+}
+
+/// The fault switches of a REST sandbox, for tests in the same process
+/// (the same vocabulary as `/__sandbox/faults`).
+#[derive(Clone)]
+pub struct RestFaultControl(pub(crate) Arc<RestState>);
+
+impl RestFaultControl {
+    /// Share (0.0–1.0, NaN = 0) of API requests answered 503 before
+    /// anything is done; seeded from the sandbox seed.
+    pub fn set_error_rate(&self, rate: f64) {
+        self.0.kit.edit(|s| s.error_rate = clamp_rate(rate));
+    }
+
+    /// The next `n` API requests answer 429 with `Retry-After: retry_after_s`.
+    pub fn storm_next(&self, n: u32, retry_after_s: u64) {
+        self.0.kit.edit(|s| {
+            s.storm_next = n;
+            s.storm_retry_after_s = retry_after_s.max(1);
+        });
+    }
+
+    /// The next `n` answers are HTTP 200 with a body that is not JSON.
+    pub fn malformed_json_next(&self, n: u32) {
+        self.0.kit.edit(|s| s.malformed_json_next = n);
+    }
+
+    /// The next `n` answers declare their full length and stop halfway.
+    pub fn truncate_next(&self, n: u32) {
+        self.0.kit.edit(|s| s.truncate_next = n);
+    }
+
+    /// The next `n` answers send headers and half the body, then hang until
+    /// the client gives up or the sandbox shuts down.
+    pub fn hang_next(&self, n: u32) {
+        self.0.kit.edit(|s| s.hang_next = n);
+    }
+
+    /// Every `n`-th row of list answers gets a field of the wrong type;
+    /// `None` (or 0) = off.
+    pub fn set_wrong_type_every(&self, n: Option<usize>) {
+        self.0
+            .kit
+            .edit(|s| s.wrong_type_every = n.filter(|n| *n > 0));
+    }
+
+    /// While true, sign-in is refused (SuperWaba: password grant; DM Champ:
+    /// every API key).
+    pub fn set_reject_credentials(&self, reject: bool) {
+        self.0.kit.edit(|s| s.reject_credentials = reject);
+    }
+
+    /// Access tokens expire (nothing where the provider has none).
+    pub fn expire_tokens(&self) {
+        self.0.expire_tokens();
+    }
+
+    /// Access and refresh tokens are revoked (nothing where there are none).
+    pub fn revoke_tokens(&self) {
+        self.0.revoke_tokens();
+    }
+
+    /// Injected faults served, by kind.
+    pub fn faults_served(&self) -> BTreeMap<String, u64> {
+        self.0.kit.served()
     }
 }
 

@@ -2,13 +2,13 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use axum::Router;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use super::RestState;
 use crate::sandbox::net::GatedListener;
 
 /// A running REST sandbox server.
@@ -18,17 +18,19 @@ pub(crate) struct RestServer {
     server: JoinHandle<()>,
     /// Background work (live traffic) stopped before the server.
     tasks: Vec<JoinHandle<()>>,
+    state: Arc<RestState>,
 }
 
 impl RestServer {
     /// Binds `addr` (port 0 allowed) and serves `app` on the current tokio
-    /// runtime; while `offline` holds, API connections are cut.
+    /// runtime; while the state says offline, API connections are cut.
     pub(crate) async fn start(
         addr: SocketAddr,
         app: Router,
-        offline: Arc<AtomicBool>,
+        state: Arc<RestState>,
         label: &'static str,
     ) -> anyhow::Result<RestServer> {
+        let offline = state.offline_flag();
         let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let listener = GatedListener::new(listener, offline);
@@ -49,6 +51,7 @@ impl RestServer {
             stop: Some(stop_tx),
             server,
             tasks: Vec::new(),
+            state,
         })
     }
 
@@ -78,6 +81,8 @@ impl RestServer {
             task.abort();
             let _ = task.await;
         }
+        // Hanging answers would hold graceful shutdown open.
+        self.state.kit().stop();
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }

@@ -76,6 +76,31 @@ impl AuthState {
     pub(crate) fn revoke_refresh_tokens(&mut self) {
         self.refresh.clear();
     }
+
+    pub(crate) fn revoke_access_tokens(&mut self) {
+        self.access.clear();
+    }
+}
+
+/// `expire_tokens` and `revoke_tokens` of `/__sandbox/faults`; weak, so
+/// the shared layer holding it does not keep the sandbox alive.
+pub(crate) struct SessionTokenFaults(pub(crate) std::sync::Weak<Shared>);
+
+impl crate::sandbox::rest::TokenFaults for SessionTokenFaults {
+    fn expire_tokens(&self) {
+        if let Some(shared) = self.0.upgrade() {
+            lock(&shared.auth).expire_access_tokens();
+        }
+    }
+
+    /// Access and refresh tokens both; the password grant still works.
+    fn revoke_tokens(&self) {
+        if let Some(shared) = self.0.upgrade() {
+            let mut auth = lock(&shared.auth);
+            auth.revoke_access_tokens();
+            auth.revoke_refresh_tokens();
+        }
+    }
 }
 
 fn supabase_error(status: StatusCode, error: &str, description: &str) -> Response {
@@ -108,7 +133,12 @@ pub(crate) async fn token(
     let mut auth = lock(&shared.auth);
     let user_id = match query.get("grant_type").map(String::as_str) {
         Some("password") => {
-            if !field("email").eq_ignore_ascii_case(&options.email)
+            let rejected = shared.rest.kit().rejecting_credentials();
+            if rejected {
+                shared.rest.kit().count("reject_credentials");
+            }
+            if rejected
+                || !field("email").eq_ignore_ascii_case(&options.email)
                 || field("password") != options.password
             {
                 return supabase_error(

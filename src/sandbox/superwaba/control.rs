@@ -122,6 +122,25 @@ impl SuperWabaControl {
         lock(&self.shared.auth).revoke_refresh_tokens();
     }
 
+    /// Every access and refresh token issued so far is refused; the
+    /// password grant still works.
+    pub fn revoke_tokens(&self) {
+        self.shared.rest.revoke_tokens();
+    }
+
+    /// While true, the password grant is refused (`invalid_grant`).
+    pub fn set_reject_credentials(&self, reject: bool) {
+        self.shared
+            .rest
+            .kit()
+            .edit(|s| s.reject_credentials = reject);
+    }
+
+    /// The fault switches shared with the other sandboxes.
+    pub fn faults_control(&self) -> crate::sandbox::rest::RestFaultControl {
+        crate::sandbox::rest::RestFaultControl(self.shared.rest.clone())
+    }
+
     pub fn password_grants(&self) -> u64 {
         lock(&self.shared.auth).password_grants
     }

@@ -99,6 +99,7 @@ fn bodies() -> ErrorBodies {
         retry_after: false,
         unavailable: json!({ "success": false, "message": "Service temporarily unavailable" }),
         lost_answer: json!({ "success": false, "message": "Internal server error" }),
+        malformed_prefix: r#"{"success": true, "data": [{"id": "conv_"#,
     }
 }
 
@@ -188,13 +189,9 @@ impl SuperWabaSandbox {
             rest: rest.clone(),
             options,
         });
-        let mut server = RestServer::start(
-            addr,
-            router(shared.clone()),
-            rest.offline_flag(),
-            "SuperWaba",
-        )
-        .await?;
+        rest.set_token_faults(Box::new(auth::SessionTokenFaults(Arc::downgrade(&shared))));
+        let mut server =
+            RestServer::start(addr, router(shared.clone()), rest.clone(), "SuperWaba").await?;
         if shared.options.live {
             server.add_task(live::spawn(shared.clone()));
         }

@@ -461,3 +461,137 @@ async fn live_traffic_and_the_control_route() {
     assert_eq!(typo.status().as_u16(), 400);
     h.sandbox.shutdown().await;
 }
+
+impl H {
+    async fn steer(&self, patch: Value) -> Reply {
+        let resp = self
+            .http
+            .post(format!("{}/__sandbox/faults", self.sandbox.supabase_url()))
+            .json(&patch)
+            .send()
+            .await
+            .expect("control answers");
+        reply(resp).await
+    }
+
+    fn served(&self, kind: &str) -> u64 {
+        self.sandbox
+            .stats()
+            .faults_served
+            .get(kind)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    async fn sign_in(&self) -> Reply {
+        self.grant(
+            "password",
+            json!({ "email": DEMO_EMAIL, "password": DEMO_PASSWORD }),
+        )
+        .await
+    }
+}
+
+#[tokio::test]
+async fn token_switches_revoke_everything_and_refuse_the_password() {
+    let h = start(small()).await;
+    let refresh = h.sign_in().await.body["refresh_token"]
+        .as_str()
+        .expect("refresh")
+        .to_string();
+    assert_eq!(h.steer(json!({ "revoke_tokens": true })).await.status, 200);
+    assert_eq!(h.get("/whatsapp/conversations").await.status, 401);
+    let refused = h
+        .grant("refresh_token", json!({ "refresh_token": refresh }))
+        .await;
+    assert_eq!(
+        (refused.status, refused.body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    // The password grant still works.
+    assert_eq!(h.sign_in().await.status, 200);
+
+    assert_eq!(
+        h.steer(json!({ "reject_credentials": true })).await.status,
+        200
+    );
+    let rejected = h.sign_in().await;
+    assert_eq!(
+        (rejected.status, rejected.body["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    h.steer(json!({ "reject_credentials": false })).await;
+    let fresh = h.sign_in().await;
+    assert_eq!(fresh.status, 200);
+
+    let token = fresh.body["access_token"].as_str().expect("token");
+    h.steer(json!({ "expire_tokens": true })).await;
+    let resp = h
+        .http
+        .get(format!("{}/whatsapp/conversations", h.sandbox.base_url()))
+        .header("x-org-id", DEMO_ORG_ID)
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(resp.status().as_u16(), 401);
+    assert_eq!(
+        (
+            h.served("revoke_tokens"),
+            h.served("reject_credentials"),
+            h.served("expire_tokens")
+        ),
+        (1, 1, 1)
+    );
+    h.sandbox.shutdown().await;
+}
+
+#[tokio::test]
+async fn storms_and_wrong_types_in_superwaba_words() {
+    let h = start(small()).await;
+    let state = h
+        .steer(json!({ "storm_next": 1, "wrong_type_every": 2 }))
+        .await;
+    assert_eq!(state.status, 200, "{}", state.body);
+    assert!(
+        state.body["tokens"]
+            .as_str()
+            .is_some_and(|t| t.contains("act on"))
+    );
+    let resp = h
+        .http
+        .get(format!(
+            "{}/whatsapp/contacts?limit=4",
+            h.sandbox.base_url()
+        ))
+        .header("x-org-id", DEMO_ORG_ID)
+        .bearer_auth(&h.token)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(resp.status().as_u16(), 429);
+    assert_eq!(
+        resp.headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()),
+        Some("2")
+    );
+    assert_eq!(
+        resp.headers()
+            .get("x-ratelimit-remaining")
+            .and_then(|v| v.to_str().ok()),
+        Some("0")
+    );
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["message"], "Rate limit exceeded");
+
+    let page = h.get("/whatsapp/contacts?limit=4").await;
+    let rows = page.body["data"]["contacts"].as_array().expect("rows");
+    assert!(rows[0]["name"].is_string());
+    assert_eq!(rows[1]["name"], 12345);
+    assert_eq!(h.served("storm"), 1);
+    assert_eq!(h.served("wrong_type"), 1);
+    let refused = h.steer(json!({ "partial_errors_next": 1 })).await;
+    assert_eq!(refused.status, 400);
+    h.sandbox.shutdown().await;
+}
