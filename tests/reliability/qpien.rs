@@ -333,7 +333,7 @@ async fn offline_is_a_clear_network_error_and_the_sync_recovers_by_itself() {
             break;
         }
     }
-    assert!(state.store.len() > 0);
+    assert!(!state.store.is_empty());
     sandbox.shutdown().await;
 }
 
