@@ -1,7 +1,8 @@
 //! What every HTTP provider needs: requests scheduled against the account's
 //! rate budget, the server's `X-RateLimit-*` headers taken in, 429 waited
-//! out, bodies capped, one timeout over the whole exchange, and errors that
-//! never carry a URL's query string or a credential.
+//! out, reads that fail on the way tried again, bodies capped, one deadline
+//! over all of it, and errors that never carry a URL's query string or a
+//! credential.
 //!
 //! Rate limiting lives in the account's [`Scheduler`]: it counts every
 //! request against its own sliding window and also takes in the server's
@@ -222,7 +223,7 @@ impl HttpClient {
     }
 
     /// One exchange, cut short at `deadline`. The flag says whether the
-    /// answer claims (or may be) JSON.
+    /// answer claims to be JSON.
     async fn send_once(
         &self,
         request: &HttpRequest,
@@ -242,7 +243,7 @@ impl HttpClient {
                 .headers()
                 .get(reqwest::header::CONTENT_TYPE)
                 .and_then(|v| v.to_str().ok())
-                .is_none_or(claims_json);
+                .is_some_and(claims_json);
             if response
                 .content_length()
                 .is_some_and(|len| len > MAX_BODY_BYTES as u64)
