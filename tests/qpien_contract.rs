@@ -548,8 +548,9 @@ async fn service_unavailable_is_a_server_error() {
     let control = sandbox.control();
     let client = client(&sandbox);
     client.authenticate().await.unwrap();
+    // A read is tried a few times: the failure has to last.
     control.set_faults(Faults {
-        fail_next: 1,
+        fail_next: 3,
         ..Faults::default()
     });
     let err = client.list_channels().await.unwrap_err();

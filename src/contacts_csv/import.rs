@@ -155,6 +155,10 @@ fn stops_the_import(error: &ApiError) -> bool {
             error,
             ApiError::InvalidCredentials(_)
                 | ApiError::Unauthorized(_)
+                | ApiError::Rejected {
+                    code: Some(403),
+                    ..
+                }
                 | ApiError::InsufficientScope { .. }
                 | ApiError::Unsupported(_)
                 | ApiError::SchemaMismatch(_)

@@ -182,6 +182,14 @@ impl Budget {
         Decision::Go
     }
 
+    /// Whether a request of `priority` waits only because a higher one is
+    /// waiting (so its wait has no known end).
+    pub fn is_outranked(&self, priority: Priority) -> bool {
+        Priority::ALL[..priority.index()]
+            .iter()
+            .any(|p| self.waiting[p.index()] > 0)
+    }
+
     /// Nobody is granted anything before `until`.
     pub fn pause_until(&mut self, until: Instant) {
         self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
@@ -294,6 +302,48 @@ impl Scheduler {
                 Decision::Go => return,
                 Decision::WaitUntil(until) => {
                     tracing::trace!(?priority, "waiting for the rate budget");
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(tokio::time::Instant::from_std(until)) => {}
+                        _ = changed => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Like [`Scheduler::acquire`], but gives up at once with the wait it
+    /// would need when that wait ends after `deadline`. A wait behind higher
+    /// priorities has no known end: it is waited out up to the deadline.
+    pub async fn acquire_within(
+        &self,
+        priority: Priority,
+        deadline: Instant,
+    ) -> Result<(), Duration> {
+        self.lock().add_waiter(priority);
+        let _guard = WaiterGuard {
+            scheduler: self,
+            priority,
+        };
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            let now = Instant::now();
+            let (decision, outranked) = {
+                let mut budget = self.lock();
+                let decision = budget.decide(now, priority);
+                (decision, budget.is_outranked(priority))
+            };
+            match decision {
+                Decision::Go => return Ok(()),
+                Decision::WaitUntil(until) if until > deadline && !outranked => {
+                    return Err(until - now);
+                }
+                Decision::WaitUntil(_) if now >= deadline => {
+                    return Err(Duration::from_secs(1));
+                }
+                Decision::WaitUntil(until) => {
+                    let until = until.min(deadline);
                     tokio::select! {
                         _ = tokio::time::sleep_until(tokio::time::Instant::from_std(until)) => {}
                         _ = changed => {}
@@ -528,5 +578,31 @@ mod tests {
             "the budget is spent"
         );
         assert_eq!(s.status().waiting, [0; 4]);
+    }
+
+    #[tokio::test]
+    async fn a_wait_past_the_deadline_is_refused_at_once() {
+        let s = Scheduler::with_window(1, Duration::from_secs(60));
+        let deadline = Instant::now() + Duration::from_secs(5);
+        assert_eq!(s.acquire_within(Priority::Send, deadline).await, Ok(()));
+        // The window frees in about a minute, far past the deadline: the
+        // answer comes without waiting for either.
+        let wait = s
+            .acquire_within(Priority::Send, deadline)
+            .await
+            .unwrap_err();
+        assert!(wait > Duration::from_secs(50), "{wait:?}");
+        assert_eq!(s.status().waiting, [0; 4]);
+        // A pause that ends within the deadline is waited out.
+        let s = Scheduler::with_window(10, Duration::from_secs(60));
+        s.pause_until(Instant::now() + Duration::from_millis(50));
+        let deadline = Instant::now() + Duration::from_secs(30);
+        assert_eq!(s.acquire_within(Priority::Send, deadline).await, Ok(()));
+        s.pause_until(Instant::now() + Duration::from_secs(40));
+        let wait = s
+            .acquire_within(Priority::Backfill, deadline)
+            .await
+            .unwrap_err();
+        assert!(wait > Duration::from_secs(30), "{wait:?}");
     }
 }

@@ -292,6 +292,7 @@ impl DmChampClient {
             Err(ApiError::Unauthorized(why) | ApiError::Rejected { message: why, .. })
                 if why.contains("Twilio") =>
             {
+                let why = why.trim_start_matches("not allowed: ");
                 return Err(ApiError::Rejected {
                     code: Some(403),
                     message: format!(

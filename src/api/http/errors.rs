@@ -100,7 +100,7 @@ pub fn rest_error(status: u16, body: &[u8]) -> ApiError {
             });
             ApiError::InsufficientScope { scope }
         }
-        403 => ApiError::Unauthorized(message),
+        403 => forbidden(&message),
         404 => ApiError::NotFound(message),
         // The caller's 429 retries are over; the scheduler paces the rest.
         429 => ApiError::RateLimited {
@@ -111,6 +111,15 @@ pub fn rest_error(status: u16, body: &[u8]) -> ApiError {
             code: Some(i64::from(status)),
             message,
         },
+    }
+}
+
+/// A 403 that is not about a missing scope: the credentials are fine (a
+/// new token would not help) but this action is not allowed to them.
+pub fn forbidden(message: &str) -> ApiError {
+    ApiError::Rejected {
+        code: Some(403),
+        message: format!("not allowed: {message}"),
     }
 }
 
@@ -184,10 +193,15 @@ mod tests {
             err(401, body.clone()),
             ApiError::Unauthorized("nope".into())
         );
+        // Forbidden is final: not a reason to renew the token.
         assert_eq!(
             err(403, body.clone()),
-            ApiError::Unauthorized("nope".into())
+            ApiError::Rejected {
+                code: Some(403),
+                message: "not allowed: nope".into()
+            }
         );
+        assert!(!err(403, body.clone()).is_transient());
         assert_eq!(err(404, body.clone()), ApiError::NotFound("nope".into()));
         assert!(matches!(
             err(429, body.clone()),

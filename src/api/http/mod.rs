@@ -1,7 +1,8 @@
 //! What every HTTP provider needs: requests scheduled against the account's
 //! rate budget, the server's `X-RateLimit-*` headers taken in, 429 waited
-//! out, bodies capped, one timeout over the whole exchange, and errors that
-//! never carry a URL's query string or a credential.
+//! out, reads that fail on the way tried again, bodies capped, one deadline
+//! over all of it, and errors that never carry a URL's query string or a
+//! credential.
 //!
 //! Rate limiting lives in the account's [`Scheduler`]: it counts every
 //! request against its own sliding window and also takes in the server's
@@ -18,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
 
-pub use self::errors::{MAX_ERROR_TEXT, rest_error, server_text, status_reason};
+pub use self::errors::{MAX_ERROR_TEXT, forbidden, rest_error, server_text, status_reason};
 use self::errors::{describe, without_queries};
 use self::pacing::{RESET_MARGIN, RateHeaders, retry_delay};
 pub use self::paging::{next_page, page_number};
@@ -31,6 +32,12 @@ use crate::text;
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 /// Retries after HTTP 429 before giving up with `RateLimited`.
 pub const MAX_RATE_LIMIT_RETRIES: u32 = 3;
+/// Tries of a read that fails on the way, the first included.
+pub const READ_ATTEMPTS: u32 = 3;
+/// Backoff between read tries: full jitter over a window doubling from
+/// this, capped at the maximum.
+const READ_BACKOFF_BASE: Duration = Duration::from_millis(200);
+const READ_BACKOFF_MAX: Duration = Duration::from_secs(2);
 
 struct Inner {
     http: reqwest::Client,
@@ -108,53 +115,120 @@ impl HttpClient {
     }
 
     /// One request through the scheduler, at the priority of the calling
-    /// task. HTTP 429 is retried here (the server did not process the
-    /// request) after pausing the whole account until the server's reset;
-    /// every other status is returned as `Ok`.
+    /// task, within one deadline (the client's timeout) that covers the
+    /// scheduler's wait, 429 waits, read retries and the exchange itself.
+    /// A wait that would not end before the deadline is `RateLimited` at
+    /// once. HTTP 429 is retried here (the server did not process the
+    /// request); a read that fails on the way (5xx, timeout, connection
+    /// lost, an answer cut off or not JSON) is sent again a few times with
+    /// backoff; a write never is. Every other status is returned as `Ok`.
     pub async fn send(&self, request: HttpRequest) -> ApiResult<HttpResponse> {
+        self.send_within(request, Instant::now() + self.inner.timeout)
+            .await
+    }
+
+    /// [`HttpClient::send`] with the caller's deadline.
+    pub async fn send_within(
+        &self,
+        request: HttpRequest,
+        deadline: Instant,
+    ) -> ApiResult<HttpResponse> {
         let inner = &self.inner;
         let priority = current_priority();
-        let mut attempt = 0;
+        let mut limited = 0;
+        let mut failures = 0;
         loop {
-            inner.scheduler.acquire(priority).await;
-            let started = Instant::now();
-            let (status, rate, body) = self.send_once(&request).await?;
-            if let (Some(remaining), Some(reset)) = (rate.remaining, rate.reset) {
-                inner
-                    .scheduler
-                    .observe_server(remaining, reset + RESET_MARGIN);
-            }
-            tracing::debug!(
-                provider = inner.label,
-                op = request.log_name(),
-                method = %request.method(),
-                ?priority,
-                status,
-                ms = started.elapsed().as_millis() as u64,
-                remaining = rate.remaining,
-                "request"
-            );
-            if status == 429 {
-                let jitter = rand::rng().random_range(0.0..1.0);
-                let wait = retry_delay(&rate, attempt, jitter);
-                if attempt >= MAX_RATE_LIMIT_RETRIES {
-                    return Err(ApiError::RateLimited { retry_after: wait });
-                }
+            if let Err(wait) = inner.scheduler.acquire_within(priority, deadline).await {
                 tracing::info!(
                     provider = inner.label,
                     op = request.log_name(),
                     wait_ms = wait.as_millis() as u64,
-                    "rate-limited (429), pausing the account"
+                    "the rate budget frees too late for this request"
                 );
-                inner.scheduler.pause_until(Instant::now() + wait);
-                attempt += 1;
-                continue;
+                return Err(ApiError::RateLimited { retry_after: wait });
             }
-            return Ok(HttpResponse { status, body });
+            let started = Instant::now();
+            let outcome = match self.send_once(&request, deadline).await {
+                Ok((status, rate, body, json_expected)) => {
+                    if let (Some(remaining), Some(reset)) = (rate.remaining, rate.reset) {
+                        inner
+                            .scheduler
+                            .observe_server(remaining, reset + RESET_MARGIN);
+                    }
+                    tracing::debug!(
+                        provider = inner.label,
+                        op = request.log_name(),
+                        method = %request.method(),
+                        ?priority,
+                        status,
+                        ms = started.elapsed().as_millis() as u64,
+                        remaining = rate.remaining,
+                        "request"
+                    );
+                    if status == 429 {
+                        let jitter = rand::rng().random_range(0.0..1.0);
+                        let wait = retry_delay(&rate, limited, jitter);
+                        inner.scheduler.pause_until(Instant::now() + wait);
+                        if limited >= MAX_RATE_LIMIT_RETRIES
+                            || request.fails_fast_when_limited()
+                            || Instant::now() + wait > deadline
+                        {
+                            return Err(ApiError::RateLimited { retry_after: wait });
+                        }
+                        tracing::info!(
+                            provider = inner.label,
+                            op = request.log_name(),
+                            wait_ms = wait.as_millis() as u64,
+                            "rate-limited (429), pausing the account"
+                        );
+                        limited += 1;
+                        continue;
+                    }
+                    let response = HttpResponse { status, body };
+                    match unreadable(&response, json_expected) {
+                        Some(error) => Err(error),
+                        None => Ok(response),
+                    }
+                }
+                Err(error) => Err(error),
+            };
+            let retry = match &outcome {
+                Ok(response) => response.status >= 500,
+                Err(error) => error.is_transient(),
+            };
+            failures += 1;
+            if !retry || !request.is_read() || failures >= READ_ATTEMPTS {
+                return outcome;
+            }
+            let window = READ_BACKOFF_BASE
+                .saturating_mul(1 << failures.min(8))
+                .min(READ_BACKOFF_MAX);
+            let delay = window.mul_f64(rand::rng().random_range(0.0..1.0));
+            if Instant::now() + delay >= deadline {
+                return outcome;
+            }
+            tracing::info!(
+                provider = inner.label,
+                op = request.log_name(),
+                attempt = failures,
+                delay_ms = delay.as_millis() as u64,
+                why = %match &outcome {
+                    Ok(response) => format!("HTTP {}", response.status),
+                    Err(error) => error.to_string(),
+                },
+                "read failed on the way; trying again"
+            );
+            tokio::time::sleep(delay).await;
         }
     }
 
-    async fn send_once(&self, request: &HttpRequest) -> ApiResult<(u16, RateHeaders, Vec<u8>)> {
+    /// One exchange, cut short at `deadline`. The flag says whether the
+    /// answer claims to be JSON.
+    async fn send_once(
+        &self,
+        request: &HttpRequest,
+        deadline: Instant,
+    ) -> ApiResult<(u16, RateHeaders, Vec<u8>, bool)> {
         let inner = &self.inner;
         let builder = request.build(&inner.http, &inner.base)?;
         let exchange = async {
@@ -165,6 +239,11 @@ impl HttpClient {
                 .map(|d| d.as_secs())
                 .unwrap_or_default();
             let rate = RateHeaders::from_headers(response.headers(), now_unix);
+            let json_expected = response
+                .headers()
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(claims_json);
             if response
                 .content_length()
                 .is_some_and(|len| len > MAX_BODY_BYTES as u64)
@@ -172,21 +251,27 @@ impl HttpClient {
                 return Err(too_large());
             }
             let mut bytes = Vec::new();
-            while let Some(chunk) = response
-                .chunk()
-                .await
-                .map_err(|e| self.transport_error(&e))?
-            {
+            while let Some(chunk) = response.chunk().await.map_err(|e| {
+                if e.is_timeout() {
+                    self.transport_error(&e)
+                } else {
+                    cut_off()
+                }
+            })? {
                 if bytes.len() + chunk.len() > MAX_BODY_BYTES {
                     return Err(too_large());
                 }
                 bytes.extend_from_slice(&chunk);
             }
-            Ok((status, rate, bytes))
+            Ok((status, rate, bytes, json_expected))
         };
-        // reqwest's own timeout covers the same span; this one also bounds
-        // slow body streaming regardless of how the client was built.
-        match tokio::time::timeout(inner.timeout, exchange).await {
+        // reqwest's own timeout covers one exchange; this one also holds
+        // the exchange to what is left of the call's deadline.
+        let left = deadline.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ApiError::Timeout(inner.timeout));
+        }
+        match tokio::time::timeout(left.min(inner.timeout), exchange).await {
             Ok(result) => result,
             Err(_) => Err(ApiError::Timeout(inner.timeout)),
         }
@@ -199,6 +284,33 @@ impl HttpClient {
         let host = self.inner.base.host_str().unwrap_or("the server");
         ApiError::Network(format!("cannot reach {host}: {}", describe(err)))
     }
+}
+
+/// Whether a `Content-Type` says JSON; other kinds of answer are the
+/// caller's to judge.
+fn claims_json(content_type: &str) -> bool {
+    content_type.to_ascii_lowercase().contains("json")
+}
+
+/// A successful answer that cannot be what the server meant to send: its
+/// body was cut off, or is not JSON at all. Both are passing troubles.
+fn unreadable(response: &HttpResponse, json_expected: bool) -> Option<ApiError> {
+    if !json_expected || !response.is_success() || response.body.iter().all(u8::is_ascii_whitespace)
+    {
+        return None;
+    }
+    match serde_json::from_slice::<serde::de::IgnoredAny>(&response.body) {
+        Ok(_) => None,
+        Err(e) if e.is_eof() => Some(cut_off()),
+        Err(_) => Some(ApiError::Server {
+            status: response.status,
+            message: "the server answered with something that is not JSON".into(),
+        }),
+    }
+}
+
+fn cut_off() -> ApiError {
+    ApiError::Network("the server's answer was cut off".into())
 }
 
 fn too_large() -> ApiError {

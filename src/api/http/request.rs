@@ -24,6 +24,10 @@ pub struct HttpRequest {
     secret_headers: Vec<(&'static str, SecretString)>,
     body: Option<Body>,
     operation: Option<&'static str>,
+    /// `Some(true)` marks a POST that only reads (a GraphQL query);
+    /// `None` goes by the method.
+    read: Option<bool>,
+    fail_fast_when_limited: bool,
 }
 
 impl std::fmt::Debug for HttpRequest {
@@ -63,6 +67,8 @@ impl HttpRequest {
             secret_headers: Vec::new(),
             body: None,
             operation: None,
+            read: None,
+            fail_fast_when_limited: false,
         }
     }
 
@@ -130,6 +136,30 @@ impl HttpRequest {
     pub fn operation(mut self, name: &'static str) -> Self {
         self.operation = Some(name);
         self
+    }
+
+    /// Marks the request as a read (safe to send again) or a write, whatever
+    /// its method: only reads are retried after a transient failure.
+    pub fn read(mut self, read: bool) -> Self {
+        self.read = Some(read);
+        self
+    }
+
+    /// Whether the request only reads: GET and HEAD unless marked otherwise.
+    pub fn is_read(&self) -> bool {
+        self.read
+            .unwrap_or(matches!(self.method, Method::GET | Method::HEAD))
+    }
+
+    /// A 429 answers `RateLimited` at once instead of being waited out
+    /// (for token fetches, which others queue behind).
+    pub fn fail_fast_when_limited(mut self) -> Self {
+        self.fail_fast_when_limited = true;
+        self
+    }
+
+    pub(crate) fn fails_fast_when_limited(&self) -> bool {
+        self.fail_fast_when_limited
     }
 
     pub(crate) fn log_name(&self) -> &str {

@@ -61,6 +61,54 @@ async fn hang() -> &'static str {
     "never"
 }
 
+/// 503 on the first call, then an answer.
+async fn down_once(State(hits): State<Hits>) -> impl IntoResponse {
+    if hits.0.fetch_add(1, Ordering::SeqCst) == 0 {
+        return (StatusCode::SERVICE_UNAVAILABLE, "down").into_response();
+    }
+    axum::Json(serde_json::json!({"ok": true})).into_response()
+}
+
+async fn always_down(State(hits): State<Hits>) -> impl IntoResponse {
+    hits.0.fetch_add(1, Ordering::SeqCst);
+    (StatusCode::BAD_GATEWAY, "<html>Bad gateway</html>")
+}
+
+/// A 200 whose body is not JSON, on the first call.
+async fn garbage_once(State(hits): State<Hits>) -> impl IntoResponse {
+    if hits.0.fetch_add(1, Ordering::SeqCst) == 0 {
+        return (
+            [("content-type", "application/json")],
+            "<html>maintenance</html>",
+        )
+            .into_response();
+    }
+    axum::Json(serde_json::json!({"ok": true})).into_response()
+}
+
+async fn always_garbage(State(hits): State<Hits>) -> impl IntoResponse {
+    hits.0.fetch_add(1, Ordering::SeqCst);
+    ([("content-type", "application/json")], "{\"a\": nope}")
+}
+
+/// Complete HTTP, but the JSON stops half-way.
+async fn half_json(State(hits): State<Hits>) -> impl IntoResponse {
+    hits.0.fetch_add(1, Ordering::SeqCst);
+    (
+        [("content-type", "application/json")],
+        "{\"items\": [{\"id\": 1}, {\"id\"",
+    )
+}
+
+async fn limited_long(State(hits): State<Hits>) -> impl IntoResponse {
+    hits.0.fetch_add(1, Ordering::SeqCst);
+    (
+        StatusCode::TOO_MANY_REQUESTS,
+        [("retry-after", "30")],
+        "Rate limit exceeded",
+    )
+}
+
 async fn refuse() -> impl IntoResponse {
     (
         StatusCode::NOT_FOUND,
@@ -79,6 +127,12 @@ fn serve() -> (SocketAddr, Hits) {
         .route("/v1/huge", get(huge))
         .route("/v1/hang", get(hang))
         .route("/v1/missing", get(refuse))
+        .route("/v1/down-once", any(down_once))
+        .route("/v1/down", any(always_down))
+        .route("/v1/garbage-once", any(garbage_once))
+        .route("/v1/garbage", any(always_garbage))
+        .route("/v1/half", any(half_json))
+        .route("/v1/limited-long", any(limited_long))
         .with_state(hits.clone());
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
@@ -251,4 +305,176 @@ async fn secrets_never_reach_debug_errors_or_logs() {
     for text in texts {
         assert!(!text.contains(SECRET), "secret leaked: {text}");
     }
+}
+
+#[tokio::test]
+async fn a_read_that_meets_a_5xx_is_tried_again() {
+    let (addr, hits) = serve();
+    let http = client(addr, Duration::from_secs(10));
+    let response = http.send(HttpRequest::get("down-once")).await.unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(hits.0.load(Ordering::SeqCst), 2);
+    // A query sent by POST is a read too, when marked so.
+    let (addr, hits) = serve();
+    let http = client(addr, Duration::from_secs(10));
+    let response = http
+        .send(HttpRequest::post("down-once").read(true))
+        .await
+        .unwrap();
+    assert_eq!(response.status, 200);
+    assert_eq!(hits.0.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_write_is_never_sent_twice() {
+    let (addr, hits) = serve();
+    let http = client(addr, Duration::from_secs(10));
+    for request in [
+        HttpRequest::post("down-once"),
+        HttpRequest::put("down"),
+        HttpRequest::get("down").read(false),
+    ] {
+        hits.0.store(0, Ordering::SeqCst);
+        let response = http.send(request).await.unwrap();
+        assert!(response.status >= 500);
+        assert_eq!(hits.0.load(Ordering::SeqCst), 1);
+    }
+    let error = http.send(HttpRequest::post("garbage")).await.unwrap_err();
+    assert!(error.is_transient(), "{error:?}");
+    assert_eq!(hits.0.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn a_read_gives_up_after_a_few_tries() {
+    let (addr, hits) = serve();
+    let http = client(addr, Duration::from_secs(30));
+    let response = http.send(HttpRequest::get("down")).await.unwrap();
+    assert_eq!(response.status, 502);
+    assert_eq!(hits.0.load(Ordering::SeqCst), READ_ATTEMPTS as usize);
+    assert_eq!(
+        rest_error(response.status, &response.body),
+        ApiError::Server {
+            status: 502,
+            message: "HTTP 502 Bad Gateway".into()
+        }
+    );
+}
+
+#[tokio::test]
+async fn an_answer_that_is_not_json_is_a_clear_passing_error() {
+    let (addr, hits) = serve();
+    let http = client(addr, Duration::from_secs(30));
+    let response = http.send(HttpRequest::get("garbage-once")).await.unwrap();
+    assert_eq!(response.json().unwrap()["ok"], true);
+    assert_eq!(hits.0.load(Ordering::SeqCst), 2);
+
+    let error = http.send(HttpRequest::get("garbage")).await.unwrap_err();
+    assert_eq!(
+        error,
+        ApiError::Server {
+            status: 200,
+            message: "the server answered with something that is not JSON".into()
+        }
+    );
+    assert!(error.is_transient());
+    assert_eq!(hits.0.load(Ordering::SeqCst), 2 + READ_ATTEMPTS as usize);
+
+    hits.0.store(0, Ordering::SeqCst);
+    let error = http.send(HttpRequest::get("half")).await.unwrap_err();
+    assert_eq!(
+        error,
+        ApiError::Network("the server's answer was cut off".into())
+    );
+    assert_eq!(hits.0.load(Ordering::SeqCst), READ_ATTEMPTS as usize);
+}
+
+/// A server that promises more body than it sends, then hangs up.
+fn serve_cut_off() -> (SocketAddr, Hits) {
+    use std::io::{Read, Write};
+    let hits = Hits::default();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let counted = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            counted.0.fetch_add(1, Ordering::SeqCst);
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = stream.write_all(
+                b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 500\r\n\r\n{\"items\": [",
+            );
+            let _ = stream.flush();
+        }
+    });
+    (addr, hits)
+}
+
+#[tokio::test]
+async fn a_body_cut_off_by_the_connection_is_a_clear_passing_error() {
+    let (addr, hits) = serve_cut_off();
+    let http = client(addr, Duration::from_secs(30));
+    let error = http.send(HttpRequest::get("x")).await.unwrap_err();
+    assert_eq!(
+        error,
+        ApiError::Network("the server's answer was cut off".into())
+    );
+    assert_eq!(hits.0.load(Ordering::SeqCst), READ_ATTEMPTS as usize);
+}
+
+#[tokio::test]
+async fn a_429_wait_past_the_deadline_answers_at_once() {
+    let (addr, hits) = serve();
+    let http = client(addr, Duration::from_secs(5));
+    let error = http
+        .send(HttpRequest::get("limited-long"))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        error,
+        ApiError::RateLimited {
+            retry_after: Duration::from_secs(30)
+        }
+    );
+    assert_eq!(hits.0.load(Ordering::SeqCst), 1);
+    // The account holds back for the server's wait all the same.
+    assert!(http.scheduler().status().paused_until.is_some());
+    // The next call does not even reach the server.
+    let error = http.send(HttpRequest::get("echo")).await.unwrap_err();
+    assert!(
+        matches!(error, ApiError::RateLimited { retry_after } if retry_after > Duration::from_secs(5)),
+        "{error:?}"
+    );
+    assert_eq!(hits.0.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_request_marked_fail_fast_does_not_wait_out_a_429() {
+    let (addr, hits) = serve();
+    let http = client(addr, Duration::from_secs(10));
+    let error = http
+        .send(HttpRequest::get("limited").fail_fast_when_limited())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ApiError::RateLimited { .. }), "{error:?}");
+    assert_eq!(hits.0.load(Ordering::SeqCst), 1);
+}
+
+#[tokio::test]
+async fn a_spent_budget_past_the_deadline_is_rate_limited_not_a_silent_wait() {
+    let (addr, _) = serve();
+    let http = HttpClient::new(
+        &format!("http://{addr}/v1/"),
+        Duration::from_secs(5),
+        Arc::new(Scheduler::with_window(1, Duration::from_secs(60))),
+        "test",
+    )
+    .unwrap();
+    http.send(HttpRequest::get("missing")).await.unwrap();
+    let error = http.send(HttpRequest::get("missing")).await.unwrap_err();
+    assert!(
+        matches!(error, ApiError::RateLimited { retry_after } if retry_after > Duration::from_secs(5)),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("retrying in"), "{error}");
 }

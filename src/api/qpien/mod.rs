@@ -1183,6 +1183,9 @@ impl Provider for QpienClient {
 }
 
 #[cfg(test)]
+mod tests_auth;
+
+#[cfg(test)]
 mod tests {
     use serde_json::json;
 

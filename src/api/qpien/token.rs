@@ -1,7 +1,11 @@
 //! Access-token cache. Tokens come from `generateOAuthToken`, live about an
 //! hour and have no refresh token: a new one is simply requested. Refreshes
 //! are serialized by holding the state lock across the fetch, so callers that
-//! arrive during a refresh wait for it and then use its result.
+//! arrive during a refresh wait for it and then use its result. The fetch is
+//! bounded by the request timeout and never sits out a 429 (it answers
+//! `RateLimited` at once), so the lock is never held for long. A failed fetch
+//! is remembered for a backoff with jitter: callers meanwhile get the current
+//! token while it lasts, or the same error, without asking again.
 
 use std::time::Duration;
 
@@ -13,6 +17,7 @@ use tokio::time::Instant;
 use super::operations::{GenerateOAuthToken, Operation, generate_o_auth_token};
 use super::transport::Transport;
 use crate::api::{ApiError, ApiResult};
+use crate::sync::backoff::Backoff;
 
 /// Documented token lifetime, used when the server does not say.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(3600);
@@ -59,11 +64,55 @@ struct Cached {
     expires_at: Instant,
 }
 
-#[derive(Default)]
+/// After a failed fetch, nobody asks again before `until`.
+struct Failed {
+    error: ApiError,
+    until: Instant,
+}
+
 struct State {
     current: Option<Cached>,
     generation: u64,
+    failed: Option<Failed>,
+    backoff: Backoff,
 }
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            current: None,
+            generation: 0,
+            failed: None,
+            backoff: Backoff::new(FAILURE_BACKOFF_BASE, FAILURE_BACKOFF_MAX),
+        }
+    }
+}
+
+impl State {
+    /// The error of a failed fetch whose backoff still runs.
+    fn still_failing(&self, now: Instant) -> Option<ApiError> {
+        let failed = self.failed.as_ref().filter(|f| now < f.until)?;
+        Some(match &failed.error {
+            ApiError::RateLimited { .. } => ApiError::RateLimited {
+                retry_after: failed.until - now,
+            },
+            other => other.clone(),
+        })
+    }
+
+    /// The cached token while it has not expired.
+    fn usable(&self, now: Instant) -> Option<Token> {
+        self.current
+            .as_ref()
+            .filter(|c| now < c.expires_at)
+            .map(|c| c.token.clone())
+    }
+}
+
+/// Waits after failed token fetches: doubling from the base up to the cap,
+/// each with jitter.
+const FAILURE_BACKOFF_BASE: Duration = Duration::from_secs(2);
+const FAILURE_BACKOFF_MAX: Duration = Duration::from_secs(120);
 
 pub struct TokenManager {
     client_id: String,
@@ -98,30 +147,41 @@ impl TokenManager {
         {
             return Ok(cached.token.clone());
         }
+        if let Some(error) = state.still_failing(now) {
+            return state.usable(now).ok_or(error);
+        }
         self.fetch_locked(&mut state, transport).await
     }
 
     /// The server refused token `stale_generation`: fetch a new one, unless
-    /// another caller already did.
+    /// another caller already did (or a fetch failed moments ago).
     pub async fn refresh_after(
         &self,
         transport: &Transport,
         stale_generation: u64,
     ) -> ApiResult<Token> {
         let mut state = self.state.lock().await;
+        let now = Instant::now();
         if let Some(cached) = &state.current
             && cached.token.generation != stale_generation
-            && Instant::now() < cached.refresh_at
+            && now < cached.refresh_at
         {
             return Ok(cached.token.clone());
+        }
+        if let Some(error) = state.still_failing(now) {
+            return Err(error);
         }
         state.current = None;
         self.fetch_locked(&mut state, transport).await
     }
 
-    /// Fetches a new token regardless of the cache.
+    /// Fetches a new token regardless of the cache (but not while a failed
+    /// fetch's backoff runs).
     pub async fn force_refresh(&self, transport: &Transport) -> ApiResult<Token> {
         let mut state = self.state.lock().await;
+        if let Some(error) = state.still_failing(Instant::now()) {
+            return Err(error);
+        }
         self.fetch_locked(&mut state, transport).await
     }
 
@@ -130,6 +190,8 @@ impl TokenManager {
             Ok((value, lifetime)) => {
                 let now = Instant::now();
                 state.generation += 1;
+                state.failed = None;
+                state.backoff.reset();
                 let token = Token {
                     value,
                     generation: state.generation,
@@ -145,20 +207,54 @@ impl TokenManager {
                 );
                 Ok(token)
             }
-            // A proactive refresh that hit a passing problem: the old token
-            // still works until it expires.
-            Err(e) if e.is_transient() => match &state.current {
-                Some(cached) if Instant::now() < cached.expires_at => {
-                    tracing::warn!(error = %e, "token refresh failed; using the current token");
-                    Ok(cached.token.clone())
-                }
-                _ => Err(e),
-            },
             Err(e) => {
-                state.current = None;
-                Err(e)
+                let now = Instant::now();
+                let jitter = rand::Rng::random_range(&mut rand::rng(), 0.0..=1.0);
+                let backoff = state.backoff.next_delay(jitter);
+                let wait = match &e {
+                    ApiError::RateLimited { retry_after } => (*retry_after).max(backoff),
+                    _ => backoff,
+                };
+                state.failed = Some(Failed {
+                    error: e.clone(),
+                    until: now + wait,
+                });
+                match state.current.as_mut() {
+                    // A proactive refresh that hit a passing problem: the old
+                    // token still works until it expires; try again after the
+                    // backoff, never later than that.
+                    Some(cached) if e.is_transient() && now < cached.expires_at => {
+                        cached.refresh_at = (now + wait).min(cached.expires_at);
+                        tracing::warn!(
+                            error = %e,
+                            retry_in_ms = wait.as_millis() as u64,
+                            "token refresh failed; using the current token"
+                        );
+                        Ok(cached.token.clone())
+                    }
+                    _ => {
+                        state.current = None;
+                        tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "no access token");
+                        Err(e)
+                    }
+                }
             }
         }
+    }
+
+    /// Makes the cached token due for a proactive refresh.
+    #[cfg(test)]
+    pub(crate) async fn make_due(&self) {
+        if let Some(cached) = self.state.lock().await.current.as_mut() {
+            cached.refresh_at = Instant::now();
+        }
+    }
+
+    /// When the cached token is next refreshed, and when it expires.
+    #[cfg(test)]
+    pub(crate) async fn schedule(&self) -> Option<(Instant, Instant)> {
+        let state = self.state.lock().await;
+        state.current.as_ref().map(|c| (c.refresh_at, c.expires_at))
     }
 
     async fn fetch(&self, transport: &Transport) -> ApiResult<(SecretString, Duration)> {

@@ -2,6 +2,9 @@
 //! renewed shortly before the access token runs out and once after a 401.
 //! Refresh tokens rotate on every grant; the newest is kept in the token
 //! file (0600, written atomically) and preferred at the next start.
+//! A renewal that fails is not tried again before a backoff with jitter has
+//! passed: meanwhile the current token serves while it lasts, and callers
+//! without one get the same error without a new request.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,6 +19,7 @@ use super::wire::{self, WireGrant};
 use crate::api::http::{HttpClient, HttpRequest, rest_error};
 use crate::api::{ApiError, ApiResult};
 use crate::domain::{Agent, AgentId};
+use crate::sync::backoff::Backoff;
 use crate::text::sanitize_line;
 
 const REFRESH_REFUSED: &str = "the refresh token was refused; sign in to SuperWaba again and put a new refresh token (or the password) in the config";
@@ -24,16 +28,43 @@ struct Session {
     access: SecretString,
     refresh: SecretString,
     renew_at: Instant,
+    expires_at: Instant,
     agent: Agent,
 }
 
-#[derive(Default)]
 struct State {
     session: Option<Session>,
     /// Bumped on every grant, so a 401 renews only a token not renewed since.
     generation: u64,
     /// The token file was tried (it is read once, at the first sign-in).
     file_tried: bool,
+    /// The last renewal's error, and when it may be tried again.
+    failed: Option<(ApiError, Instant)>,
+    backoff: Backoff,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            session: None,
+            generation: 0,
+            file_tried: false,
+            failed: None,
+            backoff: Backoff::new(Duration::from_secs(2), Duration::from_secs(120)),
+        }
+    }
+}
+
+impl State {
+    fn still_failing(&self, now: Instant) -> Option<ApiError> {
+        let (error, until) = self.failed.as_ref().filter(|(_, until)| now < *until)?;
+        Some(match error {
+            ApiError::RateLimited { .. } => ApiError::RateLimited {
+                retry_after: *until - now,
+            },
+            other => other.clone(),
+        })
+    }
 }
 
 pub(crate) struct Auth {
@@ -71,15 +102,51 @@ impl Auth {
     /// A live access token and its generation (for [`Auth::after_unauthorized`]).
     pub(crate) async fn token(&self) -> ApiResult<(SecretString, u64)> {
         let mut state = self.state.lock().await;
-        let fresh = state
-            .session
-            .as_ref()
-            .is_some_and(|s| Instant::now() < s.renew_at);
+        let now = Instant::now();
+        let fresh = state.session.as_ref().is_some_and(|s| now < s.renew_at);
         if !fresh {
-            self.renew(&mut state).await?;
+            let alive = state.session.as_ref().is_some_and(|s| now < s.expires_at);
+            match self.renew_with_backoff(&mut state).await {
+                Ok(()) => {}
+                // The current token still works: keep using it.
+                Err(e) if alive && e.is_transient() => {}
+                Err(e) => return Err(e),
+            }
         }
         let session = state.session.as_ref().ok_or(ApiError::TokenExpired)?;
         Ok((session.access.clone(), state.generation))
+    }
+
+    /// [`Auth::renew`] unless a failed one's backoff still runs; a failure
+    /// starts the next backoff (and moves a live session's renewal to its
+    /// end, never past the token's expiry).
+    async fn renew_with_backoff(&self, state: &mut State) -> ApiResult<()> {
+        let now = Instant::now();
+        if let Some(error) = state.still_failing(now) {
+            return Err(error);
+        }
+        match self.renew(state).await {
+            Ok(()) => {
+                state.failed = None;
+                state.backoff.reset();
+                Ok(())
+            }
+            Err(e) => {
+                let jitter = rand::Rng::random_range(&mut rand::rng(), 0.0..=1.0);
+                let backoff = state.backoff.next_delay(jitter);
+                let wait = match &e {
+                    ApiError::RateLimited { retry_after } => (*retry_after).max(backoff),
+                    _ => backoff,
+                };
+                let until = Instant::now() + wait;
+                if let Some(session) = state.session.as_mut() {
+                    session.renew_at = until.min(session.expires_at);
+                }
+                tracing::warn!(error = %e, retry_in_ms = wait.as_millis() as u64, "superwaba: session renewal failed");
+                state.failed = Some((e.clone(), until));
+                Err(e)
+            }
+        }
     }
 
     /// After a 401 with the token of `generation`: renews it unless another
@@ -87,13 +154,28 @@ impl Auth {
     pub(crate) async fn after_unauthorized(&self, generation: u64) -> ApiResult<SecretString> {
         let mut state = self.state.lock().await;
         if state.generation == generation || state.session.is_none() {
-            self.renew(&mut state).await?;
+            self.renew_with_backoff(&mut state).await?;
         }
         state
             .session
             .as_ref()
             .map(|s| s.access.clone())
             .ok_or(ApiError::TokenExpired)
+    }
+
+    /// Makes the session due for renewal.
+    #[cfg(test)]
+    pub(crate) async fn make_due(&self) {
+        if let Some(session) = self.state.lock().await.session.as_mut() {
+            session.renew_at = Instant::now();
+        }
+    }
+
+    /// When the session is next renewed, and when its token expires.
+    #[cfg(test)]
+    pub(crate) async fn schedule(&self) -> Option<(Instant, Instant)> {
+        let state = self.state.lock().await;
+        state.session.as_ref().map(|s| (s.renew_at, s.expires_at))
     }
 
     pub(crate) async fn agent(&self) -> ApiResult<Agent> {
@@ -186,6 +268,7 @@ impl Auth {
             access: grant.access_token,
             refresh,
             renew_at: Instant::now() + lifetime - renew_margin(lifetime),
+            expires_at: Instant::now() + lifetime,
             agent: Agent {
                 id: AgentId(grant.user.id),
                 first_name: name,
@@ -204,6 +287,7 @@ impl Auth {
         let request = HttpRequest::post("auth/v1/token")
             .query("grant_type", grant_type)
             .secret_header("apikey", &self.anon_key)
+            .fail_fast_when_limited()
             .json(body);
         let response = self.http.send(request).await?;
         if !response.is_success() {
@@ -283,5 +367,152 @@ mod tests {
         }
         std::fs::write(&path, "not json").unwrap();
         assert!(read_token_file(&path).is_none());
+    }
+
+    mod renewal {
+        use std::net::SocketAddr;
+        use std::sync::Arc;
+        use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
+
+        use axum::Router;
+        use axum::extract::State;
+        use axum::http::StatusCode;
+        use axum::response::{IntoResponse, Response};
+        use axum::routing::post;
+
+        use super::super::*;
+        use crate::sync::scheduler::Scheduler;
+
+        /// `mode` 0 grants a session.
+        #[derive(Default)]
+        struct Server {
+            mode: AtomicU8,
+            grants: AtomicUsize,
+        }
+
+        const DOWN: u8 = 1;
+        const LIMITED: u8 = 2;
+        const REFUSED: u8 = 3;
+
+        async fn token(State(server): State<Arc<Server>>) -> Response {
+            let n = server.grants.fetch_add(1, Ordering::SeqCst);
+            match server.mode.load(Ordering::SeqCst) {
+                DOWN => (StatusCode::SERVICE_UNAVAILABLE, "down").into_response(),
+                LIMITED => (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [("retry-after", "30")],
+                    "slow down",
+                )
+                    .into_response(),
+                REFUSED => (
+                    StatusCode::BAD_REQUEST,
+                    axum::Json(json!({"error_description": "Invalid login credentials"})),
+                )
+                    .into_response(),
+                _ => axum::Json(json!({
+                    "access_token": format!("access-{n}"),
+                    "refresh_token": format!("refresh-{n}"),
+                    "expires_in": 3600,
+                    "user": {"id": "u1", "email": "agent@example.com"}
+                }))
+                .into_response(),
+            }
+        }
+
+        fn serve() -> (SocketAddr, Arc<Server>) {
+            let server = Arc::new(Server::default());
+            let app = Router::new()
+                .route("/auth/v1/token", post(token))
+                .with_state(server.clone());
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.set_nonblocking(true).unwrap();
+            let addr = listener.local_addr().unwrap();
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(async move {
+                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+                    axum::serve(listener, app).await.unwrap();
+                });
+            });
+            (addr, server)
+        }
+
+        fn auth(addr: SocketAddr) -> Auth {
+            let http = HttpClient::new(
+                &format!("http://{addr}"),
+                Duration::from_secs(10),
+                Arc::new(Scheduler::new(1000)),
+                "superwaba-auth",
+            )
+            .unwrap();
+            Auth::new(
+                http,
+                SecretString::from("anon"),
+                SuperWabaLogin::Password {
+                    email: "agent@example.com".into(),
+                    password: SecretString::from("pw"),
+                },
+                None,
+            )
+        }
+
+        #[tokio::test]
+        async fn a_failing_renewal_keeps_the_live_token_and_backs_off() {
+            let (addr, server) = serve();
+            let auth = auth(addr);
+            let (first, _) = auth.token().await.unwrap();
+            server.mode.store(DOWN, Ordering::SeqCst);
+            auth.make_due().await;
+            for _ in 0..5 {
+                let (token, _) = auth.token().await.unwrap();
+                assert_eq!(token.expose_secret(), first.expose_secret());
+            }
+            assert_eq!(
+                server.grants.load(Ordering::SeqCst),
+                2,
+                "one failed renewal"
+            );
+            let (renew_at, expires_at) = auth.schedule().await.unwrap();
+            assert!(renew_at > Instant::now() && renew_at <= expires_at);
+        }
+
+        #[tokio::test]
+        async fn a_rate_limited_sign_in_answers_at_once_and_only_once() {
+            let (addr, server) = serve();
+            let auth = Arc::new(auth(addr));
+            server.mode.store(LIMITED, Ordering::SeqCst);
+            let calls: Vec<_> = (0..4)
+                .map(|_| {
+                    let auth = auth.clone();
+                    tokio::spawn(async move { auth.token().await })
+                })
+                .collect();
+            for call in calls {
+                let error = call.await.unwrap().unwrap_err();
+                assert!(
+                    matches!(error, ApiError::RateLimited { retry_after } if retry_after > Duration::from_secs(10)),
+                    "{error:?}"
+                );
+            }
+            assert_eq!(server.grants.load(Ordering::SeqCst), 1);
+        }
+
+        #[tokio::test]
+        async fn refused_credentials_are_not_asked_again_at_once() {
+            let (addr, server) = serve();
+            let auth = auth(addr);
+            server.mode.store(REFUSED, Ordering::SeqCst);
+            for _ in 0..5 {
+                let error = auth.token().await.unwrap_err();
+                assert_eq!(
+                    error,
+                    ApiError::InvalidCredentials("Invalid login credentials".into())
+                );
+            }
+            assert_eq!(server.grants.load(Ordering::SeqCst), 1);
+        }
     }
 }

@@ -413,7 +413,12 @@ pub(super) fn on_send_failed(
         item.state = OutboxState::WaitingRetry {
             attempt,
             retry_at: state.now + chrono::Duration::from_std(delay).unwrap_or_default(),
-            reason: error.to_string(),
+            // The line shows when it is tried again; the error's own
+            // "retrying in" would say it twice.
+            reason: match error {
+                ApiError::RateLimited { .. } => "rate-limited".to_string(),
+                other => other.to_string(),
+            },
         };
         persist_outbox_item(state, client_id);
         return vec![Command::ScheduleRetry {

@@ -319,10 +319,14 @@ fn rate_limited_sends_wait_as_long_as_the_server_says() {
     assert_eq!(
         commands,
         vec![Command::ScheduleRetry {
-            client_id,
+            client_id: client_id.clone(),
             after: Duration::from_secs(17)
         }]
     );
+    assert!(matches!(
+        &state.outbox.get(&client_id).unwrap().state,
+        OutboxState::WaitingRetry { reason, .. } if reason == "rate-limited"
+    ));
 }
 
 #[test]
