@@ -41,6 +41,10 @@ pub enum Command {
         client_id: String,
         after: Duration,
     },
+    /// Stop the retry timer of a reply that left the outbox.
+    CancelRetry {
+        client_id: String,
+    },
     /// Full-text search of the cache.
     Search {
         query: String,

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use crate::api::{ApiError, ApiResult, Provider};
 use crate::app::command::Command;
 use crate::app::event::Event;
+use crate::app::retry_timers::RetryTimers;
 use crate::app::update::CACHE_PAGE;
 use crate::domain::{
     ContactId, ContactQuery, ConversationId, ConversationQuery, Message, MessageId, MessageQuery,
@@ -46,6 +47,8 @@ pub struct Executor {
     events: mpsc::UnboundedSender<Event>,
     sync: Box<dyn SyncControl>,
     cache: Option<CacheAccess>,
+    /// Stopped when the executor is dropped, at shutdown.
+    retries: RetryTimers,
 }
 
 impl Executor {
@@ -57,6 +60,7 @@ impl Executor {
     ) -> Self {
         Self {
             provider,
+            retries: RetryTimers::new(events.clone()),
             events,
             sync: Box::new(sync),
             cache,
@@ -154,6 +158,8 @@ impl Executor {
                 check_echo,
                 created_at,
             } => {
+                // Sent early (the connection came back): its timer is moot.
+                self.retries.cancel(outgoing.client_id());
                 let on_panic = Event::SendFailed {
                     client_id: outgoing.client_id().to_string(),
                     error: internal_error(),
@@ -188,12 +194,9 @@ impl Executor {
                 });
             }
             Command::ScheduleRetry { client_id, after } => {
-                let events = self.events.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(after).await;
-                    let _ = events.send(Event::RetryDue { client_id });
-                });
+                self.retries.schedule(client_id, after);
             }
+            Command::CancelRetry { client_id } => self.retries.cancel(&client_id),
             Command::Search { query } => {
                 let events = self.events.clone();
                 let Some(cache) = self.cache.clone() else {

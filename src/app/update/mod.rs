@@ -37,10 +37,17 @@ use thread::*;
 pub fn update(state: &mut AppState, event: Event, env: impl Into<Env>) -> Vec<Command> {
     let env = env.into();
     state.now = env.now;
+    let waiting = replies::waiting_retries(state);
     let mut commands = handle(state, event, env);
     // Whatever moved the selection or showed the profile, its contact is
     // read once.
     commands.extend(contacts::load_profile(state));
+    commands.extend(replies::cancel_left_retries(state, waiting));
+    // Threads in use stay: the open one and those with replies on their way.
+    let (open, outbox) = (state.open.as_ref(), &state.outbox);
+    state
+        .store
+        .trim_threads(|id| open == Some(id) || outbox.for_conversation(id).next().is_some());
     commands
 }
 

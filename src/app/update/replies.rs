@@ -309,16 +309,30 @@ pub(super) fn on_echo_checked(
 /// Replies waiting out a retry delay are sent at once when the connection
 /// comes back, instead of when their timers run out.
 pub(super) fn retry_waiting_now(state: &mut AppState) -> Vec<Command> {
-    let waiting: Vec<String> = state
+    waiting_retries(state)
+        .into_iter()
+        .flat_map(|client_id| update_retry_due(state, client_id))
+        .collect()
+}
+
+/// Replies whose retry timer is running.
+pub(super) fn waiting_retries(state: &AppState) -> Vec<String> {
+    state
         .outbox
         .items()
         .iter()
         .filter(|i| matches!(i.state, OutboxState::WaitingRetry { .. }))
         .map(|i| i.client_id.clone())
-        .collect();
+        .collect()
+}
+
+/// Stops the timers of replies that were waiting and have left the outbox
+/// (delivered after all, discarded, taken back to edit).
+pub(super) fn cancel_left_retries(state: &AppState, waiting: Vec<String>) -> Vec<Command> {
     waiting
         .into_iter()
-        .flat_map(|client_id| update_retry_due(state, client_id))
+        .filter(|id| state.outbox.get(id).is_none())
+        .map(|client_id| Command::CancelRetry { client_id })
         .collect()
 }
 
