@@ -1222,6 +1222,9 @@ pub(crate) mod fixtures {
 }
 
 #[cfg(test)]
+mod tests_bounds;
+
+#[cfg(test)]
 mod tests {
     use super::fixtures::*;
     use super::*;

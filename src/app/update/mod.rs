@@ -128,7 +128,7 @@ fn handle(state: &mut AppState, event: Event, env: Env) -> Vec<Command> {
             error,
             older,
         } => {
-            if older {
+            if older && state.store.has_thread(&conversation_id) {
                 state.store.thread_mut(&conversation_id).loading_older = false;
             }
             state.notify_error("Could not load messages", &error);
@@ -777,6 +777,8 @@ mod tests_accounts;
 mod tests_contacts;
 #[cfg(test)]
 mod tests_directory;
+#[cfg(test)]
+mod tests_memory;
 #[cfg(test)]
 mod tests_statuses;
 #[cfg(test)]

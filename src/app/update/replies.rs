@@ -389,7 +389,12 @@ pub(super) fn on_send_confirmed(
             .upsert_conversations(vec![conversation], state.open.as_ref());
         ensure_selected_visible(state);
     }
-    state.store.merge_messages(&id, vec![message], None, None);
+    if state.store.has_thread(&id) || state.open.as_ref() == Some(&id) {
+        state.store.merge_messages(&id, vec![message], None, None);
+    } else {
+        // Its thread was dropped from memory: the cache keeps the message.
+        state.store.read_ahead(&id, vec![message], false);
+    }
     state.dirty = true;
     commands.extend(next_sends(state));
     commands

@@ -33,6 +33,10 @@ pub(super) fn on_cached_messages(
     gap_before: Option<MessageId>,
 ) -> Vec<Command> {
     let is_open = state.open.as_ref() == Some(&id);
+    if !is_open && !state.store.has_thread(&id) {
+        // Dropped from memory since it was asked for: read again on opening.
+        return Vec::new();
+    }
     if older {
         state.store.thread_mut(&id).loading_older = false;
         if messages.is_empty() {
@@ -125,6 +129,22 @@ pub(super) fn on_messages(
         .filter_map(|m| m.client_id.clone())
         .collect();
     let was_loaded = state.store.thread(&id).is_some_and(|t| t.loaded);
+    if !is_open && !state.store.has_thread(&id) {
+        // Dropped from memory since it was asked for: kept in the cache
+        // only, as a read-ahead would be (older pages are read again).
+        if !older {
+            state.store.read_ahead(&id, messages, has_more);
+        }
+        let mut confirmed_any = false;
+        for client_id in confirmed {
+            confirmed_any |= remove_outbox_item(state, &client_id);
+        }
+        return if confirmed_any {
+            next_sends(state)
+        } else {
+            Vec::new()
+        };
+    }
     let summary = if older {
         state
             .store
