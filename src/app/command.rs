@@ -19,6 +19,9 @@ pub enum Command {
     LoadMessages {
         conversation_id: ConversationId,
         before: Option<(DateTime<Utc>, MessageId)>,
+        /// Messages held that share the anchor's time: where paging resumes
+        /// when more of them exist than a page holds.
+        held_at_anchor: usize,
         cache_first: bool,
     },
     /// Tell the sync worker which thread to keep fresh.

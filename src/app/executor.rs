@@ -99,6 +99,7 @@ impl Executor {
             Command::LoadMessages {
                 conversation_id,
                 before,
+                held_at_anchor,
                 cache_first,
             } => {
                 let older = before.is_some();
@@ -132,13 +133,28 @@ impl Executor {
                             };
                         }
                     }
-                    let query = MessageQuery {
-                        conversation_id: conversation_id.clone(),
-                        before: before.map(|(at, _)| at),
-                        after: None,
-                        limit: THREAD_PAGE,
+                    let loaded = match before {
+                        Some((anchor, _)) => {
+                            let older = crate::sync::older::older_messages(
+                                provider.as_ref(),
+                                &conversation_id,
+                                anchor,
+                                held_at_anchor,
+                                THREAD_PAGE,
+                            );
+                            with_priority(Priority::Thread, older).await
+                        }
+                        None => {
+                            let query = MessageQuery {
+                                conversation_id: conversation_id.clone(),
+                                before: None,
+                                after: None,
+                                limit: THREAD_PAGE,
+                            };
+                            with_priority(Priority::Thread, provider.list_messages(&query)).await
+                        }
                     };
-                    match with_priority(Priority::Thread, provider.list_messages(&query)).await {
+                    match loaded {
                         Ok(page) => Event::MessagesLoaded {
                             conversation_id,
                             page,

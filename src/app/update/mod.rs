@@ -536,6 +536,7 @@ pub(super) fn open_conversation(state: &mut AppState, id: ConversationId) -> Vec
         commands.push(Command::LoadMessages {
             conversation_id: id,
             before: None,
+            held_at_anchor: 0,
             cache_first: false,
         });
     }

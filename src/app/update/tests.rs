@@ -200,6 +200,7 @@ fn enter_opens_the_conversation_and_asks_for_its_messages() {
     assert!(commands.contains(&Command::LoadMessages {
         conversation_id: "b".into(),
         before: None,
+        held_at_anchor: 0,
         cache_first: false,
     }));
     assert!(commands.contains(&Command::LoadCachedThread {
@@ -641,6 +642,7 @@ fn scrolling_to_the_top_loads_older_messages_once() {
         vec![Command::LoadMessages {
             conversation_id: "a".into(),
             before: Some((t(100), "m000".into())),
+            held_at_anchor: 1,
             cache_first: true,
         }]
     );

@@ -15,13 +15,24 @@ pub(super) fn load_older_if_possible(state: &mut AppState) -> Vec<Command> {
         return Vec::new();
     };
     let before = (anchor.created_at, anchor.id.clone());
+    let held_at_anchor = held_at(thread, anchor.created_at);
     let cache_first = thread.gap.is_none();
     thread.loading_older = true;
     vec![Command::LoadMessages {
         conversation_id: id,
         before: Some(before),
+        held_at_anchor,
         cache_first,
     }]
+}
+
+/// Messages of the thread sent at `at`.
+fn held_at(thread: &crate::store::Thread, at: chrono::DateTime<chrono::Utc>) -> usize {
+    thread
+        .messages
+        .iter()
+        .filter(|m| m.created_at == at)
+        .count()
 }
 
 pub(super) fn on_cached_messages(
@@ -80,10 +91,12 @@ pub(super) fn load_older_from_server(state: &mut AppState) -> Vec<Command> {
         return Vec::new();
     };
     let before = (anchor.created_at, anchor.id.clone());
+    let held_at_anchor = held_at(thread, anchor.created_at);
     thread.loading_older = true;
     vec![Command::LoadMessages {
         conversation_id: id,
         before: Some(before),
+        held_at_anchor,
         cache_first: false,
     }]
 }
