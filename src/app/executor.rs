@@ -529,30 +529,27 @@ pub async fn find_echo(
     created_at: DateTime<Utc>,
 ) -> ApiResult<Option<Message>> {
     let after = created_at - ECHO_CLOCK_SLACK;
-    let mut before: Option<DateTime<Utc>> = None;
-    let mut seen: Option<MessageId> = None;
-    for _ in 0..ECHO_PAGES {
-        let query = MessageQuery {
-            conversation_id: conversation_id.clone(),
-            before,
-            after: Some(after),
-            limit: 100,
-        };
-        let page = with_priority(Priority::Send, provider.list_messages(&query)).await?;
-        if let Some(echo) = page
+    // Page numbers under a fixed query: messages arriving meanwhile push
+    // others to later pages (seen twice), never past one, and many sharing
+    // one time are not stepped over as paging by time would.
+    let query = MessageQuery {
+        conversation_id: conversation_id.clone(),
+        before: None,
+        after: Some(after),
+        limit: 100,
+    };
+    for page in 1..=ECHO_PAGES as u32 {
+        let found =
+            with_priority(Priority::Send, provider.list_messages_page(&query, page)).await?;
+        if let Some(echo) = found
             .items
             .iter()
             .find(|m| m.client_id.as_deref() == Some(client_id))
         {
             return Ok(Some(echo.clone()));
         }
-        let oldest = page.items.iter().min_by_key(|m| m.created_at);
-        match oldest {
-            Some(oldest) if page.has_more() && seen.as_ref() != Some(&oldest.id) => {
-                seen = Some(oldest.id.clone());
-                before = Some(oldest.created_at);
-            }
-            _ => return Ok(None),
+        if !found.has_more() || found.items.is_empty() {
+            return Ok(None);
         }
     }
     Err(ApiError::Decode(

@@ -345,11 +345,10 @@ pub(super) async fn messages_page(
             break;
         }
     }
-    items.sort_by(|a, b| {
-        b.created_at
-            .cmp(&a.created_at)
-            .then_with(|| b.id.cmp(&a.id))
-    });
+    // By time only, keeping the order read for messages sharing one: each
+    // request reads further back, so a wider read begins the same way as a
+    // narrower one and pages past the first neither skip nor repeat.
+    items.sort_by(|a, b| b.created_at.cmp(&a.created_at));
     if items.len() > want {
         items.truncate(want);
         more = true;
