@@ -348,7 +348,7 @@ pub(super) async fn messages_page(
     // By time only, keeping the order read for messages sharing one: each
     // request reads further back, so a wider read begins the same way as a
     // narrower one and pages past the first neither skip nor repeat.
-    items.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    items.sort_by_key(|m| std::cmp::Reverse(m.created_at));
     if items.len() > want {
         items.truncate(want);
         more = true;
