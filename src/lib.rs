@@ -2,6 +2,7 @@
 
 pub mod api;
 pub mod app;
+pub mod bounded;
 pub mod canned;
 pub mod cli;
 pub mod config;

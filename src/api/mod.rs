@@ -168,6 +168,33 @@ pub trait Provider: Send + Sync {
         Err(ApiError::Unsupported("reading messages"))
     }
 
+    /// Page `page` (from 1) of the messages `query` selects, newest first:
+    /// how a thread pages back through more messages sharing one time than
+    /// a page holds, which `before` alone cannot step past. This default
+    /// reads the pages up to `page` in one request where the size allows.
+    async fn list_messages_page(
+        &self,
+        query: &MessageQuery,
+        page: u32,
+    ) -> ApiResult<Page<Message>> {
+        if page <= 1 {
+            return self.list_messages(query).await;
+        }
+        let limit = query.limit.max(1);
+        let through = limit.saturating_mul(page);
+        if through > MAX_MESSAGE_PAGE {
+            return Err(ApiError::Unsupported(
+                "reading this far back through messages sent at the same moment",
+            ));
+        }
+        let mut wide = query.clone();
+        wide.limit = through;
+        let mut all = self.list_messages(&wide).await?;
+        let skip = (limit * (page - 1)) as usize;
+        all.items = all.items.into_iter().skip(skip).collect();
+        Ok(all)
+    }
+
     async fn get_message(&self, id: &MessageId) -> ApiResult<Message> {
         let _ = id;
         Err(ApiError::Unsupported("reading a message"))
@@ -328,6 +355,9 @@ pub trait Provider: Send + Sync {
         Err(ApiError::Unsupported("sending templates"))
     }
 }
+
+/// The largest page of messages any provider is asked for.
+pub const MAX_MESSAGE_PAGE: u32 = 100;
 
 #[cfg(test)]
 mod tests {

@@ -19,6 +19,9 @@ pub enum Command {
     LoadMessages {
         conversation_id: ConversationId,
         before: Option<(DateTime<Utc>, MessageId)>,
+        /// Messages held that share the anchor's time: where paging resumes
+        /// when more of them exist than a page holds.
+        held_at_anchor: usize,
         cache_first: bool,
     },
     /// Tell the sync worker which thread to keep fresh.
@@ -40,6 +43,10 @@ pub enum Command {
     ScheduleRetry {
         client_id: String,
         after: Duration,
+    },
+    /// Stop the retry timer of a reply that left the outbox.
+    CancelRetry {
+        client_id: String,
     },
     /// Full-text search of the cache.
     Search {

@@ -12,6 +12,7 @@ use tokio::sync::mpsc;
 use crate::api::{ApiError, ApiResult, Provider};
 use crate::app::command::Command;
 use crate::app::event::Event;
+use crate::app::retry_timers::RetryTimers;
 use crate::app::update::CACHE_PAGE;
 use crate::domain::{
     ContactId, ContactQuery, ConversationId, ConversationQuery, Message, MessageId, MessageQuery,
@@ -46,6 +47,8 @@ pub struct Executor {
     events: mpsc::UnboundedSender<Event>,
     sync: Box<dyn SyncControl>,
     cache: Option<CacheAccess>,
+    /// Stopped when the executor is dropped, at shutdown.
+    retries: RetryTimers,
 }
 
 impl Executor {
@@ -57,6 +60,7 @@ impl Executor {
     ) -> Self {
         Self {
             provider,
+            retries: RetryTimers::new(events.clone()),
             events,
             sync: Box::new(sync),
             cache,
@@ -95,6 +99,7 @@ impl Executor {
             Command::LoadMessages {
                 conversation_id,
                 before,
+                held_at_anchor,
                 cache_first,
             } => {
                 let older = before.is_some();
@@ -128,13 +133,28 @@ impl Executor {
                             };
                         }
                     }
-                    let query = MessageQuery {
-                        conversation_id: conversation_id.clone(),
-                        before: before.map(|(at, _)| at),
-                        after: None,
-                        limit: THREAD_PAGE,
+                    let loaded = match before {
+                        Some((anchor, _)) => {
+                            let older = crate::sync::older::older_messages(
+                                provider.as_ref(),
+                                &conversation_id,
+                                anchor,
+                                held_at_anchor,
+                                THREAD_PAGE,
+                            );
+                            with_priority(Priority::Thread, older).await
+                        }
+                        None => {
+                            let query = MessageQuery {
+                                conversation_id: conversation_id.clone(),
+                                before: None,
+                                after: None,
+                                limit: THREAD_PAGE,
+                            };
+                            with_priority(Priority::Thread, provider.list_messages(&query)).await
+                        }
                     };
-                    match with_priority(Priority::Thread, provider.list_messages(&query)).await {
+                    match loaded {
                         Ok(page) => Event::MessagesLoaded {
                             conversation_id,
                             page,
@@ -154,6 +174,8 @@ impl Executor {
                 check_echo,
                 created_at,
             } => {
+                // Sent early (the connection came back): its timer is moot.
+                self.retries.cancel(outgoing.client_id());
                 let on_panic = Event::SendFailed {
                     client_id: outgoing.client_id().to_string(),
                     error: internal_error(),
@@ -188,12 +210,9 @@ impl Executor {
                 });
             }
             Command::ScheduleRetry { client_id, after } => {
-                let events = self.events.clone();
-                tokio::spawn(async move {
-                    tokio::time::sleep(after).await;
-                    let _ = events.send(Event::RetryDue { client_id });
-                });
+                self.retries.schedule(client_id, after);
             }
+            Command::CancelRetry { client_id } => self.retries.cancel(&client_id),
             Command::Search { query } => {
                 let events = self.events.clone();
                 let Some(cache) = self.cache.clone() else {
@@ -513,30 +532,27 @@ pub async fn find_echo(
     created_at: DateTime<Utc>,
 ) -> ApiResult<Option<Message>> {
     let after = created_at - ECHO_CLOCK_SLACK;
-    let mut before: Option<DateTime<Utc>> = None;
-    let mut seen: Option<MessageId> = None;
-    for _ in 0..ECHO_PAGES {
-        let query = MessageQuery {
-            conversation_id: conversation_id.clone(),
-            before,
-            after: Some(after),
-            limit: 100,
-        };
-        let page = with_priority(Priority::Send, provider.list_messages(&query)).await?;
-        if let Some(echo) = page
+    // Page numbers under a fixed query: messages arriving meanwhile push
+    // others to later pages (seen twice), never past one, and many sharing
+    // one time are not stepped over as paging by time would.
+    let query = MessageQuery {
+        conversation_id: conversation_id.clone(),
+        before: None,
+        after: Some(after),
+        limit: 100,
+    };
+    for page in 1..=ECHO_PAGES as u32 {
+        let found =
+            with_priority(Priority::Send, provider.list_messages_page(&query, page)).await?;
+        if let Some(echo) = found
             .items
             .iter()
             .find(|m| m.client_id.as_deref() == Some(client_id))
         {
             return Ok(Some(echo.clone()));
         }
-        let oldest = page.items.iter().min_by_key(|m| m.created_at);
-        match oldest {
-            Some(oldest) if page.has_more() && seen.as_ref() != Some(&oldest.id) => {
-                seen = Some(oldest.id.clone());
-                before = Some(oldest.created_at);
-            }
-            _ => return Ok(None),
+        if !found.has_more() || found.items.is_empty() {
+            return Ok(None);
         }
     }
     Err(ApiError::Decode(

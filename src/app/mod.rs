@@ -8,6 +8,7 @@ pub mod event;
 pub mod executor;
 pub mod keymap;
 pub mod picker;
+pub mod retry_timers;
 pub mod runtime;
 pub mod save_contact;
 pub mod startup;

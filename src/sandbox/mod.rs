@@ -7,6 +7,7 @@
 //! developed and tested end to end without credentials.
 
 mod auth;
+mod bulk;
 mod contact_ops;
 mod control;
 mod corpus;

@@ -19,6 +19,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 
+use crate::bounded::BoundedSet;
 use crate::domain::{
     Agent, AgentId, ChannelInfo, Contact, ContactId, Conversation, ConversationId, Message,
     MessageId, SenderKind, Template, UNKNOWN_CONTACT,
@@ -27,8 +28,12 @@ use crate::store::db::DbWrite;
 use crate::sync::SyncCursors;
 use crate::whatsapp_window::{LastInbound, ReplyWindow, WINDOW_HOURS, reply_window};
 
-/// Threads kept in memory besides the open one; the rest reload from disk.
-const THREADS_KEPT: usize = 24;
+/// Threads kept in memory besides the open one and those with replies on
+/// their way; the rest reload from the cache when opened again.
+pub const THREADS_KEPT: usize = 50;
+/// Contacts remembered as not existing; the oldest are forgotten past this
+/// (and may be asked about again).
+pub const MISSING_CONTACTS_KEPT: usize = 20_000;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct ConversationEntry {
@@ -239,7 +244,7 @@ pub struct Store {
     /// to read it again.
     contacts_revision: u64,
     /// Contacts looked up by id that do not exist.
-    missing_contacts: HashSet<ContactId>,
+    missing_contacts: BoundedSet<ContactId, MISSING_CONTACTS_KEPT>,
     conversations_by_contact: HashMap<ContactId, Vec<ConversationId>>,
     /// The newest customer message seen per conversation (previews and
     /// threads), for WhatsApp's reply window.
@@ -777,20 +782,62 @@ impl Store {
     }
 
     pub fn thread_mut(&mut self, id: &ConversationId) -> &mut Thread {
-        let thread = self.threads.entry(id.clone()).or_default();
+        let thread = self.thread_entry(id);
         thread.revision += 1;
         thread
     }
 
-    /// Marks a thread as just used and drops the least recently used ones
-    /// beyond the limit (they reload from the cache when opened again).
-    pub fn touch_thread(&mut self, id: &ConversationId) {
-        self.thread_use.retain(|t| t != id);
-        self.thread_use.push(id.clone());
-        while self.thread_use.len() > THREADS_KEPT + 1 {
-            let evicted = self.thread_use.remove(0);
-            self.threads.remove(&evicted);
+    /// A thread, created (and counted for eviction) if not in memory.
+    fn thread_entry(&mut self, id: &ConversationId) -> &mut Thread {
+        if !self.threads.contains_key(id) {
+            self.thread_use.push(id.clone());
         }
+        self.threads.entry(id.clone()).or_default()
+    }
+
+    /// Whether the thread's messages are in memory.
+    pub fn has_thread(&self, id: &ConversationId) -> bool {
+        self.threads.contains_key(id)
+    }
+
+    /// Threads in memory.
+    pub fn thread_count(&self) -> usize {
+        self.threads.len()
+    }
+
+    /// Marks a thread as just used: the last to be dropped.
+    pub fn touch_thread(&mut self, id: &ConversationId) {
+        if let Some(at) = self.thread_use.iter().position(|t| t == id) {
+            let id = self.thread_use.remove(at);
+            self.thread_use.push(id);
+        } else {
+            self.thread_use.push(id.clone());
+        }
+    }
+
+    /// Drops the least recently used threads beyond [`THREADS_KEPT`], except
+    /// those `keep` says are in use (they reload from the cache when
+    /// opened again). Returns how many were dropped.
+    pub fn trim_threads(&mut self, keep: impl Fn(&ConversationId) -> bool) -> usize {
+        if self.threads.len() <= THREADS_KEPT {
+            return 0;
+        }
+        let threads = &self.threads;
+        self.thread_use.retain(|id| threads.contains_key(id));
+        let mut excess = self.threads.len().saturating_sub(THREADS_KEPT);
+        let mut dropped = 0;
+        let mut index = 0;
+        while excess > 0 && index < self.thread_use.len() {
+            if keep(&self.thread_use[index]) {
+                index += 1;
+                continue;
+            }
+            let id = self.thread_use.remove(index);
+            self.threads.remove(&id);
+            excess -= 1;
+            dropped += 1;
+        }
+        dropped
     }
 
     /// Inserts or replaces conversations. A newer customer message in a
@@ -980,8 +1027,7 @@ impl Store {
         newest_page_has_more: Option<bool>,
     ) -> MergeSummary {
         self.note_inbound(id, &messages);
-        let thread = self.threads.entry(id.clone()).or_default();
-        thread.revision += 1;
+        let thread = self.thread_mut(id);
         let mut summary = MergeSummary::default();
         let mut written = Vec::new();
         // A newest page that shares nothing with what we hold, with more
@@ -1174,6 +1220,9 @@ pub(crate) mod fixtures {
         }
     }
 }
+
+#[cfg(test)]
+mod tests_bounds;
 
 #[cfg(test)]
 mod tests {

@@ -24,9 +24,11 @@ use super::cursor::{Backfill, ChainCursor, SyncCursors};
 use super::scheduler::{Priority, with_priority};
 use super::{SyncEvent, SyncSettings, SyncStart, THREAD_PAGE};
 use crate::api::{ApiError, Provider};
+use crate::bounded::BoundedSet;
 use crate::domain::{
     ContactId, ContactQuery, Conversation, ConversationId, ConversationQuery, MessageQuery,
 };
+use crate::store::MISSING_CONTACTS_KEPT;
 
 const PAGE_SIZE: u32 = 100;
 
@@ -37,6 +39,9 @@ type Events = mpsc::UnboundedSender<SyncEvent>;
 struct Shared {
     cursors: SyncCursors,
     known_contacts: HashSet<ContactId>,
+    /// Contacts looked up that do not exist, not asked about again (the
+    /// oldest are forgotten past a limit and may be).
+    missing_contacts: BoundedSet<ContactId, MISSING_CONTACTS_KEPT>,
     wanted_contacts: Vec<ContactId>,
     /// Contacts of backfilled rows, left to the directory; those it does
     /// not bring are looked up once it is complete.
@@ -45,6 +50,16 @@ struct Shared {
     /// recently active threads (trimmed to the newest few hundred).
     recent: std::collections::HashMap<ConversationId, DateTime<Utc>>,
 }
+
+impl Shared {
+    fn is_known(&self, id: &ContactId) -> bool {
+        self.known_contacts.contains(id) || self.missing_contacts.contains(id)
+    }
+}
+
+/// Contacts left to the directory at most; past this, names are looked up
+/// at once rather than remembered for later.
+const DEFERRED_LIMIT: usize = 50_000;
 
 struct Context {
     provider: Arc<dyn Provider>,
@@ -86,10 +101,10 @@ impl Context {
                 let Some(id) = &conversation.contact_id else {
                     continue;
                 };
-                if shared.known_contacts.contains(id) {
+                if shared.is_known(id) {
                     continue;
                 }
-                if !want_names {
+                if !want_names && shared.deferred_contacts.len() < DEFERRED_LIMIT {
                     shared.deferred_contacts.insert(id.clone());
                 } else if !shared.wanted_contacts.contains(id) {
                     shared.wanted_contacts.push(id.clone());
@@ -119,6 +134,7 @@ pub(super) fn spawn(
         shared: Mutex::new(Shared {
             cursors: start.cursors,
             known_contacts: start.known_contacts,
+            missing_contacts: BoundedSet::new(),
             // Rows cached without a name: looked up now if the directory is
             // complete, or after it otherwise.
             wanted_contacts: if directory_complete {
@@ -668,7 +684,7 @@ async fn contact_directory_step(context: &Context) -> Result<(), ApiError> {
             let shared = &mut *shared;
             let mut queued: HashSet<ContactId> = shared.wanted_contacts.iter().cloned().collect();
             for id in deferred {
-                if !shared.known_contacts.contains(&id) && queued.insert(id.clone()) {
+                if !shared.is_known(&id) && queued.insert(id.clone()) {
                     shared.wanted_contacts.push(id);
                 }
             }
@@ -746,7 +762,8 @@ async fn names(context: Arc<Context>) {
                     let mut shared = context.shared();
                     // Missing ones too: asking again on every poll would
                     // spend the budget on contacts that do not exist.
-                    shared.known_contacts.extend(batch.iter().cloned());
+                    shared.known_contacts.extend(found_ids);
+                    shared.missing_contacts.extend(missing.iter().cloned());
                 }
                 if !context.send(SyncEvent::Contacts { found, missing }) {
                     return;
@@ -766,3 +783,7 @@ async fn names(context: Arc<Context>) {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

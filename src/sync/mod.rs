@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod backoff;
 pub mod cursor;
 mod engine;
+pub mod older;
 pub mod scheduler;
 
 use std::collections::HashSet;

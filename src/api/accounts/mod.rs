@@ -123,6 +123,16 @@ impl Provider for AccountProvider {
         Ok(self.wrap_page(page, Ids::message))
     }
 
+    async fn list_messages_page(
+        &self,
+        query: &MessageQuery,
+        page: u32,
+    ) -> ApiResult<Page<Message>> {
+        let query = self.ids.message_query(query)?;
+        let page = self.inner.list_messages_page(&query, page).await?;
+        Ok(self.wrap_page(page, Ids::message))
+    }
+
     async fn get_message(&self, id: &MessageId) -> ApiResult<Message> {
         let id = self.ids.inner(id)?;
         let message = self.inner.get_message(&id).await?;

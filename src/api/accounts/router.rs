@@ -363,6 +363,16 @@ impl Provider for Router {
             .await
     }
 
+    async fn list_messages_page(
+        &self,
+        query: &MessageQuery,
+        page: u32,
+    ) -> ApiResult<Page<Message>> {
+        self.owner(query.conversation_id.as_str())?
+            .list_messages_page(query, page)
+            .await
+    }
+
     async fn get_message(&self, id: &MessageId) -> ApiResult<Message> {
         self.owner(id.as_str())?.get_message(id).await
     }

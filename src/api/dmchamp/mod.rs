@@ -236,7 +236,15 @@ impl Provider for DmChampClient {
     }
 
     async fn list_messages(&self, query: &MessageQuery) -> ApiResult<Page<Message>> {
-        self.messages(query).await
+        self.messages(query, 1).await
+    }
+
+    async fn list_messages_page(
+        &self,
+        query: &MessageQuery,
+        page: u32,
+    ) -> ApiResult<Page<Message>> {
+        self.messages(query, page).await
     }
 
     async fn send_text(&self, message: &OutgoingText) -> ApiResult<Message> {

@@ -127,8 +127,12 @@ impl DmChampClient {
     }
 
     /// The whole thread (DM Champ has no paging), newest first, with
-    /// `before`/`after`/`limit` applied here.
-    pub(super) async fn messages(&self, query: &MessageQuery) -> ApiResult<Page<Message>> {
+    /// `before`/`after`/`limit` and page `page` (from 1) applied here.
+    pub(super) async fn messages(
+        &self,
+        query: &MessageQuery,
+        page: u32,
+    ) -> ApiResult<Page<Message>> {
         let contact = ContactId(query.conversation_id.0.clone());
         let response = self
             .call(HttpRequest::get(format!(
@@ -175,6 +179,8 @@ impl DmChampClient {
         } else {
             query.limit
         } as usize;
+        let skip = limit * (page.max(1) as usize - 1);
+        messages.drain(..skip.min(messages.len()));
         let has_more = messages.len() > limit;
         messages.truncate(limit);
         // Older pages are asked for with `before`; the cursor names the oldest here.

@@ -361,12 +361,12 @@ fn create_contact_variables(
     })
 }
 
-fn messages_variables(query: &MessageQuery) -> operations::messages::Variables {
+fn messages_variables(query: &MessageQuery, page: u32) -> operations::messages::Variables {
     use operations::messages as op;
     op::Variables {
         input: op::GetMessagesInput {
             conversation_id: query.conversation_id.0.clone(),
-            page: Some(1),
+            page: Some(i64::from(page.max(1))),
             limit: Some(page_size(query.limit)),
             before: query.before.map(WireDate),
             after: query.after.map(WireDate),
@@ -877,13 +877,24 @@ impl Provider for QpienClient {
 
     async fn list_messages(&self, query: &MessageQuery) -> ApiResult<Page<Message>> {
         let data = self
-            .call_data::<operations::Messages>(messages_variables(query))
+            .call_data::<operations::Messages>(messages_variables(query, 1))
+            .await?;
+        message_page(data, query.conversation_id.as_str())
+    }
+
+    async fn list_messages_page(
+        &self,
+        query: &MessageQuery,
+        page: u32,
+    ) -> ApiResult<Page<Message>> {
+        let data = self
+            .call_data::<operations::Messages>(messages_variables(query, page))
             .await?;
         message_page(data, query.conversation_id.as_str())
     }
 
     async fn list_message_batch(&self, queries: &[MessageQuery]) -> Vec<ApiResult<Page<Message>>> {
-        let variables = |i: usize| Ok(messages_variables(&queries[i]));
+        let variables = |i: usize| Ok(messages_variables(&queries[i], 1));
         match self
             .call_batch::<operations::Messages>(queries.len(), variables, MESSAGE_BATCH)
             .await

@@ -293,11 +293,24 @@ pub(super) async fn messages(
     client: &SuperWabaClient,
     query: &MessageQuery,
 ) -> ApiResult<Page<Message>> {
+    messages_page(client, query, 1).await
+}
+
+/// Page `page` (from 1) of what `query` selects. Pages past the first are
+/// read from the edge of what is selected, so messages sharing one time
+/// are each read once however many there are (within the pages allowed).
+pub(super) async fn messages_page(
+    client: &SuperWabaClient,
+    query: &MessageQuery,
+    page: u32,
+) -> ApiResult<Page<Message>> {
     let conversation = query.conversation_id.as_str();
     let limit = match query.limit {
         0 => 50,
         n => n.min(MAX_LIMIT),
     } as usize;
+    let skip = limit * (page.max(1) as usize - 1);
+    let want = skip + limit;
     let in_range = |m: &Message| {
         query.before.is_none_or(|b| m.created_at < b)
             && query.after.is_none_or(|a| m.created_at > a)
@@ -309,7 +322,7 @@ pub(super) async fn messages(
     let mut skipped = 0;
     let mut more = false;
     for _ in 0..MAX_MESSAGE_PAGES {
-        let ask = if direct && query.after.is_none() {
+        let ask = if direct && query.after.is_none() && skip == 0 {
             limit as u32
         } else {
             MAX_LIMIT
@@ -324,7 +337,7 @@ pub(super) async fn messages(
             .after
             .is_some_and(|a| oldest.as_ref().is_some_and(|(t, _)| *t <= a));
         more = has_next && !past_after;
-        if items.len() >= limit || !more {
+        if items.len() >= want || !more {
             break;
         }
         cursor = oldest.map(|(_, id)| id);
@@ -332,15 +345,15 @@ pub(super) async fn messages(
             break;
         }
     }
-    items.sort_by(|a, b| {
-        b.created_at
-            .cmp(&a.created_at)
-            .then_with(|| b.id.cmp(&a.id))
-    });
-    if items.len() > limit {
-        items.truncate(limit);
+    // By time only, keeping the order read for messages sharing one: each
+    // request reads further back, so a wider read begins the same way as a
+    // narrower one and pages past the first neither skip nor repeat.
+    items.sort_by_key(|m| std::cmp::Reverse(m.created_at));
+    if items.len() > want {
+        items.truncate(want);
         more = true;
     }
+    items.drain(..skip.min(items.len()));
     if let Some(oldest) = items.last() {
         client.remember_cursor(conversation, oldest.created_at, oldest.id.as_str());
     }

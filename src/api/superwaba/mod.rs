@@ -318,6 +318,14 @@ impl Provider for SuperWabaClient {
         conversations::messages(self, query).await
     }
 
+    async fn list_messages_page(
+        &self,
+        query: &MessageQuery,
+        page: u32,
+    ) -> ApiResult<Page<Message>> {
+        conversations::messages_page(self, query, page).await
+    }
+
     async fn get_message(&self, id: &MessageId) -> ApiResult<Message> {
         let _ = id;
         Err(ApiError::Unsupported("reading one message by id"))

@@ -17,6 +17,8 @@ const SERVER_SEARCH_PAUSE: chrono::Duration = chrono::Duration::milliseconds(800
 /// A shorter query is answered from the cache only while typing; Enter
 /// on a query nothing matches asks whatever its length.
 const SERVER_SEARCH_MIN_CHARS: usize = 2;
+/// Queries remembered as asked of the server; older ones may be asked again.
+pub(super) const SERVER_SEARCHES_KEPT: usize = 64;
 
 /// Opens the directory over the panes.
 pub fn open_directory(state: &mut AppState) -> Vec<Command> {
@@ -169,6 +171,9 @@ fn server_search(state: &mut AppState, min_chars: usize) -> Vec<Command> {
         return Vec::new();
     }
     directory.server_searched.push(query.clone());
+    if directory.server_searched.len() > SERVER_SEARCHES_KEPT {
+        directory.server_searched.remove(0);
+    }
     directory.searching = true;
     directory.error = None;
     state.dirty = true;

@@ -37,10 +37,17 @@ use thread::*;
 pub fn update(state: &mut AppState, event: Event, env: impl Into<Env>) -> Vec<Command> {
     let env = env.into();
     state.now = env.now;
+    let waiting = replies::waiting_retries(state);
     let mut commands = handle(state, event, env);
     // Whatever moved the selection or showed the profile, its contact is
     // read once.
     commands.extend(contacts::load_profile(state));
+    commands.extend(replies::cancel_left_retries(state, waiting));
+    // Threads in use stay: the open one and those with replies on their way.
+    let (open, outbox) = (state.open.as_ref(), &state.outbox);
+    state
+        .store
+        .trim_threads(|id| open == Some(id) || outbox.for_conversation(id).next().is_some());
     commands
 }
 
@@ -121,7 +128,7 @@ fn handle(state: &mut AppState, event: Event, env: Env) -> Vec<Command> {
             error,
             older,
         } => {
-            if older {
+            if older && state.store.has_thread(&conversation_id) {
                 state.store.thread_mut(&conversation_id).loading_older = false;
             }
             state.notify_error("Could not load messages", &error);
@@ -537,6 +544,7 @@ pub(super) fn open_conversation(state: &mut AppState, id: ConversationId) -> Vec
         commands.push(Command::LoadMessages {
             conversation_id: id,
             before: None,
+            held_at_anchor: 0,
             cache_first: false,
         });
     }
@@ -778,6 +786,8 @@ mod tests_accounts;
 mod tests_contacts;
 #[cfg(test)]
 mod tests_directory;
+#[cfg(test)]
+mod tests_memory;
 #[cfg(test)]
 mod tests_statuses;
 #[cfg(test)]

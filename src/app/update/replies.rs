@@ -309,16 +309,30 @@ pub(super) fn on_echo_checked(
 /// Replies waiting out a retry delay are sent at once when the connection
 /// comes back, instead of when their timers run out.
 pub(super) fn retry_waiting_now(state: &mut AppState) -> Vec<Command> {
-    let waiting: Vec<String> = state
+    waiting_retries(state)
+        .into_iter()
+        .flat_map(|client_id| update_retry_due(state, client_id))
+        .collect()
+}
+
+/// Replies whose retry timer is running.
+pub(super) fn waiting_retries(state: &AppState) -> Vec<String> {
+    state
         .outbox
         .items()
         .iter()
         .filter(|i| matches!(i.state, OutboxState::WaitingRetry { .. }))
         .map(|i| i.client_id.clone())
-        .collect();
+        .collect()
+}
+
+/// Stops the timers of replies that were waiting and have left the outbox
+/// (delivered after all, discarded, taken back to edit).
+pub(super) fn cancel_left_retries(state: &AppState, waiting: Vec<String>) -> Vec<Command> {
     waiting
         .into_iter()
-        .flat_map(|client_id| update_retry_due(state, client_id))
+        .filter(|id| state.outbox.get(id).is_none())
+        .map(|client_id| Command::CancelRetry { client_id })
         .collect()
 }
 
@@ -375,7 +389,12 @@ pub(super) fn on_send_confirmed(
             .upsert_conversations(vec![conversation], state.open.as_ref());
         ensure_selected_visible(state);
     }
-    state.store.merge_messages(&id, vec![message], None, None);
+    if state.store.has_thread(&id) || state.open.as_ref() == Some(&id) {
+        state.store.merge_messages(&id, vec![message], None, None);
+    } else {
+        // Its thread was dropped from memory: the cache keeps the message.
+        state.store.read_ahead(&id, vec![message], false);
+    }
     state.dirty = true;
     commands.extend(next_sends(state));
     commands

@@ -18,7 +18,7 @@ pub(super) fn now() -> DateTime<Utc> {
     t(1000)
 }
 
-fn state_with(ids: &[&str]) -> AppState {
+pub(super) fn state_with(ids: &[&str]) -> AppState {
     let mut state = AppState::new("demo", "Qpien", true, SendKey::Enter, now(), (80, 24));
     let items = ids
         .iter()
@@ -56,7 +56,7 @@ pub(super) fn type_text(state: &mut AppState, text: &str) {
     }
 }
 
-fn load(
+pub(super) fn load(
     state: &mut AppState,
     conv: &str,
     messages: Vec<crate::domain::Message>,
@@ -78,7 +78,7 @@ fn load(
     )
 }
 
-fn sent_text(commands: &[Command]) -> Option<(String, String)> {
+pub(super) fn sent_text(commands: &[Command]) -> Option<(String, String)> {
     commands.iter().find_map(|c| match c {
         Command::Send {
             outgoing: Outgoing::Text(out),
@@ -108,7 +108,7 @@ fn long_thread(count: i64) -> Vec<crate::domain::Message> {
 }
 
 /// Focuses the composer, types `text` and sends it; returns its client id.
-fn send_reply(state: &mut AppState, text: &str) -> String {
+pub(super) fn send_reply(state: &mut AppState, text: &str) -> String {
     key(state, KeyCode::Char('r'));
     type_text(state, text);
     sent_text(&key(state, KeyCode::Enter))
@@ -117,7 +117,7 @@ fn send_reply(state: &mut AppState, text: &str) -> String {
 }
 
 /// Opens `conv` (selected by moving down) with two loaded messages.
-fn open_with_messages(ids: &[&str], conv: &str) -> AppState {
+pub(super) fn open_with_messages(ids: &[&str], conv: &str) -> AppState {
     let mut state = state_with(ids);
     while selected(&state) != conv {
         key(&mut state, KeyCode::Char('j'));
@@ -200,6 +200,7 @@ fn enter_opens_the_conversation_and_asks_for_its_messages() {
     assert!(commands.contains(&Command::LoadMessages {
         conversation_id: "b".into(),
         before: None,
+        held_at_anchor: 0,
         cache_first: false,
     }));
     assert!(commands.contains(&Command::LoadCachedThread {
@@ -645,6 +646,7 @@ fn scrolling_to_the_top_loads_older_messages_once() {
         vec![Command::LoadMessages {
             conversation_id: "a".into(),
             before: Some((t(100), "m000".into())),
+            held_at_anchor: 1,
             cache_first: true,
         }]
     );

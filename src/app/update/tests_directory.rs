@@ -534,3 +534,33 @@ fn a_contact_renamed_by_the_sync_moves_to_its_new_place() {
     assert_eq!(at("Ayla Demir"), None);
     assert!(at("Zeynep Demir") > at("Mehmet Kaya"), "{after:?}");
 }
+
+#[test]
+fn queries_remembered_as_asked_are_bounded() {
+    let mut state = opened();
+    let limit = super::directory::SERVER_SEARCHES_KEPT;
+    let mut at = 0;
+    for n in 0..limit + 10 {
+        let query = format!("zz{n}");
+        for c in query.chars() {
+            at += 10;
+            update(
+                &mut state,
+                Event::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)),
+                ms(at),
+            );
+        }
+        at += 2000;
+        assert_eq!(searches(&tick(&mut state, ms(at))), [query.as_str()]);
+        for _ in query.chars() {
+            update(
+                &mut state,
+                Event::Key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE)),
+                ms(at),
+            );
+        }
+        tick(&mut state, ms(at));
+    }
+    assert_eq!(directory(&state).server_searched.len(), limit);
+    assert_eq!(directory(&state).server_searched[0], "zz10");
+}

@@ -15,13 +15,24 @@ pub(super) fn load_older_if_possible(state: &mut AppState) -> Vec<Command> {
         return Vec::new();
     };
     let before = (anchor.created_at, anchor.id.clone());
+    let held_at_anchor = held_at(thread, anchor.created_at);
     let cache_first = thread.gap.is_none();
     thread.loading_older = true;
     vec![Command::LoadMessages {
         conversation_id: id,
         before: Some(before),
+        held_at_anchor,
         cache_first,
     }]
+}
+
+/// Messages of the thread sent at `at`.
+fn held_at(thread: &crate::store::Thread, at: chrono::DateTime<chrono::Utc>) -> usize {
+    thread
+        .messages
+        .iter()
+        .filter(|m| m.created_at == at)
+        .count()
 }
 
 pub(super) fn on_cached_messages(
@@ -33,6 +44,10 @@ pub(super) fn on_cached_messages(
     gap_before: Option<MessageId>,
 ) -> Vec<Command> {
     let is_open = state.open.as_ref() == Some(&id);
+    if !is_open && !state.store.has_thread(&id) {
+        // Dropped from memory since it was asked for: read again on opening.
+        return Vec::new();
+    }
     if older {
         state.store.thread_mut(&id).loading_older = false;
         if messages.is_empty() {
@@ -76,10 +91,12 @@ pub(super) fn load_older_from_server(state: &mut AppState) -> Vec<Command> {
         return Vec::new();
     };
     let before = (anchor.created_at, anchor.id.clone());
+    let held_at_anchor = held_at(thread, anchor.created_at);
     thread.loading_older = true;
     vec![Command::LoadMessages {
         conversation_id: id,
         before: Some(before),
+        held_at_anchor,
         cache_first: false,
     }]
 }
@@ -125,6 +142,22 @@ pub(super) fn on_messages(
         .filter_map(|m| m.client_id.clone())
         .collect();
     let was_loaded = state.store.thread(&id).is_some_and(|t| t.loaded);
+    if !is_open && !state.store.has_thread(&id) {
+        // Dropped from memory since it was asked for: kept in the cache
+        // only, as a read-ahead would be (older pages are read again).
+        if !older {
+            state.store.read_ahead(&id, messages, has_more);
+        }
+        let mut confirmed_any = false;
+        for client_id in confirmed {
+            confirmed_any |= remove_outbox_item(state, &client_id);
+        }
+        return if confirmed_any {
+            next_sends(state)
+        } else {
+            Vec::new()
+        };
+    }
     let summary = if older {
         state
             .store

@@ -5,6 +5,7 @@
 //! the shared REST layer (faults, rate limit, offline, `/__sandbox/…`).
 
 mod auth;
+mod bulk;
 mod contacts;
 mod control;
 mod conversations;
