@@ -3,10 +3,11 @@
 //! `ApiError`, the 409 path, the contact book across restarts, and the API
 //! key kept out of logs and errors.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+mod common;
+
 use std::time::Duration;
 
+use common::logs::capture_logs;
 use secrecy::SecretString;
 use termdesk::api::dmchamp::{DmChampClient, DmChampOptions};
 use termdesk::api::{ApiError, Provider};
@@ -658,48 +659,6 @@ async fn the_contact_book_survives_a_restart_and_is_private() {
     let text = std::fs::read_to_string(&path).expect("readable");
     assert!(!text.contains(DEMO_API_KEY));
     sandbox.shutdown().await;
-}
-
-/// A tracing writer into a shared buffer.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
-}
-
-/// Every log line of this test binary, at every level. One global
-/// subscriber, installed before any test makes a request: a thread-local
-/// one misses events whose callsites other test threads registered first.
-fn capture_logs() -> &'static Captured {
-    static LOG: OnceLock<Captured> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let log = Captured::default();
-        let writer = log.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
-        log
-    })
 }
 
 #[tokio::test]

@@ -5,14 +5,14 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crossterm::event::KeyCode;
 use secrecy::SecretString;
 
 use common::headless::{CacheProbe, RunningApp, fresh_cache, wait_until, wait_until_blocking};
+use common::logs::capture_logs;
 use termdesk::api::Provider;
 use termdesk::api::dmchamp::{DmChampClient, DmChampOptions};
 use termdesk::api::qpien::{QpienClient, QpienConfig};
@@ -26,45 +26,6 @@ const SW_PASSWORD: &str = "sw-password-SECRET-77aa";
 const SW_ANON_KEY: &str = "sw-anon-SECRET-0b3d";
 const SW_API_KEY: &str = "sw-devkey-SECRET-9c2e";
 const DM_API_KEY: &str = "dm-apikey-SECRET-51f0";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
-    }
-}
-
-/// Every log line of this test binary, at every level.
-fn capture_logs() -> &'static Captured {
-    static LOG: OnceLock<Captured> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let log = Captured::default();
-        let writer = log.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_max_level(tracing::Level::TRACE)
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        tracing::subscriber::set_global_default(subscriber).expect("the only subscriber");
-        log
-    })
-}
 
 /// Where `text` holds something shaped like a token the sandboxes issue:
 /// Qpien's `qps_…`, SuperWaba's JWT-like access token and `r1_…` refresh

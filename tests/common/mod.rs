@@ -3,6 +3,7 @@
 
 pub mod fake_provider;
 pub mod headless;
+pub mod logs;
 pub mod pty;
 
 use chrono::{DateTime, FixedOffset, TimeZone, Utc};

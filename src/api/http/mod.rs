@@ -321,4 +321,6 @@ fn too_large() -> ApiError {
 }
 
 #[cfg(test)]
+pub(crate) mod test_server;
+#[cfg(test)]
 mod tests;

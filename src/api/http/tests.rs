@@ -134,19 +134,7 @@ fn serve() -> (SocketAddr, Hits) {
         .route("/v1/half", any(half_json))
         .route("/v1/limited-long", any(limited_long))
         .with_state(hits.clone());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
+    let addr = crate::api::http::test_server::serve_in_background(app);
     (addr, hits)
 }
 

@@ -424,19 +424,7 @@ mod tests {
             let app = Router::new()
                 .route("/auth/v1/token", post(token))
                 .with_state(server.clone());
-            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            listener.set_nonblocking(true).unwrap();
-            let addr = listener.local_addr().unwrap();
-            std::thread::spawn(move || {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                runtime.block_on(async move {
-                    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-                    axum::serve(listener, app).await.unwrap();
-                });
-            });
+            let addr = crate::api::http::test_server::serve_in_background(app);
             (addr, server)
         }
 
