@@ -286,29 +286,9 @@ impl Scheduler {
 
     /// Returns when a request of `priority` may start now, and counts it.
     pub async fn acquire(&self, priority: Priority) {
-        self.lock().add_waiter(priority);
-        let _guard = WaiterGuard {
-            scheduler: self,
-            priority,
-        };
-        loop {
-            let changed = self.changed.notified();
-            tokio::pin!(changed);
-            // Registered before deciding, so a grant between the decision
-            // and the wait still wakes us.
-            changed.as_mut().enable();
-            let decision = self.lock().decide(Instant::now(), priority);
-            match decision {
-                Decision::Go => return,
-                Decision::WaitUntil(until) => {
-                    tracing::trace!(?priority, "waiting for the rate budget");
-                    tokio::select! {
-                        _ = tokio::time::sleep_until(tokio::time::Instant::from_std(until)) => {}
-                        _ = changed => {}
-                    }
-                }
-            }
-        }
+        // A year is "no deadline": every wait fits.
+        let never = Instant::now() + Duration::from_secs(365 * 86_400);
+        let _ = self.acquire_within(priority, never).await;
     }
 
     /// Like [`Scheduler::acquire`], but gives up at once with the wait it
@@ -327,6 +307,8 @@ impl Scheduler {
         loop {
             let changed = self.changed.notified();
             tokio::pin!(changed);
+            // Registered before deciding, so a grant between the decision
+            // and the wait still wakes us.
             changed.as_mut().enable();
             let now = Instant::now();
             let (decision, outranked) = {
@@ -343,6 +325,7 @@ impl Scheduler {
                     return Err(Duration::from_secs(1));
                 }
                 Decision::WaitUntil(until) => {
+                    tracing::trace!(?priority, "waiting for the rate budget");
                     let until = until.min(deadline);
                     tokio::select! {
                         _ = tokio::time::sleep_until(tokio::time::Instant::from_std(until)) => {}
