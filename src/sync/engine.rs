@@ -430,11 +430,14 @@ async fn history(context: Arc<Context>) {
                 backoff.reset();
                 pause
             }
+            // History waiting for its share of the budget is the normal
+            // pace of a large account, not a failure worth a warning.
+            Err(ApiError::RateLimited { retry_after }) => {
+                tracing::debug!(?retry_after, "loading history waits for the rate budget");
+                Some(retry_after)
+            }
             Err(error) => {
-                let delay = match &error {
-                    ApiError::RateLimited { retry_after } => *retry_after,
-                    _ => backoff.next_delay(rand::random::<f64>()),
-                };
+                let delay = backoff.next_delay(rand::random::<f64>());
                 tracing::warn!(%error, ?delay, "loading history failed; trying again");
                 Some(delay)
             }

@@ -186,3 +186,18 @@ async fn a_wrong_type_field_skips_its_row_and_keeps_the_page() {
     assert_eq!(page.items.len() + page.skipped, whole.items.len());
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_is_a_clear_network_error_and_the_next_call_after_it_works() {
+    let sandbox = start().await;
+    let client = client(&sandbox);
+    sandbox.control().go_offline();
+    let error = within_deadline("a call to an unreachable server", read(&client))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ApiError::Network(_)), "{error:?}");
+    assert!(error.to_string().starts_with("network error"), "{error}");
+    sandbox.control().go_online();
+    assert_eq!(read(&client).await, Ok(()));
+    sandbox.shutdown().await;
+}

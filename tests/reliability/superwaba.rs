@@ -257,3 +257,18 @@ async fn a_wrong_type_field_skips_its_row_and_keeps_the_page() {
     assert!(contacts.skipped >= 1, "{contacts:?}");
     sandbox.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_is_a_clear_network_error_and_the_next_call_after_it_works() {
+    let sandbox = start().await;
+    let client = signed_in(&sandbox, TIMEOUT).await;
+    sandbox.control().go_offline();
+    let error = within_deadline("a call to an unreachable server", list(&client))
+        .await
+        .unwrap_err();
+    assert!(matches!(error, ApiError::Network(_)), "{error:?}");
+    assert!(error.to_string().starts_with("network error"), "{error}");
+    sandbox.control().go_online();
+    assert_eq!(list(&client).await, Ok(5));
+    sandbox.shutdown().await;
+}
