@@ -69,7 +69,7 @@ pub enum ApiError {
     Network(String),
     #[error("the server did not answer within {0:?}")]
     Timeout(Duration),
-    #[error("rate-limited by the server; retrying in {}s", retry_after.as_secs())]
+    #[error("rate-limited: the account's requests for this minute are used up; retrying in {}s", retry_after.as_secs())]
     RateLimited { retry_after: Duration },
     #[error("the credentials were rejected: {0}. Check the account's credentials in the config")]
     InvalidCredentials(String),

@@ -331,17 +331,25 @@ impl Executor {
                         }
                         None => None,
                     };
-                    let from_cache = Event::ContactLoaded {
-                        contact_id: contact_id.clone(),
-                        from_server: false,
-                        result: cached
-                            .map(Box::new)
-                            .ok_or_else(|| ApiError::NotFound("not in the cache".into())),
-                    };
                     if !from_server {
-                        return from_cache;
+                        return Event::ContactLoaded {
+                            contact_id,
+                            from_server: false,
+                            result: cached
+                                .map(Box::new)
+                                .ok_or_else(|| ApiError::NotFound("not in the cache".into())),
+                        };
                     }
-                    let _ = events.send(from_cache);
+                    // A cached copy shows at once. A miss says nothing: the
+                    // server's answer is on its way, and a "not cached" now
+                    // would only ask the server again.
+                    if let Some(contact) = cached {
+                        let _ = events.send(Event::ContactLoaded {
+                            contact_id: contact_id.clone(),
+                            from_server: false,
+                            result: Ok(Box::new(contact)),
+                        });
+                    }
                     let result = with_priority(Priority::Thread, provider.get_contact(&contact_id))
                         .await
                         .map(Box::new);
