@@ -20,7 +20,11 @@ pub fn field(value: &str) -> std::borrow::Cow<'_, str> {
 /// The head of `body` the thread shows, cut between graphemes, and the
 /// note that says what was left out and how to read it all (`None` when
 /// nothing was); `conversation` names the thread in that note.
-pub fn shown<'a>(body: &'a str, conversation: &str) -> (&'a str, Option<String>) {
+pub fn shown<'a>(
+    body: &'a str,
+    conversation: &str,
+    read_key: Option<&str>,
+) -> (&'a str, Option<String>) {
     let mut end = body.len().min(SHOWN_BYTES);
     if let Some((i, _)) = body.match_indices('\n').nth(SHOWN_LINES - 1) {
         end = end.min(i);
@@ -39,8 +43,12 @@ pub fn shown<'a>(body: &'a str, conversation: &str) -> (&'a str, Option<String>)
     }
     let head = body[..cut].trim_end();
     let rest = &body[cut..];
+    let read = match read_key {
+        Some(key) => format!("{key} reads it whole in $PAGER"),
+        None => "\"read a long message\" in the palette (:) shows it whole in $PAGER".to_string(),
+    };
     let note = format!(
-        "… the message continues: {} more of {} ({} lines in all); v reads it whole in $PAGER, `termdesk messages {}` prints it",
+        "… the message continues: {} more of {} ({} lines in all); {read}, `termdesk messages {}` prints it",
         size(rest.len()),
         size(body.len()),
         body.lines().count(),
@@ -73,26 +81,34 @@ mod tests {
 
     #[test]
     fn short_bodies_are_whole() {
-        assert_eq!(shown("hello\nthere", "c1"), ("hello\nthere", None));
+        assert_eq!(
+            shown("hello\nthere", "c1", Some("v")),
+            ("hello\nthere", None)
+        );
         let exactly = "x".repeat(SHOWN_BYTES);
-        assert_eq!(shown(&exactly, "c1").1, None);
+        assert_eq!(shown(&exactly, "c1", Some("v")).1, None);
     }
 
     #[test]
     fn a_megabyte_line_shows_its_head_and_says_how_much_is_left() {
         let body = "ab".repeat(500_000);
-        let (head, note) = shown(&body, "c1");
+        let (head, note) = shown(&body, "c1", Some("v"));
         assert_eq!(head.len(), SHOWN_BYTES);
         let note = note.unwrap();
         assert!(note.contains("of 1.0 MB"), "{note}");
         assert!(note.contains("992 KB more"), "{note}");
         assert!(note.contains("termdesk messages c1"), "{note}");
+        assert!(note.contains("v reads it whole"), "{note}");
+        let rebound = shown(&body, "c1", Some("Ctrl-R")).1.unwrap();
+        assert!(rebound.contains("Ctrl-R reads it whole"), "{rebound}");
+        let unbound = shown(&body, "c1", None).1.unwrap();
+        assert!(unbound.contains("in the palette (:)"), "{unbound}");
     }
 
     #[test]
     fn many_lines_stop_at_the_line_limit() {
         let body = "line\n".repeat(100_000);
-        let (head, note) = shown(&body, "c1");
+        let (head, note) = shown(&body, "c1", Some("v"));
         assert_eq!(head.lines().count(), SHOWN_LINES);
         assert!(note.unwrap().contains("100000 lines in all"));
     }
@@ -101,11 +117,11 @@ mod tests {
     fn the_cut_never_halves_a_grapheme() {
         let family = "👩\u{200d}👩\u{200d}👧\u{200d}👦";
         let body = family.repeat(SHOWN_BYTES);
-        let (head, _) = shown(&body, "c1");
+        let (head, _) = shown(&body, "c1", Some("v"));
         assert!(head.len() <= SHOWN_BYTES);
         assert_eq!(head.len() % family.len(), 0);
         let accents = "e\u{301}".repeat(SHOWN_BYTES);
-        let (head, _) = shown(&accents, "c1");
+        let (head, _) = shown(&accents, "c1", Some("v"));
         assert!(head.ends_with('\u{301}'));
     }
 

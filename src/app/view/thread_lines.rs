@@ -48,6 +48,7 @@ fn message_lines(
     width: usize,
     now: DateTime<Utc>,
     offset: FixedOffset,
+    read_key: Option<&str>,
 ) {
     let (name, name_style) = match message.sender {
         SenderKind::Contact => (
@@ -106,7 +107,8 @@ fn message_lines(
         ]));
     }
     if !message.text.is_empty() {
-        let (head, rest) = super::long_text::shown(&message.text, message.conversation_id.as_str());
+        let (head, rest) =
+            super::long_text::shown(&message.text, message.conversation_id.as_str(), read_key);
         push_wrapped(lines, head, width, INDENT, ratatui::style::Style::default());
         if let Some(note) = rest {
             push_wrapped(lines, &note, width, INDENT, theme::dim());
@@ -249,6 +251,12 @@ fn blocks_newest_first<'a>(
         lines
     });
     let gap = thread.and_then(|t| t.gap).map(|g| g.index);
+    // The key the note under a long message names, as the agent bound it.
+    let read_key = state
+        .keymap
+        .keys_for(crate::app::keymap::Action::ReadMessage)
+        .into_iter()
+        .next();
     let message_blocks = messages
         .iter()
         .enumerate()
@@ -266,7 +274,14 @@ fn blocks_newest_first<'a>(
                 ));
                 lines.push(Line::raw(""));
             }
-            message_lines(&mut lines, message, width, state.now, state.utc_offset);
+            message_lines(
+                &mut lines,
+                message,
+                width,
+                state.now,
+                state.utc_offset,
+                read_key.as_deref(),
+            );
             lines
         });
     outbox_blocks
