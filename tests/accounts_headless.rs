@@ -205,6 +205,13 @@ async fn two_accounts_share_one_inbox_each_in_its_own_namespace() {
         }
     })
     .await;
+    // Quit once the reply's answer is in, as an agent would without being
+    // asked "Quit?".
+    wait_until_blocking("the reply's answer taken in", {
+        let probe = probe.clone();
+        move || probe.outbox().is_empty()
+    })
+    .await;
     let state = app.quit().await;
     assert_eq!(state.store.len(), 2 * CONVERSATIONS);
     assert!(

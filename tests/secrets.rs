@@ -219,11 +219,7 @@ async fn no_secret_or_token_reaches_logs_screen_or_cache() {
     .await;
 
     let screen = app.screen();
-    // "Quit?" may ask while the reply's answer is being taken in: yes.
-    app.press(KeyCode::Esc);
-    app.press(KeyCode::Char('q'));
-    app.press(KeyCode::Char('y'));
-    app.stop().await;
+    app.quit().await;
 
     assert_clean("the screen", &screen);
     assert_clean("the log", &log.text());

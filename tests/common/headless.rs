@@ -339,11 +339,25 @@ impl RunningApp {
         .await;
     }
 
-    /// Leaves the composer, quits, and returns the final state.
+    /// Leaves the composer, quits, and returns the final state. An answer
+    /// still on its way when `q` arrives makes termdesk ask "Quit?" (a
+    /// busy machine can delay one past what the test waited for); the
+    /// agent quits anyway, as the test asked.
     pub async fn quit(self) -> AppState {
         self.press(KeyCode::Esc);
         self.press(KeyCode::Char('q'));
-        self.join().await
+        let screen = self.screen.clone();
+        let keys = self.keys.clone();
+        let confirm = tokio::spawn(async move {
+            while !screen.screen().contains("Quit?") {
+                tokio::time::sleep(POLL).await;
+            }
+            let yes = KeyEvent::new(KeyCode::Char('y'), KeyModifiers::NONE);
+            let _ = keys.send(Ok(TermEvent::Key(yes)));
+        });
+        let state = self.join().await;
+        confirm.abort();
+        state
     }
 
     /// Ends the app the way SIGTERM or a closed terminal does.
