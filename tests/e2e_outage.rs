@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use common::headless::{CacheProbe, roomy};
-use common::pty::{LONG, Tty, account_config, scratch_home, wait};
+use common::pty::{LONG, Tty, account_config, find_cache, scratch_home, wait};
 use termdesk::sandbox::{Sandbox, SandboxControl, SandboxOptions};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_termdesk");
@@ -22,21 +22,6 @@ fn start(home: &Path, config: &str) -> Tty {
         110,
         32,
     )
-}
-
-/// The account's cache file under the scratch home's data dir.
-fn find_cache(dir: &Path) -> Option<PathBuf> {
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            if let Some(found) = find_cache(&path) {
-                return Some(found);
-            }
-        } else if path.extension().is_some_and(|e| e == "sqlite") {
-            return Some(path);
-        }
-    }
-    None
 }
 
 /// What the server does when it comes back.

@@ -209,3 +209,18 @@ pub fn account_config(home: &Path, name: &str, base_url: &str, extra: &str) -> S
     .unwrap();
     config.to_string_lossy().to_string()
 }
+
+/// The account's cache file under the scratch home's data dir.
+pub fn find_cache(dir: &Path) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_cache(&path) {
+                return Some(found);
+            }
+        } else if path.extension().is_some_and(|e| e == "sqlite") {
+            return Some(path);
+        }
+    }
+    None
+}
